@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Entry point: `python cli.py <command> [options]`; `python cli.py --help` lists the commands.
+
+Each command lives in `commands/<module>.py` with `register(subparsers)`; this file only builds
+the parser, dispatches, and turns a ToolkitError into one line on stderr with exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import commands
+from theory.errors import ToolkitError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every command module's subcommands registered."""
+    parser = OneLineParser(
+        prog="cli.py",
+        description="Verify the loss-landscape theory of polynomial-activation networks "
+                    "(Bezout bounds, homotopy counts, connecting paths) and measure real training runs.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"commands.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse `argv`, run the chosen command, and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ToolkitError as exc:
+        print(f"cli.py {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cli.py {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

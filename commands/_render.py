@@ -1,0 +1,102 @@
+"""Rendering helpers shared by the commands: tables, JSON, argument types, big numbers."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any, Iterable, Sequence
+
+from theory.records import to_jsonable
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    """argparse type: a finite float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    return value
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """Add --json (print the result as JSON instead of a table)."""
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def print_json(result: Any) -> None:
+    """Print `result` (a dataclass or dict) as indented JSON on stdout."""
+    json.dump(to_jsonable(result), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def big(n: int) -> str:
+    """Return an exact integer with its order of magnitude, e.g. '2,478,758,911,082,496 (10^15.39)'."""
+    if n == 0:
+        return "0"
+    digits = f"{n:,}"
+    if abs(n) < 10**6:
+        return digits
+    mag = math.log10(abs(n)) if abs(n) < 10**300 else len(str(abs(n))) - 1 + math.log10(int(str(abs(n))[:15]) / 10**14)
+    if len(digits) > 40:
+        s = str(abs(n))
+        digits = f"{'-' if n < 0 else ''}{s[:6]}...{s[-6:]} ({len(s)} digits)"
+    return f"{digits} (10^{mag:.2f})"
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None) -> str:
+    """Return rows as an aligned plain-text table."""
+    cells = [[str(c) for c in r] for r in rows]
+    if headers:
+        cells = [list(map(str, headers))] + cells
+    if not cells:
+        return ""
+    widths = [max(len(r[i]) for r in cells if i < len(r)) for i in range(max(len(r) for r in cells))]
+    lines = []
+    for k, r in enumerate(cells):
+        lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+        if headers and k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def key_values(pairs: Iterable[tuple[str, Any]]) -> str:
+    """Return 'key : value' lines aligned on the colon."""
+    pairs = list(pairs)
+    width = max((len(k) for k, _ in pairs), default=0)
+    return "\n".join(f"{k.ljust(width)} : {v}" for k, v in pairs)

@@ -1,0 +1,1 @@
+"""Empirical harness: the same networks in PyTorch, data, trainers, flatness probes, MDS, plots."""

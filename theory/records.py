@@ -1,0 +1,149 @@
+"""Saving results: atomic JSON writes and run folders with config, metrics and a manifest.
+
+A run folder `runs/<name>/` holds `config.json`, `metrics.json`, figures and `manifest.json`
+(seed, package versions, git commit). Every file is written to a temporary name and renamed, so
+an interrupted run never leaves a half-written file behind.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_dict"):
+            return to_jsonable(obj.to_dict())
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Fraction):
+        return str(obj)
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        # JSON integers are exact in Python but not in most readers: keep huge ones as strings.
+        return obj if abs(obj) < 2**53 else str(obj)
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return to_jsonable(obj.tolist())
+        if isinstance(obj, np.generic):
+            return to_jsonable(obj.item())
+    if isinstance(obj, complex):
+        return [obj.real, obj.imag]
+    return str(obj)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to `path` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write `obj` as indented JSON to `path` atomically."""
+    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+
+def git_commit(repo: str | os.PathLike | None = None) -> str | None:
+    """Return the current git commit of the toolkit (with '+dirty' for local changes), or None."""
+    cwd = Path(repo) if repo else Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def package_versions(names: tuple[str, ...] = ("numpy", "scipy", "sympy", "torch", "phcpy")) -> dict:
+    """Return the installed versions of the named packages (None where absent), without importing them."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name if name != "phcpy" else "PHCpy")
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def manifest(seed: int | None, extra: dict | None = None) -> dict:
+    """Return the provenance record of a run: seed, versions, commit, command line, time."""
+    record = {
+        "seed": seed,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "argv": list(sys.argv),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+class RunDir:
+    """A run folder `root/name` holding config.json, metrics.json, manifest.json and figures."""
+
+    def __init__(self, root: str | os.PathLike, name: str):
+        if not name or "/" in name or name in {".", ".."}:
+            from theory.errors import InvalidSpecError
+            raise InvalidSpecError(f"invalid run name {name!r}: use a plain folder name")
+        self.path = Path(root) / name
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def file(self, name: str) -> Path:
+        """Return the path of a file inside the run folder."""
+        return self.path / name
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        """Write `obj` to `name` inside the run folder, atomically."""
+        return atomic_write_json(self.path / name, obj)
+
+    def read_json(self, name: str) -> Any | None:
+        """Return the parsed JSON file `name`, or None if it does not exist."""
+        path = self.path / name
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    def start(self, config: Any, seed: int | None, extra: dict | None = None) -> None:
+        """Write config.json and manifest.json at the start of a run."""
+        self.write_json("config.json", config)
+        self.write_json("manifest.json", manifest(seed, extra))
