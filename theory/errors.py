@@ -31,3 +31,15 @@ class DataError(ToolkitError):
 
 class TrainingDiverged(ToolkitError):
     """Training produced a non-finite loss; the last good checkpoint is kept."""
+
+
+class WidthConditionError(InvalidSpecError):
+    """Layer widths outside the range where a connecting-path construction is proved to exist."""
+
+
+class DeviceUnavailable(ToolkitError):
+    """A requested torch device (e.g. 'cuda') that this machine does not have."""
+
+
+class CheckpointError(ToolkitError):
+    """A run folder whose checkpoint is missing, unreadable or belongs to another configuration."""
