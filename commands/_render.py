@@ -66,17 +66,21 @@ def print_json(result: Any) -> None:
 
 
 def big(n: int) -> str:
-    """Return an exact integer with its order of magnitude, e.g. '2,478,758,911,082,496 (10^15.39)'."""
+    """Return an exact integer with its order of magnitude, e.g. '2,478,758,911,082,496 (10^15.39)'.
+
+    Integers of more than 100 digits show their first and last digits and the digit count.
+    """
     if n == 0:
         return "0"
-    digits = f"{n:,}"
     if abs(n) < 10**6:
-        return digits
-    mag = math.log10(abs(n)) if abs(n) < 10**300 else len(str(abs(n))) - 1 + math.log10(int(str(abs(n))[:15]) / 10**14)
-    if len(digits) > 40:
-        s = str(abs(n))
-        digits = f"{'-' if n < 0 else ''}{s[:6]}...{s[-6:]} ({len(s)} digits)"
-    return f"{digits} (10^{mag:.2f})"
+        return f"{n:,}"
+    mag = math.log10(abs(n))  # exact enough for any int size
+    n_digits = int(mag) + 1
+    if n_digits <= 100:
+        return f"{n:,} (10^{mag:.2f})"
+    head = abs(n) // 10 ** (n_digits - 6) if n_digits < 4000 else None
+    lead = f"{head}..." if head is not None else ""
+    return f"{'-' if n < 0 else ''}{lead}({n_digits:,} digits) (10^{mag:.2f})"
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None) -> str:

@@ -35,8 +35,13 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return obj
     if isinstance(obj, int):
-        # JSON integers are exact in Python but not in most readers: keep huge ones as strings.
-        return obj if abs(obj) < 2**53 else str(obj)
+        # JSON integers are exact in Python but not in most readers: keep huge ones as strings,
+        # and beyond 4,000 digits (Python's default str limit) only their order of magnitude.
+        if abs(obj) < 2**53:
+            return obj
+        if obj.bit_length() < 13_000:
+            return str(obj)
+        return f"~10^{math.log10(abs(obj)):.6f}"
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else str(obj)
     if isinstance(obj, Path):

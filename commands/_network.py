@@ -1,0 +1,53 @@
+"""Network flags shared by every command that builds a theory network (bezout, solve, dimension, ...)."""
+from __future__ import annotations
+
+import argparse
+
+from commands._render import positive_float, positive_int
+
+
+def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,
+                     width: int = 2, input_dim: int = 2) -> None:
+    """Add --layers, --degree/--activation, --approx, --radius, --width, --input-dim, --output-dim,
+    --arch, --units, --shared, --no-bias, --no-output-activation, --points, --seed."""
+    g = parser.add_argument_group("network")
+    g.add_argument("--layers", type=positive_int, default=layers,
+                   help=f"number of weight layers d (tree: depth, on 2^d inputs) (default {layers})")
+    g.add_argument("--degree", type=positive_int, default=degree,
+                   help=f"degree ℓ of the polynomial ReLU approximation used as activation (default {degree})")
+    g.add_argument("--activation", default=None, metavar="POLY",
+                   help="explicit activation polynomial instead of a ReLU approximation, e.g. 'z^2', "
+                        "'z + z^2/4', 'linear' (deep linear network), or '0,1,1/4' (coefficients)")
+    g.add_argument("--approx", choices=("legendre", "chebyshev", "minimax"), default="legendre",
+                   help="ReLU approximation scheme for --degree (default legendre: exact rationals)")
+    g.add_argument("--radius", type=positive_float, default=1.0,
+                   help="half-width R of the interval [-R, R] of the ReLU approximation (default 1)")
+    g.add_argument("--arch", choices=("fc", "tree"), default="fc",
+                   help="fully connected (fc) or the compositional binary tree of Theory II Fig. 2")
+    g.add_argument("--width", type=positive_int, default=width, help=f"hidden width (fc) (default {width})")
+    g.add_argument("--input-dim", type=positive_int, default=input_dim,
+                   help=f"input dimension n_0 (fc) (default {input_dim})")
+    g.add_argument("--output-dim", type=positive_int, default=1, help="output dimension n_d (fc) (default 1)")
+    g.add_argument("--units", type=positive_int, default=2, help="units per tree node Q (default 2)")
+    g.add_argument("--shared", action="store_true", help="tree: share node weights across a level (eq. 5)")
+    g.add_argument("--no-bias", action="store_true", help="no additive biases")
+    g.add_argument("--no-output-activation", action="store_true",
+                   help="linear output layer (Theory II eq. 5 applies P at the output, the default for fc)")
+    g.add_argument("--points", type=positive_int, default=points, help=f"number of data points N (default {points})")
+    g.add_argument("--seed", type=int, default=0, help="seed for data and random points (default 0)")
+
+
+def spec_from_args(args: argparse.Namespace):
+    """Return the NetworkSpec described by the network flags (raises InvalidSpecError)."""
+    from theory.activations import parse, relu_approximation
+    from theory.networks import NetworkSpec
+
+    if args.activation is not None:
+        act = parse(args.activation)
+    else:
+        act = relu_approximation(args.degree, method=args.approx, radius=args.radius)
+    if args.arch == "tree":
+        return NetworkSpec.tree(args.layers, act, units=args.units, bias=not args.no_bias, shared=args.shared,
+                                output_activation=False if args.no_output_activation else True)
+    return NetworkSpec.fully_connected(args.input_dim, args.width, args.layers, act, output_dim=args.output_dim,
+                                       bias=not args.no_bias, output_activation=not args.no_output_activation)

@@ -1,0 +1,274 @@
+"""Bezout-type bounds, expected and predicted dimension of the zero-error set (Theory II §3.2).
+
+For N data points and a depth-d network with a degree-ℓ activation, Theory II states: each
+zero-error equation has degree ℓ^d, the Bezout number is ℓ^{Nd}, the number of real zeros is of
+order ℓ^{Nd/2} (Smale–Shub), and for K > N the zero-error set has dimension K − N "modulo
+inconsistent equations". `bezout_report` computes each of these exactly beside the paper's value:
+exact degrees (theory.degrees), the Bezout number Π_i deg(eq_i), the multihomogeneous Bezout number
+over layer-wise variable groups, and the generic rank r of the N×K Jacobian, which gives the
+predicted dimension K − r and flags dependent equations (r < N: the zero-error set is empty for
+generic targets).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from theory.degrees import (MeasuredDegree, closed_form_degree, critical_degree_bounds,
+                            measured_zero_error_degrees)
+from theory.errors import InvalidSpecError
+from theory.networks import NetworkSpec, forward_point, init_weights
+from theory.rings import Dual, ModPoly, PRIME, fraction_mod
+from theory.systems import Dataset, ZeroErrorSystem, random_data
+
+MAX_MHOM_STATES = 2_000_000
+MAX_MODULAR_ENTRIES = 200_000
+MAX_JACOBIAN_PARAMS = 4_000     # forward-mode Jacobians cost O(K²) memory per point
+MAX_MEASURED_DEGREE = 4_000     # univariate restrictions cost O(D²) per multiplication
+MAX_CRITICAL_PARAMS = 2_000
+
+
+def bezout_number(degrees: Sequence[int]) -> int:
+    """Return Π_i d_i, the Bezout bound on isolated solutions of a system with these degrees."""
+    return math.prod(int(d) for d in degrees)
+
+
+def multihomogeneous_bezout(degrees: Sequence[Sequence[int]], group_sizes: Sequence[int]) -> int | None:
+    """Return the m-homogeneous Bezout number: the coefficient of Π_j α_j^{k_j} in Π_i Σ_j d_ij α_j.
+
+    `degrees[i][j]` is equation i's degree in group j, `group_sizes[j]` = k_j, Σ_j k_j = number of
+    equations (square systems; add slices of multidegree (1,…,1) first for under-determined ones).
+    Computed by dynamic programming over exponent vectors; None if that state space is too large.
+    """
+    k = tuple(int(s) for s in group_sizes)
+    if len(degrees) != sum(k):
+        raise InvalidSpecError(f"{len(degrees)} equations but {sum(k)} variables: not square")
+    if math.prod(s + 1 for s in k) > MAX_MHOM_STATES:
+        return None
+    states: dict[tuple[int, ...], int] = {tuple(0 for _ in k): 1}
+    for row in degrees:
+        nxt: dict[tuple[int, ...], int] = {}
+        for expo, count in states.items():
+            for j, dj in enumerate(row):
+                if dj and expo[j] < k[j]:
+                    e = expo[:j] + (expo[j] + 1,) + expo[j + 1:]
+                    nxt[e] = nxt.get(e, 0) + count * int(dj)
+        states = nxt
+    return states.get(k, 0)
+
+
+@dataclass(frozen=True)
+class JacobianRank:
+    """Generic rank of the zero-error map's Jacobian at random weights.
+
+    Fields:
+        rank: numerical rank r (singular values above `tolerance`).
+        rows, cols: N·n_d and K.
+        singular_values: all singular values, descending.
+        tolerance: σ_max · max(rows, cols) · machine epsilon (numpy's matrix_rank rule).
+        gap: σ_r / σ_{r+1} (inf when r = min(rows, cols)): a large gap makes r trustworthy.
+        modular_rank: rank of the Jacobian mod p at a random point: a certified lower bound on the
+            generic rank over Q (None when the matrix was too large to compute it).
+        seed: the seed of the random weights.
+    """
+
+    rank: int
+    rows: int
+    cols: int
+    singular_values: tuple[float, ...]
+    tolerance: float
+    gap: float
+    modular_rank: int | None
+    seed: int
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return {"rank": self.rank, "rows": self.rows, "cols": self.cols, "tolerance": self.tolerance,
+                "gap": self.gap, "modular_rank": self.modular_rank, "seed": self.seed,
+                "singular_values": list(self.singular_values)}
+
+
+def rank_mod_p(rows: list[list[int]], p: int = PRIME) -> int:
+    """Return the rank of an integer matrix over F_p (Gaussian elimination)."""
+    m = [list(r) for r in rows]
+    rank, n_cols = 0, len(m[0]) if m else 0
+    for col in range(n_cols):
+        pivot = next((i for i in range(rank, len(m)) if m[i][col] % p), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        inv = pow(m[rank][col], -1, p)
+        m[rank] = [v * inv % p for v in m[rank]]
+        for i in range(len(m)):
+            if i != rank and m[i][col] % p:
+                f = m[i][col]
+                m[i] = [(a - f * b) % p for a, b in zip(m[i], m[rank])]
+        rank += 1
+    return rank
+
+
+def modular_jacobian(spec: NetworkSpec, data: Dataset, seed: int) -> list[list[int]]:
+    """Return the Jacobian of the zero-error map mod p at random weights in F_p (exact)."""
+    rng = np.random.default_rng(seed)
+    k = spec.n_params
+    one, zero = ModPoly([1]), ModPoly([])
+    w = [Dual(ModPoly([int(a)]), [one if j == i else zero for j in range(k)])
+         for i, a in enumerate(rng.integers(1, PRIME, size=k, dtype=np.int64))]
+    coerce = lambda c: Dual(ModPoly([fraction_mod(c)]), [zero] * k)  # noqa: E731
+    rows = []
+    for x in data.X:
+        for f in forward_point(spec, w, [coerce(v) for v in x], coerce=coerce):
+            rows.append([g.c[0] if g.c else 0 for g in f.grad])
+    return rows
+
+
+def jacobian_rank(system: ZeroErrorSystem, seed: int, modular: bool = True) -> JacobianRank:
+    """Return the numerical and (if small enough) the modular rank of ∂f(x_i; w)/∂w at random w."""
+    w = init_weights(system.spec, seed)
+    J = system.jacobian(w)
+    s = np.linalg.svd(J, compute_uv=False)
+    tol = float(s.max() * max(J.shape) * np.finfo(float).eps) if s.size else 0.0
+    r = int((s > tol).sum())
+    gap = float(s[r - 1] / s[r]) if 0 < r < len(s) and s[r] > 0 else math.inf
+    mod = None
+    if modular and J.size <= MAX_MODULAR_ENTRIES:
+        mod = rank_mod_p(modular_jacobian(system.spec, system.data, seed))
+    return JacobianRank(r, J.shape[0], J.shape[1], tuple(float(v) for v in s), tol, gap, mod, seed)
+
+
+@dataclass(frozen=True)
+class BezoutReport:
+    """Degrees, Bezout-type bounds and dimensions of a network's zero-error system.
+
+    Fields:
+        network: the spec (as a dict); n_params: K; n_points: N; n_equations: N·n_d.
+        activation_degree: ℓ; depth: d.
+        paper_degree: ℓ^d (Theory II §3.2); degree: exact total degree D of each equation
+            (closed form, proven when `degrees_exact`); group_degrees: degree in each layer's weights.
+        degrees_exact: every measured degree met its upper bound (certified exact).
+        measured_equations: how many equations were measured (the bound covers all).
+        paper_bezout: ℓ^{N d}; bezout: Π_i deg(eq_i), for the square subsystem of min(N·n_d, K)
+            equations; multihomogeneous_bezout: the layer-grouped bound, with K − N·n_d generic
+            hyperplane slices when under-determined (None if too large to compute). A generic
+            hyperplane has degree 1 in every group, so with slices this bound can exceed `bezout`.
+        witness_bound: min(bezout, multihomogeneous_bezout): a bound on the degree of the
+            top-dimensional zero-error component (its number of witness points).
+        critical_bezout, critical_multihomogeneous_bezout: the same bounds for the K critical-point
+            equations of eq. (8) (degree bounds by propagation; λ = 0 or generic).
+        paper_real_estimate: ℓ^{N d / 2} (rounded down); real_estimate: ⌊√bezout⌋ (Smale–Shub order).
+        expected_dimension: K − N·n_d; jacobian: the generic Jacobian rank r; predicted_dimension: K − r.
+        dependent: r < N·n_d: the equations are dependent, so for generic targets the zero-error
+            set is empty (the paper's "inconsistent" case).
+        overparametrization: K / (N·n_d).
+        seed: seed of the data and the random points.
+        notes: remarks for the reader (where the paper's formula and the exact algebra differ).
+    """
+
+    network: dict
+    n_params: int
+    n_points: int
+    n_equations: int
+    activation_degree: int
+    depth: int
+    paper_degree: int
+    degree: int
+    group_degrees: tuple[int, ...]
+    group_sizes: tuple[int, ...]
+    degrees_exact: bool
+    measured_equations: int
+    paper_bezout: int
+    bezout: int
+    multihomogeneous_bezout: int | None
+    witness_bound: int
+    critical_bezout: int | None
+    critical_multihomogeneous_bezout: int | None
+    paper_real_estimate: int
+    real_estimate: int
+    expected_dimension: int
+    jacobian: JacobianRank | None
+    predicted_dimension: int | None
+    dependent: bool | None
+    overparametrization: float
+    seed: int
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict (huge integers as decimal strings)."""
+        from dataclasses import fields
+
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["jacobian"] = None if self.jacobian is None else self.jacobian.to_dict()
+        out["group_degrees"] = list(self.group_degrees)
+        out["group_sizes"] = list(self.group_sizes)
+        out["notes"] = list(self.notes)
+        return out
+
+
+def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: Dataset | None = None,
+                  max_measured: int = 64) -> BezoutReport:
+    """Return the exact degrees, Bezout numbers and dimensions of the zero-error system of `spec`.
+
+    Data are seeded random rationals unless given. Degrees are certified on the first
+    `max_measured` equations (all equations share the propagated bound).
+    """
+    data = data if data is not None else random_data(spec, n_points, seed)
+    system = ZeroErrorSystem(spec, data)
+    n_eq, k = system.n_equations, system.n_vars
+    l, d = spec.activation.degree, spec.depth
+    total, groups = closed_form_degree(spec)
+    notes = []
+    sizes = tuple(g.size for g in spec.groups)
+    if total <= MAX_MEASURED_DEGREE and k <= MAX_JACOBIAN_PARAMS:
+        measured: list[MeasuredDegree] = measured_zero_error_degrees(
+            spec, data.X, data.Y, seed=seed, max_equations=max_measured)
+        exact = all(m.exact for m in measured) and measured[0].total_bound == total
+    else:
+        measured, exact = [], False
+        notes.append(f"degrees not measured (degree {total} or {k} weights too large): the closed form is an upper bound")
+    square = min(n_eq, k)
+    bez = total**square
+    if n_eq <= k:
+        rows = [groups] * n_eq + [(1,) * len(groups)] * (k - n_eq)
+        mhom = multihomogeneous_bezout(rows, sizes)
+    else:
+        mhom = multihomogeneous_bezout([groups] * k, sizes)
+    crit_bez = crit_mhom = None
+    if k <= MAX_CRITICAL_PARAMS:
+        crit = critical_degree_bounds(spec)
+        crit_bez = math.prod(t for t, _ in crit)
+        crit_mhom = multihomogeneous_bezout([g for _, g in crit], sizes)
+    jac = jacobian_rank(system, seed) if k <= MAX_JACOBIAN_PARAMS else None
+    if jac is None:
+        notes.append(f"Jacobian rank not computed for {k} > {MAX_JACOBIAN_PARAMS} weights")
+    if mhom is not None and mhom > bez:
+        notes.append("each generic slicing hyperplane has degree 1 in every layer group, so the "
+                     "multihomogeneous bound of the sliced system exceeds the total-degree one here")
+    if total != l**d:
+        notes.append(f"the paper's degree ℓ^d = {l**d} is the degree in the first layer's weights "
+                     f"({groups[0]}); the total degree in all weights is {total}")
+    if n_eq > k:
+        notes.append(f"over-determined: {n_eq} equations in {k} unknowns; Bezout numbers are for {k} of them")
+    r = None
+    if jac is not None:
+        if jac.modular_rank is not None and jac.modular_rank != jac.rank:
+            notes.append(f"numerical rank {jac.rank} differs from the certified modular lower bound "
+                         f"{jac.modular_rank}; trust the larger only if the singular-value gap is large")
+        r = max(jac.rank, jac.modular_rank or 0)
+        if r < n_eq:
+            notes.append(f"the Jacobian has rank {r} < {n_eq} equations at generic weights: the equations "
+                         f"are dependent, so generic targets have no zero-error solution")
+    return BezoutReport(
+        network=spec.to_dict(), n_params=k, n_points=data.n_points, n_equations=n_eq,
+        activation_degree=l, depth=d, paper_degree=l**d, degree=total, group_degrees=groups,
+        group_sizes=sizes, degrees_exact=exact, measured_equations=len(measured),
+        paper_bezout=l ** (data.n_points * d), bezout=bez, multihomogeneous_bezout=mhom,
+        witness_bound=min(bez, mhom) if mhom is not None else bez, critical_bezout=crit_bez,
+        critical_multihomogeneous_bezout=crit_mhom,
+        paper_real_estimate=math.isqrt(l ** (data.n_points * d)), real_estimate=math.isqrt(bez),
+        expected_dimension=k - n_eq, jacobian=jac, predicted_dimension=None if r is None else k - r,
+        dependent=None if r is None else r < n_eq,
+        overparametrization=k / n_eq, seed=seed, notes=tuple(notes))

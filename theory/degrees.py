@@ -1,0 +1,195 @@
+"""Exact degrees of network equations without expanding them.
+
+Upper bounds come from propagating degrees through the forward pass (the `Degree` ring) and
+agree with closed forms (below). Lower bounds come from restricting each equation to random lines
+w = a + t·b over F_p (`ModPoly`): a coefficient nonzero mod p is nonzero over Q, so the measured
+degree is certified; when it meets the upper bound the degree is proven exact.
+
+Closed forms (ℓ = deg P, d layers, equations f(x_i; w) − y_i with generic data):
+  fully connected, P on the output:  D = ℓ + ℓ² + ... + ℓ^d = ℓ(ℓ^d − 1)/(ℓ − 1),
+                                     degree in layer j's weights: ℓ^{d−j+1};
+  fully connected, linear output:    D = 1 + ℓ + ... + ℓ^{d−1},  layer j: ℓ^{d−j};
+  (ℓ = 1: D = d, multilinear: degree 1 in each layer.)
+  binary tree of depth d:            E_1 = 1 + ℓ, E_k = 1 + ℓ(1 + E_{k−1}), D = E_d (·ℓ with P on
+                                     the output), level j: (1 + ℓ)·ℓ^{d−j} (·ℓ with P on the output).
+Proof sketch (fc): the pre-activation z_k = W_k h_{k−1} + b_k has degree 1 + deg h_{k−1} because W_k
+multiplies h_{k−1}; P raises the degree ℓ-fold, so D_k = ℓ(1 + D_{k−1}) with D_0 = 0; the top-degree
+form is a product of nonzero leading forms for generic data, so the bound is attained. Theory II
+(§3.2) states ℓ^d: that is the degree in the first layer's weights (and in the inputs), not the
+total degree in the weights, which is larger for d ≥ 2 or ℓ ≥ 2 once layers multiply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from theory.networks import NetworkSpec, forward_point
+from theory.rings import Degree, Dual, ModPoly, PRIME, fraction_mod
+
+
+def closed_form_degree(spec: NetworkSpec) -> tuple[int, tuple[int, ...]]:
+    """Return (total degree, per-layer degrees) of one zero-error equation from the closed forms above."""
+    l, d, out = spec.activation.degree, spec.depth, spec.output_activation
+    if spec.architecture == "fc":
+        total = sum(l**k for k in (range(1, d + 1) if out else range(0, d)))
+        groups = tuple(l ** (d - j + 1) if out else l ** (d - j) for j in range(1, d + 1))
+    else:
+        e = 0
+        for _ in range(d):
+            e = 1 + l * (1 + e)
+        total = l * e if out else e
+        groups = tuple((1 + l) * l ** (d - j) * (l if out else 1) for j in range(1, d + 1))
+    return total, groups
+
+
+def _degree_vars(spec: NetworkSpec) -> list[Degree]:
+    m = len(spec.groups)
+    return [Degree.variable(gi, m) for gi, g in enumerate(spec.groups) for _ in range(g.size)]
+
+
+def output_degree_bound(spec: NetworkSpec) -> tuple[int, tuple[int, ...]]:
+    """Return (total, per-group) degree upper bounds of the network output, by propagation."""
+    m = len(spec.groups)
+    const = Degree.constant(m)
+    outs = forward_point(spec, _degree_vars(spec), [const] * spec.input_dim,
+                         coerce=lambda c: const if c != 0 else 0)
+    total = max(o.total or 0 for o in outs)
+    groups = tuple(max(o.groups[g] for o in outs) for g in range(m))
+    return total, groups
+
+
+def critical_degree_bounds(spec: NetworkSpec) -> list[tuple[int, tuple[int, ...]]]:
+    """Return per-equation (total, per-group) degree bounds of Σ_i r_i ∂_j f_i + λ_j w_j.
+
+    deg ≤ deg f + deg ∂_j f, with deg ∂_j f from forward-mode propagation over the Degree ring.
+    """
+    m, k = len(spec.groups), spec.n_params
+    const = Degree.constant(m)
+    zero = Degree(None, (0,) * m)
+    base = _degree_vars(spec)
+    w = [Dual(base[i], [const if j == i else zero for j in range(k)]) for i in range(k)]
+    dconst = Dual(const, [zero] * k)
+    outs = forward_point(spec, w, [dconst] * spec.input_dim, coerce=lambda c: dconst if c != 0 else 0)
+    result = []
+    for j in range(k):
+        tot, grp = None, (0,) * m
+        for o in outs:
+            prod = o.val * o.grad[j]
+            if prod.total is not None and (tot is None or prod.total > tot):
+                tot = prod.total
+            if prod.total is not None:
+                grp = tuple(map(max, grp, prod.groups))
+        penalty = base[j]  # the λ_j w_j term
+        tot = max(tot or 0, penalty.total)
+        grp = tuple(map(max, grp, penalty.groups))
+        result.append((tot, grp))
+    return result
+
+
+@dataclass(frozen=True)
+class MeasuredDegree:
+    """Degree of one equation, measured on random lines mod p and compared with the bound.
+
+    Fields:
+        total: certified lower bound on the total degree (max over the lines tried).
+        groups: certified lower bounds on the degree in each layer's weights.
+        total_bound, group_bounds: upper bounds by propagation.
+        exact: True when every lower bound meets its upper bound (the degrees are proven).
+    """
+
+    total: int
+    groups: tuple[int, ...]
+    total_bound: int
+    group_bounds: tuple[int, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Return True when measured and bound agree everywhere."""
+        return self.total == self.total_bound and self.groups == self.group_bounds
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return {"total": self.total, "groups": list(self.groups), "total_bound": self.total_bound,
+                "group_bounds": list(self.group_bounds), "exact": self.exact}
+
+
+def _line_weights(spec: NetworkSpec, rng: np.random.Generator, group: int | None) -> list[ModPoly]:
+    a = rng.integers(1, PRIME, size=spec.n_params, dtype=np.int64)
+    b = rng.integers(1, PRIME, size=spec.n_params, dtype=np.int64)
+    w = []
+    for gi, g in enumerate(spec.groups):
+        for i in range(g.offset, g.offset + g.size):
+            moving = group is None or group == gi
+            w.append(ModPoly.line(int(a[i]), int(b[i]) if moving else 0))
+    return w
+
+
+def _coerce_mod(c: Fraction) -> ModPoly:
+    return ModPoly([fraction_mod(c)])
+
+
+def measured_zero_error_degrees(spec: NetworkSpec, X: Sequence[Sequence[Fraction]],
+                                Y: Sequence[Sequence[Fraction]], seed: int, lines: int = 2,
+                                max_equations: int | None = None) -> list[MeasuredDegree]:
+    """Return the measured degrees of f(x_i; w) − y_i on `lines` random lines per variable group.
+
+    Point i contributes n_d equations (point-major order). With `max_equations`, only the first
+    equations are measured.
+    """
+    rng = np.random.default_rng(seed)
+    bound_total, bound_groups = output_degree_bound(spec)
+    m = len(spec.groups)
+    restrictions = [[_line_weights(spec, rng, group) for group in [None] + list(range(m))] for _ in range(lines)]
+    out: list[MeasuredDegree] = []
+    for x, y in zip(X, Y):
+        xs = [_coerce_mod(v) for v in x]
+        per_eq_total = [0] * len(y)
+        per_eq_groups = [[0] * m for _ in y]
+        for line in restrictions:
+            for gi, w in enumerate(line):
+                fx = forward_point(spec, w, xs, coerce=_coerce_mod)
+                for o, (f, t) in enumerate(zip(fx, y)):
+                    deg = (f - _coerce_mod(t)).degree
+                    if gi == 0:
+                        per_eq_total[o] = max(per_eq_total[o], deg)
+                    else:
+                        per_eq_groups[o][gi - 1] = max(per_eq_groups[o][gi - 1], deg)
+        for o in range(len(y)):
+            out.append(MeasuredDegree(per_eq_total[o], tuple(per_eq_groups[o]), bound_total, bound_groups))
+            if max_equations is not None and len(out) >= max_equations:
+                return out
+    return out
+
+
+def measured_critical_degrees(spec: NetworkSpec, X: Sequence[Sequence[Fraction]],
+                              Y: Sequence[Sequence[Fraction]], penalty: Sequence[Fraction] | None,
+                              seed: int, lines: int = 2) -> list[MeasuredDegree]:
+    """Return the measured degrees of the K critical-point equations (total and per group)."""
+    rng = np.random.default_rng(seed)
+    k, m = spec.n_params, len(spec.groups)
+    bounds = critical_degree_bounds(spec)
+    best_total = [0] * k
+    best_groups = [[0] * m for _ in range(k)]
+    one, zero = ModPoly([1]), ModPoly([])
+    for _ in range(lines):
+        for gi, group in enumerate([None] + list(range(m))):
+            wl = _line_weights(spec, rng, group)
+            w = [Dual(wl[i], [one if j == i else zero for j in range(k)]) for i in range(k)]
+            g = [zero] * k
+            coerce = lambda c: Dual(_coerce_mod(c), [zero] * k)  # noqa: E731
+            for x, y in zip(X, Y):
+                fx = forward_point(spec, w, [coerce(v) for v in x], coerce=coerce)
+                for f, t in zip(fx, y):
+                    r = f.val - _coerce_mod(t)
+                    g = [gj + r * dj for gj, dj in zip(g, f.grad)]
+            if penalty is not None:
+                g = [gj + _coerce_mod(lam) * wl[j] for j, (gj, lam) in enumerate(zip(g, penalty))]
+            for j in range(k):
+                if gi == 0:
+                    best_total[j] = max(best_total[j], g[j].degree)
+                else:
+                    best_groups[j][gi - 1] = max(best_groups[j][gi - 1], g[j].degree)
+    return [MeasuredDegree(best_total[j], tuple(best_groups[j]), bounds[j][0], bounds[j][1]) for j in range(k)]

@@ -1,0 +1,252 @@
+"""Small rings over which the network's straight-line program runs (`networks.forward_point`).
+
+- `ModPoly`: univariate polynomials in t over F_p (p = 2^61 − 1). Restricting a polynomial in the
+  weights to a random line w = a + t·b and reducing mod p gives its exact degree with probability
+  ≥ 1 − D/p (Schwartz–Zippel); a nonzero coefficient mod p is nonzero over Q, so the measured degree
+  is always a certified lower bound.
+- `Degree`: an upper bound on total and per-group degree (+ takes the max, * adds).
+- `Dual`: first-order forward mode over any of these rings (value and dense gradient list).
+- `Jet`: vectorised numpy forward mode with optional exact Hessian, for Jacobians at many inputs.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+
+PRIME = 2**61 - 1  # a Mersenne prime: reductions stay cheap in Python integers
+
+
+def fraction_mod(value: Fraction | int, p: int = PRIME) -> int:
+    """Return the image of a rational in F_p (raises ZeroDivisionError if p divides the denominator)."""
+    value = Fraction(value)
+    den = value.denominator % p
+    if den == 0:
+        raise ZeroDivisionError(f"denominator of {value} vanishes modulo {p}")
+    return value.numerator * pow(den, -1, p) % p
+
+
+class ModPoly:
+    """A univariate polynomial in t over F_p, coefficients lowest degree first (trimmed)."""
+
+    __slots__ = ("c",)
+    p = PRIME
+
+    def __init__(self, coeffs: Sequence[int]):
+        c = [x % self.p for x in coeffs]
+        while c and c[-1] == 0:
+            c.pop()
+        self.c = c
+
+    @classmethod
+    def line(cls, a: int, b: int) -> "ModPoly":
+        """Return a + b·t."""
+        return cls([a, b])
+
+    @property
+    def degree(self) -> int:
+        """Return the degree in t (−1 for the zero polynomial)."""
+        return len(self.c) - 1
+
+    def _coerce(self, other: Any) -> "ModPoly":
+        if isinstance(other, ModPoly):
+            return other
+        if isinstance(other, (int, np.integer)):
+            return ModPoly([int(other)])
+        if isinstance(other, Fraction):
+            return ModPoly([fraction_mod(other, self.p)])
+        return NotImplemented
+
+    def __add__(self, other: Any) -> "ModPoly":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        a, b = self.c, other.c
+        if len(a) < len(b):
+            a, b = b, a
+        out = list(a)
+        for i, x in enumerate(b):
+            out[i] += x
+        return ModPoly(out)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "ModPoly":
+        return ModPoly([-x for x in self.c])
+
+    def __sub__(self, other: Any) -> "ModPoly":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        return self + (-other)
+
+    def __rsub__(self, other: Any) -> "ModPoly":
+        return (-self) + other
+
+    def __mul__(self, other: Any) -> "ModPoly":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        a, b = self.c, other.c
+        if not a or not b:
+            return ModPoly([])
+        if len(b) == 1:
+            return ModPoly([x * b[0] for x in a])
+        if len(a) == 1:
+            return ModPoly([x * a[0] for x in b])
+        out = [0] * (len(a) + len(b) - 1)
+        for i, x in enumerate(a):
+            if x:
+                for j, y in enumerate(b):
+                    out[i + j] += x * y
+        return ModPoly(out)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"ModPoly(degree={self.degree})"
+
+
+class Degree:
+    """Upper bounds on the total degree and on the degree in each variable group (None: zero)."""
+
+    __slots__ = ("total", "groups")
+
+    def __init__(self, total: int | None, groups: tuple[int, ...]):
+        self.total = total
+        self.groups = groups
+
+    @classmethod
+    def constant(cls, n_groups: int) -> "Degree":
+        """Return the degree of a nonzero constant."""
+        return cls(0, (0,) * n_groups)
+
+    @classmethod
+    def variable(cls, group: int, n_groups: int) -> "Degree":
+        """Return the degree of one variable of `group`."""
+        return cls(1, tuple(int(g == group) for g in range(n_groups)))
+
+    def _coerce(self, other: Any) -> "Degree":
+        if isinstance(other, Degree):
+            return other
+        if not isinstance(other, (int, float, Fraction, np.number)):
+            return NotImplemented
+        if other == 0:
+            return Degree(None, tuple(0 for _ in self.groups))
+        return Degree.constant(len(self.groups))
+
+    def __add__(self, other: Any) -> "Degree":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        if self.total is None:
+            return other
+        if other.total is None:
+            return self
+        return Degree(max(self.total, other.total), tuple(map(max, self.groups, other.groups)))
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Any) -> "Degree":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        if self.total is None or other.total is None:
+            return Degree(None, tuple(0 for _ in self.groups))
+        return Degree(self.total + other.total, tuple(a + b for a, b in zip(self.groups, other.groups)))
+
+    __rmul__ = __mul__
+
+    def __sub__(self, other: Any) -> "Degree":
+        return self + other
+
+    def __repr__(self) -> str:
+        return f"Degree(total={self.total}, groups={self.groups})"
+
+
+class Dual:
+    """First-order forward mode over an arbitrary ring: value and the dense gradient list."""
+
+    __slots__ = ("val", "grad")
+
+    def __init__(self, val: Any, grad: list):
+        self.val = val
+        self.grad = grad
+
+    @classmethod
+    def variable(cls, val: Any, index: int, n: int, zero: Any, one: Any) -> "Dual":
+        """Return the k-th independent variable with value `val`."""
+        return cls(val, [one if k == index else zero for k in range(n)])
+
+    def __add__(self, other: Any) -> "Dual":
+        if isinstance(other, Dual):
+            return Dual(self.val + other.val, [a + b for a, b in zip(self.grad, other.grad)])
+        return Dual(self.val + other, self.grad)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "Dual":
+        return Dual(-self.val, [-g for g in self.grad])
+
+    def __sub__(self, other: Any) -> "Dual":
+        return self + (-other)
+
+    def __mul__(self, other: Any) -> "Dual":
+        if isinstance(other, Dual):
+            return Dual(self.val * other.val,
+                        [a * other.val + self.val * b for a, b in zip(self.grad, other.grad)])
+        return Dual(self.val * other, [g * other for g in self.grad])
+
+    __rmul__ = __mul__
+
+
+class Jet:
+    """Vectorised forward mode: values (N,), gradients (N, K) and optionally Hessians (N, K, K).
+
+    A weight is a Jet with value shape (1,); data columns are plain arrays of shape (N,), so one
+    pass evaluates all N inputs. Hessians use (ab)'' = a''b + ab'' + a'b'ᵀ + b'a'ᵀ.
+    """
+
+    __slots__ = ("val", "grad", "hess")
+
+    def __init__(self, val: np.ndarray, grad: np.ndarray, hess: np.ndarray | None):
+        self.val, self.grad, self.hess = val, grad, hess
+
+    @classmethod
+    def variables(cls, w: np.ndarray, second_order: bool = False) -> list["Jet"]:
+        """Return the K weights as independent Jets."""
+        k = len(w)
+        eye = np.eye(k)
+        return [cls(np.array([w[i]], dtype=float), eye[i][None, :],
+                    np.zeros((1, k, k)) if second_order else None) for i in range(k)]
+
+    def __add__(self, other: Any) -> "Jet":
+        if isinstance(other, Jet):
+            hess = None if self.hess is None else self.hess + other.hess
+            return Jet(self.val + other.val, self.grad + other.grad, hess)
+        return Jet(self.val + other, self.grad, self.hess)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "Jet":
+        return Jet(-self.val, -self.grad, None if self.hess is None else -self.hess)
+
+    def __sub__(self, other: Any) -> "Jet":
+        return self + (-other)
+
+    def __mul__(self, other: Any) -> "Jet":
+        if isinstance(other, Jet):
+            val = self.val * other.val
+            grad = self.grad * other.val[:, None] + other.grad * self.val[:, None]
+            hess = None
+            if self.hess is not None:
+                outer = self.grad[:, :, None] * other.grad[:, None, :]
+                hess = (self.hess * other.val[:, None, None] + other.hess * self.val[:, None, None]
+                        + outer + outer.transpose(0, 2, 1))
+            return Jet(val, grad, hess)
+        c = np.asarray(other, dtype=float)
+        return Jet(self.val * c, self.grad * (c[:, None] if c.ndim else c),
+                   None if self.hess is None else self.hess * (c[:, None, None] if c.ndim else c))
+
+    __rmul__ = __mul__
