@@ -1,0 +1,116 @@
+"""Claims checked: known root counts are reproduced, every path is accounted for, bounds hold."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory import homotopy as H
+from theory.errors import InvalidSpecError, PathBudgetExceeded
+
+
+def cyclic(n: int) -> list[str]:
+    """The cyclic n-roots system (Björck–Fröberg): Σ_i ∏_{j<k} x_{i+j} = 0 for k < n, ∏ x_i = 1."""
+    x = [f"x{i}" for i in range(n)]
+    polys = []
+    for k in range(1, n):
+        polys.append(" + ".join("*".join(x[(i + j) % n] for j in range(k)) for i in range(n)) + ";")
+    polys.append("*".join(x) + " - 1;")
+    return polys
+
+
+def katsura(n: int) -> list[str]:
+    """Katsura-n in u_0..u_n with u_{−l} = u_l, u_l = 0 for |l| > n: 2^n solutions, all regular."""
+    def u(l: int) -> str | None:
+        return f"u{abs(l)}" if abs(l) <= n else None
+    polys = [" + ".join(u(l) for l in range(-n, n + 1)) + " - 1;"]
+    for m in range(n):
+        terms = [f"{u(l)}*{u(m - l)}" for l in range(-n, n + 1) if u(l) and u(m - l)]
+        polys.append(" + ".join(terms) + f" - u{m};")
+    return polys
+
+
+def test_cyclic5_has_70_isolated_solutions():
+    s = H.from_strings(cyclic(5), label="cyclic-5")
+    r = H.solve(s, options=H.TrackOptions(seed=1))
+    assert r.bezout == 120 and r.n_paths == 120
+    assert r.mixed_volume == 70
+    assert r.n_solutions == 70
+    assert sum(r.outcomes.values()) == r.n_paths
+    assert r.outcomes["failed"] == 0 and r.n_duplicates == 0
+    # the 10 real cyclic-5 roots: permutations/reversals of the golden-ratio solutions
+    assert r.n_real == 10
+    for x in r.solution_array():
+        assert np.max(np.abs(s.evaluate(x))) < 1e-10
+
+
+def test_katsura6_has_64_regular_solutions_equal_to_bezout():
+    s = H.from_strings(katsura(6), label="katsura-6")
+    r = H.solve(s, options=H.TrackOptions(seed=2))
+    assert r.bezout == 64
+    assert r.n_solutions == 64 and r.outcomes["regular"] == 64
+    assert r.outcomes["at_infinity"] == r.outcomes["failed"] == r.outcomes["singular"] == 0
+
+
+def test_multihomogeneous_start_has_m_bezout_many_points_and_finds_all_solutions():
+    # x*y − 1 has degrees (1, 1) in ({x}, {y}), x^2*y + y − 3 has (2, 1): m-Bezout 1·1 + 1·2 = 3 < 9
+    s = H.from_strings(["x*y - 1;", "x^2*y + y - 3;"])
+    st = H.multihomogeneous_start(s, [[0], [1]], seed=0)
+    assert st.count == 3 == len(st.points)
+    assert st.degree_matrix == ((1, 1), (2, 1))
+    for p in st.points:  # every start point solves the start system (independent evaluation)
+        g = H.from_strings(list(st.polys), names=list(s.names))
+        assert np.max(np.abs(g.evaluate(p))) < 1e-9
+    r = H.solve(s, start="multihomogeneous", groups=[[0], [1]])
+    # y = 1/x: x − 3x^2... x^2/x + 1/x = 3 → x^2 − 3x + 1 = 0: two solutions
+    assert r.m_bezout == 3 and r.n_solutions == 2
+    xs = sorted(sol[0].real for sol in r.solutions)
+    assert xs == pytest.approx(sorted(np.roots([1, -3, 1]).real), abs=1e-10)
+
+
+def test_singular_root_is_classified_singular_not_regular():
+    # (x − 1)^2 = 0, y − 2 = 0: a double root, both paths end there
+    r = H.solve(H.from_strings(["(x - 1)^2;", "y - 2;"]))
+    assert r.outcomes["singular"] == 2 and r.n_solutions == 0
+    assert r.singular_clusters == (2,)
+
+
+def test_paths_to_infinity_are_counted_not_dropped():
+    # x*y = 1, x*y = 2 + x: the Bezout number 4 exceeds the 1 finite solution
+    r = H.solve(H.from_strings(["x*y - 1;", "x*y - x - 2;"]))
+    assert r.n_paths == 4 and sum(r.outcomes.values()) == 4
+    assert r.n_solutions == 1
+    assert r.outcomes["at_infinity"] + r.outcomes["failed"] + r.outcomes["singular"] == 3
+    assert r.solutions[0][0] == pytest.approx(-1.0) and r.solutions[0][1] == pytest.approx(-1.0)
+
+
+def test_budget_refusal_names_bound_and_budget():
+    with pytest.raises(PathBudgetExceeded, match="120 start paths.*budget of 100"):
+        H.solve(H.from_strings(cyclic(5)), options=H.TrackOptions(max_paths=100))
+
+
+def test_solutions_never_exceed_any_root_count_bound():
+    s = H.from_strings(["x^2 + y^2 - 4;", "x*y - 1;", "z^3 - x;"])
+    r = H.solve(s, start="multihomogeneous", groups=[[0], [1], [2]])
+    assert r.n_solutions <= min(r.bezout, r.m_bezout, r.stable_mixed_volume)
+    assert r.n_solutions == 12  # 4 (x, y) intersections times 3 cube roots
+
+
+def test_same_seed_same_numbers():
+    s = H.from_strings(["x^3 - 2*y;", "y^2 - x - 1;"])
+    a = H.solve(s, options=H.TrackOptions(seed=5))
+    b = H.solve(s, options=H.TrackOptions(seed=5))
+    assert a.gamma == b.gamma and np.allclose(a.solution_array(), b.solution_array())
+
+
+def test_non_square_and_unparsable_systems_raise_named_errors():
+    with pytest.raises(InvalidSpecError):
+        H.solve(H.from_strings(["x + y - 1;"]))
+    with pytest.raises(InvalidSpecError, match="cannot parse"):
+        H.from_strings(["8450*a0*b0^2/1369 - 1;"])
+
+
+def test_read_system_file_with_header():
+    s = H.read_system_file("2\n x^2 - 1;\n y - x;\n")
+    assert s.names == ("x", "y") and s.n_equations == 2
+    with pytest.raises(InvalidSpecError, match="announces 3"):
+        H.read_system_file("3\n x^2 - 1;\n y - x;\n")

@@ -1,0 +1,670 @@
+"""All isolated solutions of a square polynomial system by homotopy continuation, every path accounted for.
+
+Start systems (Sommese–Wampler, *The Numerical Solution of Systems of Polynomials*, 2005, ch. 8):
+
+* total degree: g_i(x) = x_i^{d_i} − 1, with ∏ d_i start points (the Bezout number);
+* multihomogeneous: for a partition of the variables into groups G_1..G_m and degrees d_ij of
+  equation i in group j, g_i = ∏_j ∏_{k ≤ d_ij} L_ijk(x_{G_j}) with random affine forms L; its
+  start points number the m-homogeneous Bezout number, the coefficient of ∏_j α_j^{|G_j|} in
+  ∏_i Σ_j d_ij α_j (Morgan–Sommese 1987).
+
+Paths of H(x, t) = γ(1 − t)² g(x) + t² f(x) are tracked by PHCpack with γ a random unit complex
+number drawn from the recorded seed (the gamma trick: for all but finitely many γ on the circle,
+every path is smooth for t ∈ [0, 1)). Each endpoint is refined by Newton's method in numpy, its
+residual and Jacobian condition number recomputed independently of PHCpack, and classified:
+
+* regular:     PHCpack's end game converged, residual ≤ tol, cond(J) ≤ cond_max, and Newton's
+               last correction ≤ tol_step (quadratic convergence);
+* singular:    converged with residual ≤ tol_singular but not regular (a multiple root or a
+               point on a positive-dimensional component);
+* at_infinity: the end game gave up while ‖x‖∞ grew past `diverge_norm`, or ‖x‖∞ > infinity_norm;
+* failed:      anything else (NaN, no convergence at moderate ‖x‖): retried once in double-double
+               precision on the same homotopy (same γ, same start point); still failing ones are
+               counted as failed, never dropped.
+
+The mixed volume (Bernstein–Khovanskii–Kushnirenko) is reported beside the Bezout numbers.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from theory import phc
+from theory.errors import InvalidSpecError, PathBudgetExceeded
+
+OUTCOMES = ("regular", "singular", "at_infinity", "failed")
+START_SYSTEMS = ("total_degree", "multihomogeneous")
+DEFAULT_MAX_PATHS = 20_000  # about 1–3 minutes of PHCpack tracking for small systems on 2 cores
+
+
+# ----------------------------------------------------------------------------------------------
+# Systems
+
+
+@dataclass(frozen=True)
+class System:
+    """A polynomial system in two realisations: PHCpack strings and a complex numpy evaluator.
+
+    Fields:
+        polys: the polynomials in PHCpack syntax (nested formulas allowed, float coefficients).
+        names: the variables, in the order of every coordinate vector.
+        evaluate: x (complex, shape (n,)) ↦ f(x) (shape (m,)).
+        jacobian: x ↦ ∂f/∂x (shape (m, n)).
+        label: a short description.
+    """
+
+    polys: tuple[str, ...]
+    names: tuple[str, ...]
+    evaluate: Callable[[np.ndarray], np.ndarray] = field(repr=False, compare=False)
+    jacobian: Callable[[np.ndarray], np.ndarray] = field(repr=False, compare=False)
+    label: str = "system"
+
+    @property
+    def n_equations(self) -> int:
+        """Return m, the number of polynomials."""
+        return len(self.polys)
+
+    @property
+    def n_vars(self) -> int:
+        """Return n, the number of variables."""
+        return len(self.names)
+
+    @property
+    def is_square(self) -> bool:
+        """Return m == n."""
+        return self.n_equations == self.n_vars
+
+    def degrees(self) -> list[int]:
+        """Return the total degree of each polynomial (PHCpack's expansion)."""
+        return phc.degrees(self.polys, n_vars=self.n_vars)
+
+    def with_equations(self, polys: Sequence[str], evaluate: Callable, jacobian: Callable,
+                       label: str | None = None) -> "System":
+        """Return the system with the extra equations appended (e.g. slices)."""
+        f0, j0 = self.evaluate, self.jacobian
+        return System(self.polys + tuple(polys), self.names,
+                      lambda x: np.concatenate([f0(x), evaluate(x)]),
+                      lambda x: np.vstack([j0(x), jacobian(x)]), label or self.label)
+
+    def with_linear(self, A: np.ndarray, b: np.ndarray, label: str | None = None) -> "System":
+        """Return the system with the affine equations A x + b = 0 appended (slices, Sommese–Wampler §13)."""
+        A = np.atleast_2d(np.asarray(A, dtype=complex))
+        b = np.asarray(b, dtype=complex).ravel()
+        polys = [linear_string(row, c, self.names) for row, c in zip(A, b)]
+        return self.with_equations(polys, lambda x: A @ x + b, lambda x: A, label)
+
+
+def complex_literal(c: complex) -> str:
+    """Return c in PHCpack syntax, e.g. '(1.5e+00+2.5e-01*i)'."""
+    c = complex(c)
+    return f"({c.real:+.17e}{c.imag:+.17e}*i)"
+
+
+def linear_string(row: Sequence[complex], const: complex, names: Sequence[str]) -> str:
+    """Return the affine form Σ_j row_j x_j + const as a PHCpack polynomial string."""
+    terms = [f"{complex_literal(a)}*{n}" for a, n in zip(row, names) if a != 0]
+    return " + ".join(terms + [complex_literal(const)]) + ";"
+
+
+def from_strings(polys: Sequence[str], names: Sequence[str] | None = None, label: str = "system") -> System:
+    """Return a System for PHCpack-syntax strings, evaluated through sympy (small systems only).
+
+    Variables default to PHCpack's order of first appearance; 'i' and 'I' are the imaginary unit.
+    """
+    import sympy
+
+    polys = [p.strip().rstrip(";").strip() for p in polys if p.strip().rstrip(";").strip()]
+    if not polys:
+        raise InvalidSpecError("the system has no polynomials")
+    found = phc.store([p + ";" for p in polys], n_vars=None if names is None else len(names))
+    names = list(found if names is None else names)
+    if set(found) - set(names):
+        raise InvalidSpecError(f"variables {sorted(set(found) - set(names))} are not among {names}")
+    syms = [sympy.Symbol(n) for n in names]
+    local = {n: s for n, s in zip(names, syms)}
+    local.update({"i": sympy.I, "I": sympy.I})
+    try:
+        exprs = [sympy.sympify(p.replace("^", "**"), locals=local) for p in polys]
+    except (sympy.SympifyError, SyntaxError, TypeError) as exc:
+        raise InvalidSpecError(f"cannot read polynomial: {exc}") from None
+    jac = [[sympy.diff(e, s) for s in syms] for e in exprs]
+    f_num = sympy.lambdify([syms], exprs, modules="numpy")
+    j_num = sympy.lambdify([syms], jac, modules="numpy")
+    m, n = len(exprs), len(syms)
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.broadcast_arrays(*f_num(np.asarray(x, dtype=complex))), dtype=complex).reshape(m)
+
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        rows = j_num(np.asarray(x, dtype=complex))
+        return np.array([[complex(v) for v in r] for r in rows], dtype=complex).reshape(m, n)
+
+    return System(tuple(p + ";" for p in polys), tuple(names), evaluate, jacobian, label)
+
+
+def read_system_file(text: str, label: str = "file") -> System:
+    """Return the System in PHCpack input text: an optional first line 'n' or 'n m', then polynomials ending in ';'."""
+    lines = text.strip().split("\n", 1)
+    head = lines[0].split()
+    body = text
+    count = None
+    if head and all(tok.isdigit() for tok in head) and len(head) <= 2:
+        count = int(head[0])
+        body = lines[1] if len(lines) > 1 else ""
+    polys = [p.strip() for p in body.split(";") if p.strip()]
+    if count is not None and len(polys) != count:
+        raise InvalidSpecError(f"the header announces {count} polynomials, the file has {len(polys)}")
+    return from_strings(polys, label=label)
+
+
+def network_system(zero_error) -> System:
+    """Return the zero-error system f(x_i; w) − y_i = 0 (a `theory.systems.ZeroErrorSystem`) as a System.
+
+    Complex residuals and Jacobians come from one vectorised forward-mode pass (`theory.rings.Jet`
+    with complex values) through the same straight-line program `forward_point` as everything else.
+    """
+    from theory.systems import to_phc
+
+    text = to_phc(zero_error)
+    polys = [p.strip() + ";" for p in text.strip().split("\n", 1)[1].split(";") if p.strip()]
+    spec, data = zero_error.spec, zero_error.data
+
+    def evaluate(w: np.ndarray) -> np.ndarray:
+        return network_jets(spec, data, w, order=0)[0]
+
+    def jacobian(w: np.ndarray) -> np.ndarray:
+        return network_jets(spec, data, w, order=1)[1]
+
+    return System(tuple(polys), tuple(zero_error.variable_names), evaluate, jacobian,
+                  f"zero-error system of {spec.describe()}, N = {data.n_points}")
+
+
+def network_jets(spec, data, w: np.ndarray, order: int = 1):
+    """Return (r, J, H): residuals r_i = f(x_i; w) − y_i, their Jacobian and per-row Hessians, for complex w.
+
+    `order` 0 computes r only, 1 adds J (N·n_d × K), 2 adds H (N·n_d × K × K).
+    """
+    from theory.networks import forward_point
+    from theory.rings import Jet
+
+    w = np.asarray(w, dtype=complex)
+    X, Y = data.X_float, data.Y_float
+    cols = [X[:, j] for j in range(spec.input_dim)]
+    n, k = data.n_points, spec.n_params
+    if order == 0:
+        outs = forward_point(spec, list(w), cols)
+        r = (np.stack([np.broadcast_to(o, (n,)) for o in outs], axis=1) - Y).ravel()
+        return r, None, None
+    eye = np.eye(k, dtype=complex)
+    variables = [Jet(np.array([w[i]]), eye[i][None, :], np.zeros((1, k, k), dtype=complex) if order > 1 else None)
+                 for i in range(k)]
+    outs = forward_point(spec, variables, cols)
+    J = np.stack([np.broadcast_to(o.grad, (n, k)) for o in outs], axis=1).reshape(n * len(outs), k)
+    r = (np.stack([np.broadcast_to(o.val, (n,)) for o in outs], axis=1) - Y).ravel()
+    H = None
+    if order > 1:
+        H = np.stack([np.broadcast_to(o.hess, (n, k, k)) for o in outs], axis=1).reshape(n * len(outs), k, k)
+    return r, J, H
+
+
+# ----------------------------------------------------------------------------------------------
+# Start systems
+
+
+@dataclass(frozen=True)
+class StartSystem:
+    """A start system with all its solutions known.
+
+    Fields:
+        kind: 'total_degree' or 'multihomogeneous'.
+        polys: the start polynomials g in PHCpack syntax.
+        points: the start solutions (complex, one row per path).
+        count: the number of start solutions (the Bezout or m-Bezout number).
+        partition: the variable groups (multihomogeneous only).
+        degree_matrix: d_ij, the degree of equation i in group j (multihomogeneous only).
+    """
+
+    kind: str
+    polys: tuple[str, ...]
+    points: np.ndarray = field(repr=False, compare=False)
+    count: int
+    partition: tuple[tuple[str, ...], ...] | None = None
+    degree_matrix: tuple[tuple[int, ...], ...] | None = None
+
+
+def bezout_number(degrees: Sequence[int]) -> int:
+    """Return the Bezout number ∏_i d_i (Theory II §3.1: the count of solutions in projective space)."""
+    return math.prod(int(d) for d in degrees)
+
+
+def check_budget(count: int, max_paths: int, what: str, hint: str = "") -> None:
+    """Raise PathBudgetExceeded with one line naming the bound, the budget and the way forward."""
+    if count > max_paths:
+        raise PathBudgetExceeded(
+            f"{what} has {count:,} start paths, over the path budget of {max_paths:,}: "
+            f"raise --max-paths, {hint + ', ' if hint else ''}use monodromy, or a smaller network")
+
+
+def total_degree_start(system: System, max_paths: int = DEFAULT_MAX_PATHS) -> StartSystem:
+    """Return g_i = x_i^{d_i} − 1 and its ∏ d_i solutions (products of roots of unity)."""
+    degrees = system.degrees()
+    count = bezout_number(degrees)
+    check_budget(count, max_paths, "the total-degree start system (Bezout number)",
+                 "try --start multihomogeneous")
+    polys = tuple(f"{n}^{d} - 1;" for n, d in zip(system.names, degrees))
+    roots = [np.exp(2j * np.pi * np.arange(d) / d) for d in degrees]
+    points = np.array(list(itertools.product(*roots)), dtype=complex).reshape(count, len(degrees))
+    return StartSystem("total_degree", polys, points, count)
+
+
+def group_degrees(system: System, groups: Sequence[Sequence[int]], seed: int) -> np.ndarray:
+    """Return d_ij, the degree of equation i in the variables of group j, measured numerically.
+
+    Along x_G = s·u (u random, the other variables random) f_i is a polynomial in s of degree
+    d_ij; its coefficients come from the discrete Fourier transform of samples on the unit
+    circle, and d_ij is the last coefficient above 1e-9 of the largest (generic points).
+    """
+    rng = np.random.default_rng(seed)
+    total = system.degrees()
+    M = max(total) + 1
+    s = np.exp(2j * np.pi * np.arange(M) / M)
+    out = np.zeros((system.n_equations, len(groups)), dtype=int)
+    for j, g in enumerate(groups):
+        base = rng.normal(size=system.n_vars) + 1j * rng.normal(size=system.n_vars)
+        u = (rng.normal(size=len(g)) + 1j * rng.normal(size=len(g))) / np.sqrt(2)
+        samples = []
+        for sk in s:
+            x = base.copy()
+            x[list(g)] = sk * u
+            samples.append(system.evaluate(x))
+        coeffs = np.fft.fft(np.array(samples), axis=0) / M  # coefficient k of s^k, times M/M
+        mags = np.abs(coeffs)
+        for i in range(system.n_equations):
+            big = np.nonzero(mags[:, i] > 1e-9 * max(mags[:, i].max(), 1e-300))[0]
+            out[i, j] = int(big.max()) if len(big) else 0
+    return out
+
+
+def multihomogeneous_count(degree_matrix: np.ndarray, sizes: Sequence[int]) -> int:
+    """Return the m-homogeneous Bezout number: coefficient of ∏_j α_j^{k_j} in ∏_i Σ_j d_ij α_j."""
+    from functools import lru_cache
+
+    D = [tuple(int(v) for v in row) for row in np.asarray(degree_matrix)]
+
+    @lru_cache(maxsize=None)
+    def count(i: int, remaining: tuple[int, ...]) -> int:
+        if i == len(D):
+            return int(all(r == 0 for r in remaining))
+        total = 0
+        for j, r in enumerate(remaining):
+            if r and D[i][j]:
+                nxt = remaining[:j] + (r - 1,) + remaining[j + 1:]
+                total += D[i][j] * count(i + 1, nxt)
+        return total
+
+    return count(0, tuple(int(k) for k in sizes))
+
+
+def multihomogeneous_start(system: System, groups: Sequence[Sequence[int]], seed: int,
+                           max_paths: int = DEFAULT_MAX_PATHS) -> StartSystem:
+    """Return the random linear-product start system for the variable groups and its m-Bezout many solutions.
+
+    g_i = ∏_j ∏_{k<d_ij} (a_ijk · x_{G_j} + b_ijk); a solution picks, for each equation i, one
+    group j(i) (each group picked |G_j| times) and one factor k, and solves the resulting
+    square linear system in each group (Sommese–Wampler 2005, §8.4.2).
+    """
+    groups = [list(g) for g in groups]
+    if sorted(i for g in groups for i in g) != list(range(system.n_vars)):
+        raise InvalidSpecError("the variable groups must partition the variables")
+    D = group_degrees(system, groups, seed)
+    sizes = [len(g) for g in groups]
+    count = multihomogeneous_count(D, sizes)
+    check_budget(count, max_paths, "the multihomogeneous start system (m-Bezout number)")
+    rng = np.random.default_rng(seed + 1)
+    forms = {}  # (i, j, k) -> (a over the group's variables, b)
+    polys = []
+    for i in range(system.n_equations):
+        factors = []
+        for j, g in enumerate(groups):
+            for k in range(D[i, j]):
+                a = rng.normal(size=len(g)) + 1j * rng.normal(size=len(g))
+                b = rng.normal() + 1j * rng.normal()
+                forms[i, j, k] = (a, b)
+                factors.append("(" + linear_string(a, b, [system.names[v] for v in g])[:-1] + ")")
+        polys.append("*".join(factors) + ";" if factors else "1;")
+    points = []
+
+    def assign(i: int, remaining: list[int], picks: list[tuple[int, int]]) -> None:
+        if i == system.n_equations:
+            x = np.zeros(system.n_vars, dtype=complex)
+            for j, g in enumerate(groups):
+                rows = [(forms[e, j, k]) for e, (jj, k) in enumerate(picks) if jj == j]
+                A = np.array([a for a, _ in rows])
+                b = np.array([bb for _, bb in rows])
+                x[g] = np.linalg.solve(A, -b)
+            points.append(x)
+            return
+        for j in range(len(groups)):
+            if remaining[j] and D[i, j]:
+                remaining[j] -= 1
+                for k in range(D[i, j]):
+                    assign(i + 1, remaining, picks + [(j, k)])
+                remaining[j] += 1
+
+    assign(0, sizes, [])
+    names = tuple(tuple(system.names[v] for v in g) for g in groups)
+    return StartSystem("multihomogeneous", tuple(polys), np.array(points, dtype=complex).reshape(-1, system.n_vars),
+                       count, names, tuple(tuple(int(v) for v in row) for row in D))
+
+
+# ----------------------------------------------------------------------------------------------
+# Tracking and classification
+
+
+@dataclass(frozen=True)
+class TrackOptions:
+    """Tolerances and limits of the tracker and of the endpoint classification.
+
+    Fields:
+        seed: seeds γ, the start systems' random coefficients and PHCpack's generator.
+        max_paths: refuse start systems with more paths than this.
+        tol_residual: regular endpoints need ‖f(x)‖∞ ≤ tol_residual·(1 + ‖x‖∞)^{max deg} after Newton.
+        tol_singular: the same bound for singular endpoints (they converge only to about √ε).
+        cond_max: endpoints with cond₂(J) above this are singular.
+        tol_step: regular endpoints need a last Newton correction ≤ tol_step·(1 + ‖x‖∞), i.e. Newton
+            converged quadratically (near a multiple root it only halves the error per step).
+        real_tol: a solution is real when max_j |Im x_j| ≤ real_tol·(1 + ‖x‖∞).
+        same_tol: two endpoints are the same solution when ‖x − y‖∞ ≤ same_tol·(1 + ‖x‖∞).
+        diverge_norm: an unconverged endpoint with ‖x‖∞ above this went to infinity.
+        infinity_norm: any endpoint with ‖x‖∞ above this is at infinity.
+        retry: the precision ('dd' or 'qd') for a second attempt at failed paths; None for none.
+        batch: paths per PHCpack call (progress is reported between calls).
+        tasks: PHCpack threads (0: none; the machine is shared).
+    """
+
+    seed: int = 0
+    max_paths: int = DEFAULT_MAX_PATHS
+    tol_residual: float = 1e-9
+    tol_singular: float = 1e-5
+    cond_max: float = 1e8
+    tol_step: float = 1e-11
+    real_tol: float = 1e-8
+    same_tol: float = 1e-6
+    diverge_norm: float = 1e2
+    infinity_norm: float = 1e8
+    retry: str | None = "dd"
+    batch: int = 500
+    tasks: int = 0
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """The fate of one homotopy path (cf. HomotopyContinuation.jl's PathResult).
+
+    Fields:
+        index: the start point's index.
+        outcome: 'regular', 'singular', 'at_infinity' or 'failed'.
+        x: the endpoint (after Newton refinement for converged paths).
+        t: the real part of the final continuation parameter.
+        residual: ‖f(x)‖∞, recomputed by our evaluator.
+        condition: cond₂ of the Jacobian at x (σ_max/σ_min), recomputed by numpy.
+        newton_step: the last Newton correction ‖Δx‖∞.
+        phc_rco: PHCpack's inverse condition number estimate.
+        precision: precision of the run that produced the endpoint ('d', 'dd').
+        retried: whether the path was tracked a second time in higher precision.
+        real: whether the endpoint is real within `real_tol` (only meaningful if finite).
+    """
+
+    index: int
+    outcome: str
+    x: tuple[complex, ...]
+    t: float
+    residual: float
+    condition: float
+    newton_step: float
+    phc_rco: float
+    precision: str
+    retried: bool
+    real: bool
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict (complex coordinates as [re, im] pairs)."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "x"}
+        d["x"] = [[z.real, z.imag] for z in self.x]
+        return d
+
+
+def newton_refine(system: System, x: np.ndarray, steps: int = 3) -> tuple[np.ndarray, float]:
+    """Return (x after Gauss–Newton steps x ← x − J⁺f(x), last correction ‖Δx‖∞); stops when it stops improving."""
+    x = np.array(x, dtype=complex)
+    last = np.inf
+    for _ in range(steps):
+        f = system.evaluate(x)
+        if not np.all(np.isfinite(f)):
+            break
+        dx = np.linalg.lstsq(system.jacobian(x), f, rcond=None)[0]
+        step = float(np.max(np.abs(dx))) if dx.size else 0.0
+        if not np.isfinite(step) or step > 1e-2 * (1 + np.max(np.abs(x))):
+            break  # far from a solution: Newton would wander
+        x = x - dx
+        last = step
+        if step <= 1e-15 * (1 + np.max(np.abs(x))):
+            break
+    return x, last
+
+
+def condition_number(J: np.ndarray) -> float:
+    """Return σ_max/σ_min of J (inf if rank deficient)."""
+    s = np.linalg.svd(J, compute_uv=False)
+    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+
+
+def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precision: str,
+                      opts: TrackOptions, max_degree: int, retried: bool = False) -> PathResult:
+    """Return the PathResult of one PHCpack endpoint under the rules in the module docstring."""
+    x = raw.x
+    finite = bool(np.all(np.isfinite(x)))
+    reached = finite and abs(raw.t.real - 1.0) < 1e-9 and raw.m >= 1
+    norm = float(np.max(np.abs(x))) if finite and x.size else float("nan")
+    residual = cond = step = float("nan")
+    outcome = "failed"
+    if finite and norm > opts.infinity_norm:
+        outcome = "at_infinity"
+    elif reached:
+        x, step = newton_refine(system, x)
+        norm = float(np.max(np.abs(x)))
+        residual = float(np.max(np.abs(system.evaluate(x))))
+        cond = condition_number(system.jacobian(x))
+        scale = (1.0 + norm) ** max_degree
+        converged = step <= opts.tol_step * (1.0 + norm)
+        if cond <= opts.cond_max and converged and residual <= opts.tol_residual * scale:
+            outcome = "regular"
+        elif residual <= opts.tol_singular * scale:
+            outcome = "singular"
+    elif finite and norm > opts.diverge_norm:
+        outcome = "at_infinity"
+    if finite and np.isnan(residual):
+        residual = float(np.max(np.abs(system.evaluate(x))))
+    real = finite and bool(np.max(np.abs(x.imag), initial=0.0) <= opts.real_tol * (1 + norm))
+    return PathResult(index, outcome, tuple(complex(v) for v in x), float(raw.t.real), residual, cond, step,
+                      float(raw.rco), precision, retried, real)
+
+
+def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackOptions,
+                progress: Callable[[int, int], None] | None = None) -> list[PathResult]:
+    """Return one PathResult per start point: track in double, retry failures in `opts.retry` precision."""
+    degrees = system.degrees()
+    dmax = max(degrees)
+    results: list[PathResult] = []
+    n = len(start.points)
+    for lo in range(0, n, opts.batch):
+        chunk = start.points[lo:lo + opts.batch]
+        raws = phc.track(system.polys, start.polys, chunk, system.names, gamma, "d", opts.tasks)
+        results.extend(classify_endpoint(system, r, lo + k, "d", opts, dmax) for k, r in enumerate(raws))
+        if progress:
+            progress(min(lo + opts.batch, n), n)
+    if opts.retry:
+        bad = [r.index for r in results if r.outcome == "failed"]
+        if bad:
+            raws = phc.track(system.polys, start.polys, start.points[bad], system.names, gamma, opts.retry,
+                             max(opts.tasks, 1))
+            for idx, raw in zip(bad, raws):
+                again = classify_endpoint(system, raw, idx, opts.retry, opts, dmax, retried=True)
+                old = results[idx]
+                results[idx] = again if again.outcome != "failed" else replace(old, retried=True)
+    return results
+
+
+def cluster(points: Sequence[np.ndarray], tol: float) -> list[list[int]]:
+    """Return groups of indices of points within ‖x − y‖∞ ≤ tol·(1 + ‖x‖∞) of a group's first member."""
+    groups: list[list[int]] = []
+    reps: list[np.ndarray] = []
+    for i, p in enumerate(points):
+        p = np.asarray(p)
+        for g, r in zip(groups, reps):
+            if np.max(np.abs(p - r)) <= tol * (1 + np.max(np.abs(r))):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+            reps.append(p)
+    return groups
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """All isolated solutions of a square system found by one homotopy, with every path accounted for.
+
+    Fields:
+        label: the system.
+        n_vars: number of variables (= number of equations).
+        start_system: 'total_degree' or 'multihomogeneous'.
+        partition: the variable groups of the multihomogeneous start system, if used.
+        degrees: total degree of each equation.
+        bezout: ∏ d_i, the total-degree (Bezout) bound.
+        m_bezout: the m-homogeneous Bezout number of the partition (None if not computed).
+        mixed_volume: the BKK bound on solutions in (C*)^n (None if not computed).
+        stable_mixed_volume: the BKK bound on solutions in C^n (None if not computed).
+        n_paths: number of paths tracked (= start solutions).
+        outcomes: count of paths per outcome (regular, singular, at_infinity, failed); sums to n_paths.
+        n_retried: paths tracked again in higher precision.
+        solutions: the distinct regular solutions (complex coordinates).
+        real: for each distinct solution, whether it is real.
+        n_solutions: number of distinct regular solutions (the isolated nonsingular count).
+        n_real: number of those that are real.
+        n_duplicates: regular endpoints that repeat another path's endpoint (path crossing: a warning).
+        singular_clusters: sizes of the clusters of singular endpoints.
+        gamma: the γ constant used, as (re, im).
+        seed: the seed of γ and of the random start coefficients.
+        options: the TrackOptions (tolerances stated with the result).
+        paths: every PathResult.
+        seconds: wall time.
+        paths_per_second: n_paths / tracking time.
+    """
+
+    label: str
+    n_vars: int
+    start_system: str
+    partition: tuple[tuple[str, ...], ...] | None
+    degrees: tuple[int, ...]
+    bezout: int
+    m_bezout: int | None
+    mixed_volume: int | None
+    stable_mixed_volume: int | None
+    n_paths: int
+    outcomes: dict
+    n_retried: int
+    solutions: tuple[tuple[complex, ...], ...]
+    real: tuple[bool, ...]
+    n_solutions: int
+    n_real: int
+    n_duplicates: int
+    singular_clusters: tuple[int, ...]
+    gamma: tuple[float, float]
+    seed: int
+    options: TrackOptions
+    paths: tuple[PathResult, ...] = field(repr=False)
+    seconds: float = 0.0
+    paths_per_second: float = 0.0
+
+    def solution_array(self) -> np.ndarray:
+        """Return the distinct regular solutions as a complex array (n_solutions, n_vars)."""
+        return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), self.n_vars)
+
+    def to_dict(self, with_paths: bool = False) -> dict:
+        """Return a JSON-serialisable dict (paths included only if asked)."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("paths", "solutions", "options")}
+        d["options"] = self.options.__dict__
+        d["solutions"] = [[[z.real, z.imag] for z in s] for s in self.solutions]
+        if with_paths:
+            d["paths"] = [p.to_dict() for p in self.paths]
+        return d
+
+
+def random_gamma(seed: int) -> complex:
+    """Return γ = e^{iθ} with θ uniform, from `seed` (recorded in every result)."""
+    theta = np.random.default_rng([seed, 7919]).uniform(0, 2 * np.pi)
+    return complex(np.cos(theta), np.sin(theta))
+
+
+def layer_partition(names: Sequence[str]) -> list[list[int]]:
+    """Return the variable groups by name prefix letter (a0.. | b0.. | ...): the network's layers."""
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        groups.setdefault(n.rstrip("0123456789") or n, []).append(i)
+    return list(groups.values())
+
+
+def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence[int]] | None = None,
+          options: TrackOptions = TrackOptions(), mixed_volume: bool = True,
+          progress: Callable[[int, int], None] | None = None) -> SolveResult:
+    """Return all isolated solutions of the square `system` reachable from the chosen start system.
+
+    Every isolated solution is the endpoint of some path (Sommese–Wampler 2005, Thm 8.4.1), so
+    n_solutions ≤ m_bezout ≤ bezout and n_solutions ≤ stable mixed volume.
+    """
+    if not system.is_square:
+        raise InvalidSpecError(f"solve needs a square system: {system.n_equations} equations in {system.n_vars} variables")
+    if start not in START_SYSTEMS:
+        raise InvalidSpecError(f"start system must be one of {START_SYSTEMS}, got {start!r}")
+    t0 = time.perf_counter()
+    degrees = system.degrees()
+    bez = bezout_number(degrees)
+    if groups is None:
+        groups = layer_partition(system.names)
+    if start == "total_degree":
+        st = total_degree_start(system, options.max_paths)
+    else:
+        phc.set_seed(options.seed)
+        st = multihomogeneous_start(system, groups, options.seed, options.max_paths)
+    m_bez = st.count if st.kind == "multihomogeneous" else None
+    mv = smv = None
+    if mixed_volume:
+        mv, smv = phc.mixed_volume(system.polys)
+    gamma = random_gamma(options.seed)
+    t1 = time.perf_counter()
+    paths = track_paths(system, st, gamma, options, progress)
+    t_track = time.perf_counter() - t1
+    return summarize(system, st, paths, degrees, bez, m_bez, mv, smv, gamma, options,
+                     time.perf_counter() - t0, len(paths) / max(t_track, 1e-9))
+
+
+def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degrees, bez, m_bez, mv, smv,
+              gamma: complex, options: TrackOptions, seconds: float, rate: float) -> SolveResult:
+    """Return the SolveResult of tracked paths: outcome counts, distinct solutions, reality."""
+    outcomes = {k: sum(p.outcome == k for p in paths) for k in OUTCOMES}
+    regular = [p for p in paths if p.outcome == "regular"]
+    groups = cluster([np.array(p.x) for p in regular], options.same_tol)
+    sols = tuple(regular[g[0]].x for g in groups)
+    real = tuple(regular[g[0]].real for g in groups)
+    singular = [p for p in paths if p.outcome == "singular"]
+    sing_groups = cluster([np.array(p.x) for p in singular], np.sqrt(options.same_tol))
+    return SolveResult(system.label, system.n_vars, st.kind, st.partition, tuple(degrees), bez, m_bez, mv, smv,
+                       len(paths), outcomes, sum(p.retried for p in paths), sols, real, len(sols), sum(real),
+                       len(regular) - len(groups), tuple(sorted((len(g) for g in sing_groups), reverse=True)),
+                       (gamma.real, gamma.imag), options.seed, options, tuple(paths), seconds, rate)

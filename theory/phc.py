@@ -1,0 +1,305 @@
+"""A thin, quiet, serialised door to PHCpack (phcpy 1.1.x): every phcpy call in the toolkit goes here.
+
+phcpy has quirks that must not leak into the mathematics:
+
+* `import phcpy` and several solvers print to the C-level stdout (file descriptor 1), which
+  Python's `contextlib.redirect_stdout` cannot catch; `quiet()` redirects the descriptor itself.
+* `phcpy.solver.solve(..., verbose=False)` returns no solutions in this build, so the blackbox
+  solver is only ever run with verbose=True inside `quiet()`.
+* PHCpack keeps systems, solutions and homotopies in global containers: one lock serialises
+  all calls, so two threads never interleave a store and a track.
+* The symbol table orders variables by first appearance in the input, not by our order, so
+  coordinates are always read back by name (`parse_solution`), never by position.
+* The double-double and quad-double trackers silently do nothing with tasks=0 (one task works),
+  and report t with a garbage imaginary part: only Re t is read.
+* A parse failure makes later calls return None; `store` checks the return code first and
+  raises `InvalidSpecError` naming the polynomial.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from theory.errors import InvalidSpecError, SolverError
+
+_LOCK = threading.RLock()
+_MODULE = None
+PRECISIONS = ("d", "dd", "qd")
+
+
+def _flush_c_stdio() -> None:
+    try:
+        import ctypes
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # pragma: no cover - non-POSIX
+        pass
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence file descriptor 1 (C and Ada stdout) and sys.stdout for the duration of the block."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except ValueError:
+            pass
+        _flush_c_stdio()  # C/Ada buffers would otherwise be written after fd 1 is restored
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+@contextlib.contextmanager
+def session() -> Iterator[object]:
+    """Yield the phcpy module with the global lock held and stdout silenced."""
+    with _LOCK, quiet():
+        yield load()
+
+
+def load():
+    """Return the imported phcpy package (banner suppressed); SolverError if it is missing."""
+    global _MODULE
+    if _MODULE is None:
+        with _LOCK, quiet():
+            try:
+                import phcpy  # noqa: F401
+                import phcpy.cascades  # noqa: F401
+                import phcpy.factor  # noqa: F401
+                import phcpy.sets  # noqa: F401
+                import phcpy.solver  # noqa: F401
+                import phcpy.trackers  # noqa: F401
+            except ImportError as exc:  # pragma: no cover - depends on the machine
+                raise SolverError(f"phcpy (PHCpack) is not available: {exc}") from None
+            _MODULE = phcpy
+    return _MODULE
+
+
+def version() -> str:
+    """Return the PHCpack version string, e.g. 'PHCv2.4.86 released 2022-05-30'."""
+    with session():
+        from phcpy.phcpy2c3 import py2c_PHCpack_version_string
+        return py2c_PHCpack_version_string().strip()
+
+
+def set_seed(seed: int) -> None:
+    """Fix PHCpack's own random generator (used by its start systems and cascades)."""
+    with session():
+        from phcpy.phcpy2c3 import py2c_set_seed
+        py2c_set_seed(int(seed) % (2**31 - 1) or 1)
+
+
+def _terminated(polys: Sequence[str]) -> list[str]:
+    out = []
+    for p in polys:
+        p = p.strip()
+        if not p:
+            raise InvalidSpecError("empty polynomial in system")
+        out.append(p if p.endswith(";") else p + ";")
+    return out
+
+
+def pin_order(polys: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Return `polys` with '0*x1 + ... + 0*xn + (...)' around the first one, so PHCpack's symbol table is `names` in order."""
+    polys = _terminated(polys)
+    if not polys or not names:
+        return polys
+    lead = " + ".join(f"0*{n}" for n in names)
+    return [f"{lead} + ({polys[0][:-1]});"] + polys[1:]
+
+
+def store(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
+    """Store `polys` in PHCpack's standard container and return the symbol table (variable names in PHC order).
+
+    Raises InvalidSpecError naming the first polynomial PHCpack cannot parse.
+    """
+    polys = _terminated(polys)
+    with session():
+        from phcpy.phcpy2c3 import (py2c_syscon_clear_standard_system, py2c_syscon_clear_symbol_table,
+                                    py2c_syscon_initialize_number_of_standard_polynomials,
+                                    py2c_syscon_store_standard_polynomial, py2c_syscon_string_of_symbols)
+        py2c_syscon_clear_standard_system()
+        py2c_syscon_clear_symbol_table()
+        nvar = len(polys) if n_vars is None else n_vars
+        py2c_syscon_initialize_number_of_standard_polynomials(len(polys))
+        for k, p in enumerate(polys):
+            fail = py2c_syscon_store_standard_polynomial(len(p), nvar, k + 1, p)
+            if fail != 0:
+                py2c_syscon_clear_standard_system()
+                py2c_syscon_clear_symbol_table()
+                shown = p if len(p) < 80 else p[:77] + "..."
+                raise InvalidSpecError(f"PHCpack cannot parse polynomial {k + 1}: {shown!r}")
+        return py2c_syscon_string_of_symbols().split()
+
+
+def symbols(polys: Sequence[str]) -> list[str]:
+    """Return the variables of `polys` in PHCpack's order of first appearance."""
+    with session():
+        from phcpy.solver import names_of_variables
+        return list(names_of_variables(_terminated(polys)))
+
+
+def degrees(polys: Sequence[str], n_vars: int | None = None) -> list[int]:
+    """Return the total degree of each polynomial after PHCpack's expansion."""
+    store(polys, n_vars)
+    with session():
+        from phcpy.phcpy2c3 import py2c_syscon_degree_of_standard_polynomial
+        return [int(py2c_syscon_degree_of_standard_polynomial(k + 1)) for k in range(len(polys))]
+
+
+def mixed_volume(polys: Sequence[str]) -> tuple[int, int]:
+    """Return (mixed volume, stable mixed volume) of a square system: the BKK bounds on (C*)^n and C^n roots."""
+    polys = _terminated(polys)
+    store(polys)  # parse check with a clear error first
+    with session() as phcpy:
+        mv, smv = phcpy.solver.mixed_volume(polys, stable=True, checkin=False)
+    if mv < 0 or smv < 0:
+        raise SolverError(f"PHCpack mixed volume failed (code {min(mv, smv)})")
+    return int(mv), int(smv)
+
+
+def m_homogeneous_start(polys: Sequence[str], partition: str, seed: int) -> tuple[list[str], list[str]]:
+    """Return (linear-product start system, its solution strings) for the variable `partition` ('{ a0 a1 }{ b0 }')."""
+    polys = _terminated(polys)
+    store(polys)
+    set_seed(seed)
+    with session() as phcpy:
+        out = phcpy.solver.m_homogeneous_start_system(polys, partition, checkin=False)
+    if out is None:
+        raise SolverError("PHCpack could not build the multihomogeneous start system")
+    return list(out[0]), list(out[1])
+
+
+def m_partition_bezout(polys: Sequence[str], partition: str) -> int:
+    """Return PHCpack's m-homogeneous Bezout number for `partition` (an independent check of ours)."""
+    polys = _terminated(polys)
+    store(polys)
+    with session() as phcpy:
+        return int(phcpy.solver.m_partition_bezout_number(polys, partition))
+
+
+def make_solution(names: Sequence[str], values: Sequence[complex]) -> str:
+    """Return a PHCpack solution string with coordinates `values` for variables `names`."""
+    lines = ["t :  0.000000000000000E+00   0.000000000000000E+00", "m : 1", "the solution for t :"]
+    for n, v in zip(names, values):
+        v = complex(v)
+        lines.append(f" {n} : {v.real: .17E}  {v.imag: .17E}")
+    lines.append("== err :  0.000E+00 = rco :  1.000E+00 = res :  0.000E+00 =")
+    return "\n".join(lines)
+
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_COORD = re.compile(rf"^\s*(\S+)\s*:\s*({_NUM})\s+({_NUM})\s*$")
+_DIAG = re.compile(rf"err\s*:\s*({_NUM}|NaN|nan|-?inf)\s*=\s*rco\s*:\s*({_NUM}|NaN|nan|-?inf)\s*=\s*res\s*:\s*({_NUM}|NaN|nan|-?inf)")
+
+
+@dataclass(frozen=True)
+class RawEndpoint:
+    """One solution string from PHCpack, parsed.
+
+    Fields:
+        t: final value of the continuation parameter (1 when the path reached the target).
+        m: PHCpack's multiplicity field (0 when its end game gave up).
+        err: last Newton correction (forward error estimate).
+        rco: estimate of the inverse condition number of the Jacobian.
+        res: residual at the endpoint (backward error), as PHCpack measured it.
+        x: coordinates ordered as the caller's variable list (NaN where PHCpack gave none).
+    """
+
+    t: complex
+    m: int
+    err: float
+    rco: float
+    res: float
+    x: np.ndarray
+
+
+def parse_solution(text: str, names: Sequence[str]) -> RawEndpoint:
+    """Return the parsed solution string, coordinates taken by variable name in the order of `names`."""
+    head, _, body = text.partition("the solution for t :")
+    t_match = re.search(rf"t\s*:\s*({_NUM})\s+({_NUM})", head)
+    m_match = re.search(r"m\s*:\s*(-?\d+)", head)
+    values = {}
+    for line in body.split("==")[0].splitlines():
+        mm = _COORD.match(line)
+        if mm:
+            values[mm.group(1)] = complex(float(mm.group(2)), float(mm.group(3)))
+    diag = _DIAG.search(text)
+    x = np.array([values.get(n, complex("nan")) for n in names], dtype=complex)
+    t = complex(float(t_match.group(1)), float(t_match.group(2))) if t_match else complex("nan")
+    err, rco, res = (float(v) for v in diag.groups()) if diag else (np.nan, np.nan, np.nan)
+    return RawEndpoint(t=t, m=int(m_match.group(1)) if m_match else 0, err=err, rco=rco, res=res, x=x)
+
+
+def track(target: Sequence[str], start: Sequence[str], start_points: Sequence[Sequence[complex]],
+          names: Sequence[str], gamma: complex, precision: str = "d", tasks: int = 0) -> list[RawEndpoint]:
+    """Return one endpoint per start point of H(x,t) = γ(1−t)² g(x) + t² f(x), tracked from t=0 to t=1.
+
+    PHCpack's artificial-parameter homotopy (the gamma trick; Morgan 1987, Sommese–Wampler 2005
+    §8.4); `names` fixes the coordinate order of start points and endpoints. The returned list
+    always has len(start_points) entries: a path PHCpack does not report back is returned with
+    NaN coordinates and t = 0 so that it is counted as failed, never dropped.
+    """
+    if precision not in PRECISIONS:
+        raise InvalidSpecError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    target, start = pin_order(target, names), pin_order(start, names)
+    symbols_target = store(target, n_vars=len(names))
+    if set(symbols_target) - set(names):
+        raise InvalidSpecError(f"system uses variables {sorted(set(symbols_target) - set(names))} not in {list(names)}")
+    sols = [make_solution(names, p) for p in start_points]
+    if not sols:
+        return []
+    with session() as phcpy:
+        # In this build the double-double and quad-double trackers return the start solutions
+        # untouched when tasks == 0; one task runs them.
+        n_tasks = tasks if precision == "d" else max(tasks, 1)
+        raw = phcpy.trackers.track(target, start, sols, precision=precision, gamma=complex(gamma), tasks=n_tasks)
+    raw = raw or []
+    out = [parse_solution(s, names) for s in raw]
+    nan = np.full(len(names), complex("nan"))
+    while len(out) < len(sols):
+        out.append(RawEndpoint(t=0j, m=0, err=np.nan, rco=np.nan, res=np.nan, x=nan.copy()))
+    return out
+
+
+def blackbox_solve(polys: Sequence[str], tasks: int = 0) -> list[str]:
+    """Return the solution strings of PHCpack's blackbox solver (run verbose, output discarded)."""
+    polys = _terminated(polys)
+    store(polys)
+    with session() as phcpy:
+        sols = phcpy.solver.solve(polys, verbose=True, tasks=tasks, checkin=False)
+    if sols is None:
+        raise SolverError("PHCpack's blackbox solver returned nothing")
+    return list(sols)
+
+
+def decompose(polys: Sequence[str], n_vars: int, top_dim: int, seed: int, loops: int = 20,
+              tasks: int = 0) -> dict[int, tuple[list[str], list[str], list | None]]:
+    """Return PHCpack's numerical irreducible decomposition: dim → (embedded system, witness points, factors).
+
+    Cascade of homotopies (Sommese–Verschelde 2000) with filtering, then monodromy
+    factorisation with the linear trace test (Sommese–Verschelde–Wampler 2002).
+    """
+    polys = _terminated(polys)
+    store(polys, n_vars=n_vars)
+    set_seed(seed)
+    with session() as phcpy:
+        deco = phcpy.factor.solve(n_vars, top_dim, polys, verbose=True, nbloops=loops, tasks=tasks)
+    out = {}
+    for dim, entry in deco.items():
+        out[int(dim)] = (list(entry[0]), list(entry[1]), list(entry[2]) if len(entry) > 2 else None)
+    return out
