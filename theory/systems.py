@@ -90,9 +90,13 @@ def _check_points(n_points: int) -> None:
 
 def random_rationals(rng: np.random.Generator, shape: tuple[int, ...], max_den: int = 16,
                      bound: float = 1.0) -> np.ndarray:
-    """Return an object array of generic small rationals p/q in [−bound, bound], q ≤ max_den."""
+    """Return an object array of generic small nonzero rationals p/q in [−bound, bound], q ≤ max_den.
+
+    Zero is excluded: a zero coordinate is not generic (it can lower degrees and ranks).
+    """
     den = rng.integers(1, max_den + 1, size=shape)
     num = np.rint(rng.uniform(-bound, bound, size=shape) * den).astype(int)
+    num = np.where(num == 0, rng.choice([-1, 1], size=shape), num)
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(*shape):
         out[idx] = Fraction(int(num[idx]), int(den[idx]))

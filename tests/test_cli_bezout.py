@@ -1,0 +1,53 @@
+"""Claims about `cli.py bezout`: the card example, JSON output, exports, and one-line errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_card_example_prints_paper_and_exact_numbers():
+    res = run_cli("bezout", "--layers", "3", "--degree", "4", "--points", "8")
+    assert res.returncode == 0, res.stderr
+    assert "paper ℓ^d = 4^3 = 64;  exact 84 (certified)" in res.stdout
+    assert "2,478,758,911,082,496" in res.stdout  # 84^8
+    assert "predicted dimension K−r : 7" in res.stdout
+
+
+def test_json_output_is_machine_readable():
+    res = run_cli("bezout", "--layers", "2", "--degree", "2", "--points", "3", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["degree"] == 2 + 4 and doc["bezout"] == 6**3
+
+
+def test_export_to_file(tmp_path):
+    out = tmp_path / "sys.phc"
+    res = run_cli("bezout", "--layers", "2", "--activation", "z^2", "--points", "2", "--export", "phc", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "2 9" and all(line.endswith(";") for line in lines[1:])
+
+
+@pytest.mark.parametrize("args", [
+    ["--layers", "0"], ["--degree", "0"], ["--points", "-3"], ["--arch", "conv"], ["--degree", "3"],
+    ["--activation", "sin(z)"], ["--width", "100000000"], ["--points", "abc"], ["--radius", "0"],
+    ["--layers", "2", "--degree", "4", "--points", "3", "--export", "m2", "--expanded", "--width", "3"],
+])
+def test_bad_input_gives_one_line_and_exit_code_2(args):
+    res = run_cli("bezout", *args)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "error" in res.stderr
+
+
+def test_help_lists_commands():
+    res = run_cli("--help")
+    assert res.returncode == 0 and "bezout" in res.stdout

@@ -1,0 +1,62 @@
+"""Claims about exact equation degrees: propagation = closed form = measured (certified)."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tests.strategies import specs
+from theory.activations import parse, relu_legendre
+from theory.degrees import (closed_form_degree, critical_degree_bounds, measured_critical_degrees,
+                            measured_zero_error_degrees, output_degree_bound)
+from theory.networks import NetworkSpec
+from theory.systems import CriticalSystem, ZeroErrorSystem, random_data
+
+
+@given(specs(max_params=60, max_degree=4), st.integers(0, 1000))
+@settings(max_examples=40, deadline=None)
+def test_measured_degree_equals_the_closed_form(spec, seed):
+    """deg f(x_i; w) = Σ_{k=1}^{d} ℓ^k (fc, P on output) etc.: see theory.degrees' docstring."""
+    closed = closed_form_degree(spec)
+    assert output_degree_bound(spec) == closed
+    data = random_data(spec, 2, seed)
+    for m in measured_zero_error_degrees(spec, data.X, data.Y, seed=seed):
+        assert (m.total, m.groups) == closed
+        assert m.exact
+
+
+def test_paper_degree_is_the_first_layer_degree_not_the_total():
+    spec = NetworkSpec.fully_connected(2, 2, 3, relu_legendre(4))
+    total, groups = closed_form_degree(spec)
+    assert groups[0] == 4**3 and total == 4 + 16 + 64
+
+
+def test_degrees_agree_with_sympy_expansion():
+    spec = NetworkSpec.tree(2, parse("z^2 + z"), units=1)
+    data = random_data(spec, 2, 0)
+    polys = ZeroErrorSystem(spec, data).polynomials()
+    total, groups = closed_form_degree(spec)
+    for p in polys:
+        assert max(sum(m) for m in p.monoms()) == total
+        for g, deg in zip(spec.groups, groups):
+            assert max(sum(m[g.slice]) for m in p.monoms()) == deg
+
+
+def test_critical_degrees_agree_with_sympy_expansion():
+    spec = NetworkSpec.fully_connected(2, 2, 2, parse("z^2 + z"))
+    data = random_data(spec, 3, 0)
+    polys = CriticalSystem(spec, data).polynomials()
+    measured = measured_critical_degrees(spec, data.X, data.Y, None, seed=0)
+    bounds = critical_degree_bounds(spec)
+    for p, m, b in zip(polys, measured, bounds):
+        true_total = max(sum(mm) for mm in p.monoms())
+        assert m.total == true_total <= b[0]
+        assert tuple(max(sum(mm[g.slice]) for mm in p.monoms()) for g in spec.groups) == m.groups
+
+
+def test_degree_drops_are_measured_not_assumed():
+    """Zero inputs without bias make f vanish identically: the measurement sees it, the bound does not."""
+    from fractions import Fraction
+    from theory.systems import Dataset
+
+    spec = NetworkSpec((2, 2, 1), parse("z^2"), bias=False, output_activation=False)
+    data = Dataset.from_arrays([[0, 0]], [[Fraction(1)]])
+    (m,) = measured_zero_error_degrees(spec, data.X, data.Y, seed=0)
+    assert m.total == 0 and m.total_bound == 3 and not m.exact
