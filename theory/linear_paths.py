@@ -29,7 +29,7 @@ R^{a×m}; when n_0 < n_K everything is done on the transposed network (W_Kᵀ, .
 
 Fibre path (top-down induction on depth, the draft's induction made exact). For the top pair
 (W = W_d ∈ R^{m×h}, B = W_{d−1}), with SVD W = U Σ Vᵀ and numerical rank ρ:
-  (a) balance: (W G⁻¹, G B) with G(s) = V diag((1−s) + s g) Vᵀ, g_i = σ_i (i ≤ ρ), else 1;
+  (a) balance: (W G⁻¹, G B) with G(s) = V diag(g^s) Vᵀ, g_i = σ_i (i ≤ ρ), else 1;
       G(s) is positive definite, so the product is unchanged and W ends with singular values 1;
   (b) null move: B ← B − s P₀ B, P₀ the projector onto span(v_{ρ+1}, ..., v_h) ⊇ ker W;
   (c) completion: W ← W + s Σ_{ρ<i≤m} (1 − σ_i) u_i v_iᵀ; these rows are orthogonal to the
@@ -306,13 +306,13 @@ def _top_down_fibre(ws: Weights, widths: tuple[int, ...], rank_tol: float) -> li
         smax = S[0] if S.size else 0.0
         rho = int(np.sum(S > rank_tol * smax)) if smax > 0 else 0
 
-        # (a) balance along G(s) = V diag((1−s) + s g) Vᵀ, positive definite for s ∈ [0, 1]
+        # (a) balance along G(s) = V diag(g^s) Vᵀ, positive definite for s ∈ [0, 1]
         g = np.ones(h)
         g[:rho] = S[:rho]
         WV, VtB = W @ V, Vt @ B
 
         def seg_a(s, low=low, WV=WV, VtB=VtB, V=V, Vt=Vt, g=g, lift=lift):
-            gs = (1.0 - s) + s * g
+            gs = g ** s  # geometric: equal relative speed for large and small σ_i
             return lift(low + [V @ (gs[:, None] * VtB), (WV / gs[None, :]) @ Vt])
 
         segments.append(("balance", seg_a))
@@ -439,9 +439,24 @@ class DeepLinearPath:
         return [(p(0.0), p(1.0)) for p in self._pieces]
 
 
-def _polyline_length(fn: Callable[[float], Weights], points: int = 9) -> float:
-    flats = [to_flat(fn(s)) for s in np.linspace(0.0, 1.0, points)]
-    return float(sum(np.linalg.norm(b - a) for a, b in zip(flats, flats[1:])))
+def _by_arclength(fn: Callable[[float], Weights], nodes: int = 33) -> tuple[Callable[[float], Weights], float]:
+    """Return (fn ∘ s, length): fn reparametrised by approximate arc length, and that length.
+
+    s(u) interpolates the cumulative polyline length on `nodes` points, so every piece moves at
+    roughly constant speed (the balance piece otherwise moves σ_max times faster at one end).
+    """
+    grid = np.linspace(0.0, 1.0, nodes)
+    flats = np.stack([to_flat(fn(s)) for s in grid])
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(flats, axis=0), axis=1))])
+    length = float(cum[-1])
+    if not length > 0.0:
+        return fn, 0.0
+    frac = cum / length
+
+    def reparametrised(u: float) -> Weights:
+        return fn(float(np.interp(u, frac, grid)))
+
+    return reparametrised, length
 
 
 def connecting_path(theta_a: Sequence[np.ndarray], theta_b: Sequence[np.ndarray],
@@ -449,8 +464,9 @@ def connecting_path(theta_a: Sequence[np.ndarray], theta_b: Sequence[np.ndarray]
     """Return γ with γ(0) = θ_A, γ(1) = θ_B and M(γ(t)) = (1 − σ(t)) M_A + σ(t) M_B (Prop. 2.2, completed).
 
     Hence F(γ(t)) ≤ max(F(θ_A), F(θ_B)) for every convex F of M (F_e, F_o). Requires hidden
-    widths n_k > min(n_0, n_K) (WidthConditionError otherwise). Pieces get time in proportion
-    to their length, so the speed is roughly uniform.
+    widths n_k > min(n_0, n_K) (WidthConditionError otherwise). Pieces are reparametrised by
+    approximate arc length and get time in proportion to their length, so the speed is nearly
+    uniform along the whole path.
     """
     a = tuple(np.array(w, dtype=float) for w in theta_a)
     b = tuple(np.array(w, dtype=float) for w in theta_b)
@@ -470,9 +486,13 @@ def connecting_path(theta_a: Sequence[np.ndarray], theta_b: Sequence[np.ndarray]
     def backwards(fn):
         return lambda s: fn(1.0 - s)
 
-    pieces = [fn for _, fn in seg_a] + [middle] + [backwards(fn) for _, fn in reversed(seg_b)]
+    raw = [fn for _, fn in seg_a] + [middle] + [backwards(fn) for _, fn in reversed(seg_b)]
     labels = [f"A: {lab}" for lab, _ in seg_a] + ["lifted segment"] + [f"B: {lab}" for lab, _ in reversed(seg_b)]
-    lengths = np.array([_polyline_length(p) for p in pieces])
+    # the lifted piece stays linear in s so that σ(t) is exactly affine there
+    pairs = [_by_arclength(p) if i != len(seg_a) else (p, float(np.linalg.norm(to_flat(cb) - to_flat(ca))))
+             for i, p in enumerate(raw)]
+    pieces = [p for p, _ in pairs]
+    lengths = np.array([length for _, length in pairs])
     # a floor keeps zero-length pieces from getting zero time (the map t ↦ piece must be defined)
     weights = lengths + 1e-3 * max(lengths.max(), 1e-12)
     breaks = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])

@@ -1,0 +1,222 @@
+"""Properties of the completed Prop. 2.2 construction (theory/linear_paths.py).
+
+Instances are drawn by hypothesis over depths K ≤ 4, input/output sizes ≤ 4, hidden widths
+satisfying n_k > min(n_0, n_K), both risks, and endpoints that are random, rank deficient, zero,
+or fibre-equivalent near-optimal factorisations (with sign flips, so they often sit in
+different sign components of the fibre).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from theory.activations import linear
+from theory.errors import InvalidSpecError, WidthConditionError
+from theory.linear_paths import (LinearRegressionLoss, canonical_factorization, certify_path, check_widths,
+                                 connecting_path, end_to_end, equal_width_obstruction, fibre_equivalent,
+                                 fibre_segments, from_flat, random_weights, to_flat)
+from theory.networks import NetworkSpec, forward
+
+MODES = ("random", "near_optimal", "rank_deficient", "zero")
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def make_loss(kind: str, widths: tuple[int, ...], rng: np.random.Generator) -> LinearRegressionLoss:
+    n, m = widths[0], widths[-1]
+    A = rng.normal(size=(m, n))
+    if kind == "empirical":
+        X = rng.normal(size=(3 * n + 5, n))
+        return LinearRegressionLoss.empirical(X, X @ A.T + 0.3 * rng.normal(size=(X.shape[0], m)))
+    C = rng.normal(size=(n, n))
+    return LinearRegressionLoss.gaussian_teacher(A, C @ C.T + 0.1 * np.eye(n), noise=0.3)
+
+
+def make_endpoint(mode: str, widths: tuple[int, ...], loss: LinearRegressionLoss, rng: np.random.Generator):
+    if mode == "random":
+        return random_weights(widths, rng, scale=float(rng.uniform(0.3, 2.0)))
+    if mode == "zero":
+        return tuple(np.zeros((widths[k], widths[k - 1])) for k in range(1, len(widths)))
+    if mode == "near_optimal":
+        M = loss.minimizer() + 0.05 * rng.normal(size=(widths[-1], widths[0]))
+        return fibre_equivalent(canonical_factorization(M, widths), rng)
+    ws = [w.copy() for w in random_weights(widths, rng)]
+    k = int(rng.integers(len(ws)))
+    ws[k][: max(1, ws[k].shape[0] // 2)] = 0.0          # kill rows of one layer
+    top = ws[-1]
+    ws[-1] = np.outer(top[:, 0], rng.normal(size=top.shape[1])) * (rng.random() < 0.5)  # rank ≤ 1 top
+    return tuple(ws)
+
+
+@st.composite
+def instances(draw):
+    K = draw(st.integers(1, 4))
+    n0, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    r = min(n0, m)
+    widths = (n0,) + tuple(draw(st.integers(r + 1, r + 3)) for _ in range(K - 1)) + (m,)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    loss = make_loss(draw(st.sampled_from(("empirical", "oracle"))), widths, rng)
+    a = make_endpoint(draw(st.sampled_from(MODES)), widths, loss, rng)
+    b = make_endpoint(draw(st.sampled_from(MODES)), widths, loss, rng)
+    return widths, loss, a, b
+
+
+@PROPERTY
+@given(instances())
+def test_path_starts_and_ends_exactly_at_the_given_weights(inst):
+    widths, loss, a, b = inst
+    path = connecting_path(a, b)
+    assert all(np.array_equal(x, y) for x, y in zip(path(0.0), a))
+    assert all(np.array_equal(x, y) for x, y in zip(path(1.0), b))
+    assert path.widths == widths
+
+
+@PROPERTY
+@given(instances())
+def test_loss_along_path_never_exceeds_the_worse_endpoint(inst):
+    widths, loss, a, b = inst
+    cert = certify_path(connecting_path(a, b), loss, n_grid=301)
+    assert cert.max_loss <= cert.bound + cert.tolerance, (cert.max_excess, cert.tolerance)
+    assert cert.holds
+
+
+@PROPERTY
+@given(instances())
+def test_end_to_end_product_follows_the_lifted_convex_segment(inst):
+    widths, loss, a, b = inst
+    path = connecting_path(a, b)
+    ma, mb = end_to_end(a), end_to_end(b)
+    scale = 1.0 + np.linalg.norm(ma) + np.linalg.norm(mb)
+    for t in np.linspace(0.0, 1.0, 97):
+        sigma = path.lifted_time(t)
+        assert np.linalg.norm(end_to_end(path(t)) - ((1 - sigma) * ma + sigma * mb)) <= 1e-9 * scale
+    # σ is monotone from 0 to 1: the product sweeps the segment exactly once
+    sig = [path.lifted_time(t) for t in np.linspace(0, 1, 201)]
+    assert sig[0] == 0.0 and sig[-1] == 1.0 and all(y >= x for x, y in zip(sig, sig[1:]))
+
+
+@PROPERTY
+@given(instances())
+def test_path_is_continuous_pieces_meet_and_increments_shrink_with_the_grid(inst):
+    widths, loss, a, b = inst
+    path = connecting_path(a, b)
+    size = 1.0 + np.linalg.norm(to_flat(a)) + np.linalg.norm(to_flat(b))
+    ends = path.piece_endpoints()
+    for (_, end), (start, _) in zip(ends, ends[1:]):
+        assert np.linalg.norm(to_flat(end) - to_flat(start)) <= 1e-9 * size
+    assert np.linalg.norm(to_flat(ends[0][0]) - to_flat(a)) <= 1e-9 * size
+    assert np.linalg.norm(to_flat(ends[-1][1]) - to_flat(b)) <= 1e-9 * size
+
+    def max_increment(n):
+        _, th = path.sample(n)
+        return np.linalg.norm(np.diff(th, axis=0), axis=1).max()
+
+    coarse, fine = max_increment(101), max_increment(401)
+    # a Lipschitz path has increments ∝ grid step: 4× finer grid, about 4× smaller increments
+    assert fine <= 0.5 * coarse + 1e-12 * size
+
+
+def test_straight_line_between_endpoints_breaks_the_bound_where_the_construction_holds():
+    rng = np.random.default_rng(2024)
+    broken = 0
+    for trial in range(12):
+        widths = ((2, 3, 2), (3, 4, 4, 2), (2, 3, 3, 3))[trial % 3]
+        loss = make_loss("empirical", widths, rng)
+        a = make_endpoint("near_optimal", widths, loss, rng)
+        b = make_endpoint("near_optimal", widths, loss, rng)
+        cert = certify_path(connecting_path(a, b), loss, n_grid=201)
+        assert cert.holds
+        broken += cert.straight_line_breaks
+    # with sign-flipped fibre transforms the straight line passes near M = 0 in most trials
+    assert broken >= 4, broken
+
+
+def test_flat_layout_agrees_with_networkspec_forward():
+    rng = np.random.default_rng(3)
+    widths = (3, 4, 5, 2)
+    spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
+    ws = random_weights(widths, rng)
+    X = rng.normal(size=(7, 3))
+    assert np.allclose(forward(spec, to_flat(ws), X), X @ end_to_end(ws).T, atol=1e-12)
+    assert all(np.array_equal(x, y) for x, y in zip(from_flat(to_flat(ws), widths), ws))
+
+
+def test_canonical_factorization_reproduces_the_matrix_and_is_linear():
+    rng = np.random.default_rng(4)
+    for widths in [(3, 4, 5, 2), (2, 3, 4, 5), (1, 2, 2), (4, 4)]:
+        M1, M2 = rng.normal(size=(widths[-1], widths[0])), rng.normal(size=(widths[-1], widths[0]))
+        assert np.allclose(end_to_end(canonical_factorization(M1, widths)), M1, atol=1e-13)
+        combo = canonical_factorization(0.3 * M1 + 0.7 * M2, widths)
+        parts = zip(canonical_factorization(M1, widths), canonical_factorization(M2, widths))
+        assert all(np.allclose(c, 0.3 * x + 0.7 * y) for c, (x, y) in zip(combo, parts))
+
+
+def test_fibre_path_keeps_the_product_fixed_and_ends_canonical():
+    rng = np.random.default_rng(5)
+    widths = (4, 3, 5, 2)
+    ws = random_weights(widths, rng)
+    M = end_to_end(ws)
+    segs = fibre_segments(ws)
+    for _, fn in segs:
+        for s in np.linspace(0, 1, 11):
+            assert np.allclose(end_to_end(fn(s)), M, atol=1e-12)
+    for got, want in zip(segs[-1][1](1.0), canonical_factorization(M, widths)):
+        assert np.allclose(got, want, atol=1e-12)
+
+
+def test_oracle_risk_matches_its_closed_form_and_a_monte_carlo_average():
+    rng = np.random.default_rng(6)
+    n, m, noise = 3, 2, 0.5
+    A, M = rng.normal(size=(m, n)), rng.normal(size=(m, n))
+    C = rng.normal(size=(n, n))
+    cov = C @ C.T + 0.2 * np.eye(n)
+    loss = LinearRegressionLoss.gaussian_teacher(A, cov, noise)
+    # E‖Mx − y‖² = tr((M − A) Σ (M − A)ᵀ) + m·noise² for y = A x + ε
+    closed = np.trace((M - A) @ cov @ (M - A).T) + m * noise**2
+    assert loss(M) == pytest.approx(closed, rel=1e-12)
+    X = rng.multivariate_normal(np.zeros(n), cov, size=200_000)
+    Y = X @ A.T + noise * rng.normal(size=(X.shape[0], m))
+    assert LinearRegressionLoss.empirical(X, Y)(M) == pytest.approx(closed, rel=0.02)
+
+
+@pytest.mark.parametrize("widths", [(1, 1, 1), (2, 2, 3), (3, 2, 4), (3, 5, 2, 2), (2, 0, 2)])
+def test_widths_not_above_min_of_ends_are_rejected(widths):
+    with pytest.raises(InvalidSpecError):
+        check_widths(widths)
+
+
+def test_width_condition_error_is_raised_by_the_path_builder():
+    rng = np.random.default_rng(7)
+    a, b = random_weights((2, 2, 2), rng), random_weights((2, 2, 2), rng)
+    with pytest.raises(WidthConditionError):
+        connecting_path(a, b)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_equal_width_two_layer_minimum_level_set_is_disconnected(n):
+    """The strict condition is necessary for K = 2: n_1 = n_0 = n_2 gives two components."""
+    ob = equal_width_obstruction(n, seed=n)
+    assert ob.loss_a == pytest.approx(ob.min_loss, abs=1e-10)
+    assert ob.loss_b == pytest.approx(ob.min_loss, abs=1e-10)
+    assert ob.det_a * ob.det_b < 0  # det W_2 must vanish on any connecting path ...
+    assert ob.singular_floor > ob.min_loss + 1e-3  # ... where F ≥ this floor > the level
+    assert ob.straight_line_max >= ob.singular_floor - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_singular_floor_is_a_lower_bound_for_every_singular_product(n, seed):
+    """The inequality used in the equal-width proof: F(M) ≥ floor whenever det M = 0."""
+    ob = equal_width_obstruction(n, seed=n)
+    rng = np.random.default_rng(n)  # rebuild the same data as equal_width_obstruction(n, seed=n)
+    X = rng.normal(size=(50, n))
+    A = rng.normal(size=(n, n)) + 2 * np.eye(n)
+    Y = X @ A.T + 0.1 * rng.normal(size=(50, n))
+    loss = LinearRegressionLoss.empirical(X, Y)
+    assert loss(loss.minimizer()) == pytest.approx(ob.min_loss, rel=1e-12)
+    draw = np.random.default_rng(seed)
+    M = loss.minimizer() + draw.normal(scale=draw.uniform(0.01, 2.0), size=(n, n))
+    u, s, vt = np.linalg.svd(M)
+    s[-1] = 0.0
+    assert loss((u * s) @ vt) >= ob.singular_floor - 1e-10
