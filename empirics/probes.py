@@ -1,0 +1,646 @@
+"""Local probes of the loss landscape around trained weights (Theory II §4, Theory IIb §3).
+
+- `Objective`: the loss and error of a model on fixed data as functions of the flat weight vector w
+  (the layout of `empirics.models.get_flat`), with an explicit batch-normalisation policy.
+- `perturbation_probe`: layer-wise Gaussian perturbation, σ_l = α · std(w_l) (Theory II §4.2–4.4)
+  or σ_l = α · mean|w_l| (Theory II Appendix B, Fig. 35).
+- `interpolate_linear`: L((1 − t) w_a + t w_b) along a line (Theory II Fig. 9, 25, 32).
+- `interpolate_simplex`: L(λ_1 w_1 + λ_2 w_2 + λ_3 w_3), λ on the simplex Δ_3 (Theory IIb eq. 10, Fig. 7).
+- `radius_probe`: the flatness radius r(w, δw, ε) = sup{r : |Î(w) − Î(w + r δw)| ≤ ε} of Theory IIb
+  eq. 11 for T random unit directions δw over all weights or the top layer only (Table 1).
+- `agreement_matrices`: P(column correct | row correct) and P(column wrong | row wrong) between
+  models (Theory II Fig. 18, 24, 31).
+
+Batch normalisation while probing (`bn=`). A network with batch norm is not a function of its
+weights alone; each published code base fixes the running statistics differently:
+  'eval'        the model's stored running statistics, unchanged at every probed point, model in
+                eval mode. PyHessian's choice (it calls `model.eval()`).
+  'recompute'   at every probed point, reset the running statistics and recompute them with one
+                pass over the probe data in train mode (cumulative average, `momentum=None`), then
+                evaluate in eval mode. Garipov et al.'s `utils.bn_update` for curve points. DEFAULT:
+                it makes the probed quantity a function of the weights only.
+  'batch'       batch statistics of each evaluation batch (train-mode normalisation, no running
+                statistics kept). With `batch_size=None` the whole probe set is one batch, so this
+                is again a function of the weights.
+  'interpolate' interpolation only: the running statistics are interpolated with the same
+                coefficients as the weights ((1 − t) μ_a + t μ_b); elsewhere it is 'eval'.
+The Hessian tools differentiate `Objective.loss_fn()`: under 'recompute' the statistics are
+recomputed once at the base point and then held fixed (eval mode), as PyHessian holds them fixed.
+Networks without batch norm (TorchNetwork, MLP) give the same numbers under every policy.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from theory.errors import InvalidSpecError
+
+LOSSES = ("sse", "mse", "cross_entropy")
+BN_MODES = ("recompute", "eval", "batch", "interpolate")
+SCALES = ("std", "mean_abs")
+SUBSETS = ("all", "top")
+_BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
+
+
+def _progress(iterable: Iterable, show: bool, desc: str, total: int | None = None) -> Iterable:
+    if not show:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, leave=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# The objective as a function of flat weights
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Loss and error of one weight vector on the probe data.
+
+    Fields:
+        loss: 'sse' Σ_i ‖f(x_i) − y_i‖²; 'mse' that divided by N; 'cross_entropy' the mean over examples.
+        error: fraction of misclassified examples (classification), or None for regression losses.
+    """
+
+    loss: float
+    error: float | None
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        return {"loss": self.loss, "error": self.error}
+
+
+class Objective:
+    """The loss and error of `model` on (X, Y) as functions of the flat parameter vector w.
+
+    The model is copied, never modified. `batch_size` chunks the evaluation (None: one batch);
+    `bn` is the batch-norm policy described in the module docstring.
+    """
+
+    def __init__(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, loss: str = "cross_entropy",
+                 batch_size: int | None = None, bn: str = "recompute"):
+        if loss not in LOSSES:
+            raise InvalidSpecError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+        if bn not in BN_MODES:
+            raise InvalidSpecError(f"unknown batch-norm policy {bn!r}: choose one of {', '.join(BN_MODES)}")
+        if batch_size is not None and batch_size < 1:
+            raise InvalidSpecError(f"batch_size must be positive, got {batch_size}")
+        if len(X) != len(Y) or len(X) == 0:
+            raise InvalidSpecError(f"need as many targets as inputs (and at least one): {len(X)} vs {len(Y)}")
+        self.model = copy.deepcopy(model)
+        self.X, self.Y = X, Y
+        self.loss_kind, self.batch_size, self.bn = loss, batch_size, bn
+        self.names = [n for n, _ in self.model.named_parameters()]
+        self.shapes = [p.shape for _, p in self.model.named_parameters()]
+        self.sizes = [p.numel() for _, p in self.model.named_parameters()]
+        p0 = next(self.model.parameters())
+        self.dtype, self.device = p0.dtype, p0.device
+        self.base_buffers = {n: b.detach().clone() for n, b in self.model.named_buffers()}
+        self.has_bn = any(isinstance(m, _BN_TYPES) for m in self.model.modules())
+
+    @property
+    def n_params(self) -> int:
+        """Return K."""
+        return sum(self.sizes)
+
+    def flat(self) -> torch.Tensor:
+        """Return the model's own flat weights (registration order)."""
+        return torch.cat([p.detach().reshape(-1) for p in self.model.parameters()])
+
+    def unflatten(self, w: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Return {parameter name: tensor view of w}."""
+        w = torch.as_tensor(w, dtype=self.dtype, device=self.device)
+        if w.ndim != 1 or w.numel() != self.n_params:
+            raise InvalidSpecError(f"expected a flat vector of {self.n_params} weights, got shape {tuple(w.shape)}")
+        out, pos = {}, 0
+        for name, shape, size in zip(self.names, self.shapes, self.sizes):
+            out[name] = w[pos:pos + size].reshape(shape)
+            pos += size
+        return out
+
+    def _chunks(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.X)
+        step = n if self.batch_size is None else self.batch_size
+        return [(self.X[i:i + step], self.Y[i:i + step]) for i in range(0, n, step)]
+
+    def _loss_sum(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.loss_kind == "cross_entropy":
+            return nn.functional.cross_entropy(out, y, reduction="sum")
+        return ((out - y.reshape(out.shape)) ** 2).sum()
+
+    def _normalise(self, total: torch.Tensor) -> torch.Tensor:
+        return total if self.loss_kind == "sse" else total / len(self.X)
+
+    @torch.no_grad()
+    def _load(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None) -> None:
+        for p, v in zip(self.model.parameters(), self.unflatten(w).values()):
+            p.copy_(v)
+        source = self.base_buffers if buffers is None else buffers
+        for name, b in self.model.named_buffers():
+            if name in source:
+                b.copy_(source[name])
+        if self.bn == "recompute" and self.has_bn and buffers is None:
+            self._recompute_bn()
+        self._set_mode()
+
+    def _set_mode(self) -> None:
+        self.model.eval()
+        if self.bn == "batch":
+            for m in self.model.modules():
+                if isinstance(m, _BN_TYPES):
+                    # Train-mode normalisation without touching running statistics.
+                    m.train()
+                    m.track_running_stats = False
+
+    @torch.no_grad()
+    def _recompute_bn(self) -> None:
+        """Reset running statistics and re-estimate them by a cumulative average over the data (bn_update)."""
+        bns = [m for m in self.model.modules() if isinstance(m, _BN_TYPES)]
+        saved = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        for x, _ in self._chunks():
+            self.model(x)
+        for m, mom in zip(bns, saved):
+            m.momentum = mom
+        self.model.eval()
+
+    @torch.no_grad()
+    def outputs(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Return the model outputs on all of X at weights w (buffers: explicit running statistics)."""
+        self._load(w, buffers)
+        return torch.cat([self.model(x) for x, _ in self._chunks()])
+
+    @torch.no_grad()
+    def evaluate(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> Evaluation:
+        """Return the loss and error at w (see `Evaluation` for the definitions)."""
+        self._load(w, buffers)
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        wrong = 0
+        for x, y in self._chunks():
+            out = self.model(x)
+            total = total + self._loss_sum(out, y).to(torch.float64)
+            if self.loss_kind == "cross_entropy":
+                wrong += int((out.argmax(dim=1) != y).sum())
+        loss = float(self._normalise(total))
+        error = wrong / len(self.X) if self.loss_kind == "cross_entropy" else None
+        return Evaluation(loss, error)
+
+    @torch.no_grad()
+    def correct(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> np.ndarray:
+        """Return a boolean array: example i classified correctly at w (classification losses only)."""
+        if self.loss_kind != "cross_entropy":
+            raise InvalidSpecError("per-example correctness needs a classification loss (cross_entropy)")
+        out = self.outputs(w, buffers)
+        return (out.argmax(dim=1) == self.Y).cpu().numpy()
+
+    def loss_fn(self, at: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Return a differentiable w ↦ L(w) (torch.func.functional_call) for Hessians.
+
+        Running statistics are those of the policy at `at` (default: the model's own weights) and are
+        held fixed; under 'batch' each chunk uses its own batch statistics.
+        """
+        at = self.flat() if at is None else torch.as_tensor(at, dtype=self.dtype, device=self.device)
+        self._load(at, None)
+        buffers = {n: b.detach().clone() for n, b in self.model.named_buffers()}
+        model, chunks = self.model, self._chunks()
+
+        def fn(w: torch.Tensor) -> torch.Tensor:
+            params = self.unflatten(w)
+            total = None
+            for x, y in chunks:
+                out = torch.func.functional_call(model, (params, buffers), (x,))
+                s = self._loss_sum(out, y)
+                total = s if total is None else total + s
+            return self._normalise(total)
+
+        return fn
+
+
+def module_buffers(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Return a detached copy of the model's buffers (running statistics), e.g. for 'interpolate'."""
+    return {n: b.detach().clone() for n, b in model.named_buffers()}
+
+
+def _mix_buffers(buffers: Sequence[dict[str, torch.Tensor]], coeffs: Sequence[float]) -> dict[str, torch.Tensor]:
+    out = {}
+    for name, first in buffers[0].items():
+        if torch.is_floating_point(first):
+            out[name] = sum(c * b[name] for c, b in zip(coeffs, buffers))
+        else:
+            out[name] = first.clone()  # num_batches_tracked: an integer counter, not interpolated
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Layer slices
+
+
+@dataclass(frozen=True)
+class Block:
+    """A named block of the flat weight vector (one parameter tensor), with its weight-layer index."""
+
+    name: str
+    slice: slice
+    layer: int
+
+
+def blocks_of(model: nn.Module) -> list[Block]:
+    """Return one Block per parameter tensor, in flat order (layer index from `empirics.models.param_slices`)."""
+    from empirics.models import param_slices
+
+    return [Block(s.name, s.slice, s.layer) for s in param_slices(model)]
+
+
+def top_layer_mask(blocks: Sequence[Block], n_params: int) -> np.ndarray:
+    """Return a boolean mask of the weights of the highest-index layer (Theory IIb Table 1 'top layer')."""
+    top = max(b.layer for b in blocks)
+    mask = np.zeros(n_params, dtype=bool)
+    for b in blocks:
+        if b.layer == top:
+            mask[b.slice] = True
+    return mask
+
+
+# ----------------------------------------------------------------------------------------------
+# Perturbation
+
+
+def layer_sigmas(w: np.ndarray, blocks: Sequence[Block], alpha: float, scale: str = "std") -> np.ndarray:
+    """Return σ_l = α · std(w_l) ('std', Theory II §4.2) or α · mean|w_l| ('mean_abs', Fig. 35) per block."""
+    if scale not in SCALES:
+        raise InvalidSpecError(f"unknown perturbation scale {scale!r}: choose std or mean_abs")
+    if not alpha >= 0:
+        raise InvalidSpecError(f"the perturbation size must be non-negative, got {alpha}")
+    w = np.asarray(w, dtype=float)
+    stat = np.std if scale == "std" else (lambda v: np.mean(np.abs(v)))
+    return np.array([alpha * float(stat(w[b.slice])) for b in blocks])
+
+
+def perturb(w: np.ndarray, blocks: Sequence[Block], alpha: float, scale: str, rng: np.random.Generator
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (w + ξ, σ) with ξ_l ~ N(0, σ_l² I) independently per block, σ from `layer_sigmas`."""
+    w = np.asarray(w, dtype=float)
+    sig = layer_sigmas(w, blocks, alpha, scale)
+    out = w.copy()
+    for b, s in zip(blocks, sig):
+        out[b.slice] += rng.normal(0.0, s, size=b.slice.stop - b.slice.start)
+    return out, sig
+
+
+@dataclass(frozen=True)
+class PerturbationResult:
+    """Loss and error after layer-wise Gaussian perturbations of one model.
+
+    Fields:
+        alphas: the relative sizes α.
+        scale: 'std' or 'mean_abs' (σ_l = α · that statistic of block l).
+        base: evaluation at the unperturbed weights.
+        loss: (len(alphas), n_samples) losses after perturbation.
+        error: same shape, errors (None for regression losses).
+        sigmas: (len(alphas), n_blocks) σ_l used.
+        blocks: the block names, in order.
+        seed: seed of the noise.
+        bn: batch-norm policy.
+    """
+
+    alphas: tuple[float, ...]
+    scale: str
+    base: Evaluation
+    loss: np.ndarray
+    error: np.ndarray | None
+    sigmas: np.ndarray
+    blocks: tuple[str, ...]
+    seed: int
+    bn: str
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record with per-α means and standard deviations."""
+        return {"alphas": list(self.alphas), "scale": self.scale, "base": self.base.to_dict(),
+                "loss": self.loss.tolist(), "error": None if self.error is None else self.error.tolist(),
+                "loss_mean": self.loss.mean(axis=1).tolist(), "loss_std": self.loss.std(axis=1).tolist(),
+                "error_mean": None if self.error is None else self.error.mean(axis=1).tolist(),
+                "sigmas": self.sigmas.tolist(), "blocks": list(self.blocks), "seed": self.seed, "bn": self.bn}
+
+
+def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[Block], alphas: Sequence[float],
+                       n_samples: int = 4, scale: str = "std", seed: int = 0, progress: bool = False
+                       ) -> PerturbationResult:
+    """Return the loss/error at w + ξ, ξ_l ~ N(0, (α s_l)² I), s_l = std or mean|·| of block l (Theory II §4)."""
+    if n_samples < 1 or not alphas:
+        raise InvalidSpecError("need at least one perturbation size and one sample")
+    rng = np.random.default_rng(seed)
+    w_np = torch.as_tensor(w).detach().cpu().double().numpy()
+    base = objective.evaluate(torch.as_tensor(w_np))
+    loss = np.zeros((len(alphas), n_samples))
+    error = np.zeros_like(loss) if base.error is not None else None
+    sigmas = np.zeros((len(alphas), len(blocks)))
+    jobs = [(i, j) for i in range(len(alphas)) for j in range(n_samples)]
+    for i, j in _progress(jobs, progress, "perturb"):
+        wp, sig = perturb(w_np, blocks, float(alphas[i]), scale, rng)
+        sigmas[i] = sig
+        ev = objective.evaluate(torch.as_tensor(wp))
+        loss[i, j] = ev.loss
+        if error is not None:
+            error[i, j] = ev.error
+    return PerturbationResult(tuple(float(a) for a in alphas), scale, base, loss, error, sigmas,
+                              tuple(b.name for b in blocks), seed, objective.bn)
+
+
+# ----------------------------------------------------------------------------------------------
+# Interpolation
+
+
+@dataclass(frozen=True)
+class InterpolationResult:
+    """Loss and error along w(t) = (1 − t) w_a + t w_b (Theory II Fig. 9, 25).
+
+    Fields:
+        ts: the coefficients t (t = 0 is w_a, t = 1 is w_b; values outside [0, 1] extrapolate).
+        loss: loss at each t.
+        error: error at each t (None for regression).
+        distance: ‖w_b − w_a‖.
+        bn: batch-norm policy ('interpolate' mixes running statistics with the same t).
+    """
+
+    ts: np.ndarray
+    loss: np.ndarray
+    error: np.ndarray | None
+    distance: float
+    bn: str
+
+    @property
+    def barrier(self) -> float:
+        """Return max_t L(t) − max(L(0), L(1)) over t in [0, 1] (> 0: a wall between the two models)."""
+        inside = (self.ts >= 0) & (self.ts <= 1)
+        ends = [self.loss[np.argmin(np.abs(self.ts - e))] for e in (0.0, 1.0)]
+        return float(self.loss[inside].max() - max(ends))
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        return {"ts": self.ts.tolist(), "loss": self.loss.tolist(),
+                "error": None if self.error is None else self.error.tolist(),
+                "distance": self.distance, "barrier": self.barrier, "bn": self.bn}
+
+
+def interpolate_linear(objective: Objective, w_a: torch.Tensor, w_b: torch.Tensor, ts: Sequence[float],
+                       buffers: tuple[dict, dict] | None = None, progress: bool = False) -> InterpolationResult:
+    """Return L((1 − t) w_a + t w_b) and the error for each t (linear interpolation, Theory II §4.3).
+
+    `buffers` (running statistics of the two end models) is used under bn='interpolate'.
+    """
+    w_a = torch.as_tensor(w_a).detach().double()
+    w_b = torch.as_tensor(w_b).detach().double()
+    if objective.bn == "interpolate" and buffers is None:
+        raise InvalidSpecError("bn='interpolate' needs the running statistics of both end models")
+    ts = np.asarray(ts, dtype=float)
+    loss, err = np.zeros(ts.size), np.zeros(ts.size)
+    has_err = True
+    for i, t in enumerate(_progress(ts, progress, "interpolate")):
+        buf = _mix_buffers(buffers, (1 - t, t)) if objective.bn == "interpolate" else None
+        ev = objective.evaluate((1 - t) * w_a + t * w_b, buf)
+        loss[i] = ev.loss
+        has_err = ev.error is not None
+        err[i] = ev.error if has_err else np.nan
+    return InterpolationResult(ts, loss, err if has_err else None, float(torch.linalg.norm(w_b - w_a)),
+                               objective.bn)
+
+
+def simplex_grid(resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (λ of shape (P, 3), planar points (P, 2)) for λ = (i, j, n − i − j)/n on Δ_3.
+
+    The plane embedding puts w_1, w_2, w_3 at the corners (0, 0), (1, 0), (1/2, √3/2).
+    """
+    if resolution < 1:
+        raise InvalidSpecError(f"the simplex resolution must be positive, got {resolution}")
+    lam = np.array([(i, j, resolution - i - j) for i in range(resolution + 1)
+                    for j in range(resolution + 1 - i)], dtype=float) / resolution
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    return lam, lam @ corners
+
+
+@dataclass(frozen=True)
+class SimplexResult:
+    """Loss and error on the simplex of three models (Theory IIb eq. 10, Fig. 7).
+
+    Fields:
+        lambdas: (P, 3) barycentric coefficients λ.
+        xy: (P, 2) the same points embedded in the plane (corners w_1, w_2, w_3).
+        loss: (P,) losses at w_λ.
+        error: (P,) errors, or None.
+        resolution: grid step 1/resolution.
+        bn: batch-norm policy.
+    """
+
+    lambdas: np.ndarray
+    xy: np.ndarray
+    loss: np.ndarray
+    error: np.ndarray | None
+    resolution: int
+    bn: str
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        return {"lambdas": self.lambdas.tolist(), "xy": self.xy.tolist(), "loss": self.loss.tolist(),
+                "error": None if self.error is None else self.error.tolist(),
+                "resolution": self.resolution, "bn": self.bn}
+
+
+def interpolate_simplex(objective: Objective, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tensor,
+                        resolution: int = 10, buffers: tuple[dict, dict, dict] | None = None,
+                        progress: bool = False) -> SimplexResult:
+    """Return L(w_λ) with w_λ = λ_1 w_1 + λ_2 w_2 + λ_3 w_3 on a grid of Δ_3 (Theory IIb eq. 10)."""
+    W = [torch.as_tensor(v).detach().double() for v in (w1, w2, w3)]
+    if objective.bn == "interpolate" and buffers is None:
+        raise InvalidSpecError("bn='interpolate' needs the running statistics of the three models")
+    lam, xy = simplex_grid(resolution)
+    loss, err = np.zeros(len(lam)), np.zeros(len(lam))
+    has_err = True
+    for i, l in enumerate(_progress(lam, progress, "simplex")):
+        buf = _mix_buffers(buffers, l) if objective.bn == "interpolate" else None
+        ev = objective.evaluate(l[0] * W[0] + l[1] * W[1] + l[2] * W[2], buf)
+        loss[i] = ev.loss
+        has_err = ev.error is not None
+        err[i] = ev.error if has_err else np.nan
+    return SimplexResult(lam, xy, loss, err if has_err else None, resolution, objective.bn)
+
+
+# ----------------------------------------------------------------------------------------------
+# Flatness radius
+
+
+def line_radius(f: Callable[[float], float], epsilon: float, r_init: float = 1e-3, r_max: float = 1e3,
+                rel_tol: float = 1e-3, max_evals: int = 200) -> tuple[float, bool, int]:
+    """Return (r, censored, evaluations): the first r where |f(r) − f(0)| exceeds ε, by doubling then bisection.
+
+    Theory IIb eq. 11 defines r = sup{r : |Î(w) − Î(w + r δw)| ≤ ε}. We return the edge of the
+    connected interval around 0 (the first crossing on a doubling grid, refined to `rel_tol`): a
+    later return below ε beyond a wall is not counted. `censored` is True when no crossing occurs
+    up to r_max (then r = r_max).
+    """
+    if not epsilon > 0:
+        raise InvalidSpecError(f"epsilon must be positive, got {epsilon}")
+    f0 = f(0.0)
+    evals = 1
+    lo, hi = 0.0, r_init
+    while True:
+        evals += 1
+        if abs(f(hi) - f0) > epsilon:
+            break
+        lo = hi
+        if hi >= r_max:
+            return r_max, True, evals
+        hi = min(2 * hi, r_max)
+    while hi - lo > rel_tol * hi and evals < max_evals:
+        mid = 0.5 * (lo + hi)
+        evals += 1
+        if abs(f(mid) - f0) > epsilon:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi), False, evals
+
+
+def random_directions(n_params: int, n_directions: int, mask: np.ndarray | None, rng: np.random.Generator
+                      ) -> np.ndarray:
+    """Return (T, K) isotropic unit vectors (Gaussian, normalised), supported on `mask` when given."""
+    D = rng.standard_normal((n_directions, n_params))
+    if mask is not None:
+        D[:, ~mask] = 0.0
+    return D / np.linalg.norm(D, axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class RadiusResult:
+    """Flatness radii r(w, δw, ε) over T random unit directions (Theory IIb eq. 11, Table 1).
+
+    Fields:
+        radii: (T,) radius per direction.
+        censored: (T,) True where no ε-crossing occurred up to r_max.
+        epsilon: the tolerance ε on |Î(w) − Î(w + r δw)|.
+        quantity: Î: 'loss' or 'error'.
+        subset: 'all' weights or the 'top' layer only.
+        r_max: search limit.
+        seed: seed of the directions.
+        bn: batch-norm policy.
+    """
+
+    radii: np.ndarray
+    censored: np.ndarray
+    epsilon: float
+    quantity: str
+    subset: str
+    r_max: float
+    seed: int
+    bn: str
+
+    @property
+    def mean(self) -> float:
+        """Return the mean radius (Table 1 reports mean ± std)."""
+        return float(self.radii.mean())
+
+    @property
+    def std(self) -> float:
+        """Return the standard deviation of the radii."""
+        return float(self.radii.std())
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        return {"radii": self.radii.tolist(), "censored": self.censored.tolist(), "mean": self.mean,
+                "std": self.std, "n_censored": int(self.censored.sum()), "epsilon": self.epsilon,
+                "quantity": self.quantity, "subset": self.subset, "r_max": self.r_max, "seed": self.seed,
+                "bn": self.bn, "n_directions": int(self.radii.size)}
+
+
+def radius_along(value: Callable[[np.ndarray], float], w: np.ndarray, directions: np.ndarray, epsilon: float,
+                 r_max: float = 1e3, r_init: float = 1e-3, rel_tol: float = 1e-3, progress: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (radii, censored) of `value` around w along each row of `directions` (see `line_radius`)."""
+    radii, cens = np.zeros(len(directions)), np.zeros(len(directions), dtype=bool)
+    for i, d in enumerate(_progress(directions, progress, "radius")):
+        radii[i], cens[i], _ = line_radius(lambda r: value(w + r * d), epsilon, r_init, r_max, rel_tol)
+    return radii, cens
+
+
+def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n_directions: int = 10,
+                 subset: str = "all", quantity: str = "error", seed: int = 0, r_max: float = 1e3,
+                 blocks: Sequence[Block] | None = None, rel_tol: float = 1e-3, progress: bool = False
+                 ) -> RadiusResult:
+    """Return the flatness radii r(w, δw, ε) of Theory IIb eq. 11 for T random unit directions.
+
+    `subset='top'` moves only the top layer's weights (Table 1, 'top layer'); `quantity` picks
+    Î = training error (Table 1, ε = 0.05) or the loss.
+    """
+    if subset not in SUBSETS:
+        raise InvalidSpecError(f"unknown subset {subset!r}: choose all or top")
+    if quantity not in ("loss", "error"):
+        raise InvalidSpecError(f"unknown quantity {quantity!r}: choose loss or error")
+    if quantity == "error" and objective.loss_kind != "cross_entropy":
+        raise InvalidSpecError("the error radius needs a classification loss; use quantity='loss'")
+    if n_directions < 1:
+        raise InvalidSpecError(f"need at least one direction, got {n_directions}")
+    w_np = torch.as_tensor(w).detach().cpu().double().numpy()
+    mask = None
+    if subset == "top":
+        mask = top_layer_mask(blocks if blocks is not None else blocks_of(objective.model), w_np.size)
+    D = random_directions(w_np.size, n_directions, mask, np.random.default_rng(seed))
+
+    def value(v: np.ndarray) -> float:
+        ev = objective.evaluate(torch.as_tensor(v))
+        return ev.loss if quantity == "loss" else ev.error
+
+    radii, cens = radius_along(value, w_np, D, epsilon, r_max, rel_tol=rel_tol, progress=progress)
+    return RadiusResult(radii, cens, float(epsilon), quantity, subset, float(r_max), seed, objective.bn)
+
+
+# ----------------------------------------------------------------------------------------------
+# Agreement between models
+
+
+@dataclass(frozen=True)
+class AgreementResult:
+    """Conditional agreement between models on the same examples (Theory II Fig. 18).
+
+    Fields:
+        correct_given_correct: (M, M), entry (i, j) = P(model j correct | model i correct).
+        wrong_given_wrong: (M, M), entry (i, j) = P(model j wrong | model i wrong) (NaN if i is never wrong).
+        accuracy: (M,) fraction of examples each model gets right.
+        labels: model names.
+    """
+
+    correct_given_correct: np.ndarray
+    wrong_given_wrong: np.ndarray
+    accuracy: np.ndarray
+    labels: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record (NaN as the string 'nan')."""
+        from theory.records import to_jsonable
+
+        return to_jsonable({"correct_given_correct": self.correct_given_correct,
+                            "wrong_given_wrong": self.wrong_given_wrong, "accuracy": self.accuracy,
+                            "labels": list(self.labels)})
+
+
+def agreement_matrices(correct: np.ndarray, labels: Sequence[str] | None = None) -> AgreementResult:
+    """Return P(j correct | i correct) = |C_i ∩ C_j| / |C_i| and P(j wrong | i wrong) = |W_i ∩ W_j| / |W_i|.
+
+    `correct` is (M, n) boolean: model i classifies example k correctly (Theory II Fig. 18, 24, 31).
+    """
+    C = np.asarray(correct, dtype=bool)
+    if C.ndim != 2 or C.shape[0] < 1 or C.shape[1] < 1:
+        raise InvalidSpecError(f"correctness must be a non-empty (models, examples) array, got shape {C.shape}")
+    Cf, Wf = C.astype(float), (~C).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cc = (Cf @ Cf.T) / Cf.sum(axis=1, keepdims=True)
+        ww = (Wf @ Wf.T) / Wf.sum(axis=1, keepdims=True)
+    labels = tuple(labels) if labels is not None else tuple(f"model {i + 1}" for i in range(C.shape[0]))
+    return AgreementResult(cc, ww, C.mean(axis=1), labels)

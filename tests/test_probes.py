@@ -1,0 +1,222 @@
+"""Tests for empirics.probes on models whose landscape is known in closed form.
+
+The workhorse is least squares: a bias-free linear model f(x) = wᵀx with the 'sse' loss
+L(w) = ‖Xw − y‖² has Hessian 2XᵀX, residuals linear in w (so interpolated losses are exact
+quadratics in t or λ), and flatness radius r = √ε / ‖X δw‖ around its minimiser.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from empirics.hessian import hessian_spectrum
+from empirics.probes import (Block, Objective, agreement_matrices, interpolate_linear, interpolate_simplex,
+                             layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
+                             radius_probe, random_directions, simplex_grid)
+from theory.errors import InvalidSpecError
+
+torch.set_num_threads(1)
+
+
+def least_squares(n=30, k=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, k, generator=g, dtype=torch.float64)
+    y = torch.randn(n, 1, generator=g, dtype=torch.float64)
+    model = nn.Linear(k, 1, bias=False).double()
+    w_star = torch.linalg.lstsq(X, y).solution.ravel()
+    return model, X, y, w_star
+
+
+def test_objective_loss_and_hessian_of_least_squares_are_closed_form():
+    """Objective('sse') gives ‖Xw − y‖² and its Hessian is 2XᵀX (nullity 0 for full column rank X)."""
+    model, X, y, w_star = least_squares()
+    obj = Objective(model, X, y, loss="sse", batch_size=7)  # chunked evaluation must not change sums
+    w = torch.randn(5, dtype=torch.float64)
+    assert obj.evaluate(w).loss == pytest.approx(float(((X @ w - y.ravel()) ** 2).sum()), rel=1e-12)
+    assert obj.evaluate(w).error is None
+    spec = hessian_spectrum(obj.loss_fn(w), w)
+    np.testing.assert_allclose(np.sort(spec.eigenvalues), np.sort(np.linalg.eigvalsh(2 * (X.T @ X).numpy())),
+                               rtol=1e-10)
+    assert spec.nullity == 0
+    assert Objective(model, X, y, loss="mse").evaluate(w).loss == pytest.approx(obj.evaluate(w).loss / 30)
+
+
+def test_linear_interpolation_of_linear_model_is_exact_quadratic():
+    """Residuals are linear in w, so L(t) = ‖(1 − t) r_a + t r_b‖² for every t, extrapolation included."""
+    model, X, y, _ = least_squares(seed=1)
+    obj = Objective(model, X, y, loss="sse")
+    wa, wb = torch.randn(5, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
+    ra, rb = (X @ wa - y.ravel()).numpy(), (X @ wb - y.ravel()).numpy()
+    ts = np.linspace(-0.5, 1.5, 9)
+    res = interpolate_linear(obj, wa, wb, ts)
+    expected = [np.sum(((1 - t) * ra + t * rb) ** 2) for t in ts]
+    np.testing.assert_allclose(res.loss, expected, rtol=1e-12)
+    assert res.distance == pytest.approx(float(torch.linalg.norm(wb - wa)))
+    # A convex loss has no barrier between two points.
+    assert res.barrier <= 1e-9
+
+
+def test_simplex_interpolation_matches_barycentric_residuals():
+    """Theory IIb eq. 10: L(Σ λ_i w_i) = ‖Σ λ_i r_i‖² for the linear model, on every grid point of Δ_3."""
+    model, X, y, _ = least_squares(seed=2)
+    obj = Objective(model, X, y, loss="sse")
+    W = [torch.randn(5, dtype=torch.float64) for _ in range(3)]
+    R = np.stack([(X @ w - y.ravel()).numpy() for w in W])
+    res = interpolate_simplex(obj, *W, resolution=4)
+    assert res.lambdas.shape == (15, 3)  # (n + 1)(n + 2)/2 points
+    np.testing.assert_allclose(res.lambdas.sum(axis=1), 1.0)
+    np.testing.assert_allclose(res.loss, [np.sum((lam @ R) ** 2) for lam in res.lambdas], rtol=1e-12)
+    lam, xy = simplex_grid(1)
+    np.testing.assert_allclose(xy[np.argmax(lam[:, 2])], [0.5, np.sqrt(3) / 2])
+
+
+def test_flatness_radius_of_least_squares_minimum_is_sqrt_eps_over_norm_Xd():
+    """At w*, L(w* + r d) − L(w*) = r²‖Xd‖², so r(w*, d, ε) = √ε / ‖Xd‖ (Theory IIb eq. 11), to 1e-3 relative."""
+    model, X, y, w_star = least_squares(seed=3)
+    obj = Objective(model, X, y, loss="sse")
+    eps = 0.05
+    res = radius_probe(obj, w_star, epsilon=eps, n_directions=6, quantity="loss", seed=11,
+                       blocks=[Block("weight", slice(0, 5), 1)], rel_tol=1e-6)
+    D = random_directions(5, 6, None, np.random.default_rng(11))
+    expected = np.sqrt(eps) / np.linalg.norm(D @ X.numpy().T, axis=1)
+    np.testing.assert_allclose(res.radii, expected, rtol=1e-5)
+    assert not res.censored.any()
+    assert res.mean == pytest.approx(expected.mean(), rel=1e-5)
+
+
+def test_line_radius_reports_censoring_and_first_crossing():
+    """A flat function is censored at r_max; for f(r) = r² the ε = 4 radius is 2; a wall at r = 1 stops the search."""
+    assert line_radius(lambda r: 0.0, 0.1, r_max=10.0) [:2] == (10.0, True)
+    r, censored, _ = line_radius(lambda r: r * r, 4.0, rel_tol=1e-8)
+    assert r == pytest.approx(2.0, rel=1e-7) and not censored
+    wall = lambda r: 1.0 if 1.0 < r < 3.0 else 0.0  # noqa: E731
+    r, censored, _ = line_radius(wall, 0.5, r_init=0.1, rel_tol=1e-6)
+    assert r == pytest.approx(1.0, rel=1e-5) and not censored
+
+
+def test_top_layer_radius_moves_only_the_top_layer():
+    """With subset='top', directions vanish outside the last layer: a change confined to layer 1 is invisible."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    X = torch.randn(20, 3, dtype=torch.float64)
+    y = torch.randint(0, 2, (20,))
+    obj = Objective(model, X, y, loss="cross_entropy")
+    mask_dirs = random_directions(26, 4, np.r_[np.zeros(16, bool), np.ones(10, bool)], np.random.default_rng(0))
+    assert np.all(mask_dirs[:, :16] == 0) and np.allclose(np.linalg.norm(mask_dirs, axis=1), 1.0)
+    res = radius_probe(obj, obj.flat(), epsilon=0.2, n_directions=3, subset="top", quantity="loss", seed=0)
+    assert res.radii.shape == (3,) and np.all(res.radii > 0)
+    with pytest.raises(InvalidSpecError):
+        radius_probe(Objective(model, X, X[:, :2], loss="mse"), obj.flat(), quantity="error")
+
+
+def test_layerwise_sigmas_follow_the_two_paper_conventions():
+    """σ_l = α·std(w_l) (Theory II §4.2) and α·mean|w_l| (Fig. 35), computed per block."""
+    w = np.r_[np.arange(4.0), -np.ones(3) * 2]
+    blocks = [Block("a", slice(0, 4), 1), Block("b", slice(4, 7), 2)]
+    np.testing.assert_allclose(layer_sigmas(w, blocks, 0.5, "std"), [0.5 * np.std(np.arange(4.0)), 0.0])
+    np.testing.assert_allclose(layer_sigmas(w, blocks, 0.5, "mean_abs"), [0.5 * 1.5, 1.0])
+    with pytest.raises(InvalidSpecError):
+        layer_sigmas(w, blocks, 0.5, "max")
+
+
+def test_perturbation_noise_has_the_requested_layer_scale():
+    """The noise in each block is N(0, σ_l²): sample std within 3% over 40,000 draws; same seed, same noise."""
+    rng = np.random.default_rng(0)
+    w = np.r_[rng.normal(0, 2.0, 20000), rng.normal(0, 0.1, 20000)]
+    blocks = [Block("a", slice(0, 20000), 1), Block("b", slice(20000, 40000), 2)]
+    wp, sig = perturb(w, blocks, 0.25, "std", np.random.default_rng(5))
+    for b, s in zip(blocks, sig):
+        noise = (wp - w)[b.slice]
+        assert noise.std() == pytest.approx(s, rel=0.03)
+        assert abs(noise.mean()) < 4 * s / np.sqrt(20000)
+    again, _ = perturb(w, blocks, 0.25, "std", np.random.default_rng(5))
+    np.testing.assert_array_equal(wp, again)
+
+
+def test_perturbation_probe_mean_loss_increase_matches_trace_formula():
+    """At the least-squares minimum, E[L(w* + ξ)] − L(w*) = σ² tr(XᵀX) for ξ ~ N(0, σ² I) (5 standard errors)."""
+    model, X, y, w_star = least_squares(seed=4)
+    obj = Objective(model, X, y, loss="sse")
+    blocks = [Block("weight", slice(0, 5), 1)]
+    res = perturbation_probe(obj, w_star, blocks, alphas=[0.3], n_samples=400, seed=2)
+    sigma = res.sigmas[0, 0]
+    assert sigma == pytest.approx(0.3 * float(w_star.std(unbiased=False)))
+    rise = res.loss[0] - res.base.loss
+    expected = sigma ** 2 * float(torch.trace(X.T @ X))
+    assert abs(rise.mean() - expected) < 5 * rise.std() / np.sqrt(rise.size)
+
+
+def test_agreement_matrices_on_hand_counted_example():
+    """P(j correct | i correct) and P(j wrong | i wrong) from hand counts; the diagonal is 1."""
+    C = np.array([[1, 1, 1, 0, 0],
+                  [1, 1, 0, 0, 1],
+                  [1, 1, 1, 1, 1]], dtype=bool)
+    res = agreement_matrices(C, labels=["a", "b", "c"])
+    assert res.correct_given_correct[0, 1] == pytest.approx(2 / 3)
+    assert res.correct_given_correct[1, 0] == pytest.approx(2 / 3)
+    assert res.correct_given_correct[0, 2] == pytest.approx(1.0)
+    assert res.wrong_given_wrong[0, 1] == pytest.approx(1 / 2)
+    assert res.wrong_given_wrong[1, 0] == pytest.approx(1 / 2)
+    assert np.isnan(res.wrong_given_wrong[2, 0])  # model c is never wrong
+    np.testing.assert_allclose(np.diag(res.correct_given_correct), 1.0)
+    np.testing.assert_allclose(res.accuracy, [0.6, 0.6, 1.0])
+    assert res.to_dict()["wrong_given_wrong"][2][0] == "nan"
+
+
+def bn_model():
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6, affine=False), nn.ReLU(), nn.Linear(6, 3))
+    X = torch.randn(64, 4) * 3 + 1
+    y = torch.randint(0, 3, (64,))
+    return model, X, y
+
+
+def test_bn_recompute_equals_exact_data_statistics_and_eval_keeps_stored_ones():
+    """'recompute' normalises with the data's mean and (unbiased) variance at the probed weights;
+    'eval' uses the stored running statistics; 'batch' with one batch equals train-mode normalisation."""
+    model, X, y = bn_model()
+    w = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    h = model[0](X).detach()
+    ref = nn.functional.batch_norm(h, h.mean(0), h.var(0, unbiased=True), training=False, eps=1e-5)
+    expected = model[3](torch.relu(ref)).detach()
+    rec = Objective(model, X, y, bn="recompute").outputs(w)
+    torch.testing.assert_close(rec, expected, atol=1e-4, rtol=1e-4)
+    # In chunks (bn_update's cumulative average) the running mean is still the data mean exactly.
+    chunked = Objective(model, X, y, bn="recompute", batch_size=16)
+    chunked.outputs(w)
+    torch.testing.assert_close(chunked.model[1].running_mean, h.mean(0), atol=1e-5, rtol=1e-5)
+    model.eval()
+    torch.testing.assert_close(Objective(model, X, y, bn="eval").outputs(w), model(X).detach())
+    model.train()
+    train_out = model(X).detach()
+    torch.testing.assert_close(Objective(model, X, y, bn="batch").outputs(w), train_out)
+
+
+def test_bn_interpolate_mixes_running_statistics():
+    """Under 'interpolate', at t = 1/2 the running mean used is the average of the two end models'."""
+    model, X, y = bn_model()
+    model.eval()
+    a = module_buffers(model)
+    b = {k: (v + 1.0 if torch.is_floating_point(v) else v) for k, v in a.items()}
+    w = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    obj = Objective(model, X, y, bn="interpolate")
+    res = interpolate_linear(obj, w, w, [0.5], buffers=(a, b))
+    mixed = {k: (v + 0.5 if torch.is_floating_point(v) else v) for k, v in a.items()}
+    assert res.loss[0] == pytest.approx(obj.evaluate(w, mixed).loss, rel=1e-6)
+    assert res.loss[0] != pytest.approx(obj.evaluate(w, a).loss, rel=1e-6)
+    with pytest.raises(InvalidSpecError):
+        interpolate_linear(obj, w, w, [0.5])
+
+
+def test_objective_rejects_bad_input():
+    """Unknown loss or BN policy, non-positive batch size, mismatched data: one named error each."""
+    model, X, y, _ = least_squares()
+    for kwargs in ({"loss": "hinge"}, {"bn": "freeze"}, {"batch_size": 0}):
+        with pytest.raises(InvalidSpecError):
+            Objective(model, X, y, **kwargs)
+    with pytest.raises(InvalidSpecError):
+        Objective(model, X, y[:3])
+    with pytest.raises(InvalidSpecError):
+        Objective(model, X, y, loss="sse").evaluate(torch.zeros(4))
