@@ -95,3 +95,10 @@ def test_invalid_arguments_raise_named_errors():
         degree_for_accuracy(0)
     with pytest.raises(InvalidSpecError):
         relu_approximation(4, method="taylor")
+
+
+def test_minimax_error_follows_bernsteins_constant():
+    """Bernstein (1914): ℓ·E_ℓ(|z|) → β ≈ 0.2801695 on [−1, 1]; ReLU = z/2 + |z|/2 halves it."""
+    beta = 0.2801694990
+    err = sup_error(relu_minimax(32)).sup_error
+    assert 32 * err == pytest.approx(beta / 2, rel=0.01)

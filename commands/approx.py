@@ -1,0 +1,53 @@
+"""`cli.py approx`: polynomial approximations of the ReLU, their sup-norm errors, and ℓ(ε)."""
+from __future__ import annotations
+
+import argparse
+
+from commands._render import add_json_flag, positive_float, positive_int, print_json, table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `approx` subcommand."""
+    p = sub.add_parser(
+        "approx", help="ReLU polynomial approximations: sup-norm error by degree and the smallest ℓ(ε)",
+        description="Theory II §3.1 approximates the ReLU within ε in the sup norm on [-R, R] by a polynomial of "
+                    "degree ℓ(ε). For each scheme (Chebyshev interpolation, least-squares Legendre projection, "
+                    "discrete minimax) print the sup-norm error at the chosen degrees and the smallest degree "
+                    "that reaches --epsilon.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--epsilon", type=positive_float, default=0.01, help="target sup-norm error ε")
+    p.add_argument("--radius", type=positive_float, default=1.0, help="half-width R of the interval")
+    p.add_argument("--degrees", type=positive_int, nargs="+", default=[2, 4, 8, 16, 32],
+                   help="even degrees at which to tabulate the error")
+    p.add_argument("--max-degree", type=positive_int, default=200, help="search limit for ℓ(ε)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="save a figure of the approximations and errors")
+    add_json_flag(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Tabulate errors and ℓ(ε) for the three schemes."""
+    from theory.activations import RELU_METHODS, degree_for_accuracy, relu_approximation, sup_error
+
+    errors = {m: [sup_error(relu_approximation(d, m, args.radius)).sup_error for d in args.degrees]
+              for m in RELU_METHODS}
+    needed = {m: degree_for_accuracy(args.epsilon, m, args.radius, args.max_degree) for m in RELU_METHODS}
+    result = {"radius": args.radius, "epsilon": args.epsilon, "degrees": args.degrees, "sup_error": errors,
+              "degree_for_epsilon": {m: r.degree for m, r in needed.items()},
+              "error_at_that_degree": {m: r.sup_error for m, r in needed.items()}}
+    if args.plot:
+        from theory.plots import plot_relu_approximations
+
+        plot_relu_approximations(args.plot, args.radius, args.degrees, errors)
+        result["figure"] = args.plot
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [[m] + [f"{e:.3e}" for e in errors[m]] + [needed[m].degree, f"{needed[m].sup_error:.3e}"]
+            for m in RELU_METHODS]
+    print(f"sup-norm error of degree-ℓ approximations of ReLU on [-{args.radius:g}, {args.radius:g}]")
+    print(table(rows, ["scheme"] + [f"ℓ={d}" for d in args.degrees] + [f"ℓ(ε={args.epsilon:g})", "error"]))
+    print("odd degrees coincide with the even degree below: ReLU's even part |z|/2 has no odd terms")
+    if args.plot:
+        print(f"figure: {args.plot}")
+    return 0
