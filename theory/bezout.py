@@ -248,8 +248,9 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: Dataset
         notes.append("each generic slicing hyperplane has degree 1 in every layer group, so the "
                      "multihomogeneous bound of the sliced system exceeds the total-degree one here")
     if total != l**d:
-        notes.append(f"the paper's degree ℓ^d = {l**d} is the degree in the first layer's weights "
-                     f"({groups[0]}); the total degree in all weights is {total}")
+        where = ("it is the degree in the first layer's weights alone" if groups[0] == l**d else
+                 f"the degree in the first layer's weights is {groups[0]}")
+        notes.append(f"the paper's degree ℓ^d = {l**d} differs from the exact total degree {total}; {where}")
     if n_eq > k:
         notes.append(f"over-determined: {n_eq} equations in {k} unknowns; Bezout numbers are for {k} of them")
     r = None
