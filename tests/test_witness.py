@@ -1,0 +1,116 @@
+"""Claims checked: dim = K − r, witness degree within every Bezout-type bound and independent of the
+slice, PHCpack's decomposition agrees with our witness sets, Gröbner inconsistency matches."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory import homotopy as H
+from theory import witness as W
+from theory.activations import linear, parse
+from theory.bezout import bezout_report
+from theory.networks import NetworkSpec
+from theory.systems import ZeroErrorSystem, planted_data, random_data
+
+QUAD = "z + z^2/4"  # P(−4 − z) = P(z): each activated unit has a reflection symmetry
+
+
+def fc(n0, width, layers, act, **kw):
+    return NetworkSpec.fully_connected(n0, width, layers, act, **kw)
+
+
+def test_deep_linear_scalar_zero_error_set_is_a_conic():
+    # f = b·a·x: one data point gives the hyperbola a b = y/x: dimension 1, degree 2
+    spec = fc(1, 1, 2, linear(), bias=False)
+    rep = W.zero_error_dimension(spec, 1, seed=3)
+    assert (rep.dimension, rep.degree, rep.confirmed) == (1, 2, True)
+    data, _ = planted_data(spec, 1, 3)
+    c = float(data.Y[0][0] / data.X[0][0])
+    for a, b in rep.witness.point_array():
+        assert a * b == pytest.approx(c, abs=1e-10)
+
+
+@pytest.mark.parametrize("spec,n", [
+    (fc(2, 2, 2, linear(), bias=False), 2),
+    (fc(1, 2, 2, parse(QUAD), output_activation=False), 3),
+    (fc(2, 2, 2, parse("z^2 + z"), bias=False, output_activation=False), 3),
+    (fc(1, 1, 2, parse(QUAD)), 2),
+])
+def test_dimension_is_K_minus_N_on_random_instances(spec, n):
+    rep = W.zero_error_dimension(spec, n, seed=1)
+    K = spec.n_params
+    assert rep.generic_rank == n
+    assert rep.dimension == K - n == rep.expected_dimension
+    assert rep.confirmed and rep.local_dimension_at_planted == K - n
+    assert rep.witness.solve.outcomes["failed"] == 0
+
+
+@pytest.mark.parametrize("spec,n", [
+    (fc(1, 2, 2, parse(QUAD), output_activation=False), 3),
+    (fc(1, 1, 2, parse(QUAD)), 2),
+])
+def test_witness_degree_never_exceeds_any_bound_from_bezout(spec, n):
+    rep = W.zero_error_dimension(spec, n, seed=2)
+    br = bezout_report(spec, n, seed=2)
+    assert rep.degree >= 1
+    assert rep.degree <= br.witness_bound and rep.degree <= br.bezout
+    assert rep.degree <= rep.stable_mixed_volume <= rep.bezout
+    assert rep.degree_within_bounds
+
+
+def test_witness_degree_does_not_depend_on_the_slice():
+    spec = fc(1, 2, 2, parse(QUAD), output_activation=False)
+    data, _ = planted_data(spec, 3, 4)
+    system = H.network_system(ZeroErrorSystem(spec, data))
+    degrees = {W.witness_set(system, spec.n_params - 3, seed=s).degree for s in (10, 11, 12)}
+    assert len(degrees) == 1
+
+
+def test_decomposition_finds_four_reflection_components_matching_witness_degree():
+    # P(z) = z + z²/4 satisfies P(−4 − z) = P(z), so (a, c) ↦ (−a, −4 − c) in either activated
+    # layer fixes f: the zero-error set splits into 4 components of equal degree .
+    spec = fc(1, 1, 2, parse(QUAD))
+    data, _ = planted_data(spec, 2, 0)
+    system = H.network_system(ZeroErrorSystem(spec, data))
+    deco = W.decompose(system, seed=1)
+    dims = {c.dimension for c in deco.components}
+    assert dims == {2}
+    assert len(deco.components) == 4 and len({c.degree for c in deco.components}) == 1
+    assert all(c.trace_error < 1e-8 for c in deco.components)
+    ours = W.witness_set(system, 2, seed=5)
+    assert sum(c.degree for c in deco.components) == ours.degree
+
+
+def test_groebner_detects_inconsistency_that_witness_sets_see_as_empty():
+    # f = a·b·x has generic Jacobian rank 1: two random points give a·b = c1, a·b = c2 ≠ c1
+    spec = fc(1, 1, 2, linear(), bias=False)
+    z = ZeroErrorSystem(spec, random_data(spec, 2, 0))
+    assert W.zero_error_groebner(z).consistent is False
+    rep = W.zero_error_dimension(spec, 2, seed=0, planted=False)
+    assert rep.generic_rank == 1 and rep.degree == 0 and rep.consistent is False
+    planted = ZeroErrorSystem(spec, planted_data(spec, 2, 0)[0])
+    assert W.zero_error_groebner(planted).consistent is True
+
+
+def test_groebner_check_on_hand_made_ideals():
+    import sympy
+    from sympy.polys.rings import ring
+    R, x, y = ring("x,y", sympy.QQ)
+    assert W.groebner_check([x * y - 1, x]).consistent is False
+    assert W.groebner_check([x * y - 1, x - y]).consistent is True
+
+
+def test_numerical_rank_sees_a_clear_gap():
+    rng = np.random.default_rng(0)
+    J = rng.normal(size=(5, 3)) @ rng.normal(size=(3, 8))
+    r, gap = W.numerical_rank(J)
+    assert r == 3 and gap > 1e8
+
+
+def test_verify_bezout_reports_degree_within_bounds():
+    spec = fc(1, 2, 2, parse(QUAD), output_activation=False)
+    v = W.verify_bezout(spec, 3, seed=0)
+    assert v.within_bounds and v.confirmed
+    assert v.measured_dimension == v.expected_dimension == spec.n_params - 3
+    assert 1 <= v.measured_degree <= v.witness_bound
+    assert v.failed_paths == 0
