@@ -1,0 +1,725 @@
+"""Training runs: SGD, full-batch GD, SGDL and RMSProp, several trajectories at once, resumable.
+
+A run trains K trajectories of one architecture (trajectory k seeded with seed + k: its own
+initialisation, minibatch order and SGDL noise), so a run with K trajectories computes the same
+numbers as K runs with one trajectory each, up to floating-point reduction order. The K models are
+held as stacked tensors (leading dimension K, `torch.func.stack_module_state`) and evaluated with
+`torch.func.vmap(functional_call)` when `vectorize` (one kernel launch for all K; Theory II §4.2
+runs 8 parallel SGD trajectories per stage), or one after another otherwise. The optimisers act
+elementwise, so one torch.optim optimiser over the stacked tensors is K independent optimisers.
+
+Batch norm under vmap: every trajectory has its own running mean/variance, stacked like the
+weights and passed to `functional_call` as batched buffers; in training mode each trajectory
+normalises with the statistics of its own minibatch and updates its own running statistics in
+place (the batched in-place update writes the k-th slice), exactly as K separate modules would.
+Evaluation uses eval mode (running statistics).
+
+Updates (γ = lr, ∇V the minibatch-averaged gradient, Theory IIb eq. (4)–(6)):
+    sgd      w ← w − γ ∇V(w; z_t) on minibatches of `batch_size` (Theory II §4.2: 100, γ = 0.01)
+    gd       w ← w − γ ∇I_S(w), the full training set every step (Theory II §4.3)
+    sgdl     w ← w − γ ∇V(w; z_t) + γ′_t W_t, W_t ~ N(0, I_P), γ′_t = γ′_0 (1 + t)^(−decay)
+             (Theory IIb eq. (5): "γ′_t is a sequence going to zero")
+    rmsprop  torch.optim.RMSprop (Theory II §4 compares it with SGD)
+
+Checkpoints: after every epoch the full state (weights, batch-norm statistics, optimiser state,
+every generator's state, epoch, metrics) goes atomically to run/checkpoint.pt, and the weights to
+run/weights/epoch_NNNN.pt (the trajectory for MDS). A run killed at any moment restarts from its
+last completed epoch and, on the CPU with the same thread count, reproduces the uninterrupted
+run's numbers bit for bit (tests/test_train.py kills one and checks).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
+from empirics.device import describe_device, pick_device, synchronize
+from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat
+from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
+from theory.records import RunDir
+
+OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
+MODELS = ("paper-cnn", "mlp", "theory")
+LOSSES = ("auto", "cross-entropy", "mse")
+CHECKPOINT = "checkpoint.pt"
+WEIGHTS_DIR = "weights"
+# Fields that may change when a run is resumed: extending it, or how it is watched.
+RESUMABLE_CHANGES = ("epochs", "eval_batch")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run; saved as config.json, unknown keys are an error."""
+
+    # --- data ---
+    dataset: str = "digits"                 # digits | cifar10 | mnist | regression
+    data_dir: str = "data"                  # root of torchvision's layout (cifar-10-batches-py/, MNIST/raw/)
+    subset: int | None = None               # training examples kept (seeded choice); None keeps all
+    random_labels: float = 0.0              # fraction of training labels replaced by random classes
+    data_seed: int = 0                      # seed of the split, subset, random labels, regression data
+    download: bool = False                  # let torchvision download CIFAR-10/MNIST when missing
+    n_train: int = 256                      # regression: training points
+    n_test: int = 256                       # regression: test points
+    noise: float = 0.0                      # regression: std of Gaussian noise on training targets
+    # --- model ---
+    model: str = "paper-cnn"                # paper-cnn | mlp | theory
+    widths: tuple[int, ...] | None = None   # paper-cnn: hidden channels; mlp: hidden widths; theory fc: n_0..n_d
+    activation: str = "relu"                # 'relu' or a polynomial: 'z + z^2/4', 'relu-legendre:8'
+    architecture: str = "fc"                # theory: fc | tree
+    depth: int = 2                          # theory tree: levels (2^depth inputs)
+    units: int = 2                          # theory tree: units per node
+    shared: bool = False                    # theory tree: one weight set per level
+    bias: bool = True                       # theory/mlp: additive biases
+    output_activation: bool = False         # theory: apply P at the output too
+    # --- optimisation ---
+    optimizer: str = "sgd"                  # sgd | gd | sgdl | rmsprop
+    epochs: int = 10                        # passes over the training set
+    lr: float = 0.01                        # step size γ on the example-averaged gradient
+    batch_size: int = 100                   # examples per step (gd: the whole training set)
+    momentum: float = 0.0                   # heavy-ball coefficient (0: plain SGD as in the paper)
+    weight_decay: float = 0.0               # L2 coefficient λ, adds λw to the gradient
+    sgdl_noise: float = 1e-3                # γ′_0: std of the Gaussian added to every weight per step
+    sgdl_decay: float = 0.5                 # γ′_t = γ′_0 (1 + t)^(−sgdl_decay), t = step index from 0
+    rmsprop_alpha: float = 0.99             # RMSProp smoothing of the squared gradient
+    rmsprop_eps: float = 1e-8               # RMSProp denominator guard
+    loss: str = "auto"                      # auto (classification: cross-entropy, regression: mse) | cross-entropy | mse
+    gd_chunk: int | None = None             # gd: examples per forward pass (None: all at once; BN then sees full-batch statistics)
+    # --- trajectories ---
+    trajectories: int = 1                   # K models trained together; trajectory k uses seed + k
+    seed: int = 0                           # base seed of initialisation, batch order and SGDL noise
+    vectorize: bool = True                  # K > 1: one vmapped pass for all K (False: one after another)
+    init_from: str | None = None            # run folder whose last weights (trajectory 0) start every trajectory
+    perturb: float = 0.0                    # start noise std, as a multiple of each tensor's std (Theory II §4.2: 0.01)
+    unperturbed: int = 0                    # leading trajectories started without perturbation (Theory II: 4 of 8)
+    # --- evaluation and output ---
+    eval_batch: int = 1000                  # examples per forward pass when evaluating
+    save_weights: bool = True               # keep every epoch's weights in weights/ (for MDS and probes)
+    dtype: str = "float32"                  # float32 | float64 (theory comparisons)
+
+    def __post_init__(self) -> None:
+        if self.widths is not None:
+            object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        checks = [
+            (self.model in MODELS, f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}"),
+            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}"),
+            (self.loss in LOSSES, f"unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)}"),
+            (self.dtype in ("float32", "float64"), f"dtype must be float32 or float64, got {self.dtype!r}"),
+            (self.epochs >= 0, f"epochs must be >= 0, got {self.epochs}"),
+            (self.lr > 0 and math.isfinite(self.lr), f"lr must be a positive number, got {self.lr}"),
+            (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
+            (self.trajectories >= 1, f"trajectories must be >= 1, got {self.trajectories}"),
+            (self.sgdl_noise >= 0 and self.sgdl_decay >= 0, "sgdl noise and decay must be >= 0"),
+            (self.perturb >= 0, f"perturb must be >= 0, got {self.perturb}"),
+            (0 <= self.unperturbed <= self.trajectories, "unperturbed must lie between 0 and trajectories"),
+            (self.eval_batch >= 1, "eval_batch must be >= 1"),
+            (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
+            (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InvalidSpecError(message)
+        if self.dataset == "regression" and self.model == "paper-cnn":
+            raise InvalidSpecError("regression data are vectors: use --model theory or mlp")
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict (tuples as lists)."""
+        out = asdict(self)
+        out["widths"] = None if self.widths is None else list(self.widths)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Inverse of `to_dict`; unknown keys raise InvalidSpecError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidSpecError(f"unknown training config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """Return the torch dtype of weights and inputs."""
+        return torch.float64 if self.dtype == "float64" else torch.float32
+
+    def theory_spec(self, input_dim: int | None = None, output_dim: int | None = None):
+        """Return the theory NetworkSpec the config describes (model 'theory', and regression teachers).
+
+        fc: widths (n_0, ..., n_d) as given, or (input_dim, 16, output_dim) by default; tree: depth,
+        units, shared from the config. Input/output sizes are checked against the data when given.
+        """
+        from theory.activations import parse
+        from theory.networks import NetworkSpec
+
+        act = parse(self.activation) if self.activation != "relu" else None
+        if act is None:
+            raise InvalidSpecError("theory networks need a polynomial activation, e.g. --activation 'z + z^2/4' "
+                                   "or 'relu-legendre:8'")
+        if self.architecture == "tree":
+            spec = NetworkSpec.tree(self.depth, act, units=self.units, bias=self.bias, shared=self.shared,
+                                    output_activation=self.output_activation)
+        else:
+            widths = self.widths or (input_dim or 8, 16, output_dim or 1)
+            spec = NetworkSpec(tuple(widths), act, bias=self.bias, output_activation=self.output_activation)
+        if input_dim is not None and spec.input_dim != input_dim:
+            raise InvalidSpecError(f"the theory network takes {spec.input_dim} inputs but the data have {input_dim}")
+        if output_dim is not None and spec.output_dim != output_dim:
+            raise InvalidSpecError(f"the theory network has {spec.output_dim} outputs but the task needs {output_dim}")
+        return spec
+
+    def data_spec(self) -> DataSpec:
+        """Return the DataSpec of the run's data (regression: the teacher is the config's theory network)."""
+        teacher = self.theory_spec().to_dict() if self.dataset == "regression" else None
+        return DataSpec(self.dataset, data_dir=self.data_dir, subset=self.subset, random_labels=self.random_labels,
+                        seed=self.data_seed, download=self.download, teacher=teacher, n_train=self.n_train,
+                        n_test=self.n_test, noise=self.noise)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Measurements after one epoch, one entry per trajectory.
+
+    Fields:
+        epoch: epochs completed (0: the initialisation).
+        train_loss: loss on the whole training set, eval mode.
+        train_error: fraction misclassified on the training set (None for regression).
+        test_loss: loss on the test set.
+        test_error: fraction misclassified on the test set (None for regression).
+        batch_loss: mean minibatch loss seen during the epoch, train mode (None at epoch 0).
+        seconds: wall time of the epoch's optimisation steps (device synchronised), evaluation excluded.
+    """
+
+    epoch: int
+    train_loss: list[float]
+    train_error: list[float] | None
+    test_loss: list[float]
+    test_error: list[float] | None
+    batch_loss: list[float] | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of `train`.
+
+    Fields:
+        run_dir: the run folder.
+        epochs: epochs completed in total.
+        resumed_from: the checkpoint epoch this invocation started from (None for a fresh run).
+        trajectories: K, the number of models trained.
+        n_params: parameters per model.
+        device: the device, in words.
+        final: the last EpochMetrics.
+        seconds: wall time of this invocation (data loading included).
+        seconds_per_epoch: mean optimisation time per epoch in this invocation (NaN if none ran).
+        data: summary of the data set (`Dataset.to_dict()`).
+    """
+
+    run_dir: str
+    epochs: int
+    resumed_from: int | None
+    trajectories: int
+    n_params: int
+    device: str
+    final: EpochMetrics
+    seconds: float
+    seconds_per_epoch: float
+    data: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        out = asdict(self)
+        out["final"] = self.final.to_dict()
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Models
+
+
+def build_model(config: TrainConfig, input_shape: tuple[int, ...], output_dim: int, seed: int) -> nn.Module:
+    """Return one freshly initialised model for `config` (CPU; init drawn from `seed` only).
+
+    paper-cnn: PaperCNN(in_channels, classes, widths or PAPER_WIDTHS); mlp: MLP with hidden widths
+    (default (256, 256)); theory: TorchNetwork(spec) with theory's init_weights(spec, seed).
+    """
+    dtype = config.torch_dtype
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if config.model == "paper-cnn":
+            if len(input_shape) != 3:
+                raise InvalidSpecError(f"the CNN needs image inputs (C, H, W), got shape {input_shape}")
+            kwargs = {} if config.widths is None else {"widths": config.widths}
+            model = PaperCNN(input_shape[0], output_dim, activation=config.activation, **kwargs)
+        elif config.model == "mlp":
+            hidden = config.widths if config.widths is not None else (256, 256)
+            model = MLP((int(np.prod(input_shape)),) + tuple(hidden) + (output_dim,), config.activation, bias=config.bias)
+        else:
+            from theory.networks import init_weights
+
+            spec = config.theory_spec(int(np.prod(input_shape)), output_dim)
+            model = TorchNetwork(spec, dtype=torch.float64)
+            set_flat(model, torch.from_numpy(init_weights(spec, seed)))
+    return model.to(dtype)
+
+
+class Trajectories:
+    """K models of one architecture as stacked tensors; returns outputs (K, B, out) for inputs (K, B, ...).
+
+    `params` and `buffers` map parameter/buffer names to tensors with a leading dimension K; the
+    parameters are the leaves the optimiser updates. Batch-norm running statistics live in
+    `buffers`, one slice per trajectory (see the module docstring).
+    """
+
+    def __init__(self, models: list[nn.Module], device: torch.device, vectorize: bool = True):
+        from torch.func import stack_module_state
+
+        params, buffers = stack_module_state([m.to(device) for m in models])
+        self.params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        self.buffers = {k: v.detach().clone() for k, v in buffers.items()}
+        self.base = copy.deepcopy(models[0]).to("meta")  # structure only; tensors come from params/buffers
+        self.k = len(models)
+        self.vectorize = vectorize
+
+    def train(self, mode: bool = True) -> "Trajectories":
+        """Set train (batch statistics) or eval (running statistics) mode; return self."""
+        self.base.train(mode)
+        return self
+
+    def _one(self, params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+        from torch.func import functional_call
+
+        return functional_call(self.base, (params, buffers), (x,))
+
+    def __call__(self, x: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """Return the K outputs; x is (K, B, ...) per trajectory, or (B, ...) for all when `shared`."""
+        if self.k == 1 or not self.vectorize:
+            outs = []
+            for k in range(self.k):
+                p = {n: t[k] for n, t in self.params.items()}
+                b = {n: t[k] for n, t in self.buffers.items()}  # views: in-place BN updates land in slice k
+                outs.append(self._one(p, b, x if shared else x[k]))
+            return torch.stack(outs)
+        from torch.func import vmap
+
+        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(self.params, self.buffers, x)
+
+    def flat(self) -> torch.Tensor:
+        """Return the weights as a (K, P) tensor, each row in `get_flat` order."""
+        return torch.cat([t.detach().reshape(self.k, -1) for t in self.params.values()], dim=1)
+
+    def model(self, k: int) -> nn.Module:
+        """Return trajectory k as an ordinary module (a copy on the tensors' device)."""
+        device = next(iter(self.params.values())).device
+        module = copy.deepcopy(self.base).to_empty(device=device)
+        with torch.no_grad():
+            for name, t in module.named_parameters():
+                t.copy_(self.params[name][k])
+            for name, t in module.named_buffers():
+                t.copy_(self.buffers[name][k])
+        return module
+
+    def state(self) -> dict:
+        """Return the weights and buffers (detached clones) for checkpoints."""
+        return {"params": {k: v.detach().clone() for k, v in self.params.items()},
+                "buffers": {k: v.clone() for k, v in self.buffers.items()}}
+
+    @torch.no_grad()
+    def load_state(self, state: dict) -> None:
+        """Copy checkpointed weights and buffers in place (the optimiser keeps its references)."""
+        for k, v in state["params"].items():
+            self.params[k].copy_(v)
+        for k, v in state["buffers"].items():
+            self.buffers[k].copy_(v)
+
+
+# ----------------------------------------------------------------------------------------------
+# Optimisers
+
+
+class SGDL(torch.optim.SGD):
+    """SGD plus decaying Gaussian weight noise: w ← w − γ ∇V(w; z_t) + γ′_t W_t (Theory IIb eq. (5)).
+
+    γ′_t = noise · (1 + t)^(−decay) with t the step index (0 first); W_t ~ N(0, I) is drawn for
+    trajectory k from generators[k] over the k-th slice of every stacked tensor, so trajectory k's
+    noise does not depend on how many trajectories are trained with it.
+    """
+
+    def __init__(self, params, lr: float, noise: float, decay: float, generators: list[torch.Generator],
+                 momentum: float = 0.0, weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        self.noise, self.decay, self.generators = noise, decay, generators
+        self.state["sgdl"] = {"t": 0}
+
+    @torch.no_grad()
+    def step(self, closure: Callable | None = None):
+        loss = super().step(closure)
+        t = self.state["sgdl"]["t"]
+        scale = self.noise * (1.0 + t) ** (-self.decay)
+        if scale > 0:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    for k, g in enumerate(self.generators):
+                        p[k].add_(torch.randn(p.shape[1:], generator=g, device=p.device, dtype=p.dtype), alpha=scale)
+        self.state["sgdl"]["t"] = t + 1
+        return loss
+
+    def state_dict(self) -> dict:
+        out = super().state_dict()
+        out["sgdl_t"] = self.state["sgdl"]["t"]
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        t = state_dict.pop("sgdl_t", 0)
+        super().load_state_dict(state_dict)
+        self.state["sgdl"] = {"t": t}
+
+
+def make_optimizer(config: TrainConfig, params: list[torch.Tensor], noise_generators: list[torch.Generator]):
+    """Return the torch optimiser for `config.optimizer` over the stacked parameter tensors."""
+    if config.optimizer in ("sgd", "gd"):
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    if config.optimizer == "sgdl":
+        return SGDL(params, lr=config.lr, noise=config.sgdl_noise, decay=config.sgdl_decay,
+                    generators=noise_generators, momentum=config.momentum, weight_decay=config.weight_decay)
+    return torch.optim.RMSprop(params, lr=config.lr, alpha=config.rmsprop_alpha, eps=config.rmsprop_eps,
+                               momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+# ----------------------------------------------------------------------------------------------
+# Losses and evaluation
+
+
+def _loss_name(config: TrainConfig, data: Dataset) -> str:
+    if config.loss != "auto":
+        if config.loss == "cross-entropy" and data.task == "regression":
+            raise InvalidSpecError("cross-entropy needs class labels; regression uses mse")
+        return config.loss
+    return "cross-entropy" if data.task == "classification" else "mse"
+
+
+def per_trajectory_loss(out: torch.Tensor, y: torch.Tensor, loss: str, num_classes: int | None) -> torch.Tensor:
+    """Return the (K,) mean losses of outputs (K, B, out) against targets (K, B[, out]).
+
+    cross-entropy: mean_i −log softmax(f(x_i))_{y_i}; mse: mean_i ‖f(x_i) − y_i‖² (one-hot targets for
+    class labels), the square loss of Theory II.
+    """
+    k, b = out.shape[:2]
+    if loss == "cross-entropy":
+        return F.cross_entropy(out.reshape(k * b, -1), y.reshape(k * b), reduction="none").view(k, b).mean(1)
+    target = F.one_hot(y, num_classes).to(out.dtype) if num_classes is not None else y
+    return ((out - target) ** 2).sum(-1).mean(-1)
+
+
+@torch.no_grad()
+def evaluate(traj: Trajectories, x: torch.Tensor, y: torch.Tensor, loss: str, num_classes: int | None,
+             batch: int) -> tuple[list[float], list[float] | None]:
+    """Return per-trajectory (mean loss, error fraction) over (x, y) in eval mode, in chunks of `batch`."""
+    traj.train(False)
+    total = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
+    wrong = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
+    for start in range(0, x.shape[0], batch):
+        xb, yb = x[start:start + batch], y[start:start + batch]
+        out = traj(xb, shared=True)
+        ys = yb.expand(traj.k, *yb.shape)
+        total += per_trajectory_loss(out, ys, loss, num_classes).double() * xb.shape[0]
+        if num_classes is not None:
+            wrong += (out.argmax(-1) != ys).double().sum(1)
+    n = x.shape[0]
+    return (total / n).tolist(), ((wrong / n).tolist() if num_classes is not None else None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a kill leaves either the old or the new file, never a torn one
+
+
+def _initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
+    """Return the K starting models: fresh inits (seed + k), or a run's final weights, perturbed."""
+    models = [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(config.trajectories)]
+    if config.init_from is not None:
+        start = load_run(config.init_from, device="cpu").models[0]
+        for m in models:
+            m.load_state_dict(start.state_dict())
+    if config.perturb > 0:
+        for k, m in enumerate(models):
+            if k < config.unperturbed:
+                continue
+            g = torch.Generator().manual_seed(config.seed + k)
+            with torch.no_grad():
+                for p in m.parameters():
+                    # Theory II §4.2: noise with std a fraction of the layer's own weight std.
+                    p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * (config.perturb * p.std() if p.numel() > 1 else 0))
+    return models
+
+
+def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool = False, device: str = "auto",
+          progress: bool = False, callback: Callable[[int, int], None] | None = None) -> TrainResult:
+    """Train config.trajectories models and return a TrainResult; writes the run folder as it goes.
+
+    Files in the run folder: config.json, manifest.json (seed, versions, commit), data.json,
+    metrics.json (one EpochMetrics per epoch, epoch 0 = initialisation), checkpoint.pt (full state
+    after the last completed epoch) and weights/epoch_NNNN.pt. With `resume`, training restarts from
+    checkpoint.pt (a fresh run if there is none); the config must equal the saved one except for
+    `epochs` and `eval_batch`. `callback(epoch, step)` is called after every optimisation step.
+    Raises TrainingDiverged on a non-finite loss or weight, keeping the last good checkpoint.
+    """
+    started = time.perf_counter()
+    rd = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir).parent, Path(run_dir).name)
+    dev = pick_device(device)
+    ckpt_path = rd.file(CHECKPOINT)
+    checkpoint = None
+    if resume and ckpt_path.exists():
+        checkpoint = _read_checkpoint(ckpt_path, dev)
+        _check_resumable(TrainConfig.from_dict(checkpoint["config"]), config)
+    elif not resume and ckpt_path.exists():
+        raise CheckpointError(f"{rd.path} already holds a run: pass --resume to continue it or choose another --run name")
+
+    data = load_dataset(config.data_spec(), device=dev, dtype=config.torch_dtype)
+    loss_name = _loss_name(config, data)
+    k_count = config.trajectories
+    models = _initial_models(config, data) if checkpoint is None else \
+        [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(k_count)]
+    n_params = count_params(models[0])
+    traj = Trajectories(models, dev, vectorize=config.vectorize)
+    batch_gens = [torch.Generator().manual_seed(config.seed + k) for k in range(k_count)]
+    noise_gens = [torch.Generator(device=dev).manual_seed(10_007 * (config.seed + k) + 1) for k in range(k_count)]
+    optimizer = make_optimizer(config, list(traj.params.values()), noise_gens)
+    history: list[EpochMetrics] = []
+
+    def measure(epoch: int, batch_loss: list[float] | None, seconds: float) -> EpochMetrics:
+        tr = evaluate(traj, data.x_train, data.y_train, loss_name, data.num_classes, config.eval_batch)
+        te = evaluate(traj, data.x_test, data.y_test, loss_name, data.num_classes, config.eval_batch)
+        return EpochMetrics(epoch, tr[0], tr[1], te[0], te[1], batch_loss, seconds)
+
+    def save(epoch: int, status: str) -> None:
+        state = traj.state()
+        if config.save_weights:
+            rd.file(WEIGHTS_DIR).mkdir(exist_ok=True)
+            _atomic_torch_save({"epoch": epoch, **state}, rd.file(WEIGHTS_DIR) / f"epoch_{epoch:04d}.pt")
+        _atomic_torch_save({"epoch": epoch, "config": config.to_dict(), **state, "optimizer": optimizer.state_dict(),
+                            "batch_generators": [g.get_state() for g in batch_gens],
+                            "noise_generators": [g.get_state() for g in noise_gens],
+                            "torch_rng": torch.get_rng_state(),
+                            "metrics": [m.to_dict() for m in history]}, ckpt_path)
+        _write_metrics(rd, history, status)
+
+    if checkpoint is None:
+        rd.start(config.to_dict(), config.seed, extra={"device": describe_device(dev), "n_params": n_params,
+                                                        "trajectories": k_count})
+        rd.write_json("data.json", data.to_dict())
+        history.append(measure(0, None, 0.0))
+        save(0, "running")
+        start_epoch, resumed_from = 0, None
+    else:
+        traj.load_state(checkpoint)
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        # Generator states are CPU byte tensors even for CUDA generators; map_location moved them.
+        for g, s in zip(batch_gens + noise_gens, checkpoint["batch_generators"] + checkpoint["noise_generators"]):
+            g.set_state(s.cpu())
+        history = [EpochMetrics(**m) for m in checkpoint["metrics"]]
+        start_epoch = resumed_from = int(checkpoint["epoch"])
+        rd.write_json("config.json", config.to_dict())  # records an extended epoch count
+
+    x_all, y_all, n = data.x_train, data.y_train, data.n_train
+    steps = 1 if config.optimizer == "gd" else math.ceil(n / config.batch_size)
+    epoch_times = []
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=(config.epochs - start_epoch) * steps, disable=not progress, file=sys.stderr,
+               unit="step", desc=f"train {rd.path.name}", leave=False)
+    try:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            traj.train(True)
+            synchronize(dev)
+            t0 = time.perf_counter()
+            seen = torch.zeros(k_count, dtype=torch.float64, device=dev)
+            if config.optimizer == "gd":
+                seen += _full_batch_step(traj, optimizer, x_all, y_all, loss_name, data.num_classes, config.gd_chunk)
+                if callback is not None:
+                    callback(epoch, 0)
+                bar.update(1)
+            else:
+                per_k = [batch_indices(n, config.batch_size, g, dev) for g in batch_gens]
+                for step in range(steps):
+                    idx = torch.stack([per_k[k][step] for k in range(k_count)])  # (K, B)
+                    out = traj(x_all[idx])
+                    losses = per_trajectory_loss(out, y_all[idx], loss_name, data.num_classes)
+                    optimizer.zero_grad(set_to_none=True)
+                    losses.sum().backward()  # trajectory k's gradient is that of its own mean loss
+                    optimizer.step()
+                    seen += losses.detach().double() * idx.shape[1]
+                    if callback is not None:
+                        callback(epoch, step)
+                    bar.update(1)
+            synchronize(dev)
+            seconds = time.perf_counter() - t0
+            epoch_times.append(seconds)
+            batch_loss = (seen / n).tolist()
+            bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k])]
+            bad += [k for k in range(k_count) if k not in bad and not all(
+                bool(torch.isfinite(t[k]).all()) for t in traj.params.values())]
+            if bad:
+                _write_metrics(rd, history, "diverged")
+                raise TrainingDiverged(
+                    f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {batch_loss[bad[0]]}); "
+                    f"the checkpoint of epoch {epoch - 1} is kept in {rd.path}; try a smaller --lr")
+            history.append(measure(epoch, batch_loss, seconds))
+            save(epoch, "running" if epoch < config.epochs else "finished")
+            bar.set_postfix(epoch=epoch, loss=f"{np.mean(history[-1].train_loss):.4g}")
+    finally:
+        bar.close()
+    if start_epoch >= config.epochs:
+        _write_metrics(rd, history, "finished")
+    return TrainResult(str(rd.path), history[-1].epoch, resumed_from, k_count, n_params, describe_device(dev),
+                       history[-1], time.perf_counter() - started,
+                       float(np.mean(epoch_times)) if epoch_times else float("nan"), data.to_dict())
+
+
+def _full_batch_step(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, loss_name: str,
+                     num_classes: int | None, chunk: int | None) -> torch.Tensor:
+    """Take one gradient-descent step on the whole training set; return the (K,) summed losses.
+
+    The gradient of the mean loss is accumulated over chunks weighted by their size, so it is the
+    full-batch gradient exactly; with batch norm each chunk normalises with its own statistics.
+    """
+    n = x.shape[0]
+    chunk = chunk or n
+    optimizer.zero_grad(set_to_none=True)
+    total = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
+    for start in range(0, n, chunk):
+        xb, yb = x[start:start + chunk], y[start:start + chunk]
+        losses = per_trajectory_loss(traj(xb, shared=True), yb.expand(traj.k, *yb.shape), loss_name, num_classes)
+        (losses.sum() * (xb.shape[0] / n)).backward()
+        total += losses.detach().double() * xb.shape[0]
+    optimizer.step()
+    return total
+
+
+def _write_metrics(rd: RunDir, history: list[EpochMetrics], status: str) -> None:
+    rd.write_json("metrics.json", {"status": status, "epochs": [m.to_dict() for m in history]})
+
+
+def _read_checkpoint(path: Path, device: torch.device) -> dict:
+    try:
+        return torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # pickle, zip and IO errors all mean the same to the user
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+
+
+def _check_resumable(saved: TrainConfig, asked: TrainConfig) -> None:
+    a, b = saved.to_dict(), asked.to_dict()
+    changed = sorted(k for k in a if a[k] != b[k] and k not in RESUMABLE_CHANGES)
+    if changed:
+        detail = ", ".join(f"{k}: saved {a[k]!r}, asked {b[k]!r}" for k in changed)
+        raise CheckpointError(f"cannot resume: the run was made with a different configuration ({detail})")
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading runs back
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A trained run read back from its folder.
+
+    Fields:
+        path: the run folder.
+        config: the TrainConfig it was trained with.
+        data_spec: the DataSpec of its data (`load_dataset(run.data_spec, device)` rebuilds it).
+        epoch: the epoch whose weights `models` hold.
+        models: one module per trajectory, in eval mode, on the requested device.
+        metrics: the EpochMetrics recorded up to the checkpoint.
+        status: 'running' | 'finished' | 'diverged' from metrics.json.
+    """
+
+    path: str
+    config: TrainConfig
+    data_spec: DataSpec
+    epoch: int
+    models: list[nn.Module]
+    metrics: list[EpochMetrics]
+    status: str
+
+    def to_dict(self) -> dict:
+        """Return a JSON summary (no tensors)."""
+        return {"path": self.path, "config": self.config.to_dict(), "data_spec": self.data_spec.to_dict(),
+                "epoch": self.epoch, "trajectories": len(self.models), "status": self.status,
+                "metrics": [m.to_dict() for m in self.metrics]}
+
+
+def _run_shapes(path: Path, config: TrainConfig) -> tuple[tuple[int, ...], int]:
+    info = json.loads((path / "data.json").read_text()) if (path / "data.json").exists() else None
+    if info is None:
+        raise CheckpointError(f"{path} has no data.json: not a training run folder")
+    output_dim = info["num_classes"] if info["num_classes"] is not None else config.theory_spec().output_dim
+    return tuple(info["input_shape"]), int(output_dim)
+
+
+def load_run(run_dir: str | os.PathLike, device: str | torch.device = "cpu", epoch: int | None = None) -> LoadedRun:
+    """Return the run's models (one per trajectory) at `epoch` (default: the last checkpoint), config and data spec."""
+    path = Path(run_dir)
+    if not (path / CHECKPOINT).exists():
+        raise CheckpointError(f"{path} holds no {CHECKPOINT}: not a training run folder (or it never started)")
+    dev = pick_device(device)
+    ckpt = _read_checkpoint(path / CHECKPOINT, dev)
+    config = TrainConfig.from_dict(ckpt["config"])
+    state = ckpt
+    if epoch is not None and epoch != ckpt["epoch"]:
+        wpath = path / WEIGHTS_DIR / f"epoch_{epoch:04d}.pt"
+        if not wpath.exists():
+            raise CheckpointError(f"{path} holds no weights for epoch {epoch}")
+        state = _read_checkpoint(wpath, dev)
+    input_shape, output_dim = _run_shapes(path, config)
+    models = []
+    for k in range(config.trajectories):
+        m = build_model(config, input_shape, output_dim, config.seed + k).to(dev)
+        m.load_state_dict({**{n: t[k] for n, t in state["params"].items()},
+                           **{n: t[k] for n, t in state["buffers"].items()}})
+        models.append(m.eval())
+    metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
+    return LoadedRun(str(path), config, config.data_spec(), int(state["epoch"]), models,
+                     [EpochMetrics(**m) for m in ckpt["metrics"]], metrics.get("status", "unknown"))
+
+
+def load_trajectory(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[list[int], torch.Tensor]:
+    """Return (epochs, W) with W of shape (E, K, P): every saved epoch's flat weights, per trajectory.
+
+    Rows follow `empirics.models.get_flat` order, so `layer_slice(model, k)` selects layer k
+    (Theory II §4.2 runs MDS on such trajectories, layer by layer).
+    """
+    folder = Path(run_dir) / WEIGHTS_DIR
+    files = sorted(folder.glob("epoch_*.pt"))
+    if not files:
+        raise CheckpointError(f"{folder} holds no saved weights (was the run made with save_weights?)")
+    dev = pick_device(device)
+    epochs, rows = [], []
+    for f in files:
+        state = _read_checkpoint(f, dev)
+        epochs.append(int(state["epoch"]))
+        params = state["params"]
+        k = next(iter(params.values())).shape[0]
+        rows.append(torch.cat([t.reshape(k, -1) for t in params.values()], dim=1))
+    return epochs, torch.stack(rows)
+
