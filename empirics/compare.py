@@ -1,0 +1,453 @@
+"""The bridge between theory and training: is the zero-loss set as degenerate as theory predicts?
+
+For polynomial-activation networks built from theory's `NetworkSpec`, on N generic data points
+(`theory.systems.random_data`, or planted targets), over a sweep of hidden widths (K/N from under-
+to over-parametrized), we train to zero square loss L(w) = Σ_i ‖f(x_i; w) − y_i‖² in float64 and
+measure at the final weights:
+
+- the Hessian ∇²L (exact, `empirics.hessian`) and its nullity #{|λ| ≤ τ · max|λ|};
+- the Jacobian J = ∂r/∂w of the residuals and its rank #{σ_i² > τ · σ_1²} (the same relative
+  threshold, because at L = 0, ∇²L = 2JᵀJ has eigenvalues 2σ_i²);
+- ‖∇²L − 2JᵀJ‖ / ‖∇²L‖ (zero at an exact zero of the loss, Theory II §3.3);
+- the flatness radius r(w, δw, ε) of Theory IIb eq. 11 on the loss, along random unit directions
+  and along unit directions inside the Hessian's numerical null space;
+
+beside theory's predicted dimension K − r of the zero-error set, where r is the generic rank of the
+N×K zero-error Jacobian from `theory.bezout.bezout_report` (numerical rank at random weights with a
+certified modular lower bound), and the paper's count K − N.
+
+At a zero of the loss the zero-error set is locally a manifold of dimension K − rank J wherever J
+has locally constant rank, so the Hessian nullity should equal K − rank J there, and K − r where the
+trained point is generic. Away from zero loss (training failed, or no zero exists because r < N)
+the Hessian has the extra term 2 Σ_i r_i ∇²r_i and the equality is not expected.
+
+Training: Levenberg–Marquardt (the default; damped Gauss–Newton steps solved as least squares on
+[J; √μ I] δ = [−r; 0], μ adapted by the gain) or plain full-batch gradient descent, with restarts
+from independent seeded initialisations; the run with the lowest loss is kept.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Callable
+
+import numpy as np
+import torch
+
+from empirics.hessian import hessian_spectrum
+from empirics.probes import line_radius, random_directions
+from theory.errors import InvalidSpecError
+
+OPTIMIZERS = ("lm", "gd")
+DATA_KINDS = ("random", "planted")
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """The sweep: one network per hidden width, same data, same measurement.
+
+    Fields:
+        input_dim: n_0.
+        widths: hidden widths swept (each gives one network and one value of K).
+        layers: weight layers d (layers − 1 hidden layers of the same width).
+        activation: the polynomial P (theory.activations.parse text).
+        n_points: N, the number of data points (shared by every network).
+        bias: pre-activation biases.
+        output_activation: apply P at the output too (Theory II eq. (5) does).
+        data: 'random' (generic targets: zero loss needs r = N) or 'planted' (targets of a random network).
+        optimizer: 'lm' (Levenberg–Marquardt) or 'gd' (full-batch gradient descent).
+        max_iters: iterations per restart (LM steps or GD steps).
+        lr: gradient-descent step size on L = Σ r² (gd only).
+        restarts: independent initialisations per network; the lowest loss is kept.
+        init_scale: weights N(0, init_scale²/fan_in) (theory.networks.init_weights).
+        zero_loss: a run "reaches zero loss" when Σ_i r_i² ≤ zero_loss.
+        tol: relative threshold τ for Hessian nullity and Jacobian rank (dimensionless).
+        epsilon: flatness-radius tolerance on the loss Σ r² (absolute, Theory IIb eq. 11).
+        n_directions: random unit directions T for the radius (and as many null-space directions).
+        r_max: radius search limit (in weight units).
+        seed: seed of data, initialisations, directions and theory's random points.
+    """
+
+    input_dim: int = 3
+    widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    layers: int = 2
+    activation: str = "z + z^2/4"
+    n_points: int = 10
+    bias: bool = True
+    output_activation: bool = False
+    data: str = "random"
+    optimizer: str = "lm"
+    max_iters: int = 400
+    lr: float = 0.01
+    restarts: int = 3
+    init_scale: float = 1.0
+    zero_loss: float = 1e-18
+    tol: float = 1e-9
+    epsilon: float = 1e-4
+    n_directions: int = 20
+    r_max: float = 100.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "widths", tuple(int(h) for h in self.widths))
+        positive = {"input_dim": self.input_dim, "layers": self.layers, "n_points": self.n_points,
+                    "max_iters": self.max_iters, "restarts": self.restarts, "n_directions": self.n_directions}
+        for name, value in positive.items():
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise InvalidSpecError(f"{name} must be a positive integer, got {value!r}")
+        if not self.widths or any(h < 1 for h in self.widths):
+            raise InvalidSpecError(f"widths must be positive integers, got {self.widths}")
+        for name in ("lr", "init_scale", "zero_loss", "tol", "epsilon", "r_max"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise InvalidSpecError(f"{name} must be a positive number, got {value!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InvalidSpecError(f"unknown optimizer {self.optimizer!r}: choose lm or gd")
+        if self.data not in DATA_KINDS:
+            raise InvalidSpecError(f"unknown data kind {self.data!r}: choose random or planted")
+
+    def spec(self, width: int):
+        """Return the theory NetworkSpec with hidden width `width`."""
+        from theory.activations import parse
+        from theory.networks import NetworkSpec
+
+        return NetworkSpec.fully_connected(self.input_dim, width, self.layers, parse(self.activation),
+                                           bias=self.bias, output_activation=self.output_activation)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        out = asdict(self)
+        out["widths"] = list(self.widths)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CompareConfig":
+        """Inverse of `to_dict`; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidSpecError(f"unknown compare config keys: {', '.join(sorted(unknown))}")
+        return cls(**{k: (tuple(v) if k == "widths" else v) for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of training one network to zero loss.
+
+    Fields:
+        w: final weights (K,).
+        loss: Σ_i r_i² at w.
+        iterations: iterations of the kept restart.
+        restart: index of the kept restart.
+        history: loss per iteration of the kept restart.
+        seconds: wall time of all restarts.
+    """
+
+    w: np.ndarray
+    loss: float
+    iterations: int
+    restart: int
+    history: tuple[float, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """Measurements for one network of the sweep.
+
+    Fields:
+        width: hidden width; n_params: K; n_points: N; ratio: K/N.
+        loss: final Σ_i r_i²; reached_zero: loss ≤ zero_loss; iterations: of the kept run.
+        jacobian_rank: #{σ_i² > τ σ_1²} of J at the trained weights; singular_values: of J.
+        hessian_nullity: #{|λ| ≤ τ max|λ|}; hessian_eigenvalues: descending; n_negative: λ < −τ max|λ|.
+        kernel_dim: K − rank J (the local dimension of the zero set at a regular zero).
+        theory_rank: r, the generic Jacobian rank from theory.bezout; theory_dimension: K − r.
+        paper_dimension: K − N (Theory II §3.2, "modulo inconsistent equations").
+        theory_dependent: r < N (theory predicts no zero-loss point for generic targets).
+        gauss_newton_gap: ‖∇²L − 2JᵀJ‖_F / ‖∇²L‖_F.
+        jacobian_agreement: max |J_torch − J_theory| / max |J_theory| (torch against theory's forward mode).
+        radius_random: mean flatness radius along random unit directions; radius_random_std: its std.
+        radius_null: mean radius along unit directions in the Hessian null space (None if nullity 0).
+        radius_censored: directions (random and null) whose search reached r_max.
+        nullity_matches_kernel: hessian_nullity == kernel_dim.
+        nullity_matches_theory: hessian_nullity == theory_dimension.
+        seconds: wall time for this network (training and measurement).
+    """
+
+    width: int
+    n_params: int
+    n_points: int
+    ratio: float
+    loss: float
+    reached_zero: bool
+    iterations: int
+    jacobian_rank: int
+    singular_values: tuple[float, ...]
+    hessian_nullity: int
+    hessian_eigenvalues: tuple[float, ...]
+    n_negative: int
+    kernel_dim: int
+    theory_rank: int | None
+    theory_dimension: int | None
+    paper_dimension: int
+    theory_dependent: bool | None
+    gauss_newton_gap: float
+    jacobian_agreement: float
+    radius_random: float
+    radius_random_std: float
+    radius_null: float | None
+    radius_censored: int
+    nullity_matches_kernel: bool
+    nullity_matches_theory: bool | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        out = asdict(self)
+        out["singular_values"] = list(self.singular_values)
+        out["hessian_eigenvalues"] = list(self.hessian_eigenvalues)
+        return out
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """The whole sweep.
+
+    Fields:
+        config: the CompareConfig.
+        network: description of the first network (the others differ in width only).
+        rows: one CompareRow per width, in config order.
+        data_seed: seed of the data points.
+        seconds: total wall time.
+    """
+
+    config: CompareConfig
+    network: str
+    rows: tuple[CompareRow, ...]
+    data_seed: int
+    seconds: float
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable record."""
+        return {"config": self.config.to_dict(), "network": self.network,
+                "rows": [r.to_dict() for r in self.rows], "data_seed": self.data_seed,
+                "seconds": self.seconds, "notes": list(self.notes)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+
+
+def residual_fn(model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Return w ↦ r(w) = (f(x_i; w) − y_i)_i, flattened point-major (theory's residual order)."""
+    names, shapes, bounds, pos = [], [], [], 0
+    for name, p in model.named_parameters():
+        names.append(name)
+        shapes.append(p.shape)
+        bounds.append((pos, pos + p.numel()))
+        pos += p.numel()
+
+    def r(w: torch.Tensor) -> torch.Tensor:
+        params = {n: w[a:b].reshape(s) for n, s, (a, b) in zip(names, shapes, bounds)}
+        return (torch.func.functional_call(model, params, (X,)) - Y).reshape(-1)
+
+    return r
+
+
+def levenberg_marquardt(r: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor, max_iters: int,
+                        target: float) -> tuple[torch.Tensor, list[float]]:
+    """Return (w, loss history) of Levenberg–Marquardt on L = ‖r(w)‖², stopping below `target`/100 or on stagnation.
+
+    Step: δ = argmin ‖J δ + r‖² + μ ‖δ‖² (solved as least squares, so cond(J) is not squared);
+    μ ← μ/3 after a successful step, μ ← 4μ after a rejected one (Nielsen-style adaptation).
+    """
+    jac = torch.func.jacrev(r)
+    w = w0.clone()
+    res = r(w)
+    loss = float(res @ res)
+    history = [loss]
+    mu = 1e-3
+    k = w.numel()
+    for _ in range(max_iters):
+        if loss <= target * 1e-2 or mu > 1e20:
+            break
+        J = jac(w)
+        A = torch.cat([J, math.sqrt(mu) * torch.eye(k, dtype=w.dtype)])
+        b = torch.cat([-res, torch.zeros(k, dtype=w.dtype)])
+        delta = torch.linalg.lstsq(A, b.unsqueeze(1)).solution.ravel()
+        w_new = w + delta
+        res_new = r(w_new)
+        loss_new = float(res_new @ res_new)
+        if math.isfinite(loss_new) and loss_new < loss:
+            w, res, loss = w_new, res_new, loss_new
+            mu = max(mu / 3.0, 1e-15)
+        else:
+            mu *= 4.0
+        history.append(loss)
+    return w, history
+
+
+def gradient_descent(r: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor, max_iters: int, lr: float,
+                     target: float) -> tuple[torch.Tensor, list[float]]:
+    """Return (w, loss history) of full-batch gradient descent w ← w − lr ∇‖r(w)‖²."""
+    grad = torch.func.grad(lambda v: (r(v) ** 2).sum())
+    w = w0.clone()
+    history = []
+    for _ in range(max_iters):
+        res = r(w)
+        loss = float(res @ res)
+        history.append(loss)
+        if not math.isfinite(loss) or loss <= target * 1e-2:
+            break
+        w = w - lr * grad(w)
+    return w, history
+
+
+def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor, seed: int) -> TrainResult:
+    """Return the best of `config.restarts` runs of the chosen optimizer on L = Σ_i ‖f(x_i; w) − y_i‖² (float64)."""
+    from empirics.models import TorchNetwork
+    from theory.networks import init_weights
+
+    start = time.perf_counter()
+    model = TorchNetwork(spec, dtype=torch.float64)
+    r = residual_fn(model, X, Y)
+    best = None
+    seeds = np.random.SeedSequence(seed).spawn(config.restarts)
+    for i, ss in enumerate(seeds):
+        w0 = torch.as_tensor(init_weights(spec, np.random.default_rng(ss), config.init_scale))
+        if config.optimizer == "lm":
+            w, hist = levenberg_marquardt(r, w0, config.max_iters, config.zero_loss)
+        else:
+            w, hist = gradient_descent(r, w0, config.max_iters, config.lr, config.zero_loss)
+        res = r(w)
+        loss = float(res @ res)
+        if not math.isfinite(loss):
+            continue
+        if best is None or loss < best[1]:
+            best = (w, loss, len(hist) - 1, i, tuple(hist))
+        if loss <= config.zero_loss * 1e-2:
+            break  # further restarts cannot do better than a zero
+    if best is None:
+        from theory.errors import TrainingDiverged
+
+        raise TrainingDiverged(f"every restart diverged for {spec.describe()}; lower --lr or --init-scale")
+    w, loss, iters, idx, hist = best
+    return TrainResult(w.detach().numpy(), loss, iters, idx, hist, time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------------------------
+# Measurement
+
+
+def _theory_rank(spec, data, seed: int) -> tuple[int | None, bool | None, str | None]:
+    """Return (r, dependent, note) from theory.bezout.bezout_report on the same network and data."""
+    from theory.bezout import bezout_report
+
+    report = bezout_report(spec, data.n_points, seed=seed, data=data)
+    if report.predicted_dimension is None:
+        return None, None, f"theory gave no Jacobian rank for K = {spec.n_params}"
+    return spec.n_params - report.predicted_dimension, report.dependent, None
+
+
+def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.Tensor) -> tuple[CompareRow, str | None]:
+    """Return the CompareRow for hidden width `width`: train, then Hessian, Jacobian, radii and theory's rank."""
+    from empirics.models import TorchNetwork
+    from theory.systems import ZeroErrorSystem
+
+    start = time.perf_counter()
+    spec = config.spec(width)
+    k, n = spec.n_params, data.n_points * spec.output_dim
+    seed = config.seed + 1000 * width  # independent, recorded streams per network
+    trained = train_to_zero(config, spec, X, Y, seed)
+    w = torch.as_tensor(trained.w)
+    model = TorchNetwork(spec, dtype=torch.float64)
+    r = residual_fn(model, X, Y)
+    loss_fn = lambda v: (r(v) ** 2).sum()  # noqa: E731
+    J = torch.func.jacrev(r)(w).detach().numpy()
+    sv = np.linalg.svd(J, compute_uv=False)
+    rank_j = int((sv ** 2 > config.tol * sv[0] ** 2).sum()) if sv.size and sv[0] > 0 else 0
+    spectrum = hessian_spectrum(loss_fn, w, tol=config.tol)
+    H = torch.func.hessian(loss_fn)(w).detach().numpy()
+    gn_gap = float(np.linalg.norm(H - 2 * J.T @ J) / max(np.linalg.norm(H), 1e-300))
+    J_theory = ZeroErrorSystem(spec, data).jacobian(trained.w)
+    agreement = float(np.abs(J - J_theory).max() / max(np.abs(J_theory).max(), 1e-300))
+    theory_r, dependent, note = _theory_rank(spec, data, config.seed)
+
+    rng = np.random.default_rng(seed + 1)
+    w_np = trained.w
+
+    def value(v: np.ndarray) -> float:
+        res = r(torch.as_tensor(v))
+        return float(res @ res)
+
+    radii, cens = [], 0
+    for d in random_directions(k, config.n_directions, None, rng):
+        rad, c, _ = line_radius(lambda t: value(w_np + t * d), config.epsilon, r_max=config.r_max)
+        radii.append(rad)
+        cens += int(c)
+    radius_null = None
+    if spectrum.nullity > 0:
+        Hs = 0.5 * (H + H.T)
+        vals, vecs = np.linalg.eigh(Hs)
+        null = vecs[:, np.abs(vals) <= config.tol * np.abs(vals).max()]
+        coeffs = rng.standard_normal((config.n_directions, null.shape[1]))
+        dirs = coeffs @ null.T
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        null_radii = []
+        for d in dirs:
+            rad, c, _ = line_radius(lambda t: value(w_np + t * d), config.epsilon, r_max=config.r_max)
+            null_radii.append(rad)
+            cens += int(c)
+        radius_null = float(np.mean(null_radii))
+    kernel = k - rank_j
+    reached = trained.loss <= config.zero_loss
+    row = CompareRow(
+        width=width, n_params=k, n_points=n, ratio=k / n, loss=trained.loss, reached_zero=reached,
+        iterations=trained.iterations, jacobian_rank=rank_j, singular_values=tuple(float(s) for s in sv),
+        hessian_nullity=spectrum.nullity, hessian_eigenvalues=tuple(float(v) for v in spectrum.eigenvalues),
+        n_negative=spectrum.n_negative, kernel_dim=kernel, theory_rank=theory_r,
+        theory_dimension=None if theory_r is None else k - theory_r, paper_dimension=k - n,
+        theory_dependent=dependent, gauss_newton_gap=gn_gap, jacobian_agreement=agreement,
+        radius_random=float(np.mean(radii)), radius_random_std=float(np.std(radii)), radius_null=radius_null,
+        radius_censored=cens, nullity_matches_kernel=spectrum.nullity == kernel,
+        nullity_matches_theory=None if theory_r is None else spectrum.nullity == k - theory_r,
+        seconds=time.perf_counter() - start)
+    return row, note
+
+
+def run_compare(config: CompareConfig, progress: bool = False) -> CompareResult:
+    """Return the sweep's measurements: train each width to zero square loss, compare nullity with K − r.
+
+    Data: N points from `theory.systems.random_data` (or `planted_data`, targets of a random network
+    of the widest spec) with `config.seed`; the same points for every width.
+    """
+    from theory.systems import Dataset, planted_data, random_data
+
+    start = time.perf_counter()
+    base = config.spec(config.widths[0])
+    if config.data == "random":
+        data = random_data(base, config.n_points, config.seed)
+    else:
+        planted, _ = planted_data(config.spec(max(config.widths)), config.n_points, config.seed)
+        data = Dataset(planted.X, planted.Y, planted.seed, planted.kind)
+    X = torch.as_tensor(data.X_float)
+    Y = torch.as_tensor(data.Y_float)
+    rows, notes = [], []
+    widths = config.widths
+    if progress:
+        from tqdm import tqdm
+
+        widths = tqdm(widths, desc="compare", leave=False)
+    for h in widths:
+        row, note = measure(config, h, data, X, Y)
+        rows.append(row)
+        if note:
+            notes.append(note)
+    failed = [r.width for r in rows if not r.reached_zero]
+    if failed:
+        notes.append(f"widths {failed} did not reach Σr² ≤ {config.zero_loss:g}: there ∇²L ≠ 2JᵀJ and the "
+                     f"nullity need not equal K − rank J")
+    return CompareResult(config, base.describe(), tuple(rows), config.seed, time.perf_counter() - start,
+                         tuple(notes))
