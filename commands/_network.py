@@ -34,6 +34,12 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--no-output-activation", action="store_true",
                    help="linear output layer (Theory II eq. 5 applies P at the output, the default for fc)")
     g.add_argument("--points", type=positive_int, default=points, help=f"number of data points N (default {points})")
+    g.add_argument("--targets", choices=("random", "planted"), default="random",
+                   help="random targets (a generic instance) or planted ones, fitted exactly by random rational "
+                        "weights (a consistent system with a known solution)")
+    g.add_argument("--data", default=None, metavar="FILE",
+                   help="read the N data points instead: JSON {\"X\": [[..]], \"Y\": [[..]]} or CSV rows "
+                        "'x_1,...,x_n0,y_1,...' (numbers or fractions like 1/3, kept exact); overrides --points")
     g.add_argument("--seed", type=int, default=0, help="seed for data and random points (default 0)")
 
 
@@ -51,3 +57,16 @@ def spec_from_args(args: argparse.Namespace):
                                 output_activation=False if args.no_output_activation else True)
     return NetworkSpec.fully_connected(args.input_dim, args.width, args.layers, act, output_dim=args.output_dim,
                                        bias=not args.no_bias, output_activation=not args.no_output_activation)
+
+
+def data_from_args(spec, args: argparse.Namespace):
+    """Return the Dataset chosen by --data / --targets / --points / --seed (raises DataError)."""
+    from theory.systems import planted_data, random_data
+
+    if args.data:
+        from theory.systems import read_dataset
+
+        return read_dataset(args.data, spec)
+    if args.targets == "planted":
+        return planted_data(spec, args.points, args.seed)[0]
+    return random_data(spec, args.points, args.seed)

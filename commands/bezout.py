@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from commands._network import add_network_args, spec_from_args
+from commands._network import add_network_args, data_from_args, spec_from_args
 from commands._render import add_json_flag, big, key_values, print_json
 
 
@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
     from theory.bezout import bezout_report
     from theory.records import atomic_write_text
-    from theory.systems import CriticalSystem, ZeroErrorSystem, random_data, to_json, to_macaulay2, to_phc
+    from theory.systems import CriticalSystem, ZeroErrorSystem, to_json, to_macaulay2, to_phc
 
     spec = spec_from_args(args)
-    data = random_data(spec, args.points, args.seed)
-    report = bezout_report(spec, args.points, seed=args.seed, data=data)
+    data = data_from_args(spec, args)
+    report = bezout_report(spec, data.n_points, seed=args.seed, data=data)
     export_text = None
     if args.export:
         system = ZeroErrorSystem(spec, data) if args.system == "zero" else CriticalSystem(spec, data)

@@ -51,3 +51,21 @@ def test_bad_input_gives_one_line_and_exit_code_2(args):
 def test_help_lists_commands():
     res = run_cli("--help")
     assert res.returncode == 0 and "bezout" in res.stdout
+
+
+def test_user_data_file_is_read_exactly(tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("# x1, x2, y\n1/2, 1, 3\n-1, 0.25, 2\n")
+    res = run_cli("bezout", "--layers", "2", "--degree", "2", "--data", str(csv), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["n_points"] == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n")
+    res = run_cli("bezout", "--data", str(bad))
+    assert res.returncode == 2 and "needs 2 inputs and 1 targets" in res.stderr
+
+
+def test_planted_targets_of_a_deep_linear_network_are_consistent_despite_dependence():
+    res = run_cli("bezout", "--layers", "2", "--activation", "linear", "--points", "6", "--targets", "planted")
+    assert res.returncode == 0
+    assert "these targets are planted" in res.stdout

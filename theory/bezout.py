@@ -260,8 +260,10 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: Dataset
                          f"{jac.modular_rank}; trust the larger only if the singular-value gap is large")
         r = max(jac.rank, jac.modular_rank or 0)
         if r < n_eq:
+            tail = ("these targets are planted, so zero-error solutions exist and form a set of dimension K − r"
+                    if data.kind == "planted" else "so generic targets have no zero-error solution")
             notes.append(f"the Jacobian has rank {r} < {n_eq} equations at generic weights: the equations "
-                         f"are dependent, so generic targets have no zero-error solution")
+                         f"are dependent, {tail}")
     return BezoutReport(
         network=spec.to_dict(), n_params=k, n_points=data.n_points, n_equations=n_eq,
         activation_degree=l, depth=d, paper_degree=l**d, degree=total, group_degrees=groups,

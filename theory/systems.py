@@ -81,6 +81,40 @@ class Dataset:
         return cls(tuple(map(tuple, X)), tuple(map(tuple, Y)), None, "given")
 
 
+def read_dataset(path: str, spec: NetworkSpec) -> Dataset:
+    """Return the data in a JSON ({"X": [[...]], "Y": [[...]]}) or CSV file (x_1..x_n0, y_1..y_nd per row).
+
+    Entries may be integers, decimals or fractions ('1/3'); decimals are read exactly ('0.1' = 1/10).
+    """
+    from pathlib import Path
+
+    from theory.errors import DataError
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"data file {path} does not exist")
+    text = file.read_text()
+    try:
+        if file.suffix.lower() == ".json":
+            doc = json.loads(text)
+            X, Y = doc["X"], doc["Y"]
+        else:
+            rows = [[c.strip() for c in line.split(",")] for line in text.splitlines()
+                    if line.strip() and not line.lstrip().startswith("#")]
+            n0 = spec.input_dim
+            X, Y = [r[:n0] for r in rows], [r[n0:] for r in rows]
+        X = [[Fraction(str(v)) for v in row] for row in X]
+        Y = [[Fraction(str(v)) for v in row] for row in Y]
+    except (ValueError, KeyError, TypeError, ZeroDivisionError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read data from {path}: {exc}") from None
+    if not X:
+        raise DataError(f"{path} holds no data points")
+    _check_points(len(X))
+    if any(len(r) != spec.input_dim for r in X) or any(len(r) != spec.output_dim for r in Y):
+        raise DataError(f"{path}: every point needs {spec.input_dim} inputs and {spec.output_dim} targets")
+    return Dataset(tuple(map(tuple, X)), tuple(map(tuple, Y)), None, "given")
+
+
 def _check_points(n_points: int) -> None:
     if not isinstance(n_points, (int, np.integer)) or n_points < 1:
         raise InvalidSpecError(f"the number of data points must be a positive integer, got {n_points!r}")
