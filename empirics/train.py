@@ -364,31 +364,31 @@ class SGDL(torch.optim.SGD):
                  momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
         self.noise, self.decay, self.generators = noise, decay, generators
-        self.state["sgdl"] = {"t": 0}
+        self.t = 0  # steps taken; saved in state_dict as 'sgdl_t'
+
 
     @torch.no_grad()
     def step(self, closure: Callable | None = None):
         loss = super().step(closure)
-        t = self.state["sgdl"]["t"]
-        scale = self.noise * (1.0 + t) ** (-self.decay)
+        scale = self.noise * (1.0 + self.t) ** (-self.decay)
         if scale > 0:
             for group in self.param_groups:
                 for p in group["params"]:
                     for k, g in enumerate(self.generators):
                         p[k].add_(torch.randn(p.shape[1:], generator=g, device=p.device, dtype=p.dtype), alpha=scale)
-        self.state["sgdl"]["t"] = t + 1
+        self.t += 1
         return loss
 
     def state_dict(self) -> dict:
         out = super().state_dict()
-        out["sgdl_t"] = self.state["sgdl"]["t"]
+        out["sgdl_t"] = self.t
         return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         state_dict = dict(state_dict)
         t = state_dict.pop("sgdl_t", 0)
         super().load_state_dict(state_dict)
-        self.state["sgdl"] = {"t": t}
+        self.t = int(t)
 
 
 def make_optimizer(config: TrainConfig, params: list[torch.Tensor], noise_generators: list[torch.Generator]):

@@ -1,0 +1,251 @@
+"""Tests for empirics.train: update rules, trajectories under vmap, checkpoints, kill-and-resume, the CLI."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import cli
+from empirics.data import load_dataset
+from empirics.models import get_flat
+from empirics.train import (SGDL, TrainConfig, Trajectories, evaluate, load_run, load_trajectory,
+                            per_trajectory_loss, train)
+from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
+from theory.networks import NetworkSpec, forward
+
+REPO = Path(__file__).resolve().parents[1]
+# A small DCNN (same structure as the paper's, narrower) keeps the CPU tests fast.
+SMALL_CNN = dict(model="paper-cnn", widths=(8, 8, 8, 8))
+
+
+def _final_state(run: Path) -> dict:
+    return torch.load(run / "checkpoint.pt", weights_only=False)
+
+
+def _numbers(metrics: list[dict]) -> list[dict]:
+    """The recorded measurements without wall-clock times (which legitimately differ between runs)."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in metrics]
+
+
+def _regression_config(**kw) -> TrainConfig:
+    base = dict(dataset="regression", model="theory", widths=(3, 4, 1), activation="z + z^2/4", n_train=12,
+                n_test=6, dtype="float64", eval_batch=64)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_gd_step_is_w_minus_lr_times_finite_difference_gradient(tmp_path):
+    """One full-batch GD step equals w0 − γ ∇L(w0), L(w) = mean ‖f(x; w) − y‖², ∇ by central differences of theory's forward."""
+    config = _regression_config(optimizer="gd", epochs=1, lr=0.05)
+    train(config, tmp_path / "gd", device="cpu")
+    epochs, W = load_trajectory(tmp_path / "gd")
+    w0, w1 = W[0, 0].numpy(), W[1, 0].numpy()
+    data = load_dataset(config.data_spec(), dtype=torch.float64)
+    spec = config.theory_spec()
+    X, Y = data.x_train.numpy(), data.y_train.numpy()
+    loss = lambda w: float(((forward(spec, w, X) - Y) ** 2).sum(1).mean())  # noqa: E731
+    h = 1e-6
+    grad = np.array([(loss(w0 + h * e) - loss(w0 - h * e)) / (2 * h) for e in np.eye(len(w0))])
+    np.testing.assert_allclose(w1, w0 - 0.05 * grad, rtol=0, atol=1e-8)
+    assert epochs == [0, 1]
+
+
+def test_sgdl_noise_has_the_scheduled_variance():
+    """With zero gradient, SGDL adds γ′_t W_t, γ′_t = γ′_0 (1+t)^−d: after 3 steps std = γ′_0 √(1 + 2^−2d + 3^−2d)."""
+    p = torch.zeros(2, 200_000, requires_grad=True)
+    gens = [torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)]
+    opt = SGDL([p], lr=0.1, noise=0.01, decay=0.5, generators=gens)
+    for _ in range(3):
+        p.grad = torch.zeros_like(p)
+        opt.step()
+    expected = 0.01 * math.sqrt(1 + 1 / 2 + 1 / 3)
+    # Relative standard error of a sample std over 2e5 draws is 1/sqrt(4e5) = 0.0016; allow 5 of them.
+    for k in range(2):
+        assert abs(float(p[k].detach().std()) / expected - 1) < 0.008
+        assert abs(float(p[k].detach().mean())) < 5 * expected / math.sqrt(200_000)
+    assert not torch.equal(p[0], p[1])  # each trajectory has its own noise stream
+    assert opt.state_dict()["sgdl_t"] == 3
+
+
+def test_trajectories_trained_together_equal_separate_runs(tmp_path):
+    """K = 2 trajectories under vmap (with batch norm) give the weights and BN statistics of two K = 1 runs, seeds s and s+1."""
+    common = dict(dataset="digits", subset=300, epochs=2, batch_size=50, optimizer="sgd", momentum=0.9,
+                  save_weights=False, **SMALL_CNN)
+    train(TrainConfig(trajectories=2, seed=4, **common), tmp_path / "vmap")
+    train(TrainConfig(trajectories=2, seed=4, vectorize=False, **common), tmp_path / "loop")
+    for k in range(2):
+        train(TrainConfig(trajectories=1, seed=4 + k, **common), tmp_path / f"single{k}")
+    together, loop = _final_state(tmp_path / "vmap"), _final_state(tmp_path / "loop")
+    for k in range(2):
+        alone = _final_state(tmp_path / f"single{k}")
+        for group in ("params", "buffers"):
+            for name, t in alone[group].items():
+                if t.dtype.is_floating_point:
+                    torch.testing.assert_close(together[group][name][k], t[0], atol=2e-5, rtol=1e-4)
+                    torch.testing.assert_close(loop[group][name][k], t[0], atol=0, rtol=0)
+                else:
+                    assert torch.equal(together[group][name][k], t[0])  # num_batches_tracked
+    assert together["buffers"]["net.1.running_var"].shape == (2, 8)
+
+
+def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path):
+    """A run interrupted mid-epoch and resumed ends with exactly the weights, optimiser state and metrics of an unbroken run."""
+    config = TrainConfig(dataset="digits", subset=200, epochs=4, batch_size=40, optimizer="sgdl", momentum=0.5,
+                         sgdl_noise=1e-3, trajectories=2, **SMALL_CNN)
+    train(config, tmp_path / "whole")
+
+    def stop(epoch: int, step: int) -> None:
+        if epoch == 3 and step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "broken", callback=stop)
+    assert _final_state(tmp_path / "broken")["epoch"] == 2
+    result = train(config, tmp_path / "broken", resume=True)
+    assert result.resumed_from == 2 and result.epochs == 4
+    a, b = _final_state(tmp_path / "whole"), _final_state(tmp_path / "broken")
+    for group in ("params", "buffers"):
+        for name in a[group]:
+            assert torch.equal(a[group][name], b[group][name]), name
+    assert _numbers(a["metrics"]) == _numbers(b["metrics"])
+    momentum_a = [s["momentum_buffer"] for s in a["optimizer"]["state"].values()]
+    momentum_b = [s["momentum_buffer"] for s in b["optimizer"]["state"].values()]
+    assert all(torch.equal(x, y) for x, y in zip(momentum_a, momentum_b))
+
+
+def test_killed_cli_run_resumes_to_bitwise_identical_weights(tmp_path):
+    """SIGKILL of `cli.py train` after its second epoch, then --resume: final weights equal an unbroken run's bit for bit."""
+    args = ["--subset", "400", "--epochs", "15", "--batch-size", "20", "--widths", "16,16,16,16", "--seed", "3",
+            "--no-progress", "--device", "cpu"]
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, str(REPO / "cli.py"), "train", "--out", str(tmp_path), *args]
+    proc = subprocess.Popen(cmd + ["--run", "killed"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    metrics = tmp_path / "killed" / "metrics.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and len(json.loads(metrics.read_text())["epochs"]) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    killed_at = _final_state(tmp_path / "killed")["epoch"]
+    assert 2 <= killed_at < 15
+    resumed = subprocess.run(cmd + ["--run", "killed", "--resume", "--json"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads(resumed.stdout)["resumed_from"] == killed_at
+    whole = subprocess.run(cmd + ["--run", "whole"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    a, b = _final_state(tmp_path / "whole"), _final_state(tmp_path / "killed")
+    assert a["epoch"] == b["epoch"] == 15
+    for group in ("params", "buffers"):
+        for name in a[group]:
+            assert torch.equal(a[group][name], b[group][name]), name
+    assert _numbers(a["metrics"]) == _numbers(b["metrics"])
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
+    """A huge step on P(z) = z² blows up: TrainingDiverged names the epoch, the last good checkpoint stays loadable."""
+    config = _regression_config(activation="z^2", optimizer="gd", epochs=50, lr=1e3)
+    with pytest.raises(TrainingDiverged, match=r"diverged in epoch (\d+).*checkpoint of epoch") as info:
+        train(config, tmp_path / "boom")
+    bad_epoch = int(__import__("re").search(r"epoch (\d+)", str(info.value)).group(1))
+    run = load_run(tmp_path / "boom")
+    assert run.epoch == bad_epoch - 1 and run.status == "diverged"
+    assert all(torch.isfinite(get_flat(m)).all() for m in run.models)
+
+
+def test_load_run_models_reproduce_the_recorded_metrics(tmp_path):
+    """Models from load_run, evaluated independently in eval mode, give the final recorded train loss and error (1e-6)."""
+    config = TrainConfig(dataset="digits", subset=150, epochs=2, trajectories=2, **SMALL_CNN)
+    train(config, tmp_path / "r")
+    run = load_run(tmp_path / "r")
+    data = load_dataset(run.data_spec)
+    final = run.metrics[-1]
+    for k, model in enumerate(run.models):
+        with torch.no_grad():
+            out = model(data.x_train)
+        loss = float(torch.nn.functional.cross_entropy(out, data.y_train))
+        error = float((out.argmax(1) != data.y_train).double().mean())
+        assert abs(loss - final.train_loss[k]) < 1e-5 and abs(error - final.train_error[k]) < 1e-9
+    epochs, W = load_trajectory(tmp_path / "r")
+    assert epochs == [0, 1, 2] and W.shape == (3, 2, sum(p.numel() for p in run.models[0].parameters()))
+    torch.testing.assert_close(W[-1, 1], get_flat(run.models[1]), atol=0, rtol=0)
+
+
+def test_perturbed_starts_follow_theory_ii_protocol(tmp_path):
+    """init_from + perturb 0.01 with 1 unperturbed: trajectory 0 starts at P exactly, trajectory 1 at P + N(0, (0.01·std)²) per tensor."""
+    base = dict(dataset="digits", subset=100, batch_size=50, **SMALL_CNN)
+    train(TrainConfig(epochs=1, **base), tmp_path / "P")
+    p = load_run(tmp_path / "P").models[0]
+    train(TrainConfig(epochs=0, trajectories=2, init_from=str(tmp_path / "P"), perturb=0.01, unperturbed=1, **base),
+          tmp_path / "stage")
+    start = load_run(tmp_path / "stage").models
+    assert torch.equal(get_flat(start[0]), get_flat(p))
+    w_p = dict(p.named_parameters())
+    for name, t in start[1].named_parameters():
+        if t.numel() >= 500:
+            ratio = float(((t - w_p[name]).std() / w_p[name].std()).detach())
+            assert abs(ratio - 0.01) < 0.002, (name, ratio)
+
+
+def test_config_rejects_unknown_keys_and_mismatched_resume(tmp_path):
+    """Unknown config keys, a resume with another lr and a fresh run over an existing one are errors."""
+    with pytest.raises(InvalidSpecError, match="colour"):
+        TrainConfig.from_dict({**TrainConfig().to_dict(), "colour": 1})
+    assert TrainConfig.from_dict(TrainConfig(widths=(4, 4)).to_dict()) == TrainConfig(widths=(4, 4))
+    config = TrainConfig(dataset="digits", subset=50, epochs=1, **SMALL_CNN)
+    train(config, tmp_path / "r")
+    with pytest.raises(CheckpointError, match="already holds a run"):
+        train(config, tmp_path / "r")
+    with pytest.raises(CheckpointError, match="lr"):
+        train(TrainConfig(dataset="digits", subset=50, epochs=2, lr=0.1, **SMALL_CNN), tmp_path / "r", resume=True)
+    extended = train(TrainConfig(dataset="digits", subset=50, epochs=2, **SMALL_CNN), tmp_path / "r", resume=True)
+    assert extended.resumed_from == 1 and extended.epochs == 2
+
+
+def test_per_trajectory_loss_matches_torch_losses():
+    """Stacked losses equal torch's cross-entropy / MSE computed per trajectory."""
+    out, y = torch.randn(3, 5, 4, dtype=torch.float64), torch.randint(0, 4, (3, 5))
+    ce = per_trajectory_loss(out, y, "cross-entropy", 4)
+    mse = per_trajectory_loss(out, y, "mse", 4)
+    for k in range(3):
+        assert abs(float(ce[k]) - float(torch.nn.functional.cross_entropy(out[k], y[k]))) < 1e-12
+        onehot = torch.nn.functional.one_hot(y[k], 4).double()
+        assert abs(float(mse[k]) - float(((out[k] - onehot) ** 2).sum(1).mean())) < 1e-12
+
+
+def test_cli_train_on_cifar10_layout_writes_the_run_folder(tmp_path, cifar_root, capsys):
+    """`cli.py train --dataset cifar10` on the tiny layout exits 0 and writes config, metrics, manifest, weights, figure."""
+    code = cli.main(["train", "--dataset", "cifar10", "--data-dir", str(cifar_root), "--epochs", "2",
+                     "--batch-size", "10", "--widths", "4,4,4,4", "--random-labels", "--out", str(tmp_path),
+                     "--run", "tiny", "--no-progress", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    run = tmp_path / "tiny"
+    for name in ("config.json", "metrics.json", "manifest.json", "data.json", "checkpoint.pt", "curves.png",
+                 "weights/epoch_0002.pt"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["status"] == "finished" and [r["epoch"] for r in metrics["epochs"]] == [0, 1, 2]
+    assert summary["data"]["n_train"] == 40 and summary["data"]["input_shape"] == [3, 32, 32]
+    assert json.loads((run / "config.json").read_text())["random_labels"] == 1.0
+    assert json.loads((run / "manifest.json").read_text())["seed"] == 0
+
+
+def test_cli_train_errors_are_one_line(tmp_path, capsys):
+    """Missing CIFAR-10 data is exit code 2 with one line naming the missing files."""
+    code = cli.main(["train", "--dataset", "cifar10", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "data_batch_1" in err and err.count("\n") == 1
