@@ -114,3 +114,26 @@ def test_read_system_file_with_header():
     assert s.names == ("x", "y") and s.n_equations == 2
     with pytest.raises(InvalidSpecError, match="announces 3"):
         H.read_system_file("3\n x^2 - 1;\n y - x;\n")
+
+
+def test_projective_tracking_ends_diverging_paths_at_x0_zero():
+    # same system as above, tracked in a random chart of P^2: the 3 paths at infinity converge
+    opts = H.TrackOptions(seed=3, projective=True)
+    r = H.solve(H.from_strings(["x*y - 1;", "x*y - x - 2;"]), options=opts)
+    assert r.outcomes == {"regular": 1, "singular": 0, "at_infinity": 3, "failed": 0}
+    assert all(p.x0 < 1e-8 for p in r.paths if p.outcome == "at_infinity")
+    k = H.solve(H.from_strings(katsura(6)), options=opts)
+    assert k.n_solutions == 64
+
+
+def test_homogenize_is_exact_on_a_small_example():
+    s = H.from_strings(["x^2*y + 3*x - 1;", "y - 2;"])
+    polys, degs = H.homogenize(s)
+    assert degs == [3, 1]
+    hom = H.from_strings(polys, names=[H.HOM, "x", "y"])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=2) + 1j * rng.normal(size=2)
+    lam = 0.7 - 0.2j
+    # f^h(λ, λx) = λ^d f(x)
+    got = hom.evaluate(np.concatenate([[lam], lam * x]))
+    assert np.allclose(got, [lam**3 * s.evaluate(x)[0], lam * s.evaluate(x)[1]], atol=1e-12)

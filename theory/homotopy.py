@@ -15,9 +15,11 @@ residual and Jacobian condition number recomputed independently of PHCpack, and 
 
 * regular:     PHCpack's end game converged, residual ≤ tol, cond(J) ≤ cond_max, and Newton's
                last correction ≤ tol_step (quadratic convergence);
-* singular:    converged with residual ≤ tol_singular but not regular (a multiple root or a
-               point on a positive-dimensional component);
-* at_infinity: the end game gave up while ‖x‖∞ grew past `diverge_norm`, or ‖x‖∞ > infinity_norm;
+* singular:    converged with residual ≤ tol_singular and a small (linear-rate) Newton correction
+               but not regular (a multiple root or a point on a positive-dimensional component);
+* at_infinity: x_0 ≈ 0 in projective tracking, or a non-regular endpoint with ‖x‖∞ > diverge_norm
+               (PHCpack's end game converges only slowly to singular points at infinity), or
+               ‖x‖∞ > infinity_norm;
 * failed:      anything else (NaN, no convergence at moderate ‖x‖): retried once in double-double
                precision on the same homotopy (same γ, same start point); still failing ones are
                counted as failed, never dropped.
@@ -262,6 +264,65 @@ def total_degree_start(system: System, max_paths: int = DEFAULT_MAX_PATHS) -> St
     return StartSystem("total_degree", polys, points, count)
 
 
+HOM = "xhom"  # the homogenizing variable: never a network name (those are one letter and digits)
+
+
+def expanded(polys: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Return the polynomials as PHCpack expands them (terms with float or complex coefficients)."""
+    phc.store(phc.pin_order(polys, names), n_vars=len(names))
+    with phc.session():
+        from phcpy.interface import load_standard_system
+        return list(load_standard_system())
+
+
+def homogenize(system: System) -> tuple[list[str], list[int]]:
+    """Return (f_i^h(x_0, x) = x_0^{d_i} f_i(x/x_0) as PHCpack strings, d_i), expanded through PHCpack and sympy."""
+    import sympy
+
+    syms = [sympy.Symbol(n) for n in system.names]
+    h = sympy.Symbol(HOM)
+    local = {n: v for n, v in zip(system.names, syms)}
+    local.update({"i": sympy.I, "I": sympy.I})
+    out, degs = [], []
+    for text in expanded(system.polys, system.names):
+        body = text.strip().rstrip(";").strip()
+        body = body.replace("0*" + " + 0*".join(system.names) + " + ", "")
+        P = sympy.Poly(sympy.sympify(body.replace("^", "**"), locals=local), *syms).homogenize(h)
+        gens = [HOM] + list(system.names)
+        order = [P.gens.index(sympy.Symbol(g)) for g in gens]
+        terms = []
+        for monom, coeff in P.terms():
+            factors = [f"{g}^{monom[k]}" if monom[k] > 1 else g for g, k in zip(gens, order) if monom[k]]
+            terms.append("*".join([complex_literal(complex(coeff))] + factors))
+        out.append(" + ".join(terms) + ";" if terms else "0;")
+        degs.append(int(P.total_degree()))
+    return out, degs
+
+
+def projective_total_degree_start(system: System, seed: int, max_paths: int = DEFAULT_MAX_PATHS
+                                  ) -> tuple[StartSystem, list[str], np.ndarray]:
+    """Return (start system, homogenized target with chart, chart coefficients) in the chart a·(x_0, x) = 1.
+
+    Start g_j = x_j^{d_j} − x_0^{d_j}; both systems share the random affine chart, so paths to
+    infinity end at finite points with x_0 = 0 (Sommese–Wampler 2005, §3.7; Bertini's default).
+    """
+    degrees = system.degrees()
+    count = bezout_number(degrees)
+    check_budget(count, max_paths, "the total-degree start system (Bezout number)",
+                 "try --start multihomogeneous")
+    target, _ = homogenize(system)
+    rng = np.random.default_rng([seed, 31])
+    a = (rng.normal(size=system.n_vars + 1) + 1j * rng.normal(size=system.n_vars + 1)) / np.sqrt(2)
+    names = (HOM,) + system.names
+    chart = linear_string(a, -1.0, names)
+    polys = tuple(f"{n}^{d} - {HOM}^{d};" for n, d in zip(system.names, degrees)) + (chart,)
+    roots = [np.exp(2j * np.pi * np.arange(d) / d) for d in degrees]
+    affine = np.array(list(itertools.product(*roots)), dtype=complex).reshape(count, len(degrees))
+    X = np.hstack([np.ones((count, 1), dtype=complex), affine])
+    X = X / (X @ a)[:, None]
+    return StartSystem("total_degree", polys, X, count), target + [chart], a
+
+
 def group_degrees(system: System, groups: Sequence[Sequence[int]], seed: int) -> np.ndarray:
     """Return d_ij, the degree of equation i in the variables of group j, measured numerically.
 
@@ -380,9 +441,12 @@ class TrackOptions:
             converged quadratically (near a multiple root it only halves the error per step).
         real_tol: a solution is real when max_j |Im x_j| ≤ real_tol·(1 + ‖x‖∞).
         same_tol: two endpoints are the same solution when ‖x − y‖∞ ≤ same_tol·(1 + ‖x‖∞).
-        diverge_norm: an unconverged endpoint with ‖x‖∞ above this went to infinity.
+        diverge_norm: a non-regular endpoint with ‖x‖∞ above this is at infinity (in projective
+            tracking: |x_0| ≲ 1/diverge_norm; singular points at infinity converge slowly).
         infinity_norm: any endpoint with ‖x‖∞ above this is at infinity.
         retry: the precision ('dd' or 'qd') for a second attempt at failed paths; None for none.
+        projective: track total-degree homotopies in a random affine chart of projective space, so
+            that paths to infinity converge (to x_0 = 0) instead of diverging.
         batch: paths per PHCpack call (progress is reported between calls).
         tasks: PHCpack threads (0: none; the machine is shared).
     """
@@ -398,6 +462,7 @@ class TrackOptions:
     diverge_norm: float = 1e2
     infinity_norm: float = 1e8
     retry: str | None = "dd"
+    projective: bool = False
     batch: int = 500
     tasks: int = 0
 
@@ -418,6 +483,8 @@ class PathResult:
         precision: precision of the run that produced the endpoint ('d', 'dd').
         retried: whether the path was tracked a second time in higher precision.
         real: whether the endpoint is real within `real_tol` (only meaningful if finite).
+        x0: |x_0|/‖(x_0, x)‖∞ of the projective endpoint (NaN for affine tracking): near 0 the path
+            went to infinity; a failed path with small x0 was still heading there.
     """
 
     index: int
@@ -431,6 +498,7 @@ class PathResult:
     precision: str
     retried: bool
     real: bool
+    x0: float = float("nan")
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict (complex coordinates as [re, im] pairs)."""
@@ -465,11 +533,15 @@ def condition_number(J: np.ndarray) -> float:
 
 
 def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precision: str,
-                      opts: TrackOptions, max_degree: int, retried: bool = False) -> PathResult:
-    """Return the PathResult of one PHCpack endpoint under the rules in the module docstring."""
+                      opts: TrackOptions, max_degree: int, retried: bool = False, trust_end: bool = False) -> PathResult:
+    """Return the PathResult of one PHCpack endpoint under the rules in the module docstring.
+
+    `trust_end`: judge any endpoint by its residual (projective tracking ends every path at
+    t = 1 in a bounded chart; PHCpack's end game flag is then not needed).
+    """
     x = raw.x
     finite = bool(np.all(np.isfinite(x)))
-    reached = finite and abs(raw.t.real - 1.0) < 1e-9 and raw.m >= 1
+    reached = finite and (trust_end or (abs(raw.t.real - 1.0) < 1e-9 and raw.m >= 1))
     norm = float(np.max(np.abs(x))) if finite and x.size else float("nan")
     residual = cond = step = float("nan")
     outcome = "failed"
@@ -484,8 +556,10 @@ def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precisio
         converged = step <= opts.tol_step * (1.0 + norm)
         if cond <= opts.cond_max and converged and residual <= opts.tol_residual * scale:
             outcome = "regular"
-        elif residual <= opts.tol_singular * scale:
-            outcome = "singular"
+        elif residual <= opts.tol_singular * scale and step <= 1e-4 * (1.0 + norm) and norm <= opts.diverge_norm:
+            outcome = "singular"  # Newton still contracts, only linearly: a multiple or non-isolated point
+        elif trust_end and norm > opts.diverge_norm:
+            outcome = "at_infinity"  # |x_0| ≤ 1/diverge_norm in the chart: a (singular) point at infinity
     elif finite and norm > opts.diverge_norm:
         outcome = "at_infinity"
     if finite and np.isnan(residual):
@@ -495,26 +569,55 @@ def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precisio
                       float(raw.rco), precision, retried, real)
 
 
+def dehomogenize(raw: phc.RawEndpoint, infinity_tol: float) -> tuple[phc.RawEndpoint, bool]:
+    """Return (the affine endpoint x/x_0, whether x_0 ≈ 0, i.e. the path ended at infinity)."""
+    X = raw.x
+    if not np.all(np.isfinite(X)):
+        return raw, False
+    if abs(X[0]) <= infinity_tol * max(float(np.max(np.abs(X))), 1e-300):
+        return raw, True
+    return phc.RawEndpoint(raw.t, max(raw.m, 1), raw.err, raw.rco, raw.res, X[1:] / X[0]), False
+
+
 def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackOptions,
-                progress: Callable[[int, int], None] | None = None) -> list[PathResult]:
-    """Return one PathResult per start point: track in double, retry failures in `opts.retry` precision."""
+                progress: Callable[[int, int], None] | None = None,
+                projective_target: Sequence[str] | None = None) -> list[PathResult]:
+    """Return one PathResult per start point: track in double, retry failures in `opts.retry` precision.
+
+    With `projective_target` (homogenized target and chart, from `projective_total_degree_start`)
+    paths run in the chart and endpoints with |x_0| ≤ 1e-8·‖X‖ are at infinity.
+    """
     degrees = system.degrees()
     dmax = max(degrees)
+    projective = projective_target is not None
+    target = tuple(projective_target) if projective else system.polys
+    names = ((HOM,) + system.names) if projective else system.names
+
+    def judge(raw: phc.RawEndpoint, idx: int, precision: str, retried: bool) -> PathResult:
+        if projective:
+            X = raw.x
+            x0 = float(abs(X[0]) / max(float(np.max(np.abs(X))), 1e-300)) if np.all(np.isfinite(X)) else float("nan")
+            raw, infinite = dehomogenize(raw, 1e-8)
+            if infinite:
+                return PathResult(idx, "at_infinity", tuple(complex(v) for v in raw.x[1:]), float(raw.t.real),
+                                  float("nan"), float("nan"), float("nan"), float(raw.rco), precision, retried, False, x0)
+            return replace(classify_endpoint(system, raw, idx, precision, opts, dmax, retried, trust_end=True), x0=x0)
+        return classify_endpoint(system, raw, idx, precision, opts, dmax, retried)
+
     results: list[PathResult] = []
     n = len(start.points)
     for lo in range(0, n, opts.batch):
         chunk = start.points[lo:lo + opts.batch]
-        raws = phc.track(system.polys, start.polys, chunk, system.names, gamma, "d", opts.tasks)
-        results.extend(classify_endpoint(system, r, lo + k, "d", opts, dmax) for k, r in enumerate(raws))
+        raws = phc.track(target, start.polys, chunk, names, gamma, "d", opts.tasks)
+        results.extend(judge(r, lo + k, "d", False) for k, r in enumerate(raws))
         if progress:
             progress(min(lo + opts.batch, n), n)
     if opts.retry:
         bad = [r.index for r in results if r.outcome == "failed"]
         if bad:
-            raws = phc.track(system.polys, start.polys, start.points[bad], system.names, gamma, opts.retry,
-                             max(opts.tasks, 1))
+            raws = phc.track(target, start.polys, start.points[bad], names, gamma, opts.retry, max(opts.tasks, 1))
             for idx, raw in zip(bad, raws):
-                again = classify_endpoint(system, raw, idx, opts.retry, opts, dmax, retried=True)
+                again = judge(raw, idx, opts.retry, True)
                 old = results[idx]
                 results[idx] = again if again.outcome != "failed" else replace(old, retried=True)
     return results
@@ -637,7 +740,10 @@ def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence
     bez = bezout_number(degrees)
     if groups is None:
         groups = layer_partition(system.names)
-    if start == "total_degree":
+    target = None
+    if start == "total_degree" and options.projective:
+        st, target, _ = projective_total_degree_start(system, options.seed, options.max_paths)
+    elif start == "total_degree":
         st = total_degree_start(system, options.max_paths)
     else:
         phc.set_seed(options.seed)
@@ -648,7 +754,7 @@ def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence
         mv, smv = phc.mixed_volume(system.polys)
     gamma = random_gamma(options.seed)
     t1 = time.perf_counter()
-    paths = track_paths(system, st, gamma, options, progress)
+    paths = track_paths(system, st, gamma, options, progress, projective_target=target)
     t_track = time.perf_counter() - t1
     return summarize(system, st, paths, degrees, bez, m_bez, mv, smv, gamma, options,
                      time.perf_counter() - t0, len(paths) / max(t_track, 1e-9))
