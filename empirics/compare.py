@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from empirics.hessian import hessian_spectrum
+from empirics.hessian import flat_hessian, hessian_spectrum
 from empirics.probes import line_radius, random_directions
 from theory.errors import InvalidSpecError
 
@@ -369,7 +369,7 @@ def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.T
     sv = np.linalg.svd(J, compute_uv=False)
     rank_j = int((sv ** 2 > config.tol * sv[0] ** 2).sum()) if sv.size and sv[0] > 0 else 0
     spectrum = hessian_spectrum(loss_fn, w, tol=config.tol)
-    H = torch.func.hessian(loss_fn)(w).detach().numpy()
+    H = flat_hessian(loss_fn, w).detach().numpy()
     gn_gap = float(np.linalg.norm(H - 2 * J.T @ J) / max(np.linalg.norm(H), 1e-300))
     J_theory = ZeroErrorSystem(spec, data).jacobian(trained.w)
     agreement = float(np.abs(J - J_theory).max() / max(np.abs(J_theory).max(), 1e-300))
@@ -449,5 +449,7 @@ def run_compare(config: CompareConfig, progress: bool = False) -> CompareResult:
     if failed:
         notes.append(f"widths {failed} did not reach Σr² ≤ {config.zero_loss:g}: there ∇²L ≠ 2JᵀJ and the "
                      f"nullity need not equal K − rank J")
-    return CompareResult(config, base.describe(), tuple(rows), config.seed, time.perf_counter() - start,
+    arch = "-".join([str(config.input_dim)] + ["h"] * (config.layers - 1) + ["1"])
+    network = f"fc {arch}" + base.describe()[len(f"fc {'-'.join(map(str, base.widths))}"):]
+    return CompareResult(config, network, tuple(rows), config.seed, time.perf_counter() - start,
                          tuple(notes))

@@ -16,8 +16,10 @@ Batch normalisation is whatever `fn` does; `empirics.probes.Objective` documents
 """
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -26,6 +28,14 @@ from theory.errors import InvalidSpecError
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 MAX_EXACT_PARAMS = 20_000
+
+
+@contextmanager
+def quiet_forward_ad() -> Iterator[None]:
+    """Silence torch's own deprecation notice raised when forward-mode AD first loads its decompositions."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*is deprecated", category=FutureWarning)
+        yield
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,8 @@ def flat_hessian(fn: LossFn, w: torch.Tensor) -> torch.Tensor:
     if w.numel() > MAX_EXACT_PARAMS:
         raise InvalidSpecError(f"an exact Hessian of {w.numel():,} weights is too large "
                                f"(limit {MAX_EXACT_PARAMS:,}); use top eigenvalues or the spectral density")
-    H = torch.func.hessian(fn)(w)
+    with quiet_forward_ad():
+        H = torch.func.hessian(fn)(w)
     return 0.5 * (H + H.T)  # symmetric up to rounding; symmetrise so eigvalsh sees one triangle's truth
 
 
@@ -161,7 +172,8 @@ def hvp_fn(fn: LossFn, w: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor
     grad = torch.func.grad(fn)
 
     def hvp(v: torch.Tensor) -> torch.Tensor:
-        return torch.func.jvp(grad, (w,), (v.to(dtype=w.dtype, device=w.device),))[1]
+        with quiet_forward_ad():
+            return torch.func.jvp(grad, (w,), (v.to(dtype=w.dtype, device=w.device),))[1]
 
     return hvp
 
