@@ -554,25 +554,19 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
             traj.train(True)
             synchronize(dev)
             t0 = time.perf_counter()
-            seen = torch.zeros(k_count, dtype=torch.float64, device=dev)
             if config.optimizer == "gd":
-                seen += _full_batch_step(traj, optimizer, x_all, y_all, loss_name, data.num_classes, config.gd_chunk)
-                if callback is not None:
-                    callback(epoch, 0)
-                bar.update(1)
+                batches = None
             else:
                 per_k = [batch_indices(n, config.batch_size, g, dev) for g in batch_gens]
-                for step in range(steps):
-                    idx = torch.stack([per_k[k][step] for k in range(k_count)])  # (K, B)
-                    out = traj(x_all[idx])
-                    losses = per_trajectory_loss(out, y_all[idx], loss_name, data.num_classes)
-                    optimizer.zero_grad(set_to_none=True)
-                    losses.sum().backward()  # trajectory k's gradient is that of its own mean loss
-                    optimizer.step()
-                    seen += losses.detach().double() * idx.shape[1]
-                    if callback is not None:
-                        callback(epoch, step)
-                    bar.update(1)
+                batches = [torch.stack([per_k[k][s] for k in range(k_count)]) for s in range(steps)]  # (K, B) each
+
+            def after_step(step: int, epoch: int = epoch) -> None:
+                if callback is not None:
+                    callback(epoch, step)
+                bar.update(1)
+
+            seen = run_epoch(traj, optimizer, x_all, y_all, loss_name, data.num_classes, batches,
+                             gd_chunk=config.gd_chunk, after_step=after_step)
             synchronize(dev)
             seconds = time.perf_counter() - t0
             epoch_times.append(seconds)
@@ -597,23 +591,40 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
                        float(np.mean(epoch_times)) if epoch_times else float("nan"), data.to_dict())
 
 
-def _full_batch_step(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, loss_name: str,
-                     num_classes: int | None, chunk: int | None) -> torch.Tensor:
-    """Take one gradient-descent step on the whole training set; return the (K,) summed losses.
+def run_epoch(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, loss_name: str,
+              num_classes: int | None, batches: list[torch.Tensor] | None, gd_chunk: int | None = None,
+              after_step: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Run one epoch of optimisation steps in train mode; return the (K,) summed minibatch losses.
 
-    The gradient of the mean loss is accumulated over chunks weighted by their size, so it is the
-    full-batch gradient exactly; with batch norm each chunk normalises with its own statistics.
+    `batches` holds one (K, B) index tensor per step (trajectory k's minibatch in row k): each step
+    is w ← step(w, ∇ mean_i loss(x_idx[k, i])). `batches=None` takes a single full-batch gradient
+    step: the gradient of the mean loss is accumulated over chunks of `gd_chunk` examples weighted
+    by their size, so it is the full gradient exactly (with batch norm each chunk normalises with
+    its own statistics). This is the hot loop: indexing device tensors, no DataLoader, no host sync.
     """
-    n = x.shape[0]
-    chunk = chunk or n
-    optimizer.zero_grad(set_to_none=True)
+    traj.train(True)
     total = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
-    for start in range(0, n, chunk):
-        xb, yb = x[start:start + chunk], y[start:start + chunk]
-        losses = per_trajectory_loss(traj(xb, shared=True), yb.expand(traj.k, *yb.shape), loss_name, num_classes)
-        (losses.sum() * (xb.shape[0] / n)).backward()
-        total += losses.detach().double() * xb.shape[0]
-    optimizer.step()
+    if batches is None:
+        n = x.shape[0]
+        chunk = gd_chunk or n
+        optimizer.zero_grad(set_to_none=True)
+        for start in range(0, n, chunk):
+            xb, yb = x[start:start + chunk], y[start:start + chunk]
+            losses = per_trajectory_loss(traj(xb, shared=True), yb.expand(traj.k, *yb.shape), loss_name, num_classes)
+            (losses.sum() * (xb.shape[0] / n)).backward()
+            total += losses.detach().double() * xb.shape[0]
+        optimizer.step()
+        if after_step is not None:
+            after_step(0)
+        return total
+    for step, idx in enumerate(batches):
+        losses = per_trajectory_loss(traj(x[idx]), y[idx], loss_name, num_classes)
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # trajectory k's gradient is that of its own mean loss
+        optimizer.step()
+        total += losses.detach().double() * idx.shape[1]
+        if after_step is not None:
+            after_step(step)
     return total
 
 
