@@ -1,0 +1,334 @@
+"""Critical points of the square loss, their Hessian signature and nullity, and a test of Theory II §3.3.
+
+The critical points of L(w) = Σ_i (f(x_i; w) − y_i)² + Σ_j λ_j w_j² solve the K polynomial
+equations ½∇L = J(w)ᵀ r(w) + λ ⊙ w = 0 (Theory II eq. (7)–(8); λ = 0 is the paper's system, a
+generic λ > 0 makes every critical point isolated). All isolated solutions come from one homotopy
+(`theory.homotopy`); each is classified
+
+* real or complex (max |Im w_j| ≤ real_tol·(1 + ‖w‖∞) after Newton refinement);
+* zero-error (‖r(w)‖∞ ≤ zero_tol) or not;
+* for real points, by the eigenvalues of ∇²L = 2(JᵀJ + Σ_i r_i ∇²f_i + diag λ): minimum (no negative
+  eigenvalue), maximum (no positive one), saddle (both), with nullity the number of eigenvalues
+  |μ| ≤ eig_tol·max(1, ‖μ‖∞).
+
+Singular endpoints lie on positive-dimensional critical sets (the zero-error set when K > N, or
+orbits of the weight-space symmetries); they are refined by Gauss–Newton onto the set and
+classified the same way, and the planted zero-error solution w* is always added.
+
+Corollary 1 / Proposition 1 (Theory II §3.3) are tested as measurable statements: zero-error
+minima form a set of dimension K − N (Hessian nullity K − rank J ≥ K − N), while non-zero-error
+local minima are isolated and non-degenerate (nullity 0). The report says per instance whether
+that holds, and why not when it does not.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from theory import homotopy as H
+from theory.errors import InvalidSpecError
+from theory.witness import numerical_rank
+
+KINDS = ("minimum", "saddle", "maximum", "complex")
+
+
+def generic_penalty(n_params: int, seed: int, scale: Fraction = Fraction(1, 10)) -> tuple[Fraction, ...]:
+    """Return λ_j = scale·u_j with u_j random rationals in [1/4, 1] (a generic positive L2 penalty)."""
+    rng = np.random.default_rng([seed, 211])
+    return tuple(scale * Fraction(int(k), 64) for k in rng.integers(16, 65, size=n_params))
+
+
+def critical_system(crit) -> H.System:
+    """Return the K equations Jᵀr + λ ⊙ w = 0 of a `theory.systems.CriticalSystem` as a System.
+
+    PHCpack strings come from the exact expansion (small networks only); complex values and the
+    Jacobian (the half Hessian JᵀJ + Σ r_i ∇²f_i + diag λ) from complex forward-mode jets.
+    """
+    from theory.systems import to_phc
+
+    text = to_phc(crit, expanded=True)
+    polys = [p.strip() + ";" for p in text.strip().split("\n", 1)[1].split(";") if p.strip()]
+    spec, data = crit.spec, crit.data
+    lam = np.array([float(v) for v in crit.penalty]) if crit.penalty is not None else np.zeros(spec.n_params)
+
+    def evaluate(w: np.ndarray) -> np.ndarray:
+        r, J, _ = H.network_jets(spec, data, w, order=1)
+        return J.T @ r + lam * np.asarray(w, dtype=complex)
+
+    def jacobian(w: np.ndarray) -> np.ndarray:
+        return half_hessian(spec, data, w, lam)
+
+    return H.System(tuple(polys), tuple(crit.variable_names), evaluate, jacobian,
+                    f"critical points of {spec.describe()}, N = {data.n_points}"
+                    + ("" if crit.penalty is None else ", L2 penalty"))
+
+
+def half_hessian(spec, data, w: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Return ½∇²L(w) = JᵀJ + Σ_i r_i ∇²f_i + diag λ, for complex w (forward-mode jets)."""
+    r, J, Hs = H.network_jets(spec, data, w, order=2)
+    return J.T @ J + np.einsum("i,ijk->jk", r, Hs) + np.diag(lam)
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """One critical point (or a representative of a positive-dimensional critical set).
+
+    Fields:
+        w: the weights (complex coordinates).
+        source: 'isolated' (regular endpoint), 'singular' (endpoint on a positive-dimensional set,
+            refined by Gauss–Newton), or 'planted' (the zero-error solution w* known by construction).
+        endpoints: how many path endpoints landed on this point.
+        real: whether w is real within the tolerance.
+        loss: L(w) (real part).
+        residual: ‖r(w)‖∞, the largest data-point error.
+        zero_error: residual ≤ zero_tol.
+        gradient: ‖½∇L(w)‖∞ after refinement.
+        eigenvalues: eigenvalues of ∇²L(w) (real points only), ascending.
+        n_negative, n_positive, nullity: the Hessian signature and nullity (real points only).
+        kind: 'minimum', 'saddle', 'maximum' or 'complex'.
+        zero_error_dimension: K − rank ∂r/∂w at w, the local dimension of the zero-error set (zero-error points).
+        set_dimension: for 'singular' representatives, the nullity of the complex Hessian at a generic
+            member: the local dimension of that positive-dimensional critical set (0 for isolated points).
+    """
+
+    w: tuple[complex, ...] = field(repr=False)
+    source: str
+    endpoints: int
+    real: bool
+    loss: float
+    residual: float
+    zero_error: bool
+    gradient: float
+    eigenvalues: tuple[float, ...] = field(repr=False)
+    n_negative: int
+    n_positive: int
+    nullity: int
+    kind: str
+    zero_error_dimension: int | None
+    set_dimension: int = 0
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "w"}
+        d["w"] = [[z.real, z.imag] for z in self.w]
+        return d
+
+
+@dataclass(frozen=True)
+class TheoryCheck:
+    """Corollary 1 / Proposition 1 of Theory II §3.3 on one instance, stated as measurable claims.
+
+    Fields:
+        zero_error_dimension: the measured dimension K − rank J of the zero-error set at its real
+            minima (K − N when the equations are independent, Theory II §3.2).
+        zero_error_nullities: Hessian nullity at each real zero-error minimum found.
+        nonzero_minima_nullities: Hessian nullity at each real non-zero-error local minimum.
+        expected_dimension: K − N.
+        zero_error_degenerate: every zero-error minimum has nullity ≥ that dimension (they are degenerate).
+        nonzero_minima_nondegenerate: every non-zero-error minimum has nullity 0 (isolated, non-degenerate).
+        proposition1: both of the above, with at least one point of each kind; None if a kind is missing.
+        verdict: one plain sentence.
+    """
+
+    zero_error_dimension: int
+    expected_dimension: int
+    zero_error_nullities: tuple[int, ...]
+    nonzero_minima_nullities: tuple[int, ...]
+    zero_error_degenerate: bool | None
+    nonzero_minima_nondegenerate: bool | None
+    proposition1: bool | None
+    verdict: str
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CriticalReport:
+    """All critical points found for a network and data set, classified, with the §3.3 check.
+
+    Fields:
+        network: the spec as a dict; n_params: K; n_points: N.
+        penalty: λ as strings (None for the paper's unpenalised loss).
+        points: the classified critical points (distinct), isolated first.
+        counts: number of points per kind, and of zero-error / real / isolated points.
+        solve: the homotopy result (every path accounted for).
+        theory: the Corollary 1 / Proposition 1 check.
+        tolerances: real_tol, zero_tol, eig_tol used.
+        seed: the seed of data, penalty and γ.
+        seconds: wall time.
+    """
+
+    network: dict
+    n_params: int
+    n_points: int
+    penalty: tuple[str, ...] | None
+    points: tuple[CriticalPoint, ...]
+    counts: dict
+    solve: H.SolveResult = field(repr=False)
+    theory: TheoryCheck = None
+    tolerances: dict = field(default_factory=dict)
+    seed: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        d = {k: getattr(self, k) for k in ("network", "n_params", "n_points", "penalty", "counts",
+                                           "tolerances", "seed", "seconds")}
+        d["points"] = [p.to_dict() for p in self.points]
+        d["solve"] = self.solve.to_dict()
+        d["theory"] = self.theory.to_dict()
+        return d
+
+
+def signature(eigenvalues: np.ndarray, eig_tol: float) -> tuple[int, int, int]:
+    """Return (n_negative, n_positive, nullity) with |μ| ≤ eig_tol·max(1, ‖μ‖∞) counted as zero."""
+    mu = np.asarray(eigenvalues, dtype=float)
+    tol = eig_tol * max(1.0, float(np.max(np.abs(mu), initial=0.0)))
+    return int((mu < -tol).sum()), int((mu > tol).sum()), int((np.abs(mu) <= tol).sum())
+
+
+def classify_point(spec, data, lam: np.ndarray, w: np.ndarray, source: str, endpoints: int,
+                   real_tol: float, zero_tol: float, eig_tol: float) -> CriticalPoint:
+    """Return the CriticalPoint at w: reality, loss, zero error, Hessian signature and nullity."""
+    w = np.asarray(w, dtype=complex)
+    norm = float(np.max(np.abs(w), initial=0.0))
+    real = bool(np.max(np.abs(w.imag), initial=0.0) <= real_tol * (1 + norm))
+    r, J, _ = H.network_jets(spec, data, w, order=1)
+    grad = J.T @ r + lam * w
+    residual = float(np.max(np.abs(r), initial=0.0))
+    loss = complex(np.sum(r * r) + np.sum(lam * w * w)).real
+    zero = residual <= zero_tol * (1 + norm)
+    eig: tuple[float, ...] = ()
+    n_neg = n_pos = nullity = -1
+    kind = "complex"
+    zdim = None
+    if zero:
+        zdim = spec.n_params - numerical_rank(J)[0]
+    if real:
+        Hm = 2 * half_hessian(spec, data, w.real, lam).real
+        mu = np.linalg.eigvalsh((Hm + Hm.T) / 2)
+        eig = tuple(float(v) for v in mu)
+        n_neg, n_pos, nullity = signature(mu, eig_tol)
+        kind = "minimum" if n_neg == 0 else "maximum" if n_pos == 0 else "saddle"
+    return CriticalPoint(tuple(complex(v) for v in w), source, endpoints, real, loss, residual, zero,
+                         float(np.max(np.abs(grad), initial=0.0)), eig, n_neg, n_pos, nullity, kind, zdim)
+
+
+def theory_check(points: Sequence[CriticalPoint], K: int, N: int) -> TheoryCheck:
+    """Return the Corollary 1 / Proposition 1 verdict for the classified points (Theory II §3.3)."""
+    zero = [p for p in points if p.real and p.zero_error and p.kind == "minimum"]
+    nonzero = [p for p in points if p.real and not p.zero_error and p.kind == "minimum"]
+    zn = tuple(p.nullity for p in zero)
+    nn = tuple(p.nullity for p in nonzero)
+    zdims = [p.zero_error_dimension for p in zero if p.zero_error_dimension is not None]
+    zdim = min(zdims) if zdims else K - N
+    zdeg = all(v >= zdim for v in zn) if zn else None
+    nnon = all(v == 0 for v in nn) if nn else None
+    prop = (zdeg and nnon) if (zn and nn) else None
+    if prop is None:
+        missing = "zero-error minima" if not zn else "non-zero-error local minima"
+        verdict = (f"untestable here: no real {missing} found"
+                   + (f"; zero-error minima have nullity {sorted(set(zn))} (zero-error set of dimension "
+                      f"{zdim}, K − N = {K - N})" if zn else "")
+                   + (f"; non-zero-error minima have nullity {sorted(set(nn))}" if nn else ""))
+    elif prop:
+        verdict = (f"holds: zero-error minima are degenerate (nullity {sorted(set(zn))} ≥ dim {zdim}, K − N = {K - N}); "
+                   f"all {len(nn)} non-zero-error minima are non-degenerate (nullity 0)")
+    else:
+        bad = sorted(set(v for v in nn if v > 0))
+        verdict = (f"does not hold: zero-error minima have nullity {sorted(set(zn))} (dim {zdim}, K − N = {K - N}), "
+                   f"but non-zero-error minima have nullity {bad or sorted(set(nn))}"
+                   + (" as well (they are degenerate too)" if bad else ""))
+    return TheoryCheck(zdim, K - N, zn, nn, zdeg, nnon, prop, verdict)
+
+
+def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
+                    planted: bool = True, start: str = "total_degree", options: H.TrackOptions | None = None,
+                    real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6) -> CriticalReport:
+    """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
+
+    `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
+    """
+    from theory.systems import CriticalSystem, planted_data, random_data
+
+    t0 = time.perf_counter()
+    if planted:
+        data, w_star = planted_data(spec, n_points, seed)
+    else:
+        data, w_star = random_data(spec, n_points, seed), None
+    K = spec.n_params
+    if penalty == "generic":
+        lam_exact = generic_penalty(K, seed)
+    elif penalty is None:
+        lam_exact = None
+    else:
+        if len(penalty) != K:
+            raise InvalidSpecError(f"the penalty needs {K} coefficients, got {len(penalty)}")
+        lam_exact = tuple(Fraction(v) for v in penalty)
+    crit = CriticalSystem(spec, data, lam_exact)
+    system = critical_system(crit)
+    lam = np.zeros(K) if lam_exact is None else np.array([float(v) for v in lam_exact])
+    opts = options or H.TrackOptions(seed=seed)
+    result = H.solve(system, start=start, options=opts,
+                     groups=H.layer_partition(system.names) if start == "multihomogeneous" else None)
+    points = [classify_point(spec, data, lam, np.array(x), "isolated", 1, real_tol, zero_tol, eig_tol)
+              for x in result.solutions]
+    regular = [p for p in result.paths if p.outcome == "regular"]
+    counts_by_sol = H.cluster([np.array(p.x) for p in regular], opts.same_tol)
+    points = [_replace(pt, endpoints=len(g)) for pt, g in zip(points, counts_by_sol)]
+    singular = [p for p in result.paths if p.outcome == "singular"]
+    points.extend(_families(system, spec, data, lam, singular, real_tol, zero_tol, eig_tol))
+    if w_star is not None and lam_exact is None:
+        points.append(classify_point(spec, data, lam, np.array([float(v) for v in w_star], dtype=complex),
+                                     "planted", 0, real_tol, zero_tol, eig_tol))
+    counts = {k: sum(p.kind == k for p in points) for k in KINDS}
+    counts.update(real=sum(p.real for p in points), zero_error=sum(p.zero_error for p in points),
+                  isolated=sum(p.source == "isolated" for p in points),
+                  real_isolated=sum(p.real and p.source == "isolated" for p in points))
+    check = theory_check(points, K, data.n_points * spec.output_dim)
+    return CriticalReport(spec.to_dict(), K, data.n_points,
+                          None if lam_exact is None else tuple(str(v) for v in lam_exact), tuple(points), counts,
+                          result, check, {"real_tol": real_tol, "zero_tol": zero_tol, "eig_tol": eig_tol},
+                          seed, time.perf_counter() - t0)
+
+
+def _families(system: H.System, spec, data, lam: np.ndarray, singular, real_tol: float, zero_tol: float,
+              eig_tol: float) -> list[CriticalPoint]:
+    """Return one representative per positive-dimensional critical set met by singular endpoints.
+
+    Each endpoint is refined by Gauss–Newton onto its set; endpoints are grouped by (zero error,
+    loss value, local dimension = nullity of the complex Hessian). For each group a real member is
+    sought by Gauss–Newton from the real part of its least complex endpoint, so that the real
+    Hessian signature can be read; otherwise the complex representative is kept.
+    """
+    groups: dict[tuple, list[np.ndarray]] = {}
+    for p in singular:
+        w, _ = H.newton_refine(system, np.array(p.x), steps=8)
+        r, J, _ = H.network_jets(spec, data, w, order=1)
+        norm = 1 + float(np.max(np.abs(w)))
+        zero = float(np.max(np.abs(r))) <= zero_tol * norm
+        loss = complex(np.sum(r * r) + np.sum(lam * w * w))
+        dim = spec.n_params - numerical_rank(half_hessian(spec, data, w, lam), rtol=1e-7)[0]
+        key = (zero, round(loss.real, 6), round(loss.imag, 6), dim)
+        groups.setdefault(key, []).append(w)
+    out = []
+    for (zero, _, _, dim), members in groups.items():
+        best = min(members, key=lambda w: float(np.max(np.abs(w.imag))))
+        candidate, _ = H.newton_refine(system, best.real.astype(complex), steps=12)
+        on_set = float(np.max(np.abs(system.evaluate(candidate)))) <= 1e-9 * (1 + float(np.max(np.abs(candidate))))
+        w = candidate.real.astype(complex) if on_set and np.max(np.abs(candidate.imag)) <= real_tol else best
+        pt = classify_point(spec, data, lam, w, "singular", len(members), real_tol, zero_tol, eig_tol)
+        out.append(_replace(pt, set_dimension=dim))
+    return out
+
+
+def _replace(point: CriticalPoint, **changes) -> CriticalPoint:
+    """Return `point` with fields replaced (dataclasses.replace for frozen points)."""
+    from dataclasses import replace
+    return replace(point, **changes)
