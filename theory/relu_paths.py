@@ -185,6 +185,7 @@ class StringResult:
             crossing time of `first_silencing`).
         crossing: the first-silencing check of that polyline.
         iterations, step: the schedule used.
+        profile: F along the polyline at 201 uniform parameter values (for figures).
     """
 
     seed: int
@@ -193,11 +194,13 @@ class StringResult:
     crossing: CrossingCheck
     iterations: int
     step: float
+    profile: tuple[float, ...] = field(repr=False, default=())
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict."""
         return {"seed": self.seed, "images": self.images.tolist(), "max_loss": self.max_loss,
-                "crossing": self.crossing.to_dict(), "iterations": self.iterations, "step": self.step}
+                "crossing": self.crossing.to_dict(), "iterations": self.iterations, "step": self.step,
+                "profile": list(self.profile)}
 
 
 def string_method(example: ReluCounterexample, seed: int, n_images: int = 33, iterations: int = 1500,
@@ -225,8 +228,9 @@ def string_method(example: ReluCounterexample, seed: int, n_images: int = 33, it
     path = polyline(images)
     crossing = first_silencing(path, example, n_grid=4001)
     max_loss = max(crossing.grid_max, crossing.loss)
+    profile = tuple(example.loss(path(t)) for t in np.linspace(0.0, 1.0, 201))
     return StringResult(seed=seed, images=images, max_loss=float(max_loss), crossing=crossing,
-                        iterations=iterations, step=step)
+                        iterations=iterations, step=step, profile=profile)
 
 
 @dataclass(frozen=True)
