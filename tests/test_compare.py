@@ -89,3 +89,40 @@ def test_compare_config_rejects_bad_values_and_unknown_keys():
         CompareConfig.from_dict({"widths": [1], "colour": "red"})
     cfg = CompareConfig(widths=(2, 5))
     assert CompareConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_cli_compare_writes_report_and_table(tmp_path, capsys):
+    """`cli.py compare` writes config, metrics, figure and manifest, prints the table; --json parses."""
+    import json
+
+    import cli
+
+    rc = cli.main(["compare", "--widths", "1,3", "--directions", "2", "--restarts", "2", "--out", str(tmp_path),
+                   "--name", "cmp", "--no-progress"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "theory K−r" in out and "NO" in out and "yes" in out
+    folder = tmp_path / "cmp"
+    for f in ("config.json", "metrics.json", "manifest.json", "compare.png"):
+        assert (folder / f).exists()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 6]
+    assert json.loads((folder / "manifest.json").read_text())["seed"] == 0
+    rc = cli.main(["compare", "--widths", "3", "--directions", "1", "--restarts", "2", "--out", str(tmp_path),
+                   "--name", "cmp2", "--no-progress", "--json"])
+    assert rc == 0 and json.loads(capsys.readouterr().out)["rows"][0]["reached_zero"]
+
+
+@pytest.mark.parametrize("argv", [["compare", "--points", "0"], ["compare", "--widths", "2,0"],
+                                  ["compare", "--tol", "-1"], ["compare", "--activation", "z^"]])
+def test_cli_compare_rejects_bad_input_with_exit_2(argv, tmp_path, capsys):
+    """Zero/negative sizes and unreadable activations: one line on stderr, exit code 2, no traceback."""
+    import cli
+
+    try:
+        rc = cli.main(argv + ["--out", str(tmp_path)])
+    except SystemExit as exc:  # argparse type errors exit directly
+        rc = exc.code
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -220,3 +220,71 @@ def test_objective_rejects_bad_input():
         Objective(model, X, y[:3])
     with pytest.raises(InvalidSpecError):
         Objective(model, X, y, loss="sse").evaluate(torch.zeros(4))
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A tiny run from `cli.py train`: 3 MLP trajectories on 200 digits, 3 epochs."""
+    import cli
+
+    root = tmp_path_factory.mktemp("runs")
+    rc = cli.main(["train", "--model", "mlp", "--widths", "16", "--trajectories", "3", "--epochs", "3",
+                   "--subset", "200", "--lr", "0.1", "--out", str(root), "--run", "tiny", "--no-progress"])
+    assert rc == 0
+    return root / "tiny"
+
+
+@pytest.mark.parametrize("argv", [["perturb", "--alphas", "0.1,1", "--samples", "2"],
+                                  ["interpolate", "--points", "5"],
+                                  ["interpolate", "--models", "0,1,2", "--points", "3"],
+                                  ["radius", "--directions", "2", "--epsilon", "0.1"],
+                                  ["hessian", "--method", "all", "--examples", "50", "--probes", "1", "--steps", "5"],
+                                  ["agreement"]])
+def test_cli_probe_kinds_write_run_folders(argv, trained_run, tmp_path, capsys):
+    """Each probe kind on a trained run writes config, metrics, figure and manifest and prints a table."""
+    import json
+
+    import cli
+
+    rc = cli.main(["probe", *argv, "--run", str(trained_run), "--out", str(tmp_path), "--name", "p", "--no-progress"])
+    assert rc == 0
+    assert "output" in capsys.readouterr().out
+    folder = tmp_path / "p"
+    for f in ("config.json", "metrics.json", "manifest.json", f"{argv[0]}.png"):
+        assert (folder / f).exists(), f
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross_entropy"
+    if argv[0] == "hessian":
+        # exact and Lanczos agree on the top eigenvalue of the same 50-example loss
+        exact, top = metrics["result"]["exact"]["eigenvalues"][0], metrics["result"]["top"]["eigenvalues"][0]
+        assert top == pytest.approx(exact, rel=1e-5)
+
+
+def test_cli_mds_embeds_saved_trajectories(trained_run, tmp_path, capsys):
+    """`cli.py mds` embeds 4 epochs × 3 trajectories per layer; --json reports the stress of each."""
+    import json
+
+    import cli
+
+    rc = cli.main(["mds", "--run", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--name", "m", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_points"] == 12 and set(out["stress"]) == {"0", "1", "2"}
+    assert all((tmp_path / "m" / f"mds_layer{k}.png").exists() for k in (0, 1, 2))
+
+
+@pytest.mark.parametrize("argv", [["probe", "perturb", "--run", "/nonexistent/run"],
+                                  ["probe", "radius"],
+                                  ["probe", "radius", "--demo", "--directions", "0"],
+                                  ["mds", "--run", "/nonexistent/run"]])
+def test_cli_probe_bad_input_is_one_line_exit_2(argv, tmp_path, capsys):
+    """Missing run folder, no source, zero directions: one line on stderr, exit code 2."""
+    import cli
+
+    try:
+        rc = cli.main(argv + ["--out", str(tmp_path)])
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
