@@ -80,8 +80,9 @@ def register(subparsers) -> None:
     o.add_argument("--gd-chunk", type=positive_int, help="gd: examples per forward pass (default: all)")
     t = p.add_argument_group("trajectories")
     t.add_argument("--seed", type=nonnegative_int, default=0, help="trajectory k uses seed + k (default 0)")
-    t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together (vmap)")
-    t.add_argument("--sequential", action="store_true", help="train trajectories one after another, not vmapped")
+    t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together, seeds seed..seed+K-1")
+    t.add_argument("--parallel", choices=["auto", "vmap", "loop"], default="auto",
+                   help="K > 1: vmap all trajectories in one pass, or loop over them (auto: vmap on CUDA, loop on CPU)")
     t.add_argument("--init-from", metavar="RUN_DIR", help="start from this run's last weights (trajectory 0)")
     t.add_argument("--perturb", type=nonnegative_float, default=0.0,
                    help="start noise, as a multiple of each tensor's std (Theory II §4.2: 0.01)")
@@ -110,7 +111,7 @@ def config_from_args(args):
         units=args.units, shared=args.shared, bias=not args.no_bias, output_activation=args.output_activation,
         optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, momentum=args.momentum,
         weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
-        gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, vectorize=not args.sequential,
+        gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
         init_from=args.init_from, perturb=args.perturb, unperturbed=args.unperturbed, eval_batch=args.eval_batch,
         save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32")
 

@@ -4,8 +4,10 @@ A run trains K trajectories of one architecture (trajectory k seeded with seed +
 initialisation, minibatch order and SGDL noise), so a run with K trajectories computes the same
 numbers as K runs with one trajectory each, up to floating-point reduction order. The K models are
 held as stacked tensors (leading dimension K, `torch.func.stack_module_state`) and evaluated with
-`torch.func.vmap(functional_call)` when `vectorize` (one kernel launch for all K; Theory II §4.2
-runs 8 parallel SGD trajectories per stage), or one after another otherwise. The optimisers act
+`torch.func.vmap(functional_call)` (one batched kernel for all K; Theory II §4.2 runs 8 parallel
+SGD trajectories per stage), or one after another. `parallel='auto'` takes vmap on CUDA and the
+loop on the CPU, where benchmarks/train.py measured vmap slower (0.65–0.7× for K = 4 on 2 cores:
+batched convolutions become grouped convolutions, which the CPU kernels run less well). The optimisers act
 elementwise, so one torch.optim optimiser over the stacked tensors is K independent optimisers.
 
 Batch norm under vmap: every trajectory has its own running mean/variance, stacked like the
@@ -56,7 +58,7 @@ LOSSES = ("auto", "cross-entropy", "mse")
 CHECKPOINT = "checkpoint.pt"
 WEIGHTS_DIR = "weights"
 # Fields that may change when a run is resumed: extending it, or how it is watched.
-RESUMABLE_CHANGES = ("epochs", "eval_batch")
+RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel")
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class TrainConfig:
     # --- trajectories ---
     trajectories: int = 1                   # K models trained together; trajectory k uses seed + k
     seed: int = 0                           # base seed of initialisation, batch order and SGDL noise
-    vectorize: bool = True                  # K > 1: one vmapped pass for all K (False: one after another)
+    parallel: str = "auto"                  # K > 1: vmap | loop (one after another) | auto (vmap on CUDA, loop on CPU)
     init_from: str | None = None            # run folder whose last weights (trajectory 0) start every trajectory
     perturb: float = 0.0                    # start noise std, as a multiple of each tensor's std (Theory II §4.2: 0.01)
     unperturbed: int = 0                    # leading trajectories started without perturbation (Theory II: 4 of 8)
@@ -124,6 +126,7 @@ class TrainConfig:
             (self.perturb >= 0, f"perturb must be >= 0, got {self.perturb}"),
             (0 <= self.unperturbed <= self.trajectories, "unperturbed must lie between 0 and trajectories"),
             (self.eval_batch >= 1, "eval_batch must be >= 1"),
+            (self.parallel in ("auto", "vmap", "loop"), f"parallel must be auto, vmap or loop, got {self.parallel!r}"),
             (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
             (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
         ]
@@ -482,7 +485,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     metrics.json (one EpochMetrics per epoch, epoch 0 = initialisation), checkpoint.pt (full state
     after the last completed epoch) and weights/epoch_NNNN.pt. With `resume`, training restarts from
     checkpoint.pt (a fresh run if there is none); the config must equal the saved one except for
-    `epochs` and `eval_batch`. `callback(epoch, step)` is called after every optimisation step.
+    `epochs`, `eval_batch` and `parallel`. `callback(epoch, step)` is called after every optimisation step.
     Raises TrainingDiverged on a non-finite loss or weight, keeping the last good checkpoint.
     """
     started = time.perf_counter()
@@ -502,7 +505,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     models = _initial_models(config, data) if checkpoint is None else \
         [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(k_count)]
     n_params = count_params(models[0])
-    traj = Trajectories(models, dev, vectorize=config.vectorize)
+    vectorize = config.parallel == "vmap" or (config.parallel == "auto" and dev.type == "cuda")
+    traj = Trajectories(models, dev, vectorize=vectorize)
     batch_gens = [torch.Generator().manual_seed(config.seed + k) for k in range(k_count)]
     noise_gens = [torch.Generator(device=dev).manual_seed(10_007 * (config.seed + k) + 1) for k in range(k_count)]
     optimizer = make_optimizer(config, list(traj.params.values()), noise_gens)
@@ -527,7 +531,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
 
     if checkpoint is None:
         rd.start(config.to_dict(), config.seed, extra={"device": describe_device(dev), "n_params": n_params,
-                                                        "trajectories": k_count})
+                                                        "trajectories": k_count,
+                                                        "parallel": "vmap" if vectorize and k_count > 1 else "loop"})
         rd.write_json("data.json", data.to_dict())
         history.append(measure(0, None, 0.0))
         save(0, "running")

@@ -80,8 +80,8 @@ def test_trajectories_trained_together_equal_separate_runs(tmp_path):
     """K = 2 trajectories under vmap (with batch norm) give the weights and BN statistics of two K = 1 runs, seeds s and s+1."""
     common = dict(dataset="digits", subset=300, epochs=2, batch_size=50, optimizer="sgd", momentum=0.9,
                   save_weights=False, **SMALL_CNN)
-    train(TrainConfig(trajectories=2, seed=4, **common), tmp_path / "vmap")
-    train(TrainConfig(trajectories=2, seed=4, vectorize=False, **common), tmp_path / "loop")
+    train(TrainConfig(trajectories=2, seed=4, parallel="vmap", **common), tmp_path / "vmap")
+    train(TrainConfig(trajectories=2, seed=4, parallel="loop", **common), tmp_path / "loop")
     for k in range(2):
         train(TrainConfig(trajectories=1, seed=4 + k, **common), tmp_path / f"single{k}")
     together, loop = _final_state(tmp_path / "vmap"), _final_state(tmp_path / "loop")
@@ -100,7 +100,7 @@ def test_trajectories_trained_together_equal_separate_runs(tmp_path):
 def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path):
     """A run interrupted mid-epoch and resumed ends with exactly the weights, optimiser state and metrics of an unbroken run."""
     config = TrainConfig(dataset="digits", subset=200, epochs=4, batch_size=40, optimizer="sgdl", momentum=0.5,
-                         sgdl_noise=1e-3, trajectories=2, **SMALL_CNN)
+                         sgdl_noise=1e-3, trajectories=2, parallel="vmap", **SMALL_CNN)
     train(config, tmp_path / "whole")
 
     def stop(epoch: int, step: int) -> None:
