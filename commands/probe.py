@@ -454,8 +454,8 @@ def run_compare_cmd(args) -> int:
         print_json({**metrics, "run_dir": str(rd.path), "figure": str(figure)})
         return 0
     fmt = lambda v: "n/a" if v is None else v  # noqa: E731
-    rows = [(r.width, r.n_params, r.n_points, f"{r.ratio:.2f}", f"{r.loss:.2e}", "yes" if r.reached_zero else "NO",
-             r.jacobian_rank, r.hessian_nullity, r.kernel_dim, fmt(r.theory_dimension), r.paper_dimension,
+    rows = [(r.width, r.n_params, r.n_points, f"{r.ratio:.2f}", f"{r.loss:.2e}", r.status,
+             f"{r.grad_norm:.1e}", r.n_negative, r.jacobian_rank, r.hessian_nullity, r.kernel_dim, fmt(r.theory_dimension), r.paper_dimension,
              f"{r.gauss_newton_gap:.1e}", f"{r.radius_random:.3g}", "n/a" if r.radius_null is None else f"{r.radius_null:.3g}",
              "=" if r.nullity_matches_kernel else "≠")
             for r in result.rows]
@@ -465,7 +465,7 @@ def run_compare_cmd(args) -> int:
                       ("thresholds", f"λ zero if |λ| ≤ {config.tol:g}·max|λ|; rank J counts σ² > {config.tol:g}·σ_1²; "
                                      f"radius ε = {config.epsilon:g} on Σr²")]))
     print()
-    print(table(rows, ("h", "K", "N", "K/N", "loss", "zero", "rank J", "null H", "K−rankJ", "theory K−r", "K−N",
+    print(table(rows, ("h", "K", "N", "K/N", "loss", "status", "‖∇L‖", "λ<0", "rank J", "null H", "K−rankJ", "theory K−r", "K−N",
                        "‖H−2JᵀJ‖/‖H‖", "radius", "radius(null)", "null=K−rankJ")))
     for note in result.notes:
         print(f"note: {note}")

@@ -40,6 +40,7 @@ from empirics.probes import line_radius, random_directions
 from theory.errors import InvalidSpecError
 
 OPTIMIZERS = ("lm", "gd")
+STATIONARY_GRAD = 1e-6  # ‖∇L‖ below which a run that missed zero loss counts as stationary
 DATA_KINDS = ("random", "planted")
 
 
@@ -159,8 +160,13 @@ class CompareRow:
     Fields:
         width: hidden width; n_params: K; n_points: N; ratio: K/N.
         loss: final Σ_i r_i²; reached_zero: loss ≤ zero_loss; iterations: of the kept run.
+        status: 'zero' (reached zero loss); 'minimum' (loss > 0, ‖∇L‖ ≤ 1e-6 and no negative curvature:
+            a minimum with positive loss); 'stalled' (loss > 0 and still a slope or negative curvature).
         jacobian_rank: #{σ_i² > τ σ_1²} of J at the trained weights; singular_values: of J.
-        hessian_nullity: #{|λ| ≤ τ max|λ|}; hessian_eigenvalues: descending; n_negative: λ < −τ max|λ|.
+        grad_norm: ‖∇L(w)‖ at the trained weights; weight_norm: ‖w‖ (a growing norm with a slowly
+            falling loss means the infimum is approached at infinity, not attained).
+        hessian_nullity: #{|λ| ≤ τ max|λ|}; hessian_eigenvalues: descending; n_negative: λ < −τ max|λ|
+            (negative curvature: a failed run that stopped on a slope or saddle, not at a minimum).
         kernel_dim: K − rank J (the local dimension of the zero set at a regular zero).
         theory_rank: r, the generic Jacobian rank from theory.bezout; theory_dimension: K − r.
         paper_dimension: K − N (Theory II §3.2, "modulo inconsistent equations").
@@ -181,7 +187,10 @@ class CompareRow:
     ratio: float
     loss: float
     reached_zero: bool
+    status: str
     iterations: int
+    grad_norm: float
+    weight_norm: float
     jacobian_rank: int
     singular_values: tuple[float, ...]
     hessian_nullity: int
@@ -403,9 +412,13 @@ def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.T
         radius_null = float(np.mean(null_radii))
     kernel = k - rank_j
     reached = trained.loss <= config.zero_loss
+    grad_norm = float(2 * np.linalg.norm(J.T @ r(w).detach().numpy()))
+    stationary = grad_norm <= STATIONARY_GRAD and spectrum.n_negative == 0
+    status = "zero" if reached else ("minimum" if stationary else "stalled")
     row = CompareRow(
         width=width, n_params=k, n_points=n, ratio=k / n, loss=trained.loss, reached_zero=reached,
-        iterations=trained.iterations, jacobian_rank=rank_j, singular_values=tuple(float(s) for s in sv),
+        status=status, iterations=trained.iterations, grad_norm=grad_norm,
+        weight_norm=float(np.linalg.norm(trained.w)), jacobian_rank=rank_j, singular_values=tuple(float(s) for s in sv),
         hessian_nullity=spectrum.nullity, hessian_eigenvalues=tuple(float(v) for v in spectrum.eigenvalues),
         n_negative=spectrum.n_negative, kernel_dim=kernel, theory_rank=theory_r,
         theory_dimension=None if theory_r is None else k - theory_r, paper_dimension=k - n,
@@ -449,6 +462,10 @@ def run_compare(config: CompareConfig, progress: bool = False) -> CompareResult:
     if failed:
         notes.append(f"widths {failed} did not reach Σr² ≤ {config.zero_loss:g}: there ∇²L ≠ 2JᵀJ and the "
                      f"nullity need not equal K − rank J")
+    stalled = [r.width for r in rows if r.status == "stalled"]
+    if stalled:
+        notes.append(f"widths {stalled} stopped on a slope or at negative curvature (not a minimum): "
+                     f"more --iters or --restarts may reach zero")
     arch = "-".join([str(config.input_dim)] + ["h"] * (config.layers - 1) + ["1"])
     network = f"fc {arch}" + base.describe()[len(f"fc {'-'.join(map(str, base.widths))}"):]
     return CompareResult(config, network, tuple(rows), config.seed, time.perf_counter() - start,

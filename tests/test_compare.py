@@ -31,7 +31,7 @@ def test_overparametrized_networks_reach_zero_loss_and_nullity_equals_kernel_and
     rows = {r.width: r for r in sweep.rows}
     for h, dim in ((3, 6), (6, 21)):
         row = rows[h]
-        assert row.reached_zero and row.loss <= 1e-18
+        assert row.reached_zero and row.loss <= 1e-18 and row.status == "zero"
         assert row.gauss_newton_gap < 1e-8
         assert row.theory_rank == 10 and row.theory_dimension == dim
         assert row.hessian_nullity == row.kernel_dim == dim
@@ -45,6 +45,8 @@ def test_underparametrized_network_fails_to_reach_zero_as_theory_predicts(sweep)
     row = sweep.rows[0]
     assert row.theory_rank == 5 and row.theory_dependent
     assert not row.reached_zero and row.loss > 1e-3
+    # It is a genuine minimum with positive loss: stationary, no negative curvature.
+    assert row.status == "minimum" and row.grad_norm < 1e-6 and row.n_negative == 0
     assert any("did not reach" in n for n in sweep.notes)
 
 
@@ -101,7 +103,7 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
                    "--name", "cmp", "--no-progress"])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "theory K−r" in out and "NO" in out and "yes" in out
+    assert "theory K−r" in out and "minimum" in out and "zero" in out
     folder = tmp_path / "cmp"
     for f in ("config.json", "metrics.json", "manifest.json", "compare.png"):
         assert (folder / f).exists()
@@ -126,3 +128,14 @@ def test_cli_compare_rejects_bad_input_with_exit_2(argv, tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_single_restart_that_stalls_is_reported_as_stalled_not_minimum():
+    """With one restart, h = 3 stops above zero loss with ‖∇L‖ > 1e-6 or negative curvature: status 'stalled',
+    and (the residual term of the Hessian being nonzero) nullity ≠ K − rank J is allowed there."""
+    cfg = CompareConfig(widths=(3,), restarts=1, n_directions=1, max_iters=100)
+    result = run_compare(cfg)
+    row = result.rows[0]
+    assert not row.reached_zero
+    assert row.status == "stalled" and (row.grad_norm > 1e-6 or row.n_negative > 0)
+    assert any("stalled" in n or "slope" in n for n in result.notes)
