@@ -672,3 +672,37 @@ def equal_width_obstruction(n: int, seed: int = 0, samples: int = 50) -> EqualWi
                                  det_a=float(np.linalg.det(a[1])), det_b=float(np.linalg.det(b[1])),
                                  singular_floor=floor,
                                  straight_line_max=float(straight))
+
+
+def demo_instance(widths: Sequence[int], loss_kind: str = "empirical", samples: int = 40,
+                  endpoints: str = "equivalent", seed: int = 0) -> tuple[LinearRegressionLoss, Weights, Weights]:
+    """Return (loss, θ_A, θ_B): a seeded regression problem y = A x + 0.3 ε and two endpoints.
+
+    loss_kind: 'empirical' (L = `samples` Gaussian inputs) or 'oracle' (x ~ N(0, CCᵀ + 0.1 I)).
+    endpoints: 'random' (entries N(0, 1/n_{k−1})) or 'equivalent' (near-optimal factorisations
+    M* + 0.05 N(0, 1) moved along their fibres by random G_k with random determinant signs, so
+    that the straight segment between them usually leaves the sublevel set).
+    """
+    widths = check_widths(widths)
+    if loss_kind not in ("empirical", "oracle"):
+        raise InvalidSpecError(f"loss must be 'empirical' or 'oracle', got {loss_kind!r}")
+    if endpoints not in ("random", "equivalent"):
+        raise InvalidSpecError(f"endpoints must be 'random' or 'equivalent', got {endpoints!r}")
+    if samples < 1:
+        raise InvalidSpecError(f"samples must be a positive integer, got {samples}")
+    rng = np.random.default_rng(seed)
+    n, m = widths[0], widths[-1]
+    A = rng.normal(size=(m, n))
+    if loss_kind == "empirical":
+        X = rng.normal(size=(samples, n))
+        loss = LinearRegressionLoss.empirical(X, X @ A.T + 0.3 * rng.normal(size=(samples, m)))
+    else:
+        C = rng.normal(size=(n, n))
+        loss = LinearRegressionLoss.gaussian_teacher(A, C @ C.T + 0.1 * np.eye(n), noise=0.3)
+    if endpoints == "random":
+        return loss, random_weights(widths, rng), random_weights(widths, rng)
+    pair = []
+    for _ in range(2):
+        M = loss.minimizer() + 0.05 * rng.normal(size=(m, n))
+        pair.append(fibre_equivalent(canonical_factorization(M, widths), rng))
+    return loss, pair[0], pair[1]
