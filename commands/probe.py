@@ -183,8 +183,6 @@ def register(subparsers) -> None:
 
 def _source(args):
     """Return (models, description dict, X, Y, loss kind, config factory) for --run or --demo."""
-    import torch
-
     from empirics.data import DataSpec, load_dataset
     from empirics.train import TrainConfig, build_model, load_run
 
@@ -213,7 +211,6 @@ def _source(args):
     def fresh(seed: int):
         return build_model(config, data.input_shape, data.output_dim, seed).to(X.device)
 
-    torch.set_grad_enabled(True)
     return models, source, X, Y, loss, fresh
 
 
@@ -235,6 +232,9 @@ def run_probe(args) -> int:
     from theory.records import RunDir
 
     start = time.perf_counter()
+    if args.bn == "interpolate" and args.kind != "interpolate":
+        raise InvalidSpecError("--bn interpolate mixes running statistics along an interpolation: use it with "
+                               "`probe interpolate` only")
     models, source, X, Y, loss, fresh = _source(args)
     name = args.name or f"{args.kind}-{Path(args.run).name if args.run else 'demo'}"
     rd = RunDir(args.out, name)
@@ -304,8 +304,6 @@ def run_probe(args) -> int:
 
         model = _pick(models, args.trajectory)
         obj = objective(model)
-        if obj.loss_kind == "cross_entropy" and args.bn == "interpolate":
-            raise InvalidSpecError("--bn interpolate applies to interpolation only")
         w = obj.flat()
         fn = obj.loss_fn(w)
         k = obj.n_params
@@ -333,7 +331,6 @@ def run_probe(args) -> int:
             rows.append(("eigsh", f"{t['eigenvalues'][0]:.4g}", f"{t['eigenvalues'][-1]:.4g}",
                          f"top {len(t['eigenvalues'])}, {t['n_matvec']} HVPs"))
         if "density" in metrics:
-            from empirics.hessian import SpectralDensity  # noqa: F401  (documents the record)
             import numpy as np
 
             d = metrics["density"]
@@ -353,7 +350,8 @@ def run_probe(args) -> int:
         if not args.no_reference:
             chosen.append(fresh(10_000 + args.seed))
             labels.append("random init")
-        correct = np.stack([objective(m).correct(objective(m).flat()) for m in chosen])
+        objs = [objective(m) for m in chosen]
+        correct = np.stack([o.correct(o.flat()) for o in objs])
         res = probes.agreement_matrices(correct, labels)
         metrics = res.to_dict()
         plots.plot_agreement(metrics, figure)
