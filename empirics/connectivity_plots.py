@@ -72,6 +72,9 @@ def plot_dss_curves(study: dict, path: str | Path) -> Path:
         ys = [s[mean_key] for s in sums]
         ax.plot(xs, ys, "-", color="tab:blue", lw=1.8, label="mean over connected pairs")
         ax.set_xscale("log")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"{x:g}" for x in xs])
+        ax.minorticks_off()
         ax.invert_xaxis()
         ax.set_xlabel("threshold L0 (MSE)")
         ax.set_ylabel(label)

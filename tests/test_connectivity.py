@@ -130,3 +130,13 @@ def test_section_4_1_reproduction_runs_and_saves_its_figure(tmp_path):
     assert all(s.connected >= 1 for s in study.summaries[:3])
     out = plot_dss_curves(to_jsonable(study.to_dict()), tmp_path / "dss.png")
     assert out.exists() and out.stat().st_size > 10_000
+
+
+def test_cli_dss_small_run_saves_curves(tmp_path, capsys):
+    import cli
+
+    rc = cli.main(["dss", "--thresholds", "0.04", "--pairs", "1", "--max-steps", "3000", "--quiet",
+                   "--out", str(tmp_path), "--name", "tiny"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "normalised lengths" in out
+    assert (tmp_path / "tiny" / "dss_curves.png").exists() and (tmp_path / "tiny" / "metrics.json").exists()

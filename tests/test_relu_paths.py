@@ -93,3 +93,14 @@ def test_string_method_is_reproducible_for_a_seed():
     ex = counterexample()
     a, b = string_method(ex, seed=5, iterations=50), string_method(ex, seed=5, iterations=50)
     assert np.array_equal(a.images, b.images) and a.max_loss == b.max_loss
+
+
+def test_cli_relu_counterexample_reports_barriers_above_the_level(tmp_path, capsys):
+    import json
+
+    import cli
+
+    rc = cli.main(["paths", "--relu", "--json", "--out", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and min(out["barriers"]) >= out["example"]["floor"] - 1e-9 > out["example"]["level"]
+    assert (tmp_path / "paths-relu-seed0" / "relu_strings.png").exists()
