@@ -241,3 +241,38 @@ def test_cli_paths_rejects_widths_below_the_condition_in_one_line(tmp_path, caps
     rc = cli.main(["paths", "--widths", "3,2,2", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "must exceed min(n_0, n_K)" in err
+
+
+def test_the_drafts_formulas_fail_where_the_docstring_says():
+    """Each gap of the draft's proof, exhibited on a random instance with its own formulas."""
+    rng = np.random.default_rng(11)
+    m, h, p = 2, 4, 3
+    WK, WK1 = rng.normal(size=(m, h)), rng.normal(size=(h, p))
+    # (1) the left pseudo-inverse (WᵀW)⁻¹Wᵀ does not exist: WᵀW is h × h of rank m < h
+    assert np.linalg.matrix_rank(WK.T @ WK) == m < h
+    # (2) even with the right inverse, W_{K−1}(0) = W_K^† W_K W_{K−1} is only a projection of W_{K−1}
+    right = WK.T @ np.linalg.inv(WK @ WK.T)
+    assert np.allclose(WK @ right, np.eye(m))
+    assert np.linalg.norm(right @ WK @ WK1 - WK1) > 0.1
+    # (3) with n_{K−1} = n_K, det W_K(t) = det(tB + (1−t)A + t(1−t)V) vanishes for every V when
+    #     det A and det B have opposite signs: the claimed full rank on (0, 1) fails
+    A = rng.normal(size=(2, 2))
+    B = A.copy()
+    B[0] *= -1
+    ts = np.linspace(0, 1, 2001)
+    for _ in range(20):
+        V = rng.normal(size=(2, 2)) * 10
+        dets = [np.linalg.det(t * B + (1 - t) * A + t * (1 - t) * V) for t in ts]
+        assert min(dets) <= 0 <= max(dets)
+    # (4) rank-deficient endpoint: the draft's W_{K−1}(t) = W_K(t)^† W̃(t) jumps as t → 0
+    WK0 = np.outer(rng.normal(size=m), rng.normal(size=h))  # rank 1 < m
+    WKB = rng.normal(size=(m, h))
+    V = rng.normal(size=(m, h))
+    lower_a, lower_b = rng.normal(size=(h, p)), rng.normal(size=(h, p))
+    tilde = lambda t: (1 - t) * WK0 @ lower_a + t * WKB @ lower_b  # noqa: E731
+    WKt = lambda t: t * WKB + (1 - t) * WK0 + t * (1 - t) * V  # noqa: E731
+    near0 = np.linalg.pinv(WKt(1e-9)) @ tilde(1e-9)
+    assert np.linalg.norm(near0 - lower_a) > 0.1
+    # the completed construction connects the same rank-deficient endpoint continuously
+    path = connecting_path((lower_a, WK0), (lower_b, WKB))
+    assert np.linalg.norm(to_flat(path(1e-9)) - to_flat((lower_a, WK0))) < 1e-6
