@@ -1,0 +1,86 @@
+"""Claims checked: monodromy reproduces total-degree solution sets, the trace test tells complete
+from incomplete witness sets, and monodromy reaches solutions beyond the total-degree path budget."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory import homotopy as H
+from theory import monodromy as M
+from theory import witness as W
+from theory.activations import parse
+from theory.errors import PathBudgetExceeded
+from theory.networks import NetworkSpec
+from theory.systems import ZeroErrorSystem, planted_data
+
+QUAD = "z + z^2/4"
+CUBIC = "z + z^2/4 + z^3/8"
+
+
+def same_set(A: np.ndarray, B: np.ndarray, tol: float = 1e-6) -> bool:
+    return len(A) == len(B) and all(np.min(np.max(np.abs(B - a), axis=1)) < tol for a in A)
+
+
+def test_square_monodromy_finds_the_total_degree_solution_set():
+    # K = N = 4 weights and points, generic Jacobian rank 4: isolated zero-error solutions
+    spec = NetworkSpec.fully_connected(1, 1, 2, parse(CUBIC), output_activation=False)
+    mono = M.square_monodromy(spec, seed=0, stop_after=5)
+    data, _ = planted_data(spec, 4, 0)
+    td = H.solve(H.network_system(ZeroErrorSystem(spec, data)), start="multihomogeneous")
+    assert td.outcomes["failed"] == 0
+    assert same_set(mono.solution_array(), td.solution_array())
+    assert mono.stagnated and mono.failed_paths == 0
+
+
+@pytest.fixture(scope="module")
+def witness_run():
+    spec = NetworkSpec.fully_connected(1, 2, 2, parse(QUAD), output_activation=False)
+    return spec, M.zero_error_witness_monodromy(spec, 3, seed=0, stop_after=10)
+
+
+def test_witness_monodromy_with_trace_test_matches_total_degree_witness_set(witness_run):
+    spec, mono = witness_run
+    data, _ = planted_data(spec, 3, 0)
+    system = H.network_system(ZeroErrorSystem(spec, data))
+    ws = W.witness_set(system, spec.n_params - 3, seed=0)  # same seed: same slice, same randomization
+    assert mono.trace is not None and mono.trace.passed
+    assert mono.n_solutions == ws.degree
+    # monodromy's base slice passes through w*; compare degrees, and the witness points lie on V(f)
+    for w in mono.solution_array():
+        assert np.max(np.abs(system.evaluate(w))) < 1e-9
+
+
+def test_trace_test_rejects_an_incomplete_witness_set(witness_run):
+    spec, mono = witness_run
+    data, w_star = planted_data(spec, 3, 0)
+    fam, A, idx, _ = M.witness_family(spec, data, spec.n_params - 3, seed=0)
+    w0 = np.array([float(v) for v in w_star], dtype=complex)
+    full = mono.solution_array()
+    b0 = -A @ w0
+    rng = np.random.default_rng(1)
+    partial = full[: len(full) - 3]
+    t_full = M.trace_test(fam, b0, full, idx, rng, H.TrackOptions())
+    t_part = M.trace_test(fam, b0, partial, idx, rng, H.TrackOptions())
+    assert t_full.passed and not t_part.passed
+    assert t_part.residual > 1e3 * t_full.residual
+
+
+def test_reducible_zero_error_set_monodromy_stays_in_one_component():
+    # P(−4 − z) = P(z) splits this zero-error set into 4 components of degree 7 (see test_witness):
+    # loops from w* can only reach w*'s component, and the trace test certifies that component.
+    spec = NetworkSpec.fully_connected(1, 1, 2, parse(QUAD))
+    mono = M.zero_error_witness_monodromy(spec, 2, seed=0, stop_after=6)
+    assert mono.n_solutions == 7 and mono.trace.passed
+
+
+@pytest.mark.slow
+def test_monodromy_goes_beyond_the_total_degree_path_budget():
+    spec = NetworkSpec.fully_connected(2, 1, 2, parse(CUBIC), output_activation=True)  # K = 5, Bezout 12^5
+    data, _ = planted_data(spec, 5, 0)
+    system = H.network_system(ZeroErrorSystem(spec, data))
+    with pytest.raises(PathBudgetExceeded):
+        H.solve(system, options=H.TrackOptions(max_paths=20_000))
+    mono = M.square_monodromy(spec, seed=0, stop_after=5, max_seconds=240)
+    assert mono.n_solutions > 1
+    for w in mono.solution_array():
+        assert np.max(np.abs(system.evaluate(w))) < 1e-8

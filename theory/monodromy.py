@@ -1,0 +1,352 @@
+"""Monodromy solving on PHCpack's trackers: all solutions of a parametrized family from one known solution.
+
+For a family F(w; p) = 0 whose equations are affine in the parameters p (targets y, slice offsets
+b, penalty λ), PHCpack's homotopy γ(1−t)² F(w; p_a) + t² F(w; p_b) equals c(t)·F(w; p(t)) with
+p(t) = (γ(1−t)² p_a + t² p_b)/c(t): a parameter homotopy along a random complex path, so one
+call moves every known solution from p_a to p_b. Walking the triangle p_0 → p_1 → p_2 → p_0
+with fresh random p_1, p_2 and γ's permutes the solutions at p_0 by an element of the monodromy
+group, which acts transitively on the solutions of an irreducible family (Sommese–Wampler 2005,
+§15.4; Duff, Hill, Jensen, Lee, Leykin, Sommars 2019 for the method HomotopyContinuation.jl's
+monodromy_solve uses). Solutions are collected until `stop_after` consecutive loops add none.
+
+Completeness is assessed two ways and reported: the stagnation criterion, and — for witness
+sets, where the parameters are slice offsets — the linear trace test (Sommese, Verschelde,
+Wampler 2002): along parallel slices b_0 + s·v the sum of the witness points of a union of
+complete components is affine in s, and fails to be for a proper subset.
+
+Start solutions come by construction: pick weights w*, compute the targets they fit
+(`theory.systems.planted_data`), or slice through w*.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Sequence
+
+import numpy as np
+
+from theory import homotopy as H
+from theory import phc
+from theory.errors import InvalidSpecError
+
+
+@dataclass(frozen=True)
+class Family:
+    """A square polynomial system F(w; p) affine in the parameters p, in two realisations.
+
+    Fields:
+        names: the variables.
+        polys: p ↦ PHCpack strings of F(·; p).
+        evaluate: (w, p) ↦ F(w; p).
+        jacobian: (w, p) ↦ ∂F/∂w.
+        n_params: the number of parameters.
+        label: a description.
+    """
+
+    names: tuple[str, ...]
+    polys: Callable[[np.ndarray], list[str]] = field(repr=False)
+    evaluate: Callable[[np.ndarray, np.ndarray], np.ndarray] = field(repr=False)
+    jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray] = field(repr=False)
+    n_params: int
+    label: str = "family"
+
+    def at(self, p: np.ndarray) -> H.System:
+        """Return the System F(·; p)."""
+        p = np.asarray(p, dtype=complex)
+        return H.System(tuple(self.polys(p)), self.names, lambda w: self.evaluate(w, p),
+                        lambda w: self.jacobian(w, p), f"{self.label} at p")
+
+
+@dataclass(frozen=True)
+class TraceTest:
+    """The linear trace test on a witness set.
+
+    Fields:
+        residual: |(tr(s₂) − tr(0))/s₂ − (tr(s₁) − tr(0))/s₁| relative to the trace scale.
+        passed: residual ≤ tol: the points form complete components.
+        tol: the tolerance used.
+        failed_paths: paths lost while moving the slices (the test is void if > 0).
+    """
+
+    residual: float
+    passed: bool
+    tol: float
+    failed_paths: int
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class MonodromyResult:
+    """Solutions found by monodromy loops, and how completeness was assessed.
+
+    Fields:
+        label: the family.
+        n_solutions: number of distinct solutions at the base parameters.
+        solutions: the solutions (complex).
+        n_real: how many are real (real_tol of the track options).
+        base: the base parameters p_0 (as [re, im] pairs).
+        loops: loops run; stop_after: the stagnation criterion (k loops without news).
+        history: number of known solutions after each loop.
+        paths_tracked: total paths tracked (3 per known solution per loop, plus the trace test).
+        failed_paths: paths that failed on some leg (counted, their solutions simply not carried).
+        stagnated: whether the loop ended by the stagnation criterion (not by max_loops or time).
+        trace: the trace test, if the family is a witness-set family.
+        completeness: one sentence on how completeness was assessed.
+        seed: seed of parameters and γ's.
+        seconds: wall time.
+    """
+
+    label: str
+    n_solutions: int
+    solutions: tuple[tuple[complex, ...], ...] = field(repr=False)
+    n_real: int
+    base: tuple = field(repr=False)
+    loops: int
+    stop_after: int
+    history: tuple[int, ...]
+    paths_tracked: int
+    failed_paths: int
+    stagnated: bool
+    trace: TraceTest | None
+    completeness: str
+    seed: int
+    seconds: float
+
+    def solution_array(self) -> np.ndarray:
+        """Return the solutions as a complex array (n_solutions, n_vars)."""
+        return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), -1)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("solutions", "trace")}
+        d["solutions"] = [[[z.real, z.imag] for z in s] for s in self.solutions]
+        d["trace"] = None if self.trace is None else self.trace.to_dict()
+        return d
+
+
+def _random_complex(rng: np.random.Generator, n: int) -> np.ndarray:
+    return (rng.normal(size=n) + 1j * rng.normal(size=n)) / np.sqrt(2)
+
+
+def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray, gamma: complex,
+         opts: H.TrackOptions) -> tuple[list[np.ndarray | None], int]:
+    """Return (endpoints at p_to, one per point or None where the path failed, number failed)."""
+    if len(points) == 0:
+        return [], 0
+    start, target = family.at(p_from), family.at(p_to)
+    raws = phc.track(target.polys, start.polys, points, family.names, gamma, "d", opts.tasks)
+    dmax = max(1, max(target.degrees()))
+    out, failed = [], 0
+    for k, raw in enumerate(raws):
+        res = H.classify_endpoint(target, raw, k, "d", opts, dmax)
+        if res.outcome != "regular" and opts.retry:
+            again = phc.track(target.polys, start.polys, points[k:k + 1], family.names, gamma, opts.retry,
+                              max(opts.tasks, 1))
+            res = H.classify_endpoint(target, again[0], k, opts.retry, opts, dmax, retried=True)
+        if res.outcome == "regular":
+            out.append(np.array(res.x))
+        else:
+            out.append(None)
+            failed += 1
+    return out, failed
+
+
+def _is_new(x: np.ndarray, known: list[np.ndarray], tol: float) -> bool:
+    return all(np.max(np.abs(x - k)) > tol * (1 + np.max(np.abs(k))) for k in known)
+
+
+def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], seed: int = 0,
+                    stop_after: int = 3, max_loops: int = 50, max_seconds: float = 300.0,
+                    target_count: int | None = None, options: H.TrackOptions | None = None,
+                    trace_slices: tuple[int, int] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+    """Return all solutions of F(w; base) reachable by monodromy loops from `start`.
+
+    Stops after `stop_after` consecutive loops without a new solution, after `max_loops`, after
+    `max_seconds`, or when `target_count` solutions are known. `trace_slices` = (i, j) marks the
+    parameters p[i:j] as slice offsets, enabling the linear trace test.
+    """
+    opts = options or H.TrackOptions(seed=seed)
+    rng = np.random.default_rng([seed, 577])
+    base = np.asarray(base, dtype=complex)
+    known: list[np.ndarray] = []
+    sys0 = family.at(base)
+    for x in start:
+        x, _ = H.newton_refine(sys0, np.asarray(x, dtype=complex))
+        if np.max(np.abs(sys0.evaluate(x))) > 1e-8 * (1 + np.max(np.abs(x))):
+            raise InvalidSpecError("a start point does not solve the system at the base parameters")
+        if _is_new(x, known, opts.same_tol):
+            known.append(x)
+    t0 = time.perf_counter()
+    history, tracked, failed, quiet_loops, loops = [], 0, 0, 0, 0
+    stagnated = False
+    while loops < max_loops and time.perf_counter() - t0 < max_seconds:
+        loops += 1
+        p1 = _random_complex(rng, family.n_params)
+        p2 = _random_complex(rng, family.n_params)
+        pts = np.array(known)
+        legs = [(base, p1), (p1, p2), (p2, base)]
+        alive = np.arange(len(pts))
+        for a, b in legs:
+            ends, nf = move(family, pts, a, b, np.exp(2j * np.pi * rng.uniform()), opts)
+            tracked += len(pts)
+            failed += nf
+            keep = [k for k, e in enumerate(ends) if e is not None]
+            pts = np.array([ends[k] for k in keep]).reshape(len(keep), len(family.names))
+            alive = alive[keep]
+        added = 0
+        for x in pts:
+            if _is_new(x, known, opts.same_tol):
+                known.append(x)
+                added += 1
+        history.append(len(known))
+        if progress:
+            progress(loops, len(known))
+        quiet_loops = 0 if added else quiet_loops + 1
+        if quiet_loops >= stop_after:
+            stagnated = True
+            break
+        if target_count is not None and len(known) >= target_count:
+            break
+    trace = None
+    if trace_slices is not None and known:
+        trace = trace_test(family, base, np.array(known), trace_slices, rng, opts)
+        tracked += 2 * len(known)
+    how = (f"{'stagnation: ' + str(stop_after) + ' consecutive loops found nothing new' if stagnated else 'stopped by the loop/time limit before stagnation'}"
+           + (f"; linear trace test {'passed' if trace.passed else 'FAILED'} (residual {trace.residual:.1e})"
+              + (": the points form complete irreducible components (others not reached from the start may exist)"
+                 if trace.passed else ": components are incomplete") if trace else
+              "; no trace test (the parameters are not slices)"))
+    sols = tuple(tuple(complex(v) for v in x) for x in known)
+    real = sum(bool(np.max(np.abs(np.imag(x))) <= opts.real_tol * (1 + np.max(np.abs(x)))) for x in known)
+    return MonodromyResult(family.label, len(known), sols, real, tuple((z.real, z.imag) for z in base), loops,
+                           stop_after, tuple(history), tracked, failed, stagnated, trace, how, seed,
+                           time.perf_counter() - t0)
+
+
+def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tuple[int, int],
+               rng: np.random.Generator, opts: H.TrackOptions, tol: float = 1e-7) -> TraceTest:
+    """Return the linear trace test of witness points under parallel translation of the slice offsets.
+
+    tr(s) = Σ_i c·w_i(s) for a random c; complete components ⇔ tr affine in s (SVW 2002, §4).
+    """
+    i, j = slices
+    v = np.zeros(family.n_params, dtype=complex)
+    v[i:j] = _random_complex(rng, j - i)
+    c = _random_complex(rng, len(family.names))
+    s1, s2 = 0.3 + 0.1j, -0.4 + 0.25j
+    tr0 = complex(np.sum(points @ c))
+    lost = 0
+    traces = []
+    for s in (s1, s2):
+        ends, nf = move(family, points, base, base + s * v, np.exp(2j * np.pi * rng.uniform()), opts)
+        lost += nf
+        traces.append(complex(sum(e @ c for e in ends if e is not None)))
+    d1, d2 = (traces[0] - tr0) / s1, (traces[1] - tr0) / s2
+    scale = max(1.0, abs(tr0), abs(d1))
+    residual = abs(d1 - d2) / scale
+    return TraceTest(float(residual), bool(residual <= tol and lost == 0), tol, lost)
+
+
+# ----------------------------------------------------------------------------------------------
+# Families built from networks
+
+
+def _fx_system(spec, data):
+    """Return (nested strings of f(x_i; w) without targets, evaluator of (f, ∂f/∂w))."""
+    from theory.systems import Dataset, ZeroErrorSystem
+
+    zero_y = tuple(tuple(Fraction(0) for _ in row) for row in data.Y)
+    bare = ZeroErrorSystem(spec, Dataset(data.X, zero_y, data.seed, data.kind))
+    texts = bare.formulas(exact=False)
+    return texts, bare.data
+
+
+def witness_family(spec, data, dim: int, seed: int) -> tuple[Family, np.ndarray, tuple[int, int], np.ndarray]:
+    """Return (family in the slice offsets b, its R and A fixed; base b_0; slice index range; R).
+
+    F(w; b) = [R·(f(x_i; w) − y_i); A w + b]: the witness-set family of the zero-error set.
+    """
+    system = H.network_system(__import__("theory.systems", fromlist=["ZeroErrorSystem"]).ZeroErrorSystem(spec, data))
+    K = system.n_vars
+    codim = K - dim
+    rng = np.random.default_rng([seed, 101])
+    from theory.witness import randomize
+    rand, R = randomize(system, codim, rng)
+    A = (rng.normal(size=(dim, K)) + 1j * rng.normal(size=(dim, K))) / np.sqrt(2)
+    fixed = list(rand.polys)
+
+    def polys(b: np.ndarray) -> list[str]:
+        return fixed + [H.linear_string(row, c, system.names) for row, c in zip(A, b)]
+
+    def evaluate(w, b):
+        return np.concatenate([rand.evaluate(w), A @ w + b])
+
+    def jacobian(w, b):
+        return np.vstack([rand.jacobian(w), A])
+
+    fam = Family(system.names, polys, evaluate, jacobian, dim, f"witness family of {spec.describe()}, N = {data.n_points}")
+    return fam, A, (0, dim), R
+
+
+def target_family(spec, data) -> Family:
+    """Return the family F(w; y) = f(x_i; w) − y_i (square when K = N·n_d), parameters the targets y."""
+    texts, bare = _fx_system(spec, data)
+    names = tuple(spec.variable_names())
+
+    def polys(y: np.ndarray) -> list[str]:
+        return [f"{t} - {H.complex_literal(c)};" for t, c in zip(texts, y)]
+
+    def evaluate(w, y):
+        return H.network_jets(spec, bare, w, order=0)[0] - y
+
+    def jacobian(w, y):
+        return H.network_jets(spec, bare, w, order=1)[1]
+
+    return Family(names, polys, evaluate, jacobian, len(texts), f"targets family of {spec.describe()}, N = {data.n_points}")
+
+
+def zero_error_witness_monodromy(spec, n_points: int, seed: int = 0, stop_after: int = 3,
+                                 max_seconds: float = 300.0, options: H.TrackOptions | None = None,
+                                 progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+    """Return the witness points of the zero-error set found by monodromy from the planted solution w*.
+
+    The slice A w + b_0 = 0 is chosen through w* (b_0 = −A w*), so w* is a witness point by
+    construction; loops move b; the trace test certifies completeness.
+    """
+    from theory.systems import planted_data
+
+    data, w_star = planted_data(spec, n_points, seed)
+    K = spec.n_params
+    dim = K - n_points * spec.output_dim
+    if dim < 1:
+        raise InvalidSpecError(f"the zero-error set of {n_points} points is {dim}-dimensional: use the targets family")
+    fam, A, idx, _ = witness_family(spec, data, dim, seed)
+    w0 = np.array([float(v) for v in w_star], dtype=complex)
+    b0 = -A @ w0
+    return monodromy_solve(fam, b0, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
+                           options=options, trace_slices=idx, progress=progress)
+
+
+def square_monodromy(spec, seed: int = 0, stop_after: int = 3, max_seconds: float = 300.0,
+                     options: H.TrackOptions | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+    """Return the isolated zero-error solutions of a square instance (N·n_d = K) found by monodromy over y.
+
+    Start: the planted w*, whose exact targets y* are the base parameters.
+    """
+    from theory.systems import planted_data
+
+    K = spec.n_params
+    if K % spec.output_dim:
+        raise InvalidSpecError("K must be a multiple of the output dimension for a square instance")
+    data, w_star = planted_data(spec, K // spec.output_dim, seed)
+    fam = target_family(spec, data)
+    y0 = data.Y_float.ravel().astype(complex)
+    w0 = np.array([float(v) for v in w_star], dtype=complex)
+    return monodromy_solve(fam, y0, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
+                           options=options, progress=progress)
