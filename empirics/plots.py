@@ -199,7 +199,7 @@ def plot_agreement(result: dict, path: str | Path) -> Path:
 
 
 def plot_compare(result: dict, path: str | Path) -> Path:
-    """Draw the theory comparison: nullity vs K − rank J vs theory's K − r against K/N; final losses; spectra.
+    """Draw the theory comparison: nullity vs K − rank J vs theory's K − r against K/N; losses; spectra; radii.
 
     Hollow markers: runs that did not reach zero loss (there ∇²L ≠ 2JᵀJ).
     """
@@ -208,7 +208,8 @@ def plot_compare(result: dict, path: str | Path) -> Path:
     cfg = result["config"]
     ratio = np.array([r["ratio"] for r in rows])
     ok = np.array([r["reached_zero"] for r in rows])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    fig, grid = plt.subplots(2, 2, figsize=(12, 9))
+    axes = grid.ravel()
     ax = axes[0]
     theory = [np.nan if r["theory_dimension"] is None else r["theory_dimension"] for r in rows]
     ax.plot(ratio, theory, "-", color="k", lw=2, label="theory K − r (generic Jacobian rank)")
@@ -244,6 +245,17 @@ def plot_compare(result: dict, path: str | Path) -> Path:
     ax.set_ylabel("|λ| / max|λ|")
     ax.set_title("Hessian spectra")
     ax.legend(fontsize=7, ncol=2)
+    ax = axes[3]
+    rr = np.array([r["radius_random"] for r in rows])
+    rs = np.array([r["radius_random_std"] for r in rows])
+    rn = np.array([np.nan if r["radius_null"] is None else r["radius_null"] for r in rows])
+    ax.errorbar(ratio, rr, yerr=rs, fmt="o-", capsize=3, label="random unit directions")
+    ax.plot(ratio, rn, "s--", label="directions in the Hessian null space")
+    ax.set_yscale("log")
+    ax.set_xlabel("K / N")
+    ax.set_ylabel(f"flatness radius (ε = {cfg['epsilon']:g} on Σr²)")
+    ax.set_title("Theory IIb eq. 11 radius")
+    ax.legend(fontsize=7)
     fig.suptitle(f"{result['network']}, h = {', '.join(str(r['width']) for r in rows)}; N = {rows[0]['n_points']}",
                  fontsize=10)
     return _save(fig, path)
