@@ -383,14 +383,16 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     """Return N points x ~ U[−s, s]^{n_0} with targets y = f(x; w*) (+ noise) of a random teacher network.
 
     The teacher is `theory.networks.NetworkSpec.from_dict(spec.teacher)` with weights
-    w* = init_weights(teacher, seed) and f = theory.networks.forward (the numpy pass, float64), so
+    w* = init_weights(teacher, rng), rng = default_rng([seed, 0x7EAC]), and f = theory.networks.forward (the numpy pass, float64), so
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.
     """
     from theory.networks import NetworkSpec, forward, init_weights
 
     teacher = NetworkSpec.from_dict(spec.teacher)
-    rng = np.random.default_rng(spec.seed)
+    # A stream of its own: a student initialised with init_weights(spec, seed) for the same integer
+    # seed would otherwise start exactly at the planted solution w*.
+    rng = np.random.default_rng([spec.seed, 0x7EAC])
     w_star = init_weights(teacher, rng)
     x = rng.uniform(-spec.input_scale, spec.input_scale, size=(spec.n_train + spec.n_test, teacher.input_dim))
     y = forward(teacher, w_star, x)

@@ -57,6 +57,8 @@ def test_gd_step_is_w_minus_lr_times_finite_difference_gradient(tmp_path):
     grad = np.array([(loss(w0 + h * e) - loss(w0 - h * e)) / (2 * h) for e in np.eye(len(w0))])
     np.testing.assert_allclose(w1, w0 - 0.05 * grad, rtol=0, atol=1e-8)
     assert epochs == [0, 1]
+    # The student does not start at the planted teacher (same integer seed for data and init).
+    assert np.linalg.norm(grad) > 1e-3 and not np.allclose(w0, data.teacher_weights)
 
 
 def test_sgdl_noise_has_the_scheduled_variance():
