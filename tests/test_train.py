@@ -251,3 +251,64 @@ def test_cli_train_errors_are_one_line(tmp_path, capsys):
     code = cli.main(["train", "--dataset", "cifar10", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "data_batch_1" in err and err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Longer runs (-m slow) and CUDA runs (-m gpu)
+
+CIFAR_DIR = Path(os.environ.get("CIFAR10_DIR", REPO / "data"))
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.mark.slow
+def test_default_digits_run_fits_the_training_set(tmp_path):
+    """The `cli.py train` defaults (full DCNN, SGD batch 100, lr 0.01, 20 epochs) reach < 2% train and < 6% test error on digits."""
+    result = train(TrainConfig(epochs=20), tmp_path / "digits")
+    assert result.final.train_error[0] < 0.02 and result.final.test_error[0] < 0.06
+    losses = [m["train_loss"][0] for m in json.loads((tmp_path / "digits" / "metrics.json").read_text())["epochs"]]
+    assert losses[-1] < 0.2 * losses[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (CIFAR_DIR / "cifar-10-batches-py" / "data_batch_1").exists(),
+                    reason="real CIFAR-10 not on disk (set CIFAR10_DIR)")
+def test_paper_scale_cifar10_one_epoch(tmp_path):
+    """One epoch of the 188,810-parameter DCNN on the real CIFAR-10 (md5-checked) beats chance clearly: test error < 70%."""
+    result = train(TrainConfig(dataset="cifar10", data_dir=str(CIFAR_DIR), epochs=1, save_weights=False), tmp_path / "c")
+    assert result.n_params == 188_810 and result.data["n_train"] == 50_000
+    assert result.final.test_error[0] < 0.70
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_vmap_and_loop_agree_with_the_cpu(tmp_path):
+    """On CUDA, K = 2 trajectories vmapped, looped, and the CPU run end at the same weights (float tolerance 1e-4)."""
+    common = dict(dataset="digits", subset=300, epochs=2, batch_size=50, trajectories=2, save_weights=False, **SMALL_CNN)
+    train(TrainConfig(parallel="vmap", **common), tmp_path / "vmap", device="cuda")
+    train(TrainConfig(parallel="loop", **common), tmp_path / "loop", device="cuda")
+    train(TrainConfig(parallel="loop", **common), tmp_path / "cpu", device="cpu")
+    cpu = _final_state(tmp_path / "cpu")
+    for run in ("vmap", "loop"):
+        state = _final_state(tmp_path / run)
+        for name, t in cpu["params"].items():
+            torch.testing.assert_close(state["params"][name].cpu(), t, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_run_resumes_after_interruption(tmp_path):
+    """On CUDA an interrupted SGDL run resumes from its checkpoint and ends where the unbroken run ends (1e-5)."""
+    config = TrainConfig(dataset="digits", subset=200, epochs=3, batch_size=40, optimizer="sgdl", trajectories=2,
+                         **SMALL_CNN)
+    train(config, tmp_path / "whole", device="cuda")
+
+    def stop(epoch: int, step: int) -> None:
+        if epoch == 2 and step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "broken", device="cuda", callback=stop)
+    assert train(config, tmp_path / "broken", device="cuda", resume=True).resumed_from == 1
+    a, b = _final_state(tmp_path / "whole"), _final_state(tmp_path / "broken")
+    for name in a["params"]:
+        torch.testing.assert_close(a["params"][name], b["params"][name], atol=1e-5, rtol=1e-5)
