@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from commands._render import (add_json_flag, key_values, nonnegative_float, nonnegative_int, positive_float,
-                              positive_int, print_json, table)
+                              positive_int, print_json)
 
 EXAMPLES = """examples:
   cli.py train                                   # the DCNN on scikit-learn digits, SGD, batch 100, lr 0.01

@@ -1,7 +1,6 @@
 """Shared fixtures: tiny data sets written on the fly in torchvision's on-disk layouts."""
 from __future__ import annotations
 
-import gzip
 import pickle
 import struct
 from pathlib import Path

@@ -17,10 +17,9 @@ import torch
 import cli
 from empirics.data import load_dataset
 from empirics.models import get_flat
-from empirics.train import (SGDL, TrainConfig, Trajectories, evaluate, load_run, load_trajectory,
-                            per_trajectory_loss, train)
+from empirics.train import SGDL, TrainConfig, load_run, load_trajectory, per_trajectory_loss, train
 from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
-from theory.networks import NetworkSpec, forward
+from theory.networks import forward
 
 REPO = Path(__file__).resolve().parents[1]
 # A small DCNN (same structure as the paper's, narrower) keeps the CPU tests fast.
