@@ -146,7 +146,9 @@ def run_train(args) -> int:
         ("train error", fmt(f.train_error)),
         ("test loss", fmt(f.test_loss)),
         ("test error", fmt(f.test_error)),
-        ("time", f"{result.seconds:.1f} s total, {result.seconds_per_epoch:.3g} s per epoch (optimisation)"),
+        ("time", f"{result.seconds:.1f} s total, " + (f"{result.seconds_per_epoch:.3g} s per epoch (optimisation)"
+                                                        if result.seconds_per_epoch is not None else
+                                                        "no epoch left to run")),
         ("figure", str(figure)),
     ]))
     return 0

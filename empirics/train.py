@@ -229,7 +229,7 @@ class TrainResult:
         device: the device, in words.
         final: the last EpochMetrics.
         seconds: wall time of this invocation (data loading included).
-        seconds_per_epoch: mean optimisation time per epoch in this invocation (NaN if none ran).
+        seconds_per_epoch: mean optimisation time per epoch in this invocation (None if none ran).
         data: summary of the data set (`Dataset.to_dict()`).
     """
 
@@ -241,7 +241,7 @@ class TrainResult:
     device: str
     final: EpochMetrics
     seconds: float
-    seconds_per_epoch: float
+    seconds_per_epoch: float | None
     data: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -593,7 +593,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
         _write_metrics(rd, history, "finished")
     return TrainResult(str(rd.path), history[-1].epoch, resumed_from, k_count, n_params, describe_device(dev),
                        history[-1], time.perf_counter() - started,
-                       float(np.mean(epoch_times)) if epoch_times else float("nan"), data.to_dict())
+                       float(np.mean(epoch_times)) if epoch_times else None, data.to_dict())
 
 
 def run_epoch(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, loss_name: str,
