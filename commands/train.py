@@ -178,7 +178,8 @@ def plot_curves(run_dir: Path) -> Path:
         ax.set_yscale("log" if key == "loss" else "linear")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(run_dir.name)
+    k = len(rows[0]["train_loss"])
+    fig.suptitle(run_dir.name + (f" ({k} trajectories, one colour each)" if k > 1 else ""))
     fig.tight_layout()
     path = run_dir / "curves.png"
     fig.savefig(path, dpi=120)
