@@ -137,3 +137,13 @@ def test_homogenize_is_exact_on_a_small_example():
     # f^h(λ, λx) = λ^d f(x)
     got = hom.evaluate(np.concatenate([[lam], lam * x]))
     assert np.allclose(got, [lam**3 * s.evaluate(x)[0], lam * s.evaluate(x)[1]], atol=1e-12)
+
+
+def test_polyhedral_start_tracks_mixed_volume_paths_and_finds_torus_solutions():
+    s = H.from_strings(cyclic(5))
+    r = H.solve(s, start="polyhedral", options=H.TrackOptions(seed=4))
+    assert r.n_paths == r.mixed_volume == 70
+    assert r.n_solutions == 70 and r.outcomes["failed"] == 0
+    td = H.solve(s, options=H.TrackOptions(seed=4))
+    A, B = r.solution_array(), td.solution_array()
+    assert all(np.min(np.max(np.abs(B - a), axis=1)) < 1e-8 for a in A)

@@ -250,7 +250,8 @@ def theory_check(points: Sequence[CriticalPoint], K: int, N: int) -> TheoryCheck
 
 def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
                     planted: bool = True, start: str = "total_degree", options: H.TrackOptions | None = None,
-                    real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6) -> CriticalReport:
+                    real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6,
+                    data=None) -> CriticalReport:
     """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
 
     `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
@@ -258,7 +259,9 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
     from theory.systems import CriticalSystem, planted_data, random_data
 
     t0 = time.perf_counter()
-    if planted:
+    if data is not None:
+        w_star = None
+    elif planted:
         data, w_star = planted_data(spec, n_points, seed)
     else:
         data, w_star = random_data(spec, n_points, seed), None

@@ -6,7 +6,9 @@ Start systems (Sommese–Wampler, *The Numerical Solution of Systems of Polynomi
 * multihomogeneous: for a partition of the variables into groups G_1..G_m and degrees d_ij of
   equation i in group j, g_i = ∏_j ∏_{k ≤ d_ij} L_ijk(x_{G_j}) with random affine forms L; its
   start points number the m-homogeneous Bezout number, the coefficient of ∏_j α_j^{|G_j|} in
-  ∏_i Σ_j d_ij α_j (Morgan–Sommese 1987).
+  ∏_i Σ_j d_ij α_j (Morgan–Sommese 1987);
+* polyhedral: PHCpack's random-coefficient system with the same supports, with mixed-volume
+  many solutions (Huber–Sturmfels 1995); it reaches only solutions with all coordinates nonzero.
 
 Paths of H(x, t) = γ(1 − t)² g(x) + t² f(x) are tracked by PHCpack with γ a random unit complex
 number drawn from the recorded seed (the gamma trick: for all but finitely many γ on the circle,
@@ -40,7 +42,7 @@ from theory import phc
 from theory.errors import InvalidSpecError, PathBudgetExceeded
 
 OUTCOMES = ("regular", "singular", "at_infinity", "failed")
-START_SYSTEMS = ("total_degree", "multihomogeneous")
+START_SYSTEMS = ("total_degree", "multihomogeneous", "polyhedral")
 DEFAULT_MAX_PATHS = 20_000  # about 1–3 minutes of PHCpack tracking for small systems on 2 cores
 
 
@@ -58,6 +60,8 @@ class System:
         evaluate: x (complex, shape (n,)) ↦ f(x) (shape (m,)).
         jacobian: x ↦ ∂f/∂x (shape (m, n)).
         label: a short description.
+        known_degrees: the equations' total degrees when known a priori (certified network degrees),
+            so that path budgets are checked before PHCpack expands anything.
     """
 
     polys: tuple[str, ...]
@@ -65,6 +69,7 @@ class System:
     evaluate: Callable[[np.ndarray], np.ndarray] = field(repr=False, compare=False)
     jacobian: Callable[[np.ndarray], np.ndarray] = field(repr=False, compare=False)
     label: str = "system"
+    known_degrees: tuple[int, ...] | None = None
 
     @property
     def n_equations(self) -> int:
@@ -82,7 +87,9 @@ class System:
         return self.n_equations == self.n_vars
 
     def degrees(self) -> list[int]:
-        """Return the total degree of each polynomial (PHCpack's expansion)."""
+        """Return the total degree of each polynomial (known a priori, else PHCpack's expansion)."""
+        if self.known_degrees is not None:
+            return list(self.known_degrees)
         return phc.degrees(self.polys, n_vars=self.n_vars)
 
     def with_equations(self, polys: Sequence[str], evaluate: Callable, jacobian: Callable,
@@ -93,12 +100,18 @@ class System:
                       lambda x: np.concatenate([f0(x), evaluate(x)]),
                       lambda x: np.vstack([j0(x), jacobian(x)]), label or self.label)
 
+    def with_degrees(self, extra: Sequence[int] | None) -> "System":
+        """Return the system with known degrees `self.known_degrees + extra` (None: unknown)."""
+        known = None if self.known_degrees is None or extra is None else self.known_degrees + tuple(extra)
+        return replace(self, known_degrees=known)
+
     def with_linear(self, A: np.ndarray, b: np.ndarray, label: str | None = None) -> "System":
         """Return the system with the affine equations A x + b = 0 appended (slices, Sommese–Wampler §13)."""
         A = np.atleast_2d(np.asarray(A, dtype=complex))
         b = np.asarray(b, dtype=complex).ravel()
         polys = [linear_string(row, c, self.names) for row, c in zip(A, b)]
-        return self.with_equations(polys, lambda x: A @ x + b, lambda x: A, label)
+        return self.with_equations(polys, lambda x: A @ x + b, lambda x: A, label).with_degrees(
+            [1] * len(polys) if self.known_degrees is not None else None)
 
 
 def complex_literal(c: complex) -> str:
@@ -182,8 +195,10 @@ def network_system(zero_error) -> System:
     def jacobian(w: np.ndarray) -> np.ndarray:
         return network_jets(spec, data, w, order=1)[1]
 
+    total, _ = zero_error.degree_bounds()
     return System(tuple(polys), tuple(zero_error.variable_names), evaluate, jacobian,
-                  f"zero-error system of {spec.describe()}, N = {data.n_points}")
+                  f"zero-error system of {spec.describe()}, N = {data.n_points}",
+                  known_degrees=(int(total),) * len(polys))
 
 
 def network_jets(spec, data, w: np.ndarray, order: int = 1):
@@ -223,7 +238,7 @@ class StartSystem:
     """A start system with all its solutions known.
 
     Fields:
-        kind: 'total_degree' or 'multihomogeneous'.
+        kind: 'total_degree', 'multihomogeneous' or 'polyhedral'.
         polys: the start polynomials g in PHCpack syntax.
         points: the start solutions (complex, one row per path).
         count: the number of start solutions (the Bezout or m-Bezout number).
@@ -646,7 +661,7 @@ class SolveResult:
     Fields:
         label: the system.
         n_vars: number of variables (= number of equations).
-        start_system: 'total_degree' or 'multihomogeneous'.
+        start_system: 'total_degree', 'multihomogeneous' or 'polyhedral' (torus solutions only).
         partition: the variable groups of the multihomogeneous start system, if used.
         degrees: total degree of each equation.
         bezout: ∏ d_i, the total-degree (Bezout) bound.
@@ -668,6 +683,7 @@ class SolveResult:
         paths: every PathResult.
         seconds: wall time.
         paths_per_second: n_paths / tracking time.
+        names: the variables, in coordinate order.
     """
 
     label: str
@@ -694,6 +710,7 @@ class SolveResult:
     paths: tuple[PathResult, ...] = field(repr=False)
     seconds: float = 0.0
     paths_per_second: float = 0.0
+    names: tuple[str, ...] = ()
 
     def solution_array(self) -> np.ndarray:
         """Return the distinct regular solutions as a complex array (n_solutions, n_vars)."""
@@ -745,6 +762,11 @@ def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence
         st, target, _ = projective_total_degree_start(system, options.seed, options.max_paths)
     elif start == "total_degree":
         st = total_degree_start(system, options.max_paths)
+    elif start == "polyhedral":
+        mv0, _ = phc.mixed_volume(system.polys)
+        check_budget(mv0, options.max_paths, "the polyhedral start system (mixed volume)")
+        q, pts, mv0 = phc.polyhedral_start(system.polys, system.names, options.seed)
+        st = StartSystem("polyhedral", tuple(q), pts, len(pts))
     else:
         phc.set_seed(options.seed)
         st = multihomogeneous_start(system, groups, options.seed, options.max_paths)
@@ -773,4 +795,5 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
     return SolveResult(system.label, system.n_vars, st.kind, st.partition, tuple(degrees), bez, m_bez, mv, smv,
                        len(paths), outcomes, sum(p.retried for p in paths), sols, real, len(sols), sum(real),
                        len(regular) - len(groups), tuple(sorted((len(g) for g in sing_groups), reverse=True)),
-                       (gamma.real, gamma.imag), options.seed, options, tuple(paths), seconds, rate)
+                       (gamma.real, gamma.imag), options.seed, options, tuple(paths), seconds, rate,
+                       tuple(system.names))

@@ -310,7 +310,7 @@ def target_family(spec, data) -> Family:
     return Family(names, polys, evaluate, jacobian, len(texts), f"targets family of {spec.describe()}, N = {data.n_points}")
 
 
-def zero_error_witness_monodromy(spec, n_points: int, seed: int = 0, stop_after: int = 3,
+def zero_error_witness_monodromy(spec, n_points: int, seed: int = 0, stop_after: int = 10,
                                  max_seconds: float = 300.0, options: H.TrackOptions | None = None,
                                  progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
     """Return the witness points of the zero-error set found by monodromy from the planted solution w*.

@@ -303,3 +303,21 @@ def decompose(polys: Sequence[str], n_vars: int, top_dim: int, seed: int, loops:
     for dim, entry in deco.items():
         out[int(dim)] = (list(entry[0]), list(entry[1]), list(entry[2]) if len(entry) > 2 else None)
     return out
+
+
+def polyhedral_start(polys: Sequence[str], names: Sequence[str], seed: int) -> tuple[list[str], np.ndarray, int]:
+    """Return (random-coefficient start system, its solutions by name, mixed volume) by polyhedral homotopy.
+
+    Huber–Sturmfels 1995: the start system has the supports of `polys` and random coefficients,
+    and exactly mixed-volume many solutions, all in (C*)^n.
+    """
+    pinned = pin_order(polys, names)
+    store(pinned, n_vars=len(names))
+    set_seed(seed)
+    with session() as phcpy:
+        mv = phcpy.solver.mixed_volume(pinned, stable=False, checkin=False)
+        if mv < 0:
+            raise SolverError(f"PHCpack mixed volume failed (code {mv})")
+        q, qsols = phcpy.solver.random_coefficient_system(verbose=False)
+    points = np.array([parse_solution(x, names).x for x in qsols], dtype=complex).reshape(len(qsols), len(names))
+    return [p if p.strip().endswith(";") else p + ";" for p in q], points, int(mv)

@@ -51,8 +51,9 @@ def randomize(system: H.System, rows: int, rng: np.random.Generator) -> tuple[H.
     for row in R:
         polys.append(" + ".join(f"{H.complex_literal(c)}*({p.rstrip(';')})" for c, p in zip(row, system.polys)) + ";")
     f0, j0 = system.evaluate, system.jacobian
+    known = None if system.known_degrees is None else (max(system.known_degrees),) * rows
     return H.System(tuple(polys), system.names, lambda x: R @ f0(x), lambda x: R @ j0(x),
-                    f"randomized {system.label}"), R
+                    f"randomized {system.label}", known), R
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class DimensionReport:
 
     Fields:
         network: the spec as a dict; n_params: K; n_equations: N·n_d.
-        data_kind: 'planted' (consistent by construction) or 'random'.
+        data_kind: 'planted' (consistent by construction), 'random', or that of given data.
         expected_dimension: K − N·n_d (Theory II §3.2 for generic data).
         generic_rank: r, the rank of ∂f/∂w at a random point (numerical, with its gap).
         dimension: K − r, confirmed when every witness point has Jacobian rank r.
@@ -169,7 +170,7 @@ class DimensionReport:
     network: dict
     n_params: int
     n_equations: int
-    data_kind: str
+    data_kind: str  # 'planted', 'random' or 'given'
     expected_dimension: int
     generic_rank: int
     dimension: int
@@ -194,18 +195,21 @@ class DimensionReport:
 
 
 def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = True, start: str = "total_degree",
-                         options: H.TrackOptions | None = None) -> DimensionReport:
+                         options: H.TrackOptions | None = None, data=None, w_star=None) -> DimensionReport:
     """Return the measured dimension and degree of {w : f(x_i; w) = y_i} for seeded data on `spec`.
 
     dim = K − r with r the generic Jacobian rank (= K − N for generic data, Theory II §3.2);
     degree = #witness points ≤ Bezout, m-Bezout and mixed volume of the sliced system.
+    Given `data` (and optionally its planted solution `w_star`) replace the seeded data.
     """
     from theory.bezout import multihomogeneous_bezout
     from theory.networks import init_weights
     from theory.systems import ZeroErrorSystem, planted_data, random_data
 
     t0 = time.perf_counter()
-    if planted:
+    if data is not None:
+        planted = data.kind == "planted"
+    elif planted:
         data, w_star = planted_data(spec, n_points, seed)
     else:
         data, w_star = random_data(spec, n_points, seed), None
@@ -218,6 +222,9 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     if w_star is not None:
         local = K - numerical_rank(system.jacobian(np.array([float(v) for v in w_star], dtype=complex)))[0]
     dim = K - r
+    if dim == 0:
+        raise InvalidSpecError(f"the zero-error system has generic rank {r} = K: its solutions are isolated; "
+                               f"use `solve` (square systems) instead of `dimension`")
     ws = witness_set(system, dim, seed=seed, start=start, options=options or H.TrackOptions(seed=seed))
     degs = system.degrees()
     D = max(degs)
@@ -228,7 +235,7 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     res = ws.solve
     bounds = [b for b in (bez, mb, res.stable_mixed_volume) if b is not None]
     confirmed = ws.degree > 0 and all(rk == r for rk in ws.jacobian_ranks)
-    return DimensionReport(spec.to_dict(), K, n_eq, "planted" if planted else "random", K - n_eq, r, dim, confirmed,
+    return DimensionReport(spec.to_dict(), K, n_eq, data.kind, K - n_eq, r, dim, confirmed,
                            local, ws.degree, bez, mb, res.mixed_volume, res.stable_mixed_volume,
                            all(ws.degree <= b for b in bounds), ws.degree > 0, ws,
                            time.perf_counter() - t0, seed)

@@ -1,0 +1,275 @@
+"""`cli.py solve | dimension | critical`: homotopy continuation counts, zero-error dimension and degree, critical points."""
+from __future__ import annotations
+
+import argparse
+
+from commands._network import add_network_args, spec_from_args
+from commands._render import add_json_flag, big, key_values, positive_float, positive_int, print_json, table
+
+SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
+
+
+def _tracking_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("homotopy")
+    g.add_argument("--start", choices=("total-degree", "multihomogeneous", "polyhedral"), default="total-degree",
+                   help="start system: total degree (Bezout many paths), layer-wise multihomogeneous, or "
+                        "polyhedral (mixed-volume many paths; finds only solutions with no zero coordinate)")
+    g.add_argument("--max-paths", type=positive_int, default=20_000,
+                   help="refuse homotopies with more start paths than this (a few minutes on 2 cores)")
+    g.add_argument("--projective", action="store_true",
+                   help="track total-degree paths in a random projective chart (paths at infinity converge)")
+    g.add_argument("--show", type=int, default=10, metavar="N", help="solutions/points shown in the table")
+
+
+def _options(args: argparse.Namespace):
+    from theory.homotopy import TrackOptions
+    return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective)
+
+
+def _start(args: argparse.Namespace) -> str:
+    return args.start.replace("-", "_")
+
+
+def _data(spec, args: argparse.Namespace):
+    """Return (data, planted w* or None) from --data / --targets / --points / --seed."""
+    from theory.systems import planted_data
+
+    if args.data is None and args.targets == "planted":
+        return planted_data(spec, args.points, args.seed)
+    from commands._network import data_from_args
+    return data_from_args(spec, args), None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `solve`, `dimension` and `critical` subcommands."""
+    p = sub.add_parser(
+        "solve", help="all isolated solutions of a square system by homotopy continuation (PHCpack)",
+        description="Track every path of a total-degree or multihomogeneous homotopy (random gamma, "
+                    "double precision, failed paths retried in double-double) and report each path's "
+                    "outcome, the distinct solutions, how many are real, beside the Bezout numbers and "
+                    "the mixed volume. Input: a PHCpack system FILE, or a network whose zero-error system "
+                    "is square (N·n_d = K). --monodromy solves the network case from a planted solution.")
+    p.add_argument("file", nargs="?", default=None, help="PHCpack input file: 'n' line, then polynomials ending in ';'")
+    add_network_args(p, **{**SMALL, "width": 1, "points": 4})
+    _tracking_args(p)
+    p.add_argument("--monodromy", action="store_true",
+                   help="network only: monodromy loops over the targets from planted weights (no path budget)")
+    p.add_argument("--loops-without-news", type=positive_int, default=5,
+                   help="monodromy stops after this many consecutive loops find nothing new")
+    p.add_argument("--max-seconds", type=positive_float, default=300.0, help="monodromy time limit")
+    add_json_flag(p)
+    p.set_defaults(handler=run_solve)
+
+    d = sub.add_parser(
+        "dimension", help="dimension and degree of the zero-error set by witness sets (Theory II §3.2)",
+        description="Slice the zero-error set with K − r random hyperplanes (r the generic Jacobian rank), "
+                    "solve by homotopy, and report its dimension (confirmed by the Jacobian rank at every "
+                    "witness point) and degree (number of witness points) beside the Bezout, "
+                    "multihomogeneous Bezout and mixed-volume bounds. Optional: monodromy with the trace "
+                    "test, PHCpack's numerical irreducible decomposition, and a Groebner consistency check.")
+    add_network_args(d, **SMALL)
+    _tracking_args(d)
+    d.add_argument("--monodromy", action="store_true",
+                   help="also run witness monodromy from the planted weights (needs --targets planted) + trace test")
+    d.add_argument("--loops-without-news", type=positive_int, default=10,
+                   help="monodromy stops after this many consecutive loops find nothing new")
+    d.add_argument("--decompose", action="store_true", help="also run PHCpack's cascade + factor (small systems)")
+    d.add_argument("--groebner", action="store_true", help="also decide consistency exactly (sympy; tiny systems)")
+    add_json_flag(d)
+    d.set_defaults(handler=run_dimension)
+
+    c = sub.add_parser(
+        "critical", help="critical points of the square loss, classified (Theory II §3.3)",
+        description="Solve ∇L = 0 for L = Σ (f(x_i) − y_i)² (+ Σ λ_j w_j²) by homotopy, classify every "
+                    "critical point (real/complex, zero-error or not, Hessian signature and nullity), "
+                    "represent positive-dimensional critical sets, and test Corollary 1 / Proposition 1.")
+    add_network_args(c, **{**SMALL, "width": 1, "points": 2})
+    _tracking_args(c)
+    c.add_argument("--penalty", choices=("none", "generic"), default="none",
+                   help="L2 penalty: none (the paper's loss) or generic random λ_j > 0 (isolates critical points)")
+    add_json_flag(c)
+    c.set_defaults(handler=run_critical)
+
+
+# ----------------------------------------------------------------------------------------------
+# solve
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    """Solve a square system from a file or a network and print the result."""
+    from theory import homotopy as H
+    from theory.errors import InvalidSpecError
+
+    if args.file is not None:
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise InvalidSpecError(f"cannot read {args.file}: {exc.strerror}") from None
+        system = H.read_system_file(text, label=args.file)
+        result = H.solve(system, start=_start(args), options=_options(args))
+        _print_solve(result, args)
+        return 0
+    spec = spec_from_args(args)
+    K = spec.n_params
+    if args.monodromy:
+        from theory.monodromy import square_monodromy
+        result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
+                                  max_seconds=args.max_seconds, options=_options(args))
+        if args.json:
+            print_json(result)
+        else:
+            print(key_values([("network", spec.describe()), ("weights K = points N", K),
+                              ("solutions found", result.n_solutions), ("real", result.n_real),
+                              ("loops", f"{result.loops} (known after each: {', '.join(map(str, result.history))})"),
+                              ("paths tracked", result.paths_tracked), ("failed paths", result.failed_paths),
+                              ("completeness", result.completeness), ("seed", result.seed),
+                              ("time", f"{result.seconds:.1f} s")]))
+        return 0
+    if args.points * spec.output_dim != K:
+        raise InvalidSpecError(f"solve needs a square zero-error system: {spec.describe()} has K = {K} weights, "
+                               f"so use --points {K // spec.output_dim} (or `dimension` for under-determined systems)")
+    from theory.systems import ZeroErrorSystem
+    data, _ = _data(spec, args)
+    result = H.solve(H.network_system(ZeroErrorSystem(spec, data)), start=_start(args), options=_options(args))
+    _print_solve(result, args)
+    return 0
+
+
+def _print_solve(result, args: argparse.Namespace) -> None:
+    if args.json:
+        print_json(result.to_dict())
+        return
+    o = result.outcomes
+    rows = [("system", result.label), ("variables", result.n_vars),
+            ("degrees", " ".join(map(str, result.degrees))),
+            ("Bezout number", big(result.bezout)),
+            ("m-homogeneous Bezout", "—" if result.m_bezout is None else big(result.m_bezout)),
+            ("mixed volume (C*^n / C^n)", f"{result.mixed_volume} / {result.stable_mixed_volume}"),
+            ("start system", result.start_system + (f" {result.partition}" if result.partition else "")),
+            ("paths", f"{result.n_paths}: {o['regular']} regular, {o['singular']} singular, "
+                      f"{o['at_infinity']} at infinity, {o['failed']} failed ({result.n_retried} retried in dd)"),
+            ("isolated solutions", f"{result.n_solutions} nonsingular, {result.n_real} real "
+                                   f"(|Im| ≤ {result.options.real_tol:g}·(1+|x|))"),
+            ("singular endpoint clusters", ", ".join(map(str, result.singular_clusters)) or "none"),
+            ("gamma, seed", f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i, seed {result.seed}"),
+            ("time", f"{result.seconds:.2f} s ({result.paths_per_second:.0f} paths/s)")]
+    if result.n_duplicates:
+        rows.append(("WARNING", f"{result.n_duplicates} regular endpoints repeat (path jumping): rerun with another --seed"))
+    print(key_values(rows))
+    if result.solutions and args.show:
+        sols = result.solution_array()[: args.show]
+        print()
+        print(table([[k, "real" if result.real[k] else "complex"] + [_c(z) for z in s] for k, s in enumerate(sols)],
+                    ["#", "kind"] + list(result.names)))
+        if result.n_solutions > args.show:
+            print(f"... {result.n_solutions - args.show} more (--show, --json)")
+
+
+def _c(z: complex) -> str:
+    return f"{z.real:+.4g}" if abs(z.imag) < 1e-10 else f"{z.real:+.4g}{z.imag:+.3g}i"
+
+
+# ----------------------------------------------------------------------------------------------
+# dimension
+
+
+def run_dimension(args: argparse.Namespace) -> int:
+    """Measure and print the dimension and degree of the zero-error set."""
+    from theory import witness as W
+
+    spec = spec_from_args(args)
+    data, w_star = _data(spec, args)
+    if args.monodromy and w_star is None:
+        from theory.errors import InvalidSpecError
+        raise InvalidSpecError("--monodromy starts from a known zero-error solution: add --targets planted")
+    rep = W.zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
+                                 data=data, w_star=w_star)
+    extras = {}
+    if args.monodromy:
+        from theory.monodromy import zero_error_witness_monodromy
+        extras["monodromy"] = zero_error_witness_monodromy(spec, data.n_points, seed=args.seed,
+                                                           stop_after=args.loops_without_news, options=_options(args))
+    if args.decompose:
+        from theory.homotopy import network_system
+        from theory.systems import ZeroErrorSystem
+        extras["decomposition"] = W.decompose(network_system(ZeroErrorSystem(spec, data)), seed=args.seed)
+    if args.groebner:
+        from theory.systems import ZeroErrorSystem
+        extras["groebner"] = W.zero_error_groebner(ZeroErrorSystem(spec, data))
+    if args.json:
+        out = rep.to_dict()
+        out.update({k: v.to_dict() for k, v in extras.items()})
+        print_json(out)
+        return 0
+    ws = rep.witness
+    o = ws.solve.outcomes
+    rows = [("network", spec.describe()), ("weights K", rep.n_params),
+            ("equations N·n_d", f"{rep.n_equations} ({rep.data_kind} data)"),
+            ("expected dimension K − N", rep.expected_dimension),
+            ("generic Jacobian rank r", rep.generic_rank),
+            ("dimension K − r", f"{rep.dimension} ({'confirmed' if rep.confirmed else 'NOT confirmed'} by the "
+                                f"Jacobian rank at every witness point: {sorted(set(ws.jacobian_ranks))})"),
+            ("local dimension at w*", "—" if rep.local_dimension_at_planted is None else rep.local_dimension_at_planted),
+            ("degree (witness points)", rep.degree),
+            ("bounds", f"Bezout {big(rep.bezout)}, m-Bezout {big(rep.m_bezout) if rep.m_bezout is not None else '—'}, "
+                       f"mixed volume {rep.stable_mixed_volume}: degree within all: "
+                       f"{'yes' if rep.degree_within_bounds else 'NO'}"),
+            ("paths", f"{ws.solve.n_paths}: {o['regular']} regular, {o['singular']} singular, "
+                      f"{o['at_infinity']} at infinity, {o['failed']} failed; {ws.n_spurious} off V(f)"),
+            ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
+            ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
+    if "monodromy" in extras:
+        m = extras["monodromy"]
+        rows.append(("monodromy from w*", f"{m.n_solutions} witness points in {m.loops} loops; {m.completeness}"))
+    if "decomposition" in extras:
+        dd = extras["decomposition"]
+        rows.append(("irreducible components", "; ".join(f"dim {c.dimension} deg {c.degree}" for c in dd.components)
+                     + (f"; {dd.n_isolated} isolated points" if dd.n_isolated else "")))
+    if "groebner" in extras:
+        g = extras["groebner"]
+        rows.append(("Groebner basis", f"{'consistent' if g.consistent else 'INCONSISTENT (1 in the ideal)'}, "
+                                       f"{g.basis_size} polynomials, {g.seconds:.2f} s"))
+    print(key_values(rows))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# critical
+
+
+def run_critical(args: argparse.Namespace) -> int:
+    """Find, classify and print the critical points and the §3.3 verdict."""
+    from theory import critical as Cr
+
+    spec = spec_from_args(args)
+    data, _ = _data(spec, args)
+    rep = Cr.critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
+                             planted=args.targets == "planted" and args.data is None, start=_start(args),
+                             options=_options(args), data=None if args.targets == "planted" and args.data is None
+                             else data)
+    if args.json:
+        print_json(rep.to_dict())
+        return 0
+    o = rep.solve.outcomes
+    rows = [("network", spec.describe()), ("weights K, points N", f"{rep.n_params}, {rep.n_points}"),
+            ("penalty", "none (the paper's loss)" if rep.penalty is None else "generic λ: " + " ".join(rep.penalty)),
+            ("Bezout / m-Bezout / mixed volume", f"{big(rep.solve.bezout)} / "
+             f"{big(rep.solve.m_bezout) if rep.solve.m_bezout is not None else '—'} / {rep.solve.stable_mixed_volume}"),
+            ("paths", f"{rep.solve.n_paths}: {o['regular']} regular, {o['singular']} singular, "
+                      f"{o['at_infinity']} at infinity, {o['failed']} failed"),
+            ("points", ", ".join(f"{v} {k}" for k, v in rep.counts.items())),
+            ("Corollary 1 / Proposition 1", rep.theory.verdict),
+            ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
+    print(key_values(rows))
+    shown = sorted(rep.points, key=lambda p: (not p.real, p.loss))[: args.show]
+    if shown:
+        print()
+        print(table([[p.source, p.endpoints, "real" if p.real else "complex", p.kind,
+                      "yes" if p.zero_error else "no", f"{p.loss:.4g}",
+                      "—" if p.nullity < 0 else p.nullity, p.set_dimension,
+                      "—" if p.zero_error_dimension is None else p.zero_error_dimension] for p in shown],
+                    ["source", "paths", "field", "kind", "zero error", "loss", "nullity", "set dim", "zero-set dim"]))
+        if len(rep.points) > len(shown):
+            print(f"... {len(rep.points) - len(shown)} more (--show, --json)")
+    return 0

@@ -1,0 +1,60 @@
+"""Claims checked: `solve`, `dimension` and `critical` print what the library computes, emit valid
+JSON, and turn bad input into one line on stderr with exit code 2."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import cli
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_solve_file_reports_all_four_circle_hyperbola_intersections(tmp_path, capsys):
+    f = tmp_path / "sys.phc"
+    f.write_text("2\n x^2 + y^2 - 4;\n x*y - 1;\n")
+    code, out, _ = run(capsys, "solve", str(f), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["n_solutions"] == 4 and doc["n_real"] == 4 and doc["bezout"] == 4
+    assert sum(doc["outcomes"].values()) == doc["n_paths"]
+
+
+def test_solve_network_text_table_names_the_bounds(capsys):
+    code, out, _ = run(capsys, "solve", "--activation", "z + z^2/4 + z^3/8", "--no-output-activation",
+                       "--points", "4", "--targets", "planted", "--start", "multihomogeneous")
+    assert code == 0
+    assert "Bezout number" in out and "mixed volume" in out and "2 nonsingular, 2 real" in out
+
+
+def test_dimension_and_critical_json(capsys):
+    code, out, _ = run(capsys, "dimension", "--activation", "z + z^2/4", "--no-output-activation",
+                       "--width", "2", "--points", "3", "--targets", "planted", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["dimension"] == 4 and doc["confirmed"] and doc["degree"] == 17
+    code, out, _ = run(capsys, "critical", "--activation", "linear", "--no-bias", "--points", "2", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["theory"]["nonzero_minima_nondegenerate"] is False
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["solve", "/nonexistent.phc"], "cannot read"),
+    (["solve", "--points", "3"], "square zero-error system"),
+    (["solve", "--layers", "3", "--width", "2", "--points", "13", "--degree", "4", "--max-paths", "1000"],
+     "over the path budget of 1,000"),
+    (["dimension", "--monodromy"], "--targets planted"),
+])
+def test_bad_input_is_one_line_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_unparsable_file_is_one_line_exit_2(tmp_path, capsys):
+    f = tmp_path / "bad.phc"
+    f.write_text("2\n x^2 + y/;\n x*y - 1;\n")
+    code, _, err = run(capsys, "solve", str(f))
+    assert code == 2 and "cannot parse polynomial 1" in err
