@@ -75,12 +75,19 @@ def test_reducible_zero_error_set_monodromy_stays_in_one_component():
 
 @pytest.mark.slow
 def test_monodromy_goes_beyond_the_total_degree_path_budget():
-    spec = NetworkSpec.fully_connected(2, 1, 2, parse(CUBIC), output_activation=True)  # K = 5, Bezout 12^5
-    data, _ = planted_data(spec, 5, 0)
+    # fc 2-2-1, cubic activation, bias, linear output: K = N = 9, Bezout 4^9 = 262,144 and layer-wise
+    # m-Bezout 61,236 paths, both over the 20,000-path budget (about 8 minutes of tracking here)
+    spec = NetworkSpec.fully_connected(2, 2, 2, parse(CUBIC), output_activation=False)
+    data, _ = planted_data(spec, spec.n_params, 0)
     system = H.network_system(ZeroErrorSystem(spec, data))
-    with pytest.raises(PathBudgetExceeded):
-        H.solve(system, options=H.TrackOptions(max_paths=20_000))
+    for start in ("total_degree", "multihomogeneous"):
+        with pytest.raises(PathBudgetExceeded):
+            H.solve(system, start=start, options=H.TrackOptions(max_paths=20_000))
     mono = M.square_monodromy(spec, seed=0, stop_after=5, max_seconds=240)
-    assert mono.n_solutions > 1
-    for w in mono.solution_array():
+    assert mono.n_solutions >= 20 and mono.stagnated
+    sols = mono.solution_array()
+    for w in sols:
         assert np.max(np.abs(system.evaluate(w))) < 1e-8
+        assert np.linalg.matrix_rank(system.jacobian(w)) == spec.n_params  # isolated, nonsingular
+    gaps = [np.max(np.abs(a - b)) for i, a in enumerate(sols) for b in sols[i + 1:]]
+    assert min(gaps) > 1e-4  # distinct
