@@ -242,9 +242,14 @@ def theory_check(points: Sequence[CriticalPoint], K: int, N: int) -> TheoryCheck
                    f"all {len(nn)} non-zero-error minima are non-degenerate (nullity 0)")
     else:
         bad = sorted(set(v for v in nn if v > 0))
-        verdict = (f"does not hold: zero-error minima have nullity {sorted(set(zn))} (dim {zdim}, K − N = {K - N}), "
-                   f"but non-zero-error minima have nullity {bad or sorted(set(nn))}"
-                   + (" as well (they are degenerate too)" if bad else ""))
+        parts = []
+        if not zdeg:
+            parts.append(f"zero-error minima have nullity {sorted(set(zn))} < the zero-error set's dimension {zdim}")
+        else:
+            parts.append(f"zero-error minima are degenerate (nullity {sorted(set(zn))}, dim {zdim}, K − N = {K - N})")
+        if bad:
+            parts.append(f"but non-zero-error minima are degenerate too (nullity {bad})")
+        verdict = "does not hold: " + ", ".join(parts)
     return TheoryCheck(zdim, K - N, zn, nn, zdeg, nnon, prop, verdict)
 
 
