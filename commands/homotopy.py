@@ -87,6 +87,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _tracking_args(c)
     c.add_argument("--penalty", choices=("none", "generic"), default="none",
                    help="L2 penalty: none (the paper's loss) or generic random λ_j > 0 (isolates critical points)")
+    c.add_argument("--monodromy", action="store_true",
+                   help="monodromy over (targets, penalty) from weights made critical by construction, then one "
+                        "parameter homotopy to the data and a generic penalty (no total-degree path budget)")
+    c.add_argument("--loops-without-news", type=positive_int, default=5,
+                   help="monodromy stops after this many consecutive loops find nothing new")
     add_json_flag(c)
     c.set_defaults(handler=run_critical)
 
@@ -243,6 +248,24 @@ def run_critical(args: argparse.Namespace) -> int:
     from theory import critical as Cr
 
     spec = spec_from_args(args)
+    if args.monodromy:
+        from theory.monodromy import critical_monodromy
+        if args.data is not None:
+            from theory.errors import InvalidSpecError
+            raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
+        m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",
+                               stop_after=args.loops_without_news, options=_options(args))
+        if args.json:
+            print_json(m.to_dict())
+            return 0
+        mm = m.monodromy
+        print(key_values([("network", spec.describe()), ("penalty λ (generic)", " ".join(m.penalty)),
+                          ("base solutions (monodromy)", f"{mm.n_solutions} after {mm.loops} loops "
+                                                         f"({', '.join(map(str, mm.history))})"),
+                          ("isolated critical points", f"{m.n_isolated} ({m.n_real} real) at the data and λ"),
+                          ("failed paths", mm.failed_paths + m.failed_paths), ("completeness", mm.completeness),
+                          ("seed", args.seed), ("time", f"{m.seconds:.2f} s")]))
+        return 0
     data, _ = _data(spec, args)
     rep = Cr.critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                              planted=args.targets == "planted" and args.data is None, start=_start(args),

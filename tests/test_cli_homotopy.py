@@ -58,3 +58,11 @@ def test_unparsable_file_is_one_line_exit_2(tmp_path, capsys):
     f.write_text("2\n x^2 + y/;\n x*y - 1;\n")
     code, _, err = run(capsys, "solve", str(f))
     assert code == 2 and "cannot parse polynomial 1" in err
+
+
+def test_critical_monodromy_cli_reports_isolated_points(capsys):
+    code, out, _ = run(capsys, "critical", "--activation", "linear", "--no-bias", "--points", "2",
+                       "--monodromy", "--json")
+    doc = json.loads(out)
+    # f = a·b·x with a generic penalty: 1 + 4 isolated critical points (see test_critical)
+    assert code == 0 and doc["n_isolated"] == 5 and doc["failed_paths"] == 0

@@ -73,6 +73,21 @@ def test_reducible_zero_error_set_monodromy_stays_in_one_component():
     assert mono.n_solutions == 7 and mono.trace.passed
 
 
+@pytest.mark.parametrize("spec,n", [
+    (NetworkSpec.fully_connected(1, 1, 2, parse("z"), bias=False), 2),
+    (NetworkSpec.fully_connected(2, 1, 2, parse(QUAD), bias=False, output_activation=False), 3),
+])
+def test_critical_monodromy_plus_parameter_homotopy_matches_total_degree(spec, n):
+    # base (y0, λ0) generic complex with w* critical by construction; one parameter homotopy to
+    # the data's targets and the generic penalty; total degree solves the same penalised system
+    from theory import critical as Cr
+    mono = M.critical_monodromy(spec, n, seed=0)
+    td = Cr.critical_points(spec, n, seed=0, planted=False, penalty="generic")
+    assert td.solve.outcomes["failed"] == 0 and mono.failed_paths == 0
+    assert same_set(mono.solution_array(), td.solve.solution_array())
+    assert mono.n_real == td.counts["real"]
+
+
 @pytest.mark.slow
 def test_monodromy_goes_beyond_the_total_degree_path_budget():
     # fc 2-2-1, cubic activation, bias, linear output: K = N = 9, Bezout 4^9 = 262,144 and layer-wise

@@ -350,3 +350,134 @@ def square_monodromy(spec, seed: int = 0, stop_after: int = 3, max_seconds: floa
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     return monodromy_solve(fam, y0, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
                            options=options, progress=progress)
+
+
+# ----------------------------------------------------------------------------------------------
+# Critical points: the family J(w)ᵀ(f(w) − y) + λ ⊙ w = 0 in the parameters (y, λ)
+
+
+def _poly_string(poly, names: Sequence[str]) -> str:
+    """Return a sympy PolyElement over QQ as a PHCpack string with float coefficients."""
+    terms = []
+    for monom, coeff in poly.terms():
+        c = float(Fraction(int(coeff.numerator), int(coeff.denominator)))
+        factors = [f"{n}^{e}" if e > 1 else n for n, e in zip(names, monom) if e]
+        terms.append("*".join([f"({c:+.17e})"] + factors))
+    return " + ".join(terms) if terms else "0"
+
+
+def critical_family(spec, data) -> Family:
+    """Return the family F(w; y, λ) = J(w)ᵀ(f(w) − y) + λ ⊙ w (half the gradient of the penalised loss).
+
+    Affine in p = (y, λ) (N·n_d + K parameters), so PHCpack's gamma homotopy between two members is
+    a parameter homotopy. Expanded through sympy: small networks only (ExpansionTooLarge otherwise).
+    """
+    from theory.systems import Dataset, ZeroErrorSystem
+
+    zero_y = tuple(tuple(Fraction(0) for _ in row) for row in data.Y)
+    bare = Dataset(data.X, zero_y, data.seed, data.kind)
+    f = ZeroErrorSystem(spec, bare).polynomials()
+    gens = f[0].ring.gens
+    names = tuple(spec.variable_names())
+    K, n = len(gens), len(f)
+    A = [_poly_string(sum((fi * fi.diff(g) for fi in f), f[0].ring.zero), names) for g in gens]
+    B = [[_poly_string(fi.diff(g), names) for fi in f] for g in gens]
+
+    def polys(p: np.ndarray) -> list[str]:
+        y, lam = p[:n], p[n:]
+        out = []
+        for j in range(K):
+            terms = [f"({A[j]})"] + [f"{H.complex_literal(-y[i])}*({B[j][i]})" for i in range(n)]
+            terms.append(f"{H.complex_literal(lam[j])}*{names[j]}")
+            out.append(" + ".join(terms) + ";")
+        return out
+
+    def evaluate(w, p):
+        fw, J, _ = H.network_jets(spec, bare, w, order=1)
+        return J.T @ (fw - p[:n]) + p[n:] * np.asarray(w, dtype=complex)
+
+    def jacobian(w, p):
+        fw, J, Hs = H.network_jets(spec, bare, w, order=2)
+        return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
+
+    return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}")
+
+
+@dataclass(frozen=True)
+class CriticalMonodromyResult:
+    """Critical points of a penalised square loss found by monodromy and one parameter homotopy.
+
+    Fields:
+        monodromy: the solve at the generic complex base parameters (y₀, λ₀), started from w* made
+            critical by choosing λ₀ (λ₀_j = −[Jᵀ(f − y₀)]_j / w*_j).
+        n_isolated: isolated critical points reached at the target (y_data, λ) (regular endpoints).
+        n_real: how many of them are real.
+        solutions: those critical points.
+        failed_paths: target-leg paths that did not end at a regular point (counted).
+        penalty: the target λ as strings.
+        seconds: wall time.
+    """
+
+    monodromy: MonodromyResult = field(repr=False)
+    n_isolated: int
+    n_real: int
+    solutions: tuple[tuple[complex, ...], ...] = field(repr=False)
+    failed_paths: int
+    penalty: tuple[str, ...]
+    seconds: float
+
+    def solution_array(self) -> np.ndarray:
+        """Return the critical points as a complex array."""
+        return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), -1)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return {"monodromy": self.monodromy.to_dict(), "n_isolated": self.n_isolated, "n_real": self.n_real,
+                "solutions": [[[z.real, z.imag] for z in s] for s in self.solutions],
+                "failed_paths": self.failed_paths, "penalty": list(self.penalty), "seconds": self.seconds}
+
+
+def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | None = None, planted: bool = False,
+                       stop_after: int = 5, max_seconds: float = 300.0,
+                       options: H.TrackOptions | None = None) -> CriticalMonodromyResult:
+    """Return the isolated critical points of Σ(f(x_i) − y_i)² + Σ λ_j w_j² by monodromy plus a parameter homotopy.
+
+    Monodromy collects the critical points at generic complex (y₀, λ₀); one parameter homotopy
+    (Morgan–Sommese 1989, coefficient-parameter continuation) carries them to the data's targets y
+    and the penalty λ (default: `theory.critical.generic_penalty`), reaching every isolated
+    critical point there if the base solution set is complete.
+    """
+    from theory.critical import generic_penalty
+    from theory.networks import init_weights
+    from theory.systems import planted_data, random_data
+
+    t0 = time.perf_counter()
+    data = planted_data(spec, n_points, seed)[0] if planted else random_data(spec, n_points, seed)
+    fam = critical_family(spec, data)
+    n, K = data.n_points * spec.output_dim, spec.n_params
+    lam_t = tuple(Fraction(v) for v in (penalty if penalty is not None else generic_penalty(K, seed)))
+    rng = np.random.default_rng([seed, 991])
+    w0 = init_weights(spec, seed).astype(complex)
+    y0 = _random_complex(rng, n)
+    base = np.concatenate([y0, np.zeros(K, dtype=complex)])
+    g = fam.evaluate(w0, base)  # Jᵀ(f − y₀) at w*: choose λ₀ so that w* is critical
+    base[n:] = -g / w0
+    starts = [w0]
+    # Monodromy acts transitively only on each irreducible component of the incidence variety
+    # {(w, p) : F(w; p) = 0}; a solution fixed for all p (w = 0 when no bias breaks the symmetry
+    # w ↦ 0) is a component of its own and is added as a second start when it is one.
+    zero = np.zeros(K, dtype=complex)
+    other = np.concatenate([_random_complex(rng, n), _random_complex(rng, K)])
+    if max(np.max(np.abs(fam.evaluate(zero, base))), np.max(np.abs(fam.evaluate(zero, other)))) < 1e-12:
+        starts.append(zero)
+    mono = monodromy_solve(fam, base, starts, seed=seed, stop_after=stop_after, max_seconds=max_seconds,
+                           options=options)
+    target = np.concatenate([data.Y_float.ravel(), np.array([float(v) for v in lam_t])]).astype(complex)
+    opts = options or H.TrackOptions(seed=seed)
+    ends, failed = move(fam, mono.solution_array(), base, target, np.exp(2j * np.pi * rng.uniform()), opts)
+    found = [e for e in ends if e is not None]
+    groups = H.cluster(found, opts.same_tol)
+    sols = [found[gr[0]] for gr in groups]
+    real = sum(bool(np.max(np.abs(x.imag)) <= opts.real_tol * (1 + np.max(np.abs(x)))) for x in sols)
+    return CriticalMonodromyResult(mono, len(sols), real, tuple(tuple(complex(v) for v in x) for x in sols),
+                                   failed, tuple(str(v) for v in lam_t), time.perf_counter() - t0)
