@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loops-without-news", type=positive_int, default=5,
                    help="monodromy stops after this many consecutive loops find nothing new")
     p.add_argument("--max-seconds", type=positive_float, default=300.0, help="monodromy time limit")
+    p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
 
@@ -143,7 +144,7 @@ def run_solve(args: argparse.Namespace) -> int:
 
 def _print_solve(result, args: argparse.Namespace) -> None:
     if args.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict(with_paths=args.paths))
         return
     o = result.outcomes
     rows = [("system", result.label), ("variables", result.n_vars),

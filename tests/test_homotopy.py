@@ -147,3 +147,35 @@ def test_polyhedral_start_tracks_mixed_volume_paths_and_finds_torus_solutions():
     td = H.solve(s, options=H.TrackOptions(seed=4))
     A, B = r.solution_array(), td.solution_array()
     assert all(np.min(np.max(np.abs(B - a), axis=1)) < 1e-8 for a in A)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=3).flatmap(
+    lambda sizes: st.tuples(st.just(sizes), st.lists(st.lists(st.integers(0, 4), min_size=len(sizes),
+                                                              max_size=len(sizes)),
+                                                     min_size=sum(sizes), max_size=sum(sizes)))))
+def test_m_bezout_count_equals_the_bezout_module_and_is_at_most_total_degree(case):
+    from theory.bezout import multihomogeneous_bezout
+    sizes, D = case
+    ours = H.multihomogeneous_count(np.array(D), sizes)
+    assert ours == multihomogeneous_bezout(D, sizes)
+    assert ours <= H.bezout_number([sum(row) for row in D])
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)).filter(lambda ab: ab[0] != ab[1]),
+                min_size=1, max_size=3), st.integers(0, 1000))
+def test_product_systems_have_exactly_their_known_roots(roots, seed):
+    # (x_k − a_k)(x_k − b_k) = 0: 2^n regular real solutions, whatever γ
+    names = [f"x{k}" for k in range(len(roots))]
+    polys = [f"({n} - ({a}))*({n} - ({b}));" for n, (a, b) in zip(names, roots)]
+    r = H.solve(H.from_strings(polys, names=names), options=H.TrackOptions(seed=seed))
+    assert r.n_solutions == 2 ** len(roots) == r.n_real
+    got = sorted(tuple(round(z.real, 9) for z in s) for s in r.solutions)
+    import itertools
+    want = sorted(tuple(float(v) for v in p) for p in itertools.product(*roots))
+    assert got == want
