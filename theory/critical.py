@@ -236,7 +236,9 @@ def theory_check(points: Sequence[CriticalPoint], K: int, N: int) -> TheoryCheck
         verdict = (f"untestable here: no real {missing} found"
                    + (f"; zero-error minima have nullity {sorted(set(zn))} (zero-error set of dimension "
                       f"{zdim}, K − N = {K - N})" if zn else "")
-                   + (f"; non-zero-error minima have nullity {sorted(set(nn))}" if nn else ""))
+                   + (f"; non-zero-error minima have nullity {sorted(set(nn))}" if nn else "")
+                   + (" (degenerate, against Proposition 1's 'unlike the local non-zero minima')"
+                      if nn and any(v > 0 for v in nn) else ""))
     elif prop:
         verdict = (f"holds: zero-error minima are degenerate (nullity {sorted(set(zn))} ≥ dim {zdim}, K − N = {K - N}); "
                    f"all {len(nn)} non-zero-error minima are non-degenerate (nullity 0)")

@@ -264,7 +264,7 @@ def check_budget(count: int, max_paths: int, what: str, hint: str = "") -> None:
     if count > max_paths:
         raise PathBudgetExceeded(
             f"{what} has {count:,} start paths, over the path budget of {max_paths:,}: "
-            f"raise --max-paths, {hint + ', ' if hint else ''}use monodromy, or a smaller network")
+            f"raise --max-paths, {hint + ', ' if hint else ''}use --monodromy, or a smaller network")
 
 
 def total_degree_start(system: System, max_paths: int = DEFAULT_MAX_PATHS) -> StartSystem:
