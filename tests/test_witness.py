@@ -114,3 +114,19 @@ def test_verify_bezout_reports_degree_within_bounds():
     assert v.measured_dimension == v.expected_dimension == spec.n_params - 3
     assert 1 <= v.measured_degree <= v.witness_bound
     assert v.failed_paths == 0
+
+
+def test_dimension_is_K_minus_N_for_random_targets_too():
+    # random (not planted) targets: consistent over C for N ≤ r, with no known solution
+    spec = fc(2, 2, 2, parse("z^2 + z"), bias=False, output_activation=False)
+    rep = W.zero_error_dimension(spec, 3, seed=7, planted=False)
+    assert rep.consistent and rep.confirmed
+    assert rep.dimension == spec.n_params - 3 and rep.local_dimension_at_planted is None
+    assert rep.degree <= min(rep.bezout, rep.stable_mixed_volume)
+
+
+def test_tree_network_zero_error_set_dimension_and_degree():
+    spec = NetworkSpec.tree(1, parse(QUAD))  # one node, Q = 2 units, K = 8
+    rep = W.zero_error_dimension(spec, 2, seed=0)
+    assert rep.dimension == spec.n_params - 2 and rep.confirmed
+    assert 1 <= rep.degree <= rep.bezout
