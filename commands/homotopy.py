@@ -136,9 +136,15 @@ def run_solve(args: argparse.Namespace) -> int:
         raise InvalidSpecError(f"solve needs a square zero-error system: {spec.describe()} has K = {K} weights, "
                                f"so use --points {K // spec.output_dim} (or `dimension` for under-determined systems)")
     from theory.systems import ZeroErrorSystem
-    data, _ = _data(spec, args)
+    data, w_star = _data(spec, args)
     result = H.solve(H.network_system(ZeroErrorSystem(spec, data)), start=_start(args), options=_options(args))
     _print_solve(result, args)
+    if w_star is not None and not args.json:
+        import numpy as np
+        w = np.array([float(v) for v in w_star])
+        sols = result.solution_array()
+        hit = len(sols) > 0 and float(np.min(np.max(np.abs(sols - w), axis=1))) < 1e-6 * (1 + np.max(np.abs(w)))
+        print(f"\nplanted solution w* among the solutions: {'yes' if hit else 'NO (a path was lost or w* is singular)'}")
     return 0
 
 
