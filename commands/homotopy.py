@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="monodromy stops after this many consecutive loops find nothing new")
     p.add_argument("--max-seconds", type=positive_float, default=300.0, help="monodromy time limit")
     p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
+    p.add_argument("--check-gamma", action="store_true",
+                   help="solve again with another gamma (seed + 1) and compare the solution sets")
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
 
@@ -114,7 +116,7 @@ def run_solve(args: argparse.Namespace) -> int:
             raise InvalidSpecError(f"cannot read {args.file}: {exc.strerror}") from None
         system = H.read_system_file(text, label=args.file)
         result = H.solve(system, start=_start(args), options=_options(args))
-        _print_solve(result, args)
+        _print_solve(result, args, _gamma(system, result, args))
         return 0
     spec = spec_from_args(args)
     K = spec.n_params
@@ -137,8 +139,9 @@ def run_solve(args: argparse.Namespace) -> int:
                                f"so use --points {K // spec.output_dim} (or `dimension` for under-determined systems)")
     from theory.systems import ZeroErrorSystem
     data, w_star = _data(spec, args)
-    result = H.solve(H.network_system(ZeroErrorSystem(spec, data)), start=_start(args), options=_options(args))
-    _print_solve(result, args)
+    system = H.network_system(ZeroErrorSystem(spec, data))
+    result = H.solve(system, start=_start(args), options=_options(args))
+    _print_solve(result, args, _gamma(system, result, args))
     if w_star is not None and not args.json:
         import numpy as np
         w = np.array([float(v) for v in w_star])
@@ -148,9 +151,20 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_solve(result, args: argparse.Namespace) -> None:
+def _gamma(system, result, args: argparse.Namespace):
+    """Return the GammaCheck against a second γ when --check-gamma, else None."""
+    if not args.check_gamma:
+        return None
+    from theory.homotopy import gamma_check
+    return gamma_check(system, result, args.seed + 1)
+
+
+def _print_solve(result, args: argparse.Namespace, check=None) -> None:
     if args.json:
-        print_json(result.to_dict(with_paths=args.paths))
+        doc = result.to_dict(with_paths=args.paths)
+        if check is not None:
+            doc["gamma_check"] = check.to_dict()
+        print_json(doc)
         return
     o = result.outcomes
     rows = [("system", result.label), ("variables", result.n_vars),
@@ -176,6 +190,9 @@ def _print_solve(result, args: argparse.Namespace) -> None:
                     ["#", "kind"] + list(result.names)))
         if result.n_solutions > args.show:
             print(f"... {result.n_solutions - args.show} more (--show, --json)")
+    if check is not None:
+        print(f"\nsecond gamma (seed {check.seeds[1]}): {check.counts[1]} solutions, union {check.union}: "
+              f"{'the sets agree' if check.agree else 'the sets DIFFER (lost or jumped paths)'}")
 
 
 def _c(z: complex) -> str:

@@ -179,3 +179,10 @@ def test_product_systems_have_exactly_their_known_roots(roots, seed):
     import itertools
     want = sorted(tuple(float(v) for v in p) for p in itertools.product(*roots))
     assert got == want
+
+
+def test_second_gamma_reproduces_the_katsura6_solution_set():
+    s = H.from_strings(katsura(6))
+    first = H.solve(s, options=H.TrackOptions(seed=11))
+    g = H.gamma_check(s, first, seed=12)
+    assert g.agree and g.union == 64 and g.counts == (64, 64)

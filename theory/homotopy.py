@@ -797,3 +797,39 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
                        len(regular) - len(groups), tuple(sorted((len(g) for g in sing_groups), reverse=True)),
                        (gamma.real, gamma.imag), options.seed, options, tuple(paths), seconds, rate,
                        tuple(system.names))
+
+
+@dataclass(frozen=True)
+class GammaCheck:
+    """Two homotopies with independent γ (and start coefficients) compared: a test for lost or jumped paths.
+
+    Fields:
+        seeds: the two seeds.
+        counts: distinct regular solutions found by each run.
+        union: distinct regular solutions found by either.
+        agree: both runs found the same set (then n_solutions is reproducible, not a γ artefact).
+    """
+
+    seeds: tuple[int, int]
+    counts: tuple[int, int]
+    union: int
+    agree: bool
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict."""
+        return dict(self.__dict__)
+
+
+def gamma_check(system: System, first: SolveResult, seed: int, start: str | None = None,
+                groups: Sequence[Sequence[int]] | None = None) -> GammaCheck:
+    """Return the comparison of `first` with a second solve using `seed` (a different γ).
+
+    A path that jumps or fails under one γ is, with probability one, fine under another, so the
+    union is a better count and disagreement flags a problem (Sommese–Wampler 2005, §7.4).
+    """
+    opts = replace(first.options, seed=seed)
+    second = solve(system, start=start or first.start_system, groups=groups, options=opts, mixed_volume=False)
+    pts = list(first.solution_array()) + list(second.solution_array())
+    union = len(cluster(pts, first.options.same_tol))
+    return GammaCheck((first.seed, seed), (first.n_solutions, second.n_solutions), union,
+                      union == first.n_solutions == second.n_solutions)
