@@ -12,7 +12,9 @@ Start systems (Sommese–Wampler, *The Numerical Solution of Systems of Polynomi
 
 Paths of H(x, t) = γ(1 − t)² g(x) + t² f(x) are tracked by PHCpack with γ a random unit complex
 number drawn from the recorded seed (the gamma trick: for all but finitely many γ on the circle,
-every path is smooth for t ∈ [0, 1)). Each endpoint is refined by Newton's method in numpy, its
+every path is smooth for t ∈ [0, 1)), in affine coordinates with PHCpack's end game, or (option
+`projective`) in a random affine chart of P^n so that paths to infinity stay bounded. Each
+endpoint is refined by Newton's method in numpy, its
 residual and Jacobian condition number recomputed independently of PHCpack, and classified:
 
 * regular:     PHCpack's end game converged, residual ≤ tol, cond(J) ≤ cond_max, and Newton's
