@@ -69,3 +69,19 @@ def test_planted_targets_of_a_deep_linear_network_are_consistent_despite_depende
     res = run_cli("bezout", "--layers", "2", "--activation", "linear", "--points", "6", "--targets", "planted")
     assert res.returncode == 0
     assert "these targets are planted" in res.stdout
+
+
+def test_verify_measures_dimension_and_degree_within_the_bounds():
+    res = run_cli("bezout", "--layers", "2", "--activation", "z + z^2/4", "--no-output-activation", "--width", "2",
+                  "--input-dim", "1", "--points", "3", "--verify", "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    v = doc["verification"]
+    assert v["measured_dimension"] == doc["predicted_dimension"] == 4 and v["confirmed"]
+    assert 0 < v["measured_degree"] <= doc["witness_bound"] and v["within_bounds"]
+
+
+def test_verify_refuses_the_card_example_over_budget_in_one_line():
+    res = run_cli("bezout", "--verify", timeout=60)
+    assert res.returncode == 2 and "path budget" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -406,6 +406,13 @@ def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = H.DEFAULT
     from theory.bezout import bezout_report
 
     rep = bezout_report(spec, n_points, seed=seed)
+    # Refuse before PHCpack sees the system: for huge degrees even its mixed volume does not finish.
+    if rep.bezout > max_paths:
+        from theory.errors import PathBudgetExceeded
+
+        raise PathBudgetExceeded(
+            f"the sliced zero-error system has a total-degree start system of {rep.bezout:,} paths, over the "
+            f"path budget of {max_paths:,}: raise --max-paths, use `dimension --monodromy`, or a smaller network")
     dim = zero_error_dimension(spec, n_points, seed=seed, planted=False,
                                options=H.TrackOptions(seed=seed, max_paths=max_paths))
     bounds = [b for b in (rep.witness_bound, dim.bezout, dim.m_bezout, dim.stable_mixed_volume) if b is not None]
