@@ -10,48 +10,26 @@ from typing import Any, Iterable, Sequence
 from theory.records import to_jsonable
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _number(cast: type, lowest: float, strict: bool, noun: str):
+    """Return an argparse type that parses `cast` and requires value > lowest (strict) or >= lowest."""
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        ok = (value > lowest if strict else value >= lowest) and math.isfinite(value)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text}")
+        return value
+
+    return parse
 
 
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite float > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    """argparse type: a finite float >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
-    return value
+positive_int = _number(int, 0, True, "a positive integer")
+nonnegative_int = _number(int, 0, False, "a non-negative integer")
+positive_float = _number(float, 0.0, True, "a positive number")
+nonnegative_float = _number(float, 0.0, False, "a non-negative number")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
