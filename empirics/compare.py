@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -38,6 +38,7 @@ import torch
 from empirics.hessian import flat_hessian, hessian_spectrum
 from empirics.probes import line_radius, random_directions
 from theory.errors import InvalidSpecError
+from theory.records import check_known_keys
 
 OPTIMIZERS = ("lm", "gd")
 STATIONARY_GRAD = 1e-6  # ‖∇L‖ below which a run that missed zero loss counts as stationary
@@ -125,10 +126,7 @@ class CompareConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "CompareConfig":
         """Inverse of `to_dict`; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise InvalidSpecError(f"unknown compare config keys: {', '.join(sorted(unknown))}")
+        check_known_keys(cls, data, "compare config")
         return cls(**{k: (tuple(v) if k == "widths" else v) for k, v in data.items()})
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from theory.errors import DataError, InvalidSpecError
+from theory.records import check_known_keys
 
 DATASETS = ("digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -100,10 +101,7 @@ class DataSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "DataSpec":
         """Inverse of `to_dict`; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidSpecError(f"unknown data keys: {', '.join(unknown)}")
+        check_known_keys(cls, data, "data")
         return cls(**data)
 
 

@@ -37,7 +37,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,7 +50,7 @@ from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, synchronize
 from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat
 from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
-from theory.records import RunDir
+from theory.records import RunDir, check_known_keys
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
 MODELS = ("paper-cnn", "mlp", "theory")
@@ -145,10 +145,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         """Inverse of `to_dict`; unknown keys raise InvalidSpecError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidSpecError(f"unknown training config keys: {', '.join(unknown)}")
+        check_known_keys(cls, data, "training config")
         return cls(**data)
 
     @property

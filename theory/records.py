@@ -60,6 +60,15 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def check_known_keys(cls: type, data: dict, what: str) -> None:
+    """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
+    from theory.errors import InvalidSpecError
+
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise InvalidSpecError(f"unknown {what} keys: {', '.join(unknown)}")
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write `text` to `path` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
