@@ -4,8 +4,8 @@ from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
 from theory.activations import parse, relu_legendre
-from theory.degrees import (closed_form_degree, critical_degree_bounds, measured_critical_degrees,
-                            measured_zero_error_degrees, output_degree_bound)
+from theory.degrees import (closed_form_degree, critical_degree_bounds, critical_term_bound, measured_critical_degrees,
+                            measured_zero_error_degrees, output_degree_bound, zero_error_term_bound)
 from theory.networks import NetworkSpec
 from theory.systems import CriticalSystem, ZeroErrorSystem, random_data
 
@@ -60,3 +60,28 @@ def test_degree_drops_are_measured_not_assumed():
     data = Dataset.from_arrays([[0, 0]], [[Fraction(1)]])
     (m,) = measured_zero_error_degrees(spec, data.X, data.Y, seed=0)
     assert m.total == 0 and m.total_bound == 3 and not m.exact
+
+
+@given(specs(max_params=10, max_degree=2, max_depth=2), st.integers(0, 1000))
+@settings(max_examples=25, deadline=None)
+def test_propagated_term_bounds_never_undercount_the_expansion(spec, seed):
+    """The TermCount bound (sums add, products multiply, powers count multisets) is an upper bound.
+
+    Checked against the sympy expansion, for zero-error and critical-point equations.
+    """
+    data = random_data(spec, 2, seed)
+    zero = ZeroErrorSystem(spec, data)
+    polys = zero.polynomials(max_terms=10**7)
+    assert max(len(p.terms()) for p in polys) <= zero_error_term_bound(spec)
+    crit = CriticalSystem(spec, data, penalty=tuple(range(1, spec.n_params + 1)))
+    if critical_term_bound(spec, data.n_points) <= 20_000:
+        eqs = crit.polynomials(max_terms=10**7)
+        assert max(len(p.terms()) for p in eqs) <= critical_term_bound(spec, data.n_points)
+
+
+def test_term_bound_admits_the_tree_network_that_per_group_binomials_refused():
+    """A depth-2 tree with z² + z and bias: 4,663 true terms; per-group binomials bounded it by 1.5 million."""
+    spec = NetworkSpec.tree(2, parse("z^2 + z"), units=1, bias=True, output_activation=True)
+    system = ZeroErrorSystem(spec, random_data(spec, 2, 0))
+    assert system.expansion_bound() < 200_000
+    assert max(len(p.terms()) for p in system.polynomials()) == 4663

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from theory.networks import NetworkSpec, forward_point
-from theory.rings import Degree, Dual, ModPoly, PRIME, fraction_mod
+from theory.rings import Degree, Dual, ModPoly, PRIME, TermCount, fraction_mod
 
 
 def closed_form_degree(spec: NetworkSpec) -> tuple[int, tuple[int, ...]]:
@@ -59,6 +59,52 @@ def output_degree_bound(spec: NetworkSpec) -> tuple[int, tuple[int, ...]]:
     total = max(o.total or 0 for o in outs)
     groups = tuple(max(o.groups[g] for o in outs) for g in range(m))
     return total, groups
+
+
+def _term_outputs(spec: NetworkSpec, first_order: bool) -> list:
+    k = spec.n_params
+    w = [TermCount.variable(i) for i in range(k)]
+    const = TermCount.constant()
+    if first_order:
+        w = [Dual(v, [1 if j == i else 0 for j in range(k)]) for i, v in enumerate(w)]
+        const = Dual(const, [0] * k)
+        return forward_point(spec, w, [const] * spec.input_dim, coerce=lambda c: const if c != 0 else 0)
+
+    def power_sum(z):  # Σ a_i z^i term by term: sharper than Horner's products
+        out = 0
+        for i, a in enumerate(spec.activation.coeffs):
+            if a != 0:
+                out = out + z ** i
+        return out
+
+    return forward_point(spec, w, [const] * spec.input_dim, coerce=lambda c: const if c != 0 else 0,
+                         activation=power_sum)
+
+
+def _count(value) -> int:
+    return value.count if isinstance(value, TermCount) else int(value != 0)
+
+
+def zero_error_term_bound(spec: NetworkSpec) -> int:
+    """Return an upper bound on the terms of one expanded equation f_o(x; w) − y, any data.
+
+    Propagated through the forward pass over `TermCount` (nonzero constants stand for the data, which
+    only adds terms), plus one for the target.
+    """
+    return max(_count(o) for o in _term_outputs(spec, first_order=False)) + 1
+
+
+def critical_term_bound(spec: NetworkSpec, n_points: int) -> int:
+    """Return an upper bound on the terms of one expanded critical equation Σ_i r_i ∂_j r_i + λ_j w_j.
+
+    Each point contributes at most (terms of r_i)·(terms of ∂_j f_i) monomials; the penalty adds one.
+    """
+    outs = _term_outputs(spec, first_order=True)
+    worst = 0
+    for j in range(spec.n_params):
+        per_point = sum((_count(o.val) + 1) * _count(o.grad[j]) for o in outs)
+        worst = max(worst, n_points * per_point + 1)
+    return worst
 
 
 def critical_degree_bounds(spec: NetworkSpec) -> list[tuple[int, tuple[int, ...]]]:

@@ -5,11 +5,14 @@
   ≥ 1 − D/p (Schwartz–Zippel); a nonzero coefficient mod p is nonzero over Q, so the measured degree
   is always a certified lower bound.
 - `Degree`: an upper bound on total and per-group degree (+ takes the max, * adds).
+- `TermCount`: an upper bound on the number of terms after expansion (+ adds, * multiplies, both
+  capped by the dense count over the variables actually involved).
 - `Dual`: first-order forward mode over any of these rings (value and dense gradient list).
 - `Jet`: vectorised numpy forward mode with optional exact Hessian, for Jacobians at many inputs.
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -163,6 +166,79 @@ class Degree:
 
     def __repr__(self) -> str:
         return f"Degree(total={self.total}, groups={self.groups})"
+
+
+class TermCount:
+    """An upper bound on the number of monomials of an expanded polynomial.
+
+    Tracks (count, support, degree): support is a bitmask of the variables that can occur and degree
+    a total-degree bound. A sum has at most c₁ + c₂ terms, a product at most c₁·c₂, and any polynomial
+    of degree D in s variables at most C(s + D, D); each step keeps the smallest of these, so the
+    bound stays sharp for sparse structure (the tree's separate nodes) that per-group binomials miss.
+    A power p^i has at most C(c + i − 1, i) terms (multisets of i of p's c terms).
+    """
+
+    __slots__ = ("count", "support", "degree")
+
+    def __init__(self, count: int, support: int, degree: int):
+        self.count = count
+        self.support = support
+        self.degree = degree
+
+    @classmethod
+    def variable(cls, index: int) -> "TermCount":
+        """Return the bound for the single variable with this index."""
+        return cls(1, 1 << index, 1)
+
+    @classmethod
+    def constant(cls) -> "TermCount":
+        """Return the bound for a nonzero constant."""
+        return cls(1, 0, 0)
+
+    @staticmethod
+    def _capped(count: int, support: int, degree: int) -> "TermCount":
+        dense = math.comb(support.bit_count() + degree, degree)
+        return TermCount(min(count, dense), support, degree)
+
+    def _coerce(self, other: Any) -> "TermCount | None":
+        if isinstance(other, TermCount):
+            return other
+        if not isinstance(other, (int, float, Fraction, np.number)):
+            return NotImplemented
+        return None if other == 0 else TermCount.constant()
+
+    def __add__(self, other: Any) -> "TermCount":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        if other is None:
+            return self
+        return self._capped(self.count + other.count, self.support | other.support,
+                            max(self.degree, other.degree))
+
+    __radd__ = __add__
+    __sub__ = __add__
+
+    def __neg__(self) -> "TermCount":
+        return self
+
+    def __mul__(self, other: Any) -> "TermCount | int":
+        other = self._coerce(other)
+        if other is NotImplemented:
+            return other
+        if other is None:
+            return 0
+        return self._capped(self.count * other.count, self.support | other.support, self.degree + other.degree)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, exponent: int) -> "TermCount":
+        if exponent == 0:
+            return TermCount.constant()
+        return self._capped(math.comb(self.count + exponent - 1, exponent), self.support, self.degree * exponent)
+
+    def __repr__(self) -> str:
+        return f"TermCount(count={self.count}, variables={self.support.bit_count()}, degree={self.degree})"
 
 
 class Dual:

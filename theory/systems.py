@@ -330,9 +330,15 @@ class ZeroErrorSystem:
         return output_degree_bound(self.spec)
 
     def expansion_bound(self) -> int:
-        """Return a guaranteed upper bound on the number of terms of one expanded equation."""
+        """Return a guaranteed upper bound on the number of terms of one expanded equation.
+
+        The smaller of the dense count over the degree bounds and the count propagated through the
+        forward pass (`degrees.zero_error_term_bound`).
+        """
+        from theory.degrees import zero_error_term_bound
+
         total, groups = self.degree_bounds()
-        return term_bound([g.size for g in self.spec.groups], groups, total)
+        return min(term_bound([g.size for g in self.spec.groups], groups, total), zero_error_term_bound(self.spec))
 
     def polynomials(self, max_terms: int = DEFAULT_MAX_TERMS) -> list:
         """Return the equations as sympy PolyElements over QQ (exact), if small enough to expand.
@@ -427,12 +433,13 @@ class CriticalSystem:
 
     def polynomials(self, max_terms: int = DEFAULT_MAX_TERMS) -> list:
         """Return the K equations as sympy PolyElements over QQ, if small enough to expand."""
-        from theory.degrees import critical_degree_bounds
+        from theory.degrees import critical_degree_bounds, critical_term_bound
 
         per_eq = critical_degree_bounds(self.spec)
         total = max(t for t, _ in per_eq)
         groups = tuple(max(g[i] for _, g in per_eq) for i in range(len(self.spec.groups)))
-        bound = term_bound([g.size for g in self.spec.groups], groups, total)
+        bound = min(term_bound([g.size for g in self.spec.groups], groups, total),
+                    critical_term_bound(self.spec, self.data.n_points))
         if bound > max_terms:
             raise ExpansionTooLarge(
                 f"one expanded critical equation may have up to {bound:,} terms (limit {max_terms:,}); "
