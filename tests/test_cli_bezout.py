@@ -40,6 +40,7 @@ def test_export_to_file(tmp_path):
     ["--layers", "0"], ["--degree", "0"], ["--points", "-3"], ["--arch", "conv"], ["--degree", "3"],
     ["--activation", "sin(z)"], ["--width", "100000000"], ["--points", "abc"], ["--radius", "0"],
     ["--layers", "2", "--degree", "4", "--points", "3", "--export", "m2", "--expanded", "--width", "3"],
+    ["--layers", "8", "--degree", "6", "--width", "30", "--points", "3", "--export", "phc"],
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(args):
     res = run_cli("bezout", *args)

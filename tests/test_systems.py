@@ -10,8 +10,8 @@ from tests.strategies import specs
 from theory.activations import parse, relu_legendre
 from theory.errors import ExpansionTooLarge
 from theory.networks import NetworkSpec, forward, init_weights
-from theory.systems import (CriticalSystem, ZeroErrorSystem, parse_equations, planted_data, random_data, read_phc,
-                            to_json, to_macaulay2, to_phc)
+from theory.systems import (CriticalSystem, ZeroErrorSystem, nested_formula_length, parse_equations, planted_data,
+                            random_data, read_phc, to_json, to_macaulay2, to_phc)
 
 
 def _terms(poly):
@@ -103,6 +103,24 @@ def test_exports_round_trip_to_the_same_polynomials(expanded):
         tp, tq = _terms(p), _terms(q)
         assert set(tp) == set(tq)
         assert all(abs(float(tp[m] - tq[m])) <= 1e-12 * max(1.0, abs(float(tp[m]))) for m in tp)
+
+
+@given(specs(max_params=14, max_degree=3, max_depth=3), st.integers(1, 4), st.booleans(), st.integers(0, 1000))
+@settings(max_examples=25, deadline=None)
+def test_nested_length_bound_is_never_below_the_text(spec, n_points, exact, seed):
+    """The propagated length bound that guards the nested export is an upper bound on its size."""
+    data = random_data(spec, n_points, seed)
+    text = ZeroErrorSystem(spec, data).formulas(exact=exact, max_chars=10**9)
+    assert sum(map(len, text)) <= nested_formula_length(spec, data, exact)
+
+
+def test_nested_export_of_a_deep_wide_network_is_refused_before_it_is_built():
+    """Nested text grows like (width × #activation terms)^depth: depth 8, width 30 would need ~10^20 bytes."""
+    spec = NetworkSpec.fully_connected(1, 30, 8, relu_legendre(6))
+    data = random_data(spec, 2, 0)
+    assert nested_formula_length(spec, data, exact=False) > 10**18
+    with pytest.raises(ExpansionTooLarge, match="characters"):
+        to_phc(ZeroErrorSystem(spec, data))
 
 
 def test_nested_phc_export_has_no_zero_literals():

@@ -24,6 +24,7 @@ from theory.networks import NetworkSpec, forward, forward_point
 from theory.rings import Jet
 
 DEFAULT_MAX_TERMS = 200_000
+DEFAULT_MAX_CHARS = 50_000_000
 MAX_POINTS = 100_000
 
 
@@ -240,6 +241,60 @@ def _power_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callable
     return apply
 
 
+class _Length:
+    """The length of the text an `_Expr` would build, propagated without building it.
+
+    An upper bound (signs, parentheses and separators are counted at their widest), so nested
+    formulas whose text would not fit in memory are refused before any string is made.
+    """
+
+    __slots__ = ("n", "atom", "fmt")
+
+    def __init__(self, n: int, atom: bool, fmt: Callable[[Fraction], str]):
+        self.n, self.atom, self.fmt = n, atom, fmt
+
+    def _wrap(self, other: Any) -> "_Length":
+        if isinstance(other, _Length):
+            return other
+        return _Length(len(self.fmt(Fraction(other))), False, self.fmt)
+
+    def __add__(self, other: Any) -> "_Length":
+        o = self._wrap(other)
+        return _Length(self.n + o.n + 3, False, self.fmt)
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Any) -> "_Length":
+        o = self._wrap(other)
+        return _Length(self.n + o.n + 5, True, self.fmt)
+
+    __rmul__ = __mul__
+
+
+def _length_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callable[[_Length], _Length]:
+    """Return the text length of `_power_activation` applied to a formula of a given length."""
+
+    def apply(z: _Length) -> _Length:
+        base = z.n + 2
+        total = sum(len(fmt(c)) + 1 + base + 1 + len(str(k)) + 3 for k, c in enumerate(act_coeffs) if c != 0)
+        return _Length(total, False, fmt)
+
+    return apply
+
+
+def nested_formula_length(spec: NetworkSpec, data: Dataset, exact: bool) -> int:
+    """Return an upper bound on the total characters of `ZeroErrorSystem.formulas(exact)`."""
+    fmt = _format_exact if exact else _format_float
+    w = [_Length(len(name), True, fmt) for name in spec.variable_names()]
+    act = _length_activation(spec.activation.coeffs, fmt)
+    total = 0
+    for x, y in zip(data.X, data.Y):
+        xs = [_Length(len(fmt(v)), False, fmt) for v in x]
+        outs = forward_point(spec, w, xs, activation=act)
+        total += sum(f.n + len(fmt(t)) + 3 for f, t in zip(outs, y))
+    return total
+
+
 def _nested_outputs(spec: NetworkSpec, x: Sequence[Fraction], exact: bool) -> list[_Expr]:
     fmt = _format_exact if exact else _format_float
     w = [_Expr(name, True, fmt) for name in spec.variable_names()]
@@ -250,6 +305,13 @@ def _nested_outputs(spec: NetworkSpec, x: Sequence[Fraction], exact: bool) -> li
 
 # ----------------------------------------------------------------------------------------------
 # Term bounds and sympy expansion
+
+
+def _count_text(n: int) -> str:
+    """Return n with thousands separators, or its order of magnitude when it has over 12 digits."""
+    if n < 10**12:
+        return f"{n:,}"
+    return f"about 10^{n.bit_length() * math.log10(2):.1f}"
 
 
 def term_bound(n_vars_by_group: Sequence[int], degree_by_group: Sequence[int], total_degree: int) -> int:
@@ -348,7 +410,7 @@ class ZeroErrorSystem:
         bound = self.expansion_bound()
         if bound > max_terms:
             raise ExpansionTooLarge(
-                f"one expanded equation may have up to {bound:,} terms (limit {max_terms:,}); "
+                f"one expanded equation may have up to {_count_text(bound)} terms (limit {max_terms:,}); "
                 f"export nested formulas instead (PHCpack and Macaulay2 accept them) or use a smaller network")
         R, gens = _sympy_ring(self.spec)
         coerce = _to_ring(R)
@@ -358,8 +420,18 @@ class ZeroErrorSystem:
             out.extend(f - coerce(t) for f, t in zip(fx, y))
         return out
 
-    def formulas(self, exact: bool = True) -> list[str]:
-        """Return each equation as a nested, unexpanded formula (exact rationals, or floats if not exact)."""
+    def formulas(self, exact: bool = True, max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
+        """Return each equation as a nested, unexpanded formula (exact rationals, or floats if not exact).
+
+        Nested text still grows like Π_k (n_{k-1}·#terms of P) with depth, since every unit repeats
+        the formulas of the layer below. Raises ExpansionTooLarge when a bound on the total length
+        (`nested_formula_length`) exceeds `max_chars`.
+        """
+        size = nested_formula_length(self.spec, self.data, exact)
+        if size > max_chars:
+            raise ExpansionTooLarge(
+                f"the nested formulas would take up to {_count_text(size)} characters (limit {max_chars:,}); "
+                f"use a smaller network or fewer points")
         fmt = _format_exact if exact else _format_float
         out = []
         for x, y in zip(self.data.X, self.data.Y):
@@ -442,7 +514,7 @@ class CriticalSystem:
                     critical_term_bound(self.spec, self.data.n_points))
         if bound > max_terms:
             raise ExpansionTooLarge(
-                f"one expanded critical equation may have up to {bound:,} terms (limit {max_terms:,}); "
+                f"one expanded critical equation may have up to {_count_text(bound)} terms (limit {max_terms:,}); "
                 f"use a smaller network")
         residuals = self.zero_error.polynomials(max_terms=max_terms)
         R = residuals[0].ring if residuals else _sympy_ring(self.spec)[0]
