@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, Callable
 
 from commands._render import add_json_flag, key_values, positive_float, positive_int, print_json, table
 
@@ -117,26 +118,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(handler=run_dss)
 
 
-def _rundir(args: argparse.Namespace, command: str):
+def _start(args: argparse.Namespace, command: str, config: Any):
+    """Create the run folder <out>/<name> and write its config and manifest; return it."""
     from theory.records import RunDir
 
-    return RunDir(args.out, args.name or f"{command}-seed{args.seed}")
+    rd = RunDir(args.out, args.name or f"{command}-seed{args.seed}")
+    rd.start(config, args.seed)
+    return rd
+
+
+def _finish(rd: Any, result: Any, plot: Callable, figure: str) -> tuple[dict, Any]:
+    """Write the result as metrics.json and draw its figure; return (the JSON data, figure path)."""
+    from theory.records import to_jsonable
+
+    data = to_jsonable(result.to_dict())
+    rd.write_json("metrics.json", data)
+    return data, plot(data, rd.file(figure))
+
+
+def _tracked(args: argparse.Namespace, desc: str, fn: Callable, config: Any) -> Any:
+    """Return fn(config, progress=...) with a progress bar on stderr (unless --quiet)."""
+    update, close = _progress(args, desc)
+    try:
+        return fn(config, progress=update)
+    finally:
+        close()
 
 
 def run_paths(args: argparse.Namespace) -> int:
     """Build and certify the path (or the ReLU contrast); save metrics and the loss-profile figure."""
     from empirics.connectivity_plots import plot_path_profile, plot_relu_strings
-    from theory.records import to_jsonable
 
     if args.relu:
         from theory.relu_paths import relu_contrast
 
         res = relu_contrast(seeds=(args.seed, args.seed + 1, args.seed + 2))
-        rd = _rundir(args, "paths-relu")
-        rd.start({"command": "paths", "relu": True, "seeds": [args.seed, args.seed + 1, args.seed + 2]}, args.seed)
-        data = to_jsonable(res.to_dict())
-        rd.write_json("metrics.json", data)
-        fig = plot_relu_strings(data, rd.file("relu_strings.png"))
+        rd = _start(args, "paths-relu", {"command": "paths", "relu": True,
+                                         "seeds": [args.seed, args.seed + 1, args.seed + 2]})
+        data, fig = _finish(rd, res, plot_relu_strings, "relu_strings.png")
         if args.json:
             print_json({k: v for k, v in data.items() if k != "strings"} | {"barriers": [s.max_loss for s in res.strings],
                                                                             "run_dir": str(rd.path)})
@@ -159,13 +178,10 @@ def run_paths(args: argparse.Namespace) -> int:
 
     loss, a, b = demo_instance(args.widths, args.loss, args.samples, args.endpoints, args.seed)
     cert = certify_path(connecting_path(a, b), loss, n_grid=args.grid)
-    rd = _rundir(args, "paths")
-    config = {"command": "paths", "widths": list(args.widths), "loss": args.loss, "samples": args.samples,
-              "endpoints": args.endpoints, "grid": args.grid, "seed": args.seed}
-    rd.start(config, args.seed)
-    data = to_jsonable(cert.to_dict())
-    rd.write_json("metrics.json", data)
-    fig = plot_path_profile(data, rd.file("path_profile.png"))
+    rd = _start(args, "paths", {"command": "paths", "widths": list(args.widths), "loss": args.loss,
+                                "samples": args.samples, "endpoints": args.endpoints, "grid": args.grid,
+                                "seed": args.seed})
+    _, fig = _finish(rd, cert, plot_path_profile, "path_profile.png")
     if args.json:
         print_json(cert.to_dict(profiles=False) | {"seed": args.seed, "run_dir": str(rd.path)})
         return 0
@@ -189,7 +205,6 @@ def run_paths(args: argparse.Namespace) -> int:
 def run_valleys(args: argparse.Namespace) -> int:
     """Print the VBB'18 widths and run the seeded width sweep."""
     from theory.activations import parse
-    from theory.records import to_jsonable
     from theory.valleys import ValleyExperimentConfig, valley_experiment, valley_thresholds
 
     act = parse(args.activation)
@@ -210,18 +225,11 @@ def run_valleys(args: argparse.Namespace) -> int:
     cfg = ValleyExperimentConfig(activation=args.activation, input_dim=args.input_dim, widths=args.widths,
                                  teacher_width=args.teacher_width, samples=args.samples, runs=args.runs,
                                  max_iter=args.max_iter, seed=args.seed)
-    rd = _rundir(args, "valleys")
-    rd.start(cfg, args.seed)
-    update, close = _progress(args, "valleys")
-    try:
-        res = valley_experiment(cfg, progress=update)
-    finally:
-        close()
-    data = to_jsonable(res.to_dict())
-    rd.write_json("metrics.json", data)
+    rd = _start(args, "valleys", cfg)
+    res = _tracked(args, "valleys", valley_experiment, cfg)
     from empirics.connectivity_plots import plot_valley_sweep
 
-    fig = plot_valley_sweep(data, rd.file("valley_sweep.png"))
+    data, fig = _finish(rd, res, plot_valley_sweep, "valley_sweep.png")
     if args.json:
         print_json(data | {"run_dir": str(rd.path)})
         return 0
@@ -241,22 +249,14 @@ def run_dss(args: argparse.Namespace) -> int:
 
     from empirics.connectivity import PolyRegressionConfig, polynomial_regression_study
     from empirics.connectivity_plots import plot_dss_curves
-    from theory.records import to_jsonable
 
     torch.set_num_threads(1)
     cfg = PolyRegressionConfig(thresholds=args.thresholds, pairs=args.pairs, degree=args.degree, samples=args.samples,
                                hidden=args.hidden, alpha=args.alpha, lr=args.lr, max_steps=args.max_steps,
                                max_beads=args.max_beads, constrained=args.constrained, seed=args.seed)
-    rd = _rundir(args, "dss-constrained" if args.constrained else "dss")
-    rd.start(cfg, args.seed)
-    update, close = _progress(args, "dss strings")
-    try:
-        study = polynomial_regression_study(cfg, progress=update)
-    finally:
-        close()
-    data = to_jsonable(study.to_dict())
-    rd.write_json("metrics.json", data)
-    fig = plot_dss_curves(data, rd.file("dss_curves.png"))
+    rd = _start(args, "dss-constrained" if args.constrained else "dss", cfg)
+    study = _tracked(args, "dss strings", polynomial_regression_study, cfg)
+    data, fig = _finish(rd, study, plot_dss_curves, "dss_curves.png")
     if args.json:
         print_json({"config": data["config"], "seed": args.seed, "summaries": data["summaries"], "run_dir": str(rd.path)})
         return 0

@@ -158,6 +158,15 @@ class RunDir:
         return json.loads(path.read_text())
 
     def start(self, config: Any, seed: int | None, extra: dict | None = None) -> None:
-        """Write config.json and manifest.json at the start of a run."""
+        """Write config.json and manifest.json at the start of a run.
+
+        A folder that already holds another configuration is never overwritten (CheckpointError);
+        the same configuration is rerun in place.
+        """
+        previous = self.read_json("config.json")
+        if previous is not None and previous != json.loads(json.dumps(to_jsonable(config))):
+            from theory.errors import CheckpointError
+            raise CheckpointError(f"{self.path} holds a run with another configuration: "
+                                  f"choose another run name or remove that folder")
         self.write_json("config.json", config)
         self.write_json("manifest.json", manifest(seed, extra))
