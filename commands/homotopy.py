@@ -178,6 +178,7 @@ def _print_solve(result, args: argparse.Namespace, check=None) -> None:
             ("isolated solutions", f"{result.n_solutions} nonsingular, {result.n_real} real "
                                    f"(|Im| ≤ {result.options.real_tol:g}·(1+|x|))"),
             ("singular endpoint clusters", ", ".join(map(str, result.singular_clusters)) or "none"),
+            ("completeness", result.completeness),
             ("gamma, seed", f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i, seed {result.seed}"),
             ("time", f"{result.seconds:.2f} s ({result.paths_per_second:.0f} paths/s)")]
     if result.n_duplicates:
@@ -305,6 +306,7 @@ def run_critical(args: argparse.Namespace) -> int:
              f"{big(rep.solve.m_bezout) if rep.solve.m_bezout is not None else '—'} / {rep.solve.stable_mixed_volume}"),
             ("paths", f"{rep.solve.n_paths}: {o['regular']} regular, {o['singular']} singular, "
                       f"{o['at_infinity']} at infinity, {o['failed']} failed"),
+            ("isolated count", rep.solve.completeness),
             ("points", ", ".join(f"{v} {k}" for k, v in rep.counts.items())),
             ("Corollary 1 / Proposition 1", rep.theory.verdict),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]

@@ -41,6 +41,7 @@ def test_cyclic5_has_70_isolated_solutions():
     assert r.n_real == 10
     for x in r.solution_array():
         assert np.max(np.abs(s.evaluate(x))) < 1e-10
+    assert r.bkk_complete and r.completeness.startswith("complete: 70 regular solutions = stable mixed volume 70")
 
 
 def test_katsura6_has_64_regular_solutions_equal_to_bezout():
@@ -81,6 +82,29 @@ def test_paths_to_infinity_are_counted_not_dropped():
     assert r.n_solutions == 1
     assert r.outcomes["at_infinity"] + r.outcomes["failed"] + r.outcomes["singular"] == 3
     assert r.solutions[0][0] == pytest.approx(-1.0) and r.solutions[0][1] == pytest.approx(-1.0)
+
+
+def test_count_is_complete_by_bkk_even_when_diverging_paths_fail():
+    """Bernstein/Li–Wang: isolated solutions in C^n ≤ stable mixed volume, so reaching it proves completeness.
+
+    The critical system of x ↦ b (a x)² with a generic L2 penalty has Bezout number 121 but 21
+    isolated solutions; its 100 other paths head to points at infinity of multiplicity ~50 that
+    PHCpack's end game cannot reach in double precision, so they end as failed paths.
+    """
+    from theory.activations import parse
+    from theory.critical import critical_system, generic_penalty
+    from theory.networks import NetworkSpec
+    from theory.systems import CriticalSystem, random_data
+
+    spec = NetworkSpec.fully_connected(1, 1, 2, parse("z^2"), bias=False)
+    crit = CriticalSystem(spec, random_data(spec, 2, 0), penalty=generic_penalty(2, 0))
+    r = H.solve(critical_system(crit), options=H.TrackOptions(seed=0, retry=None))
+    assert r.n_paths == 121 and r.outcomes["failed"] > 0
+    assert r.n_solutions == r.stable_mixed_volume == 21
+    assert r.bkk_complete and "the other 100 paths end at infinity" in r.completeness
+    # the polyhedral start misses w = 0 (a zero coordinate) and says so
+    p = H.solve(critical_system(crit), start="polyhedral", options=H.TrackOptions(seed=0))
+    assert p.n_solutions == 20 and not p.bkk_complete and "torus solutions only" in p.completeness
 
 
 def test_budget_refusal_names_bound_and_budget():

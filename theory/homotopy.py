@@ -714,6 +714,38 @@ class SolveResult:
     paths_per_second: float = 0.0
     names: tuple[str, ...] = ()
 
+    @property
+    def bkk_complete(self) -> bool | None:
+        """Whether the count is provably complete: the distinct regular solutions reach the stable mixed volume.
+
+        The stable mixed volume bounds the isolated solutions in C^n counted with multiplicity
+        (Huber–Sturmfels 1997; Li–Wang 1996), so once the regular ones reach it, no other isolated
+        solution exists and every other path (failed, singular, at infinity) ends elsewhere: at
+        infinity or on a positive-dimensional set. None when the bound was not computed.
+        """
+        if self.stable_mixed_volume is None:
+            return None
+        return self.n_solutions >= self.stable_mixed_volume
+
+    @property
+    def completeness(self) -> str:
+        """Return one line saying how complete the count is, by the BKK bound."""
+        smv, n = self.stable_mixed_volume, self.n_solutions
+        others = self.n_paths - n - self.n_duplicates
+        if smv is None:
+            return "not assessed (mixed volume not computed)"
+        if self.bkk_complete:
+            tail = f"; the other {others} paths end at infinity or on positive-dimensional sets" if others else ""
+            return f"complete: {n} regular solution{'s' * (n != 1)} = stable mixed volume {smv} (BKK bound in C^n){tail}"
+        gap = f"{n} regular of at most {smv} isolated solutions (BKK)"
+        if self.singular_clusters:
+            return f"{gap}; singular endpoints may account for the rest (multiplicities not measured)"
+        if self.start_system == "polyhedral":
+            return f"{gap}; the polyhedral start reaches torus solutions only: solutions with zero coordinates are not tracked"
+        if self.outcomes.get("failed"):
+            return f"{gap}; {self.outcomes['failed']} failed paths may hide solutions: try --check-gamma or another --seed"
+        return f"{gap}; the BKK bound is not attained (no path was lost)"
+
     def solution_array(self) -> np.ndarray:
         """Return the distinct regular solutions as a complex array (n_solutions, n_vars)."""
         return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), self.n_vars)
@@ -722,6 +754,7 @@ class SolveResult:
         """Return a JSON-serialisable dict (paths included only if asked)."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("paths", "solutions", "options")}
         d["options"] = self.options.__dict__
+        d["bkk_complete"], d["completeness"] = self.bkk_complete, self.completeness
         d["solutions"] = [[[z.real, z.imag] for z in s] for s in self.solutions]
         if with_paths:
             d["paths"] = [p.to_dict() for p in self.paths]
