@@ -99,7 +99,7 @@ def render(r, description: str) -> str:
             f"{jac.rank} numerical (tol {jac.tolerance:.2e}, gap σ_r/σ_r+1 = "
             f"{'inf' if jac.gap == float('inf') else f'{jac.gap:.3g}'}); "
             f"{jac.modular_rank if jac.modular_rank is not None else 'n/a'} certified lower bound (mod p)"),
-        ("predicted dimension K−r", r.predicted_dimension),
+        ("predicted dimension K−r", "not computed" if r.predicted_dimension is None else r.predicted_dimension),
         ("equations dependent", "unknown" if r.dependent is None else
             "YES: generic targets have no zero-error solution" if r.dependent else "no"),
         ("seed", r.seed),
