@@ -743,7 +743,7 @@ class SolveResult:
         if self.start_system == "polyhedral":
             return f"{gap}; the polyhedral start reaches torus solutions only: solutions with zero coordinates are not tracked"
         if self.outcomes.get("failed"):
-            return f"{gap}; {self.outcomes['failed']} failed paths may hide solutions: try --check-gamma or another --seed"
+            return f"{gap}; {self.outcomes['failed']} failed paths may hide solutions, or the coefficients are not generic"
         return f"{gap}; the BKK bound is not attained (no path was lost)"
 
     def solution_array(self) -> np.ndarray:
