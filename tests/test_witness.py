@@ -100,6 +100,20 @@ def test_groebner_check_on_hand_made_ideals():
     assert W.groebner_check([x * y - 1, x - y]).consistent is True
 
 
+@pytest.mark.parametrize("modulus", [None, 2**31 - 1])
+def test_groebner_counts_solutions_with_multiplicity(modulus):
+    """dim Q[x,y]/I counts the complex solutions of a zero-dimensional ideal with multiplicity."""
+    import sympy
+    from sympy.polys.rings import ring
+    R, x, y = ring("x,y", sympy.QQ)
+    count = lambda polys: W.groebner_check(polys, modulus=modulus).n_solutions  # noqa: E731
+    assert count([x**2 - 1, y**3 - sympy.Rational(2, 3)]) == 6  # Bezout, all simple
+    assert count([x * y - 1, x**2 + y**2 - 4]) == 4
+    assert count([x**2, x * y, y**2]) == 3  # one point of multiplicity 3
+    assert count([x * y]) is None  # two lines: positive-dimensional
+    assert count([x * y - 1, x]) is None and not W.groebner_check([x * y - 1, x], modulus=modulus).consistent
+
+
 def test_numerical_rank_sees_a_clear_gap():
     rng = np.random.default_rng(0)
     J = rng.normal(size=(5, 3)) @ rng.normal(size=(3, 8))

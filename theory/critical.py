@@ -31,7 +31,7 @@ import numpy as np
 
 from theory import homotopy as H
 from theory.errors import InvalidSpecError
-from theory.witness import numerical_rank
+from theory.witness import GroebnerCheck, groebner_check, numerical_rank
 
 KINDS = ("minimum", "saddle", "maximum", "complex")
 
@@ -159,6 +159,9 @@ class CriticalReport:
         counts: number of points per kind, and of zero-error / real / isolated points.
         solve: the homotopy result (every path accounted for).
         theory: the Corollary 1 / Proposition 1 check.
+        groebner: the count of complex critical points with multiplicity by Gröbner bases modulo
+            two primes (`witness.GroebnerCheck`s), when asked; empty otherwise. Equal counts
+            equal the count over Q unless both primes are unlucky.
         tolerances: real_tol, zero_tol, eig_tol used.
         seed: the seed of data, penalty and γ.
         seconds: wall time.
@@ -175,6 +178,7 @@ class CriticalReport:
     tolerances: dict = field(default_factory=dict)
     seed: int = 0
     seconds: float = 0.0
+    groebner: tuple[GroebnerCheck, ...] = ()
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict."""
@@ -183,6 +187,7 @@ class CriticalReport:
         d["points"] = [p.to_dict() for p in self.points]
         d["solve"] = self.solve.to_dict()
         d["theory"] = self.theory.to_dict()
+        d["groebner"] = [g.to_dict() for g in self.groebner]
         return d
 
 
@@ -255,13 +260,17 @@ def theory_check(points: Sequence[CriticalPoint], K: int, N: int) -> TheoryCheck
     return TheoryCheck(zdim, K - N, zn, nn, zdeg, nnon, prop, verdict)
 
 
+GROEBNER_PRIMES = (2**31 - 1, 2**31 - 19)
+
+
 def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
                     planted: bool = True, start: str = "total_degree", options: H.TrackOptions | None = None,
                     real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6,
-                    data=None) -> CriticalReport:
+                    data=None, groebner: bool = False) -> CriticalReport:
     """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
 
     `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
+    `groebner`: also count the complex critical points exactly (tiny systems: sympy over Q).
     """
     from theory.systems import CriticalSystem, planted_data, random_data
 
@@ -302,10 +311,11 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
                   isolated=sum(p.source == "isolated" for p in points),
                   real_isolated=sum(p.real and p.source == "isolated" for p in points))
     check = theory_check(points, K, data.n_points * spec.output_dim)
+    exact = tuple(groebner_check(crit.polynomials(), modulus=p) for p in GROEBNER_PRIMES) if groebner else ()
     return CriticalReport(spec.to_dict(), K, data.n_points,
                           None if lam_exact is None else tuple(str(v) for v in lam_exact), tuple(points), counts,
                           result, check, {"real_tol": real_tol, "zero_tol": zero_tol, "eig_tol": eig_tol},
-                          seed, time.perf_counter() - t0)
+                          seed, time.perf_counter() - t0, exact)
 
 
 def _families(system: H.System, spec, data, lam: np.ndarray, singular, real_tol: float, zero_tol: float,
