@@ -340,8 +340,24 @@ def _to_ring(R: Any) -> Callable[[Fraction], Any]:
 # Systems
 
 
+class _InTheWeights:
+    """A polynomial system whose unknowns are the K weights of `self.spec`."""
+
+    spec: NetworkSpec
+
+    @property
+    def n_vars(self) -> int:
+        """Return K."""
+        return self.spec.n_params
+
+    @property
+    def variable_names(self) -> list[str]:
+        """Return the K variable names (PHCpack-safe), in the spec's parameter layout."""
+        return self.spec.variable_names()
+
+
 @dataclass(frozen=True)
-class ZeroErrorSystem:
+class ZeroErrorSystem(_InTheWeights):
     """The N·n_d equations f(x_i; w) − y_i = 0 in the K weights (Theory II eq. (5)).
 
     Fields:
@@ -361,16 +377,6 @@ class ZeroErrorSystem:
     def n_equations(self) -> int:
         """Return N·n_d."""
         return self.data.n_points * self.spec.output_dim
-
-    @property
-    def n_vars(self) -> int:
-        """Return K."""
-        return self.spec.n_params
-
-    @property
-    def variable_names(self) -> list[str]:
-        """Return the K variable names (PHCpack-safe)."""
-        return self.spec.variable_names()
 
     def residuals(self, w: np.ndarray) -> np.ndarray:
         """Return r(w) = (f(x_i; w) − y_i)_i, flattened point-major, shape (N·n_d,)."""
@@ -441,7 +447,7 @@ class ZeroErrorSystem:
 
 
 @dataclass(frozen=True)
-class CriticalSystem:
+class CriticalSystem(_InTheWeights):
     """The K equations Σ_i J_i(w)ᵀ r_i(w) + λ ⊙ w = 0: half the gradient of the penalised square loss.
 
     Theory II eq. (7)–(8) with an optional generalized L2 penalty Σ_j λ_j w_j² (generic λ isolates
@@ -470,16 +476,6 @@ class CriticalSystem:
     def n_equations(self) -> int:
         """Return K."""
         return self.spec.n_params
-
-    @property
-    def n_vars(self) -> int:
-        """Return K."""
-        return self.spec.n_params
-
-    @property
-    def variable_names(self) -> list[str]:
-        """Return the K variable names."""
-        return self.spec.variable_names()
 
     def _lam(self) -> np.ndarray:
         if self.penalty is None:
