@@ -66,3 +66,11 @@ def test_critical_monodromy_cli_reports_isolated_points(capsys):
     doc = json.loads(out)
     # f = a·b·x with a generic penalty: 1 + 4 isolated critical points (see test_critical)
     assert code == 0 and doc["n_isolated"] == 5 and doc["failed_paths"] == 0
+
+
+def test_critical_text_report_states_completeness_and_the_groebner_count(capsys):
+    code, out, _ = run(capsys, "critical", "--activation", "z^2", "--no-bias", "--layers", "2", "--width", "1",
+                       "--input-dim", "1", "--points", "2", "--penalty", "generic", "--groebner")
+    assert code == 0
+    assert "complete: 21 regular solutions = stable mixed volume 21" in out
+    assert "21 complex solutions with multiplicity" in out and "all found" in out
