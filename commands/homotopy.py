@@ -94,8 +94,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="monodromy over (targets, penalty) from weights made critical by construction, then one "
                         "parameter homotopy to the data and a generic penalty (no total-degree path budget)")
     c.add_argument("--groebner", action="store_true",
-                   help="also count the complex critical points exactly, with multiplicity (Gröbner basis over Q, "
-                        "sympy; tiny systems), to check the homotopy count")
+                   help="also count the complex critical points exactly, with multiplicity (Gröbner bases modulo two "
+                        "large primes, sympy; tiny systems), to check the homotopy count")
     c.add_argument("--loops-without-news", type=positive_int, default=5,
                    help="monodromy stops after this many consecutive loops find nothing new")
     add_json_flag(c)

@@ -270,7 +270,8 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
     """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
 
     `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
-    `groebner`: also count the complex critical points exactly (tiny systems: sympy over Q).
+    `groebner`: also count the complex critical points with multiplicity (Gröbner bases modulo
+    GROEBNER_PRIMES; tiny systems).
     """
     from theory.systems import CriticalSystem, planted_data, random_data
 

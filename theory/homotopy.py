@@ -731,7 +731,7 @@ class SolveResult:
     def completeness(self) -> str:
         """Return one line saying how complete the count is, by the BKK bound."""
         smv, n = self.stable_mixed_volume, self.n_solutions
-        others = self.n_paths - n - self.n_duplicates
+        others = self.n_paths - self.outcomes["regular"]
         if smv is None:
             return "not assessed (mixed volume not computed)"
         if self.bkk_complete:

@@ -248,25 +248,25 @@ class _Length:
     formulas whose text would not fit in memory are refused before any string is made.
     """
 
-    __slots__ = ("n", "atom", "fmt")
+    __slots__ = ("n", "fmt")
 
-    def __init__(self, n: int, atom: bool, fmt: Callable[[Fraction], str]):
-        self.n, self.atom, self.fmt = n, atom, fmt
+    def __init__(self, n: int, fmt: Callable[[Fraction], str]):
+        self.n, self.fmt = n, fmt
 
     def _wrap(self, other: Any) -> "_Length":
         if isinstance(other, _Length):
             return other
-        return _Length(len(self.fmt(Fraction(other))), False, self.fmt)
+        return _Length(len(self.fmt(Fraction(other))), self.fmt)
 
     def __add__(self, other: Any) -> "_Length":
         o = self._wrap(other)
-        return _Length(self.n + o.n + 3, False, self.fmt)
+        return _Length(self.n + o.n + 3, self.fmt)
 
     __radd__ = __add__
 
     def __mul__(self, other: Any) -> "_Length":
         o = self._wrap(other)
-        return _Length(self.n + o.n + 5, True, self.fmt)
+        return _Length(self.n + o.n + 5, self.fmt)
 
     __rmul__ = __mul__
 
@@ -277,7 +277,7 @@ def _length_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callabl
     def apply(z: _Length) -> _Length:
         base = z.n + 2
         total = sum(len(fmt(c)) + 1 + base + 1 + len(str(k)) + 3 for k, c in enumerate(act_coeffs) if c != 0)
-        return _Length(total, False, fmt)
+        return _Length(total, fmt)
 
     return apply
 
@@ -285,11 +285,11 @@ def _length_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callabl
 def nested_formula_length(spec: NetworkSpec, data: Dataset, exact: bool) -> int:
     """Return an upper bound on the total characters of `ZeroErrorSystem.formulas(exact)`."""
     fmt = _format_exact if exact else _format_float
-    w = [_Length(len(name), True, fmt) for name in spec.variable_names()]
+    w = [_Length(len(name), fmt) for name in spec.variable_names()]
     act = _length_activation(spec.activation.coeffs, fmt)
     total = 0
     for x, y in zip(data.X, data.Y):
-        xs = [_Length(len(fmt(v)), False, fmt) for v in x]
+        xs = [_Length(len(fmt(v)), fmt) for v in x]
         outs = forward_point(spec, w, xs, activation=act)
         total += sum(f.n + len(fmt(t)) + 3 for f, t in zip(outs, y))
     return total
