@@ -13,7 +13,7 @@ import pkgutil
 import sys
 
 import commands
-from theory.errors import ToolkitError
+from common.errors import ToolkitError
 
 
 class OneLineParser(argparse.ArgumentParser):

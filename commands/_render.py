@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any, Iterable, Sequence
 
-from theory.records import to_jsonable
+from common.serialize import to_jsonable
 
 
 def _number(cast: type, lowest: float, strict: bool, noun: str):

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
     from theory.bezout import bezout_report
-    from theory.records import atomic_write_text
+    from common.records import atomic_write_text
     from theory.systems import CriticalSystem, ZeroErrorSystem, to_json, to_macaulay2, to_phc
 
     spec = spec_from_args(args)

@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _start(args: argparse.Namespace, command: str, config: Any):
     """Create the run folder <out>/<name> and write its config and manifest; return it."""
-    from theory.records import RunDir
+    from common.records import RunDir
 
     rd = RunDir(args.out, args.name or f"{command}-seed{args.seed}")
     rd.start(config, args.seed)
@@ -129,7 +129,7 @@ def _start(args: argparse.Namespace, command: str, config: Any):
 
 def _finish(rd: Any, result: Any, plot: Callable, figure: str) -> tuple[dict, Any]:
     """Write the result as metrics.json and draw its figure; return (the JSON data, figure path)."""
-    from theory.records import to_jsonable
+    from common.serialize import to_jsonable
 
     data = to_jsonable(result.to_dict())
     rd.write_json("metrics.json", data)

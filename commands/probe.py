@@ -229,7 +229,7 @@ def run_probe(args) -> int:
     import torch
 
     from empirics import plots, probes
-    from theory.records import RunDir
+    from common.records import RunDir
 
     start = time.perf_counter()
     if args.bn == "interpolate" and args.kind != "interpolate":
@@ -382,7 +382,7 @@ def run_mds(args) -> int:
     from empirics.mds import mds
     from empirics.models import layer_slice
     from empirics.train import load_run, load_trajectory
-    from theory.records import RunDir
+    from common.records import RunDir
 
     start = time.perf_counter()
     rows_w, labels, groups, epochs_all, model = [], [], [], [], None
@@ -435,7 +435,7 @@ def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
     from empirics.compare import CompareConfig, run_compare
     from empirics.plots import plot_compare
-    from theory.records import RunDir
+    from common.records import RunDir
 
     config = CompareConfig(input_dim=args.input_dim, widths=args.widths, layers=args.layers,
                            activation=args.activation, n_points=args.points, bias=not args.no_bias,

@@ -38,7 +38,7 @@ import torch
 from empirics.hessian import flat_hessian, hessian_spectrum
 from empirics.probes import line_radius, random_directions
 from theory.errors import InvalidSpecError
-from theory.records import check_known_keys
+from common.records import check_known_keys
 
 OPTIMIZERS = ("lm", "gd")
 STATIONARY_GRAD = 1e-6  # ‖∇L‖ below which a run that missed zero loss counts as stationary
@@ -337,7 +337,7 @@ def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor,
         if loss <= config.zero_loss * 1e-2:
             break  # further restarts cannot do better than a zero
     if best is None:
-        from theory.errors import TrainingDiverged
+        from empirics.errors import TrainingDiverged
 
         raise TrainingDiverged(f"every restart diverged for {spec.describe()}; lower --lr or --init-scale")
     w, loss, iters, idx, hist = best

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from theory.errors import DataError, InvalidSpecError
-from theory.records import check_known_keys
+from common.records import check_known_keys
 
 DATASETS = ("digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"

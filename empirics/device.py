@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from theory.errors import DeviceUnavailable
+from empirics.errors import DeviceUnavailable
 
 
 def pick_device(name: str | torch.device = "auto") -> torch.device:

@@ -623,7 +623,7 @@ class AgreementResult:
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable record (NaN as the string 'nan')."""
-        from theory.records import to_jsonable
+        from common.serialize import to_jsonable
 
         return to_jsonable({"correct_given_correct": self.correct_given_correct,
                             "wrong_given_wrong": self.wrong_given_wrong, "accuracy": self.accuracy,

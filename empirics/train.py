@@ -49,8 +49,10 @@ from torch import nn
 from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, synchronize
 from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat
-from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
-from theory.records import RunDir, check_known_keys
+from common.errors import CheckpointError
+from empirics.errors import TrainingDiverged
+from theory.errors import InvalidSpecError
+from common.records import RunDir, check_known_keys
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
 MODELS = ("paper-cnn", "mlp", "theory")

@@ -12,7 +12,7 @@ from empirics.connectivity import (DSSConfig, PolyRegressionConfig, dynamic_stri
                                    interpolated_losses, polynomial_regression_study, polynomial_target,
                                    train_to_level, _hyperplane_projector)
 from theory.errors import InvalidSpecError
-from theory.records import to_jsonable
+from common.serialize import to_jsonable
 from theory.relu_paths import counterexample
 
 torch.set_num_threads(1)

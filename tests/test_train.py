@@ -18,7 +18,9 @@ import cli
 from empirics.data import load_dataset
 from empirics.models import get_flat
 from empirics.train import SGDL, TrainConfig, load_run, load_trajectory, per_trajectory_loss, train
-from theory.errors import CheckpointError, InvalidSpecError, TrainingDiverged
+from common.errors import CheckpointError
+from empirics.errors import TrainingDiverged
+from theory.errors import InvalidSpecError
 from theory.networks import forward
 
 REPO = Path(__file__).resolve().parents[1]

@@ -22,6 +22,7 @@ from theory.degrees import (MeasuredDegree, closed_form_degree, critical_degree_
                             measured_zero_error_degrees)
 from theory.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward_point, init_weights
+from theory.rank import rank_mod_p
 from theory.rings import Dual, ModPoly, PRIME, fraction_mod
 from theory.systems import Dataset, ZeroErrorSystem, random_data
 
@@ -90,25 +91,6 @@ class JacobianRank:
         return {"rank": self.rank, "rows": self.rows, "cols": self.cols, "tolerance": self.tolerance,
                 "gap": self.gap, "modular_rank": self.modular_rank, "seed": self.seed,
                 "singular_values": list(self.singular_values)}
-
-
-def rank_mod_p(rows: list[list[int]], p: int = PRIME) -> int:
-    """Return the rank of an integer matrix over F_p (Gaussian elimination)."""
-    m = [list(r) for r in rows]
-    rank, n_cols = 0, len(m[0]) if m else 0
-    for col in range(n_cols):
-        pivot = next((i for i in range(rank, len(m)) if m[i][col] % p), None)
-        if pivot is None:
-            continue
-        m[rank], m[pivot] = m[pivot], m[rank]
-        inv = pow(m[rank][col], -1, p)
-        m[rank] = [v * inv % p for v in m[rank]]
-        for i in range(len(m)):
-            if i != rank and m[i][col] % p:
-                f = m[i][col]
-                m[i] = [(a - f * b) % p for a, b in zip(m[i], m[rank])]
-        rank += 1
-    return rank
 
 
 def modular_jacobian(spec: NetworkSpec, data: Dataset, seed: int) -> list[list[int]]:

@@ -1,12 +1,9 @@
-"""Named exceptions for mathematical and input failures, caught once by the CLI (one line, exit 2)."""
-
-
-class ToolkitError(Exception):
-    """Base class: a failure the user can act on, reported as one line without a traceback."""
+"""Named exceptions for mathematical and input failures of `theory`, caught once by the CLI (one line, exit 2)."""
+from common.errors import ToolkitError
 
 
 class InvalidSpecError(ToolkitError, ValueError):
-    """A network, activation or data description that does not define a valid object."""
+    """A network, activation or option value that does not define a valid object."""
 
 
 class ExpansionTooLarge(ToolkitError):
@@ -29,17 +26,5 @@ class DataError(ToolkitError):
     """A data set that is missing, malformed or fails its integrity check."""
 
 
-class TrainingDiverged(ToolkitError):
-    """Training produced a non-finite loss; the last good checkpoint is kept."""
-
-
 class WidthConditionError(InvalidSpecError):
     """Layer widths outside the range where a connecting-path construction is proved to exist."""
-
-
-class DeviceUnavailable(ToolkitError):
-    """A requested torch device (e.g. 'cuda') that this machine does not have."""
-
-
-class CheckpointError(ToolkitError):
-    """A run folder whose checkpoint is missing, unreadable or belongs to another configuration."""

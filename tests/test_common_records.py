@@ -5,8 +5,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from theory.errors import CheckpointError
-from theory.records import RunDir, atomic_write_json, to_jsonable
+from common.errors import CheckpointError
+from common.records import RunDir, atomic_write_json
+from common.serialize import to_jsonable
 
 
 def test_a_folder_holding_another_configuration_is_refused_and_kept(tmp_path):

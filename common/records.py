@@ -19,45 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-
-def to_jsonable(obj: Any) -> Any:
-    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        if hasattr(obj, "to_dict"):
-            return to_jsonable(obj.to_dict())
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, Fraction):
-        return str(obj)
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int):
-        # JSON integers are exact in Python but not in most readers: keep huge ones as strings,
-        # and beyond 4,000 digits (Python's default str limit) only their order of magnitude.
-        if abs(obj) < 2**53:
-            return obj
-        if obj.bit_length() < 13_000:
-            return str(obj)
-        return f"~10^{math.log10(abs(obj)):.6f}"
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else str(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        np = None
-    if np is not None:
-        if isinstance(obj, np.ndarray):
-            return to_jsonable(obj.tolist())
-        if isinstance(obj, np.generic):
-            return to_jsonable(obj.item())
-    if isinstance(obj, complex):
-        return [obj.real, obj.imag]
-    return str(obj)
+from common.serialize import to_jsonable
 
 
 def check_known_keys(cls: type, data: dict, what: str) -> None:
@@ -165,7 +127,7 @@ class RunDir:
         """
         previous = self.read_json("config.json")
         if previous is not None and previous != json.loads(json.dumps(to_jsonable(config))):
-            from theory.errors import CheckpointError
+            from common.errors import CheckpointError
             raise CheckpointError(f"{self.path} holds a run with another configuration: "
                                   f"choose another run name or remove that folder")
         self.write_json("config.json", config)

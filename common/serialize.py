@@ -1,0 +1,72 @@
+"""One conversion of results to JSON: dataclasses, numpy values, Fractions, huge ints, inf/nan.
+
+Result dataclasses inherit `Serializable`, whose `to_dict` walks the fields through `to_jsonable`;
+a class overrides `to_dict` only when its JSON differs from its fields (derived keys, omitted
+arrays), and then still builds on `fields_dict`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_dict"):
+            return to_jsonable(obj.to_dict())
+        return fields_dict(obj)
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Fraction):
+        return str(obj)
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        # JSON integers are exact in Python but not in most readers: keep huge ones as strings,
+        # and beyond 4,000 digits (Python's default str limit) only their order of magnitude.
+        if abs(obj) < 2**53:
+            return obj
+        if obj.bit_length() < 13_000:
+            return str(obj)
+        return f"~10^{math.log10(abs(obj)):.6f}"
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return to_jsonable(obj.tolist())
+        if isinstance(obj, np.generic):
+            return to_jsonable(obj.item())
+    if isinstance(obj, complex):
+        return [obj.real, obj.imag]
+    return str(obj)
+
+
+def fields_dict(obj: Any, exclude: tuple[str, ...] = ()) -> dict:
+    """Return the JSON form of a dataclass's fields, in declaration order, minus `exclude`."""
+    return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in exclude}
+
+
+class Serializable:
+    """Mixin for result dataclasses: `to_dict()` is the JSON form of every field."""
+
+    def to_dict(self) -> dict:
+        """Return the JSON-compatible dict of this result's fields."""
+        return fields_dict(self)
+
+
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    """Return `obj` as JSON text (through `to_jsonable`)."""
+    return json.dumps(to_jsonable(obj), indent=indent)
