@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from common.progress import Progress
 
 from common.serialize import to_jsonable
 
@@ -30,6 +33,52 @@ positive_int = _number(int, 0, True, "a positive integer")
 nonnegative_int = _number(int, 0, False, "a non-negative integer")
 positive_float = _number(float, 0.0, True, "a positive number")
 nonnegative_float = _number(float, 0.0, False, "a non-negative number")
+
+
+def comma_list(item) -> "Callable[[str], tuple]":
+    """Return an argparse type for a comma-separated list whose items `item` parses, e.g. '3,4,4,2'.
+
+    `item` is one of the number types above (or any str → value function raising
+    ArgumentTypeError/ValueError); spaces are ignored and at least one item is required.
+    """
+
+    def parse(text: str) -> tuple:
+        parts = [v for v in text.replace(" ", "").split(",") if v]
+        if not parts:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+        try:
+            return tuple(item(v) for v in parts)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(f"in the list {text!r}: {exc}") from None
+
+    return parse
+
+
+def add_progress_flag(parser: argparse.ArgumentParser) -> None:
+    """Add --no-progress (no progress bars on stderr), the one progress flag of every command."""
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+
+
+@contextlib.contextmanager
+def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | None]":
+    """Yield a `common.progress.Progress` callback driving one tqdm bar on stderr (None with --no-progress)."""
+    if getattr(args, "no_progress", False):
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5)
+
+    def update(done: int, total: int | None) -> None:
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
