@@ -7,9 +7,10 @@ from commands._render import positive_float, positive_int
 
 
 def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,
-                     width: int = 2, input_dim: int = 2) -> None:
+                     width: int = 2, input_dim: int = 2, data_flags: bool = True) -> None:
     """Add --layers, --degree/--activation, --approx, --radius, --width, --input-dim, --output-dim,
-    --arch, --units, --shared, --no-bias, --no-output-activation, --points, --seed."""
+    --arch, --units, --shared, --no-bias, --no-output-activation and, with `data_flags`, the exact-data
+    flags --points, --targets, --data, --seed."""
     g = parser.add_argument_group("network")
     g.add_argument("--layers", type=positive_int, default=layers,
                    help=f"number of weight layers d (tree: depth, on 2^d inputs) (default {layers})")
@@ -33,6 +34,8 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--no-bias", action="store_true", help="no additive biases")
     g.add_argument("--no-output-activation", action="store_true",
                    help="linear output layer (Theory II eq. 5 applies P at the output, the default for fc)")
+    if not data_flags:
+        return
     g.add_argument("--points", type=positive_int, default=points, help=f"number of data points N (default {points})")
     g.add_argument("--targets", choices=("random", "planted"), default="random",
                    help="random targets (a generic instance) or planted ones, fitted exactly by random rational "
