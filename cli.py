@@ -2,12 +2,15 @@
 """Entry point: `python cli.py <command> [options]`; `python cli.py --help` lists the commands.
 
 Each command lives in `commands/<module>.py` with `register(subparsers)`; this file only builds
-the parser, dispatches, and turns a ToolkitError into one line on stderr with exit code 2.
+the parser, dispatches, and is the one boundary where a ToolkitError, a failed file operation
+(OSError), undecodable input, malformed JSON or a numerical overflow becomes one line on stderr
+with exit code 2.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import pkgutil
 import sys
@@ -44,8 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except ToolkitError as exc:
-        print(f"cli.py {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args.command, str(exc))
+    except OSError as exc:  # the boundary for files and devices: name the file, never a traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return _fail(args.command, f"{where}{exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        return _fail(args.command, f"input is not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        return _fail(args.command, f"malformed JSON ({exc.msg}, line {exc.lineno})")
+    except (OverflowError, FloatingPointError) as exc:
+        return _fail(args.command, f"numerical overflow: {exc}; use smaller values")
+    except MemoryError:
+        return _fail(args.command, "out of memory: use a smaller instance")
     except KeyboardInterrupt:
         print(f"cli.py {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -53,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _fail(command: str, message: str) -> int:
+    """Print `message` as the command's one-line error on stderr and return exit code 2."""
+    line = " ".join(message.split())  # one line, whatever the message held
+    print(f"cli.py {command}: error: {line}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ class InputFileError(ToolkitError):
     """A file given by the user that cannot be read, decoded or parsed; the message names it."""
 
 
+class OutputFileError(ToolkitError):
+    """A file that cannot be written (missing folder, not a regular file, read-only or full disk)."""
+
+
 class RunNotFoundError(ToolkitError):
     """A run folder (or a file a command needs inside one) that does not exist."""
 
