@@ -23,3 +23,7 @@ class RunNotFoundError(ToolkitError):
 
 class CheckpointError(ToolkitError):
     """A run folder whose checkpoint is missing, unreadable or belongs to another configuration."""
+
+
+class RunLockedError(ToolkitError):
+    """A run folder that another process is using right now."""

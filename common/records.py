@@ -162,15 +162,61 @@ def manifest(seed: int | None, extra: dict | None = None) -> dict:
     return record
 
 
+def check_run_name(name: str) -> str:
+    """Return `name` if it is a plain folder name (no separators, not '.'/'..'), else raise InvalidSpecError."""
+    if not name or "/" in name or "\\" in name or name in {".", ".."} or name.startswith("-") or "\0" in name:
+        from theory.errors import InvalidSpecError
+        raise InvalidSpecError(f"invalid run name {name!r}: use a plain folder name (letters, digits, '-', '_', '.')")
+    return name
+
+
 class RunDir:
     """A run folder `root/name` holding config.json, metrics.json, manifest.json and figures."""
 
-    def __init__(self, root: str | os.PathLike, name: str):
-        if not name or "/" in name or name in {".", ".."}:
-            from theory.errors import InvalidSpecError
-            raise InvalidSpecError(f"invalid run name {name!r}: use a plain folder name")
+    def __init__(self, root: str | os.PathLike, name: str, create: bool = True):
+        check_run_name(name)
         self.path = Path(root) / name
-        self.path.mkdir(parents=True, exist_ok=True)
+        if not create and not self.path.is_dir():
+            from common.errors import RunNotFoundError
+            raise RunNotFoundError(f"no run {name!r} in {root}/ (looked for the folder {self.path})")
+        if create:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from common.errors import OutputFileError
+                raise OutputFileError(f"cannot create run folder {self.path}: {exc.strerror or exc}") from None
+        self._lock_handle = None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator["RunDir"]:
+        """Hold an exclusive lock on the run folder for the duration of the block.
+
+        A second process that tries to use the same run folder at the same time gets RunLockedError
+        at once, instead of two runs writing into one folder. The lock is an `flock` on `.lock`, so
+        it is released when the process dies, however it dies.
+        """
+        import fcntl
+
+        from common.errors import RunLockedError
+
+        handle = open(self.path / ".lock", "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise RunLockedError(f"run folder {self.path} is in use by {owner}; wait for it or choose "
+                                 f"another run name") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        try:
+            yield self
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
 
     def file(self, name: str) -> Path:
         """Return the path of a file inside the run folder."""

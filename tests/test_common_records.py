@@ -35,3 +35,59 @@ def test_run_names_that_escape_the_root_are_refused(tmp_path):
     for bad in ("", "..", "a/b"):
         with pytest.raises(InvalidSpecError):
             RunDir(tmp_path, bad)
+
+
+def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
+    """Claim: while one process holds a run folder's lock, a second attempt fails at once with RunLockedError."""
+    import subprocess
+    import sys
+
+    from common.errors import RunLockedError
+
+    rd = RunDir(tmp_path, "r")
+    with rd.lock():
+        code = ("import sys; sys.path.insert(0, '.');"
+                "from common.records import RunDir; from common.errors import RunLockedError\n"
+                f"try:\n    RunDir({str(tmp_path)!r}, 'r').lock().__enter__()\nexcept RunLockedError:\n    sys.exit(3)\n")
+        assert subprocess.run([sys.executable, "-c", code]).returncode == 3
+        with pytest.raises(RunLockedError):
+            with RunDir(tmp_path, "r").lock():
+                pass
+    with RunDir(tmp_path, "r").lock():  # released: usable again
+        pass
+
+
+def test_missing_run_is_an_error_and_names_are_plain(tmp_path):
+    """Claim: opening a run that does not exist raises RunNotFoundError; names with separators are refused."""
+    from common.errors import RunNotFoundError
+    from theory.errors import InvalidSpecError
+
+    with pytest.raises(RunNotFoundError):
+        RunDir(tmp_path, "nope", create=False)
+    for bad in ("../../escape", "a/b", "..", "", "-x"):
+        with pytest.raises(InvalidSpecError):
+            RunDir(tmp_path, bad)
+
+
+def test_atomic_writes_refuse_devices_and_directories_and_keep_the_umask(tmp_path):
+    """Claim: writes never replace a non-regular target, need an existing folder, and honour the umask."""
+    import os
+
+    from common.errors import OutputFileError
+    from common.records import atomic_write_text
+
+    with pytest.raises(OutputFileError):
+        atomic_write_text(tmp_path, "x")
+    with pytest.raises(OutputFileError):
+        atomic_write_text(tmp_path / "missing" / "f.txt", "x")
+    if os.path.exists("/dev/null"):
+        with pytest.raises(OutputFileError):
+            atomic_write_text("/dev/null", "x")
+        assert not os.path.isfile("/dev/null")
+    old = os.umask(0o027)
+    try:
+        out = atomic_write_text(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]  # no temporary left behind
