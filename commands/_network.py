@@ -63,12 +63,10 @@ def spec_from_args(args: argparse.Namespace):
 
 
 def data_from_args(spec, args: argparse.Namespace):
-    """Return the Dataset chosen by --data / --targets / --points / --seed (raises DataError)."""
-    from theory.systems import planted_data, random_data
+    """Return the ExactData chosen by --data / --targets / --points / --seed (raises InputFileError)."""
+    from theory.data import planted_data, random_data, read_dataset
 
     if args.data:
-        from theory.systems import read_dataset
-
         return read_dataset(args.data, spec)
     if args.targets == "planted":
         return planted_data(spec, args.points, args.seed)[0]

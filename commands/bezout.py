@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
     from theory.bezout import bezout_report
     from common.records import atomic_write_text
-    from theory.systems import CriticalSystem, ZeroErrorSystem, to_json, to_macaulay2, to_phc
+    from theory.export import to_json, to_macaulay2, to_phc
+    from theory.systems import CriticalSystem, ZeroErrorSystem
 
     spec = spec_from_args(args)
     data = data_from_args(spec, args)

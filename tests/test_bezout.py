@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 from theory.activations import linear, parse, relu_legendre
 from theory.bezout import (bezout_number, bezout_report, jacobian_rank, multihomogeneous_bezout, rank_mod_p)
 from theory.networks import NetworkSpec
-from theory.systems import ZeroErrorSystem, random_data
+from theory.data import random_data
+from theory.systems import ZeroErrorSystem
 
 
 def test_card_example_numbers():

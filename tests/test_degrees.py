@@ -7,7 +7,8 @@ from theory.activations import parse, relu_legendre
 from theory.degrees import (closed_form_degree, critical_degree_bounds, critical_term_bound, measured_critical_degrees,
                             measured_zero_error_degrees, output_degree_bound, zero_error_term_bound)
 from theory.networks import NetworkSpec
-from theory.systems import CriticalSystem, ZeroErrorSystem, random_data
+from theory.data import random_data
+from theory.systems import CriticalSystem, ZeroErrorSystem
 
 
 @given(specs(max_params=60, max_degree=4), st.integers(0, 1000))
@@ -54,10 +55,10 @@ def test_critical_degrees_agree_with_sympy_expansion():
 def test_degree_drops_are_measured_not_assumed():
     """Zero inputs without bias make f vanish identically: the measurement sees it, the bound does not."""
     from fractions import Fraction
-    from theory.systems import Dataset
+    from theory.data import ExactData
 
     spec = NetworkSpec((2, 2, 1), parse("z^2"), bias=False, output_activation=False)
-    data = Dataset.from_arrays([[0, 0]], [[Fraction(1)]])
+    data = ExactData.from_arrays([[0, 0]], [[Fraction(1)]])
     (m,) = measured_zero_error_degrees(spec, data.X, data.Y, seed=0)
     assert m.total == 0 and m.total_bound == 3 and not m.exact
 

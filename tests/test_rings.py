@@ -4,7 +4,9 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from theory.rings import PRIME, Degree, Jet, ModPoly, fraction_mod
+from tests.strategies import specs
+from theory.data import random_data
+from theory.rings import PRIME, Degree, Jet, ModPoly, fraction_mod, nested_equations, nested_formula_length
 
 
 @given(st.lists(st.integers(-50, 50), min_size=1, max_size=6), st.lists(st.integers(-50, 50), min_size=1, max_size=6),
@@ -37,3 +39,12 @@ def test_jet_second_derivatives_of_a_cubic():
     f = a * a * b + b * 2.0  # f = a²b + 2b
     assert np.allclose(f.grad[0], [2 * w[0] * w[1], w[0] ** 2 + 2])
     assert np.allclose(f.hess[0], [[2 * w[1], 2 * w[0]], [2 * w[0], 0]])
+
+
+@given(specs(max_params=14, max_degree=3, max_depth=3), st.integers(1, 4), st.booleans(), st.integers(0, 1000))
+@settings(max_examples=25, deadline=None)
+def test_nested_length_bound_is_never_below_the_text(spec, n_points, exact, seed):
+    """The propagated length bound that guards the nested export is an upper bound on its size."""
+    data = random_data(spec, n_points, seed)
+    text = nested_equations(spec, data, exact)
+    assert sum(map(len, text)) <= nested_formula_length(spec, data, exact)

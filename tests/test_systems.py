@@ -1,5 +1,4 @@
 """Claims about the zero-error and critical-point systems (Theory II eq. (5), (7)–(8))."""
-import json
 from fractions import Fraction
 
 import numpy as np
@@ -8,34 +7,27 @@ from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
 from theory.activations import parse, relu_legendre
+from theory.data import random_data
 from theory.errors import ExpansionTooLarge
-from theory.networks import NetworkSpec, forward, init_weights
-from theory.systems import (CriticalSystem, ZeroErrorSystem, nested_formula_length, parse_equations, planted_data,
-                            random_data, read_phc, to_json, to_macaulay2, to_phc)
+from theory.export import to_phc
+from theory.networks import NetworkSpec, init_weights
+from theory.systems import CriticalSystem, ZeroErrorSystem
 
 
-def _terms(poly):
-    return {m: Fraction(int(c.numerator), int(c.denominator)) for m, c in poly.terms()}
+# Expansions within this bound take well under a second; the strategy draws no spec beyond it.
+SYMBOLIC_MAX_TERMS = 20_000
 
 
-@given(specs(max_params=12, max_degree=2, max_depth=2), st.integers(0, 1000))
+@given(specs(max_params=12, max_degree=2, max_depth=2, max_terms=SYMBOLIC_MAX_TERMS), st.integers(0, 1000))
 @settings(max_examples=25, deadline=None)
 def test_symbolic_polynomials_evaluate_to_the_numpy_forward_pass(spec, seed):
     """The sympy expansion and the numeric straight-line program are the same function."""
     data = random_data(spec, 2, seed)
     system = ZeroErrorSystem(spec, data)
-    polys = system.polynomials()
+    polys = system.polynomials(max_terms=SYMBOLIC_MAX_TERMS)
     w = init_weights(spec, seed)
     values = np.array([float(p(*[Fraction(v) for v in w])) for p in polys])
     assert np.allclose(values, system.residuals(w), rtol=1e-9, atol=1e-9)
-
-
-def test_planted_data_is_fitted_exactly_by_its_weights():
-    spec = NetworkSpec.fully_connected(2, 2, 2, parse("z + z^2/4"))
-    data, w_star = planted_data(spec, 5, seed=3)
-    system = ZeroErrorSystem(spec, data)
-    assert all(p(*w_star) == 0 for p in system.polynomials())
-    assert np.abs(system.residuals(np.array([float(v) for v in w_star]))).max() < 1e-12
 
 
 def test_jacobian_matches_central_differences():
@@ -77,64 +69,3 @@ def test_expansion_guard_refuses_the_card_example():
     assert system.expansion_bound() > 10**6
     # the nested export still works, instantly
     assert to_phc(system).startswith("8 15\n")
-
-
-@pytest.mark.parametrize("expanded", [True, False])
-def test_exports_round_trip_to_the_same_polynomials(expanded):
-    spec = NetworkSpec.fully_connected(2, 2, 2, parse("z + z^2/3"))
-    data = random_data(spec, 3, 5)
-    system = ZeroErrorSystem(spec, data)
-    exact = system.polynomials()
-    names = system.variable_names
-    # JSON and Macaulay2 carry exact rationals: equality is exact
-    doc = json.loads(to_json(system, expanded=expanded))
-    assert doc["expanded"] is expanded
-    for p, q in zip(exact, parse_equations(doc["equations"], doc["variables"])):
-        assert _terms(p) == _terms(q)
-    m2 = to_macaulay2(system, expanded=expanded)
-    body = m2.split("ideal(", 1)[1].rsplit(")", 1)[0]
-    m2_eqs = [e.strip() for e in body.split(",\n")]
-    for p, q in zip(exact, parse_equations(m2_eqs, names)):
-        assert _terms(p) == _terms(q)
-    # PHCpack format carries floats: equal to double precision
-    eqs, variables = read_phc(to_phc(system, expanded=expanded))
-    assert sorted(variables) == sorted(names)
-    for p, q in zip(exact, parse_equations(eqs, names)):
-        tp, tq = _terms(p), _terms(q)
-        assert set(tp) == set(tq)
-        assert all(abs(float(tp[m] - tq[m])) <= 1e-12 * max(1.0, abs(float(tp[m]))) for m in tp)
-
-
-@given(specs(max_params=14, max_degree=3, max_depth=3), st.integers(1, 4), st.booleans(), st.integers(0, 1000))
-@settings(max_examples=25, deadline=None)
-def test_nested_length_bound_is_never_below_the_text(spec, n_points, exact, seed):
-    """The propagated length bound that guards the nested export is an upper bound on its size."""
-    data = random_data(spec, n_points, seed)
-    text = ZeroErrorSystem(spec, data).formulas(exact=exact, max_chars=10**9)
-    assert sum(map(len, text)) <= nested_formula_length(spec, data, exact)
-
-
-def test_nested_export_of_a_deep_wide_network_is_refused_before_it_is_built():
-    """Nested text grows like (width × #activation terms)^depth: depth 8, width 30 would need ~10^20 bytes."""
-    spec = NetworkSpec.fully_connected(1, 30, 8, relu_legendre(6))
-    data = random_data(spec, 2, 0)
-    assert nested_formula_length(spec, data, exact=False) > 10**18
-    with pytest.raises(ExpansionTooLarge, match="characters"):
-        to_phc(ZeroErrorSystem(spec, data))
-
-
-def test_nested_phc_export_has_no_zero_literals():
-    """PHCpack misparses products with a literal 0.0e+00, so zero data entries are dropped."""
-    spec = NetworkSpec.fully_connected(2, 2, 2, parse("z + z^2"))
-    from theory.systems import Dataset
-
-    data = Dataset.from_arrays([[Fraction(2, 5), 0], [1, -1]], [[-1], [2]])
-    text = to_phc(ZeroErrorSystem(spec, data), expanded=False)
-    assert "0.0000000000000000e+00" not in text
-
-
-def test_critical_export_is_square():
-    spec = NetworkSpec.fully_connected(1, 1, 2, parse("z^2"), bias=False)
-    crit = CriticalSystem(spec, random_data(spec, 2, 0))
-    head = to_phc(crit).split("\n", 1)[0]
-    assert head == str(spec.n_params)

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 
+from common.serialize import Serializable
+from theory.data import ExactData, random_data
 from theory.degrees import (MeasuredDegree, closed_form_degree, critical_degree_bounds,
                             measured_zero_error_degrees)
 from theory.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward_point, init_weights
-from theory.rank import rank_mod_p
+from theory.rank import numerical_rank, rank_mod_p
 from theory.rings import Dual, ModPoly, PRIME, fraction_mod
-from theory.systems import Dataset, ZeroErrorSystem, random_data
+from theory.systems import ZeroErrorSystem
 
 MAX_MHOM_STATES = 2_000_000
 MAX_MODULAR_ENTRIES = 200_000
@@ -63,14 +64,15 @@ def multihomogeneous_bezout(degrees: Sequence[Sequence[int]], group_sizes: Seque
 
 
 @dataclass(frozen=True)
-class JacobianRank:
+class JacobianRank(Serializable):
     """Generic rank of the zero-error map's Jacobian at random weights.
 
     Fields:
-        rank: numerical rank r (singular values above `tolerance`).
+        rank: numerical rank r (singular values above `tolerance`; `theory.rank.numerical_rank`).
         rows, cols: N·n_d and K.
         singular_values: all singular values, descending.
-        tolerance: σ_max · max(rows, cols) · machine epsilon (numpy's matrix_rank rule).
+        tolerance: σ_max · max(rows, cols) · machine epsilon (the toolkit's one rank rule, as numpy's
+            matrix_rank).
         gap: σ_r / σ_{r+1} (inf when r = min(rows, cols)): a large gap makes r trustworthy.
         modular_rank: rank of the Jacobian mod p at a random point: a certified lower bound on the
             generic rank over Q (None when the matrix was too large to compute it).
@@ -86,14 +88,8 @@ class JacobianRank:
     modular_rank: int | None
     seed: int
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"rank": self.rank, "rows": self.rows, "cols": self.cols, "tolerance": self.tolerance,
-                "gap": self.gap, "modular_rank": self.modular_rank, "seed": self.seed,
-                "singular_values": list(self.singular_values)}
 
-
-def modular_jacobian(spec: NetworkSpec, data: Dataset, seed: int) -> list[list[int]]:
+def modular_jacobian(spec: NetworkSpec, data: ExactData, seed: int) -> list[list[int]]:
     """Return the Jacobian of the zero-error map mod p at random weights in F_p (exact)."""
     rng = np.random.default_rng(seed)
     k = spec.n_params
@@ -112,18 +108,16 @@ def jacobian_rank(system: ZeroErrorSystem, seed: int, modular: bool = True) -> J
     """Return the numerical and (if small enough) the modular rank of ∂f(x_i; w)/∂w at random w."""
     w = init_weights(system.spec, seed)
     J = system.jacobian(w)
-    s = np.linalg.svd(J, compute_uv=False)
-    tol = float(s.max() * max(J.shape) * np.finfo(float).eps) if s.size else 0.0
-    r = int((s > tol).sum())
-    gap = float(s[r - 1] / s[r]) if 0 < r < len(s) and s[r] > 0 else math.inf
+    s = np.linalg.svd(J, compute_uv=False)  # reported in full beside the rank
+    nr = numerical_rank(J)
     mod = None
     if modular and J.size <= MAX_MODULAR_ENTRIES:
         mod = rank_mod_p(modular_jacobian(system.spec, system.data, seed))
-    return JacobianRank(r, J.shape[0], J.shape[1], tuple(float(v) for v in s), tol, gap, mod, seed)
+    return JacobianRank(nr.rank, J.shape[0], J.shape[1], tuple(float(v) for v in s), nr.tol, nr.gap, mod, seed)
 
 
 @dataclass(frozen=True)
-class BezoutReport:
+class BezoutReport(Serializable):
     """Degrees, Bezout-type bounds and dimensions of a network's zero-error system.
 
     Fields:
@@ -178,19 +172,8 @@ class BezoutReport:
     seed: int
     notes: tuple[str, ...] = field(default=())
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict (huge integers as decimal strings)."""
-        from dataclasses import fields
 
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["jacobian"] = None if self.jacobian is None else self.jacobian.to_dict()
-        out["group_degrees"] = list(self.group_degrees)
-        out["group_sizes"] = list(self.group_sizes)
-        out["notes"] = list(self.notes)
-        return out
-
-
-def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: Dataset | None = None,
+def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactData | None = None,
                   max_measured: int = 64) -> BezoutReport:
     """Return the exact degrees, Bezout numbers and dimensions of the zero-error system of `spec`.
 

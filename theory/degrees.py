@@ -1,4 +1,4 @@
-"""Exact degrees of network equations without expanding them.
+"""Exact degrees of network equations, and bounds on their number of terms, without expanding them.
 
 Upper bounds come from propagating degrees through the forward pass (the `Degree` ring) and
 agree with closed forms (below). Lower bounds come from restricting each equation to random lines
@@ -20,12 +20,14 @@ total degree in the weights, which is larger for d ≥ 2 or ℓ ≥ 2 once layer
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 
+from common.serialize import Serializable, fields_dict
 from theory.networks import NetworkSpec, forward_point
 from theory.rings import Degree, Dual, ModPoly, PRIME, TermCount, fraction_mod
 
@@ -107,6 +109,35 @@ def critical_term_bound(spec: NetworkSpec, n_points: int) -> int:
     return worst
 
 
+def term_bound(n_vars_by_group: Sequence[int], degree_by_group: Sequence[int], total_degree: int) -> int:
+    """Return an upper bound on the number of terms: min(C(K+D, D), Π_g C(k_g+d_g, d_g)).
+
+    The dense count of monomials of total degree ≤ D in K variables, and of multidegree ≤ (d_g)_g.
+    """
+    k = sum(n_vars_by_group)
+    dense = math.comb(k + total_degree, total_degree)
+    graded = math.prod(math.comb(kg + dg, dg) for kg, dg in zip(n_vars_by_group, degree_by_group))
+    return min(dense, graded)
+
+
+def zero_error_expansion_bound(spec: NetworkSpec) -> int:
+    """Return the guaranteed bound on the terms of one expanded zero-error equation (the expansion guard).
+
+    The smaller of the dense count over the propagated degree bounds (`term_bound`) and the count
+    propagated through the forward pass (`zero_error_term_bound`).
+    """
+    total, groups = output_degree_bound(spec)
+    return min(term_bound([g.size for g in spec.groups], groups, total), zero_error_term_bound(spec))
+
+
+def critical_expansion_bound(spec: NetworkSpec, n_points: int) -> int:
+    """Return the guaranteed bound on the terms of one expanded critical equation (the expansion guard)."""
+    per_eq = critical_degree_bounds(spec)
+    total = max(t for t, _ in per_eq)
+    groups = tuple(max(g[i] for _, g in per_eq) for i in range(len(spec.groups)))
+    return min(term_bound([g.size for g in spec.groups], groups, total), critical_term_bound(spec, n_points))
+
+
 def critical_degree_bounds(spec: NetworkSpec) -> list[tuple[int, tuple[int, ...]]]:
     """Return per-equation (total, per-group) degree bounds of Σ_i r_i ∂_j f_i + λ_j w_j.
 
@@ -136,7 +167,7 @@ def critical_degree_bounds(spec: NetworkSpec) -> list[tuple[int, tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class MeasuredDegree:
+class MeasuredDegree(Serializable):
     """Degree of one equation, measured on random lines mod p and compared with the bound.
 
     Fields:
@@ -157,9 +188,8 @@ class MeasuredDegree:
         return self.total == self.total_bound and self.groups == self.group_bounds
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"total": self.total, "groups": list(self.groups), "total_bound": self.total_bound,
-                "group_bounds": list(self.group_bounds), "exact": self.exact}
+        """Return the fields as JSON with the derived `exact`."""
+        return {**fields_dict(self), "exact": self.exact}
 
 
 def _line_weights(spec: NetworkSpec, rng: np.random.Generator, group: int | None) -> list[ModPoly]:

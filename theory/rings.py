@@ -9,14 +9,22 @@
   capped by the dense count over the variables actually involved).
 - `Dual`: first-order forward mode over any of these rings (value and dense gradient list).
 - `Jet`: vectorised numpy forward mode with optional exact Hessian, for Jacobians at many inputs.
+- `_Expr`: formula text (exact rationals or floats) built by + and * without expanding, for the
+  nested exports; `_Length`: an upper bound on the length of that text, propagated without building
+  it (`nested_formula_length`), so oversized exports are refused before any string is made.
 """
 from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+
+from theory.networks import NetworkSpec, forward_point
+
+if TYPE_CHECKING:
+    from theory.data import ExactData
 
 PRIME = 2**61 - 1  # a Mersenne prime: reductions stay cheap in Python integers
 
@@ -326,3 +334,159 @@ class Jet:
                    None if self.hess is None else self.hess * (c[:, None, None] if c.ndim else c))
 
     __rmul__ = __mul__
+
+
+# ----------------------------------------------------------------------------------------------
+# Formula text: the straight-line program written out without expanding
+
+
+def format_float(c: Fraction | float) -> str:
+    """Return a coefficient as a 17-significant-digit float literal (PHCpack rejects rationals)."""
+    return f"{float(c):.16e}"
+
+
+def format_exact(c: Fraction) -> str:
+    """Return a coefficient as an exact rational literal ('-3/7')."""
+    return str(Fraction(c))
+
+
+class _Expr:
+    """A formula string with its precedence: +, * build nested text without expanding."""
+
+    __slots__ = ("s", "atom", "fmt")
+
+    def __init__(self, s: str, atom: bool, fmt: Callable[[Fraction], str]):
+        self.s, self.atom, self.fmt = s, atom, fmt
+
+    def _wrap(self, other: Any) -> "_Expr":
+        if isinstance(other, _Expr):
+            return other
+        if other == 0:
+            return _ZERO
+        text = self.fmt(Fraction(other) if not isinstance(other, float) else other)
+        return _Expr(text, not text.startswith("-"), self.fmt)
+
+    def __add__(self, other: Any) -> "_Expr":
+        # Zero is dropped rather than written: PHCpack misreads products with a literal 0.0e+00.
+        o = self._wrap(other)
+        if o is _ZERO:
+            return self
+        if self is _ZERO:
+            return o
+        rhs = o.s[1:] if o.s.startswith("-") else o.s
+        sign = " - " if o.s.startswith("-") else " + "
+        if o.s.startswith("-") and not o.atom and ("+" in rhs or " - " in rhs):
+            sign, rhs = " + ", o.s
+        return _Expr(f"{self.s}{sign}{rhs}", False, self.fmt)
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Any) -> "_Expr":
+        o = self._wrap(other)
+        if o is _ZERO or self is _ZERO:
+            return _ZERO
+        left = self.s if self.atom else f"({self.s})"
+        right = o.s if o.atom else f"({o.s})"
+        return _Expr(f"{left}*{right}", True, self.fmt)
+
+    __rmul__ = __mul__
+
+
+_ZERO = _Expr("0", True, str)
+
+
+def _power_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callable[[_Expr], _Expr]:
+    """Return P as text c0 + c1*(z) + c2*(z)^2 + ... (z written once per power, no Horner nesting)."""
+
+    def apply(z: _Expr) -> _Expr:
+        base = z.s if z.atom else f"({z.s})"
+        terms = []
+        for k, c in enumerate(act_coeffs):
+            if c == 0:
+                continue
+            mono = "" if k == 0 else (base if k == 1 else f"{base}^{k}")
+            coef = fmt(c)
+            if k == 0:
+                terms.append(coef)
+            elif c == 1:
+                terms.append(mono)
+            else:
+                terms.append(f"{coef}*{mono}")
+        text = " + ".join(terms).replace("+ -", "- ")
+        return _Expr(text, False, fmt)
+
+    return apply
+
+
+class _Length:
+    """The length of the text an `_Expr` would build, propagated without building it.
+
+    An upper bound (signs, parentheses and separators are counted at their widest), so nested
+    formulas whose text would not fit in memory are refused before any string is made.
+    """
+
+    __slots__ = ("n", "fmt")
+
+    def __init__(self, n: int, fmt: Callable[[Fraction], str]):
+        self.n, self.fmt = n, fmt
+
+    def _wrap(self, other: Any) -> "_Length":
+        if isinstance(other, _Length):
+            return other
+        return _Length(len(self.fmt(Fraction(other))), self.fmt)
+
+    def __add__(self, other: Any) -> "_Length":
+        o = self._wrap(other)
+        return _Length(self.n + o.n + 3, self.fmt)
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Any) -> "_Length":
+        o = self._wrap(other)
+        return _Length(self.n + o.n + 5, self.fmt)
+
+    __rmul__ = __mul__
+
+
+def _length_activation(act_coeffs: Sequence[Fraction], fmt: Callable) -> Callable[[_Length], _Length]:
+    """Return the text length of `_power_activation` applied to a formula of a given length."""
+
+    def apply(z: _Length) -> _Length:
+        base = z.n + 2
+        total = sum(len(fmt(c)) + 1 + base + 1 + len(str(k)) + 3 for k, c in enumerate(act_coeffs) if c != 0)
+        return _Length(total, fmt)
+
+    return apply
+
+
+def nested_formula_length(spec: NetworkSpec, data: "ExactData", exact: bool) -> int:
+    """Return an upper bound on the total characters of `nested_equations(spec, data, exact)`."""
+    fmt = format_exact if exact else format_float
+    w = [_Length(len(name), fmt) for name in spec.variable_names()]
+    act = _length_activation(spec.activation.coeffs, fmt)
+    total = 0
+    for x, y in zip(data.X, data.Y):
+        xs = [_Length(len(fmt(v)), fmt) for v in x]
+        outs = forward_point(spec, w, xs, activation=act)
+        total += sum(f.n + len(fmt(t)) + 3 for f, t in zip(outs, y))
+    return total
+
+
+def _nested_outputs(spec: NetworkSpec, x: Sequence[Fraction], fmt: Callable) -> list[_Expr]:
+    w = [_Expr(name, True, fmt) for name in spec.variable_names()]
+    xs = [_ZERO if v == 0 else _Expr(fmt(v), not fmt(v).startswith("-"), fmt) for v in x]
+    act = _power_activation(spec.activation.coeffs, fmt)
+    return forward_point(spec, w, xs, activation=act)
+
+
+def nested_equations(spec: NetworkSpec, data: "ExactData", exact: bool) -> list[str]:
+    """Return each equation f_o(x_i; w) − y_io as nested, unexpanded text (point-major order).
+
+    Exact rationals, or floats when not `exact`; no size check (see `nested_formula_length`).
+    """
+    fmt = format_exact if exact else format_float
+    out = []
+    for x, y in zip(data.X, data.Y):
+        for f, t in zip(_nested_outputs(spec, x, fmt), y):
+            out.append((f + _Expr(fmt(-t), True, fmt)).s if t != 0 else f.s)
+    return out
