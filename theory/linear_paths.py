@@ -72,6 +72,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from common.serialize import Serializable, fields_dict
 from theory.errors import InvalidSpecError, WidthConditionError
 
 Weights = tuple  # (W_1, ..., W_K) as float arrays, W_k of shape (n_k, n_{k−1})
@@ -507,7 +508,7 @@ def connecting_path(theta_a: Sequence[np.ndarray], theta_b: Sequence[np.ndarray]
 
 
 @dataclass(frozen=True)
-class PathCertificate:
+class PathCertificate(Serializable):
     """Measurements of a connecting path on a uniform grid of [0, 1].
 
     Fields:
@@ -552,11 +553,7 @@ class PathCertificate:
 
     def to_dict(self, profiles: bool = True) -> dict:
         """Return a JSON-serialisable dict (the loss profiles only if `profiles`)."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        if not profiles:
-            for k in ("ts", "losses", "straight_losses"):
-                out.pop(k)
-        return out
+        return fields_dict(self, exclude=() if profiles else ("ts", "losses", "straight_losses"))
 
 
 def certify_path(path: DeepLinearPath, loss: LinearRegressionLoss, n_grid: int = 401) -> PathCertificate:
@@ -622,7 +619,7 @@ def fibre_equivalent(ws: Sequence[np.ndarray], rng: np.random.Generator, flip: b
 
 
 @dataclass(frozen=True)
-class EqualWidthObstruction:
+class EqualWidthObstruction(Serializable):
     """Two global minimisers of a two-layer linear net with n_1 = n_0 = n_2 in different components.
 
     On the minimum level set M(θ) = M* with M* invertible, so det W_2 ≠ 0 there and its sign
@@ -645,10 +642,6 @@ class EqualWidthObstruction:
     det_b: float
     singular_floor: float
     straight_line_max: float
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
 
 
 def equal_width_obstruction(n: int, seed: int = 0, samples: int = 50) -> EqualWidthObstruction:

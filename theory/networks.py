@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from common.serialize import fields_dict
 from theory.activations import PolyActivation
 from theory.errors import InvalidSpecError
 
@@ -210,11 +211,9 @@ class NetworkSpec:
                 f"{'bias' if self.bias else 'no bias'}, {'P on output' if self.output_activation else 'linear output'}")
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable description."""
-        return {"architecture": self.architecture, "widths": list(self.widths),
-                "activation": self.activation.to_dict(), "bias": self.bias,
-                "output_activation": self.output_activation, "units": self.units, "shared": self.shared,
-                "n_params": self.n_params}
+        """Return the fields as JSON (architecture first, the derived layout replaced by `n_params`)."""
+        fields = fields_dict(self, exclude=("_groups",))
+        return {"architecture": fields.pop("architecture"), **fields, "n_params": self.n_params}
 
     @classmethod
     def from_dict(cls, data: dict) -> "NetworkSpec":

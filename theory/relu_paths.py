@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.optimize import brentq
 
+from common.serialize import Serializable, fields_dict
 from theory.errors import InvalidSpecError
 
 WIDTHS = (1, 2, 1)
@@ -64,7 +65,7 @@ def relu_loss_and_grad(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, hidden: 
 
 
 @dataclass(frozen=True)
-class ReluCounterexample:
+class ReluCounterexample(Serializable):
     """The (1, 2, 1) bias-free ReLU instance of the module docstring.
 
     Fields:
@@ -88,10 +89,9 @@ class ReluCounterexample:
         return relu_loss_and_grad(np.asarray(theta, dtype=float), self.X, self.Y, 2)[0]
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
+        """Return the fields as JSON, with the widths and the samples flattened to one list each."""
         return {"widths": list(WIDTHS), "X": self.X.ravel().tolist(), "Y": self.Y.ravel().tolist(),
-                "theta_a": self.theta_a.tolist(), "theta_b": self.theta_b.tolist(),
-                "min_loss": self.min_loss, "floor": self.floor, "level": self.level}
+                **fields_dict(self, exclude=("X", "Y"))}
 
 
 def one_sided_floor(x: np.ndarray, y: np.ndarray) -> float:
@@ -120,7 +120,7 @@ def counterexample() -> ReluCounterexample:
 
 
 @dataclass(frozen=True)
-class CrossingCheck:
+class CrossingCheck(Serializable):
     """The loss where a path first silences a hidden unit (the step of the proof).
 
     Fields:
@@ -134,10 +134,6 @@ class CrossingCheck:
     unit: int
     loss: float
     grid_max: float
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
 
 
 def first_silencing(path: Callable[[float], np.ndarray], example: ReluCounterexample, n_grid: int = 2001) -> CrossingCheck:
@@ -175,7 +171,7 @@ def polyline(points: np.ndarray) -> Callable[[float], np.ndarray]:
 
 
 @dataclass(frozen=True)
-class StringResult:
+class StringResult(Serializable):
     """A minimum-energy-path search between the two minima (simplified string method).
 
     Fields:
@@ -195,12 +191,6 @@ class StringResult:
     iterations: int
     step: float
     profile: tuple[float, ...] = field(repr=False, default=())
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"seed": self.seed, "images": self.images.tolist(), "max_loss": self.max_loss,
-                "crossing": self.crossing.to_dict(), "iterations": self.iterations, "step": self.step,
-                "profile": list(self.profile)}
 
 
 def string_method(example: ReluCounterexample, seed: int, n_images: int = 33, iterations: int = 1500,
@@ -234,7 +224,7 @@ def string_method(example: ReluCounterexample, seed: int, n_images: int = 33, it
 
 
 @dataclass(frozen=True)
-class ReluContrast:
+class ReluContrast(Serializable):
     """The ReLU counterexample next to the linear network of the same widths on the same data.
 
     Fields:
@@ -251,12 +241,6 @@ class ReluContrast:
     straight_line_max: float
     linear_bound: float
     linear_path_max: float
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"example": self.example.to_dict(), "strings": [s.to_dict() for s in self.strings],
-                "best_barrier": self.best_barrier, "straight_line_max": self.straight_line_max,
-                "linear_bound": self.linear_bound, "linear_path_max": self.linear_path_max}
 
 
 def relu_contrast(seeds: Sequence[int] = (0, 1, 2), iterations: int = 1500) -> ReluContrast:

@@ -30,12 +30,15 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
+from common.seeds import stream
+from common.serialize import Serializable
 from theory.activations import PolyActivation, parse
 from theory.errors import InvalidSpecError
+from theory.rank import numerical_rank
 
 
 # ----------------------------------------------------------------------------------------------
@@ -71,12 +74,11 @@ def measured_span_dimension(activation: PolyActivation, n: int, seed: int = 0, r
     Wr = rng.normal(size=(k, n)) / math.sqrt(n)
     Xr = rng.normal(size=(k, n)) / math.sqrt(n)
     A = np.polynomial.polynomial.polyval(Wr @ Xr.T, activation.float_coeffs())
-    s = np.linalg.svd(A, compute_uv=False)
-    return int(np.sum(s > rtol * s[0]))
+    return numerical_rank(A, rtol=rtol).rank
 
 
 @dataclass(frozen=True)
-class ValleyThresholds:
+class ValleyThresholds(Serializable):
     """Widths from the slides for two-layer networks U ρ(W x) on R^n.
 
     Fields:
@@ -100,10 +102,6 @@ class ValleyThresholds:
     quadratic: bool
     quadratic_two_layer_width: int | None
     quadratic_layer_widths: tuple[int, ...]
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
 
 
 def quadratic_layer_widths(N: int, layers: int) -> tuple[int, ...]:
@@ -158,7 +156,7 @@ def two_layer_loss_and_grad(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, wid
 
 
 @dataclass(frozen=True)
-class ValleyExperimentConfig:
+class ValleyExperimentConfig(Serializable):
     """Configuration of the width sweep.
 
     Fields:
@@ -170,7 +168,7 @@ class ValleyExperimentConfig:
         runs: random starts per width.
         max_iter: L-BFGS iteration cap per run.
         success_tol: a run reaches the global minimum when F / mean(y²) ≤ success_tol.
-        seed: seeds the data (seed) and each start (seed, width, run).
+        seed: seeds the data and, through one named stream per (width, run), each start.
     """
 
     activation: str = "z^2 + z^3"
@@ -194,13 +192,9 @@ class ValleyExperimentConfig:
             raise InvalidSpecError(f"success_tol must be positive, got {self.success_tol}")
         parse(self.activation)  # fail early on a bad activation
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class WidthOutcome:
+class WidthOutcome(Serializable):
     """Results of the random starts at one width.
 
     Fields:
@@ -222,13 +216,9 @@ class WidthOutcome:
     worst_final: float
     final_losses: tuple[float, ...] = field(repr=False)
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class ValleyExperiment:
+class ValleyExperiment(Serializable):
     """The width sweep: fraction of random starts reaching the global minimum, per width.
 
     Fields:
@@ -245,11 +235,6 @@ class ValleyExperiment:
     lifted_optimum: float
     outcomes: tuple[WidthOutcome, ...]
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"config": self.config, "seed": self.seed, "thresholds": self.thresholds.to_dict(),
-                "lifted_optimum": self.lifted_optimum, "outcomes": [o.to_dict() for o in self.outcomes]}
-
 
 def teacher_data(cfg: ValleyExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
     """Return (X, Y): L Gaussian inputs and the noiseless labels of a random width-p* teacher."""
@@ -261,8 +246,13 @@ def teacher_data(cfg: ValleyExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
     return X, np.polynomial.polynomial.polyval(X @ Wt.T, act.float_coeffs()) @ Ut.T
 
 
+def start_stream(seed: int, width: int, run: int) -> np.random.Generator:
+    """Return the random stream of start `run` at width p under the sweep's seed (its own named stream)."""
+    return stream(seed, f"valleys/start/p={int(width)}/run={int(run)}")
+
+
 def train_two_layer(X: np.ndarray, Y: np.ndarray, width: int, activation: PolyActivation,
-                    seed: Sequence[int] | int, max_iter: int) -> float:
+                    seed: int | np.random.Generator, max_iter: int) -> float:
     """Return the final relative loss F/mean(y²) of L-BFGS from a seeded start W ~ N(0, 1/n), U ~ N(0, 1/p)."""
     from scipy.optimize import minimize
 
@@ -296,7 +286,7 @@ def valley_experiment(cfg: ValleyExperimentConfig,
     for p in cfg.widths:
         finals = []
         for r in range(cfg.runs):
-            finals.append(train_two_layer(X, Y, p, act, (cfg.seed, p, r), cfg.max_iter))
+            finals.append(train_two_layer(X, Y, p, act, start_stream(cfg.seed, p, r), cfg.max_iter))
             done += 1
             if progress is not None:
                 progress(done, total)
