@@ -1,4 +1,8 @@
-"""Network flags shared by every command that builds a theory network (bezout, solve, dimension, ...)."""
+"""Network flags: one set, with the same names and defaults in every command that builds a network.
+
+bezout, solve, dimension and critical (and train and compare) take them from here. Tree depth is
+`--layers`; P is applied at the output unless `--no-output-activation` (Theory II eq. (5)).
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +17,7 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     flags --points, --targets, --data, --seed."""
     g = parser.add_argument_group("network")
     g.add_argument("--layers", type=positive_int, default=layers,
-                   help=f"number of weight layers d (tree: depth, on 2^d inputs) (default {layers})")
+                   help=f"number of weight layers d; for --arch tree, the tree depth (2^d inputs) (default {layers})")
     g.add_argument("--degree", type=positive_int, default=degree,
                    help=f"degree ℓ of the polynomial ReLU approximation used as activation (default {degree})")
     g.add_argument("--activation", default=None, metavar="POLY",
@@ -24,7 +28,7 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--radius", type=positive_float, default=1.0,
                    help="half-width R of the interval [-R, R] of the ReLU approximation (default 1)")
     g.add_argument("--arch", choices=("fc", "tree"), default="fc",
-                   help="fully connected (fc) or the compositional binary tree of Theory II Fig. 2")
+                   help="fully connected (fc) or the compositional binary tree of Theory II Fig. 2 (default fc)")
     g.add_argument("--width", type=positive_int, default=width, help=f"hidden width (fc) (default {width})")
     g.add_argument("--input-dim", type=positive_int, default=input_dim,
                    help=f"input dimension n_0 (fc) (default {input_dim})")
@@ -33,7 +37,8 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--shared", action="store_true", help="tree: share node weights across a level (eq. 5)")
     g.add_argument("--no-bias", action="store_true", help="no additive biases")
     g.add_argument("--no-output-activation", action="store_true",
-                   help="linear output layer (Theory II eq. 5 applies P at the output, the default for fc)")
+                   help="linear output layer; by default P is applied at the output too, as in Theory II eq. (5), "
+                        "for every architecture")
     if not data_flags:
         return
     g.add_argument("--points", type=positive_int, default=points, help=f"number of data points N (default {points})")
@@ -57,7 +62,7 @@ def spec_from_args(args: argparse.Namespace):
         act = relu_approximation(args.degree, method=args.approx, radius=args.radius)
     if args.arch == "tree":
         return NetworkSpec.tree(args.layers, act, units=args.units, bias=not args.no_bias, shared=args.shared,
-                                output_activation=False if args.no_output_activation else True)
+                                output_activation=not args.no_output_activation)
     return NetworkSpec.fully_connected(args.input_dim, args.width, args.layers, act, output_dim=args.output_dim,
                                        bias=not args.no_bias, output_activation=not args.no_output_activation)
 

@@ -15,14 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build a polynomial-activation network, form its zero-error system on N seeded "
                     "random data points, and print the paper's numbers (ℓ^d, ℓ^{Nd}, K − N) beside the "
                     "exact ones: certified equation degrees, Bezout and multihomogeneous Bezout numbers, "
-                    "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.")
     add_network_args(p)
     add_json_flag(p)
     p.add_argument("--export", choices=("phc", "m2", "json"), default=None,
                    help="also write the system: PHCpack input (float coefficients), Macaulay2 or JSON (exact)")
     p.add_argument("--system", choices=("zero", "critical"), default="zero",
-                   help="which system --export writes: zero-error (eq. 5) or critical points (eq. 8)")
+                   help="which system --export writes: zero-error (eq. 5) or critical points (eq. 8) (default zero)")
     p.add_argument("--expanded", action="store_true",
                    help="export expanded polynomials (refused when the guaranteed term bound is too large); "
                         "default: expanded when small, nested formulas otherwise")
@@ -30,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also measure the zero-error set by homotopy continuation (PHCpack): its dimension "
                         "and degree (witness points) beside the bounds; small networks only")
     p.add_argument("--max-paths", type=positive_int, default=20_000,
-                   help="path budget for --verify; larger homotopies are refused with one line")
+                   help="path budget for --verify; larger homotopies are refused with one line (default 20,000)")
     p.add_argument("--output", "-o", default=None, metavar="FILE",
                    help="file for --export (default: print to stdout after the report)")
     p.set_defaults(handler=run)

@@ -125,8 +125,11 @@ class NetworkSpec:
 
     @classmethod
     def tree(cls, depth: int, activation: PolyActivation, units: int = 2, bias: bool = True,
-             shared: bool = False, output_activation: bool = False) -> "NetworkSpec":
-        """Return the binary-tree spec of depth d on 2^d inputs (Theory II Fig. 2 is d = 2)."""
+             shared: bool = False, output_activation: bool = True) -> "NetworkSpec":
+        """Return the binary-tree spec of depth d on 2^d inputs (Theory II Fig. 2 is d = 2).
+
+        P is applied at the root's output by default, as in eq. (5) and as for `fully_connected`.
+        """
         if depth < 1:
             raise InvalidSpecError(f"tree depth must be at least 1, got {depth}")
         if depth > 20:
