@@ -49,10 +49,6 @@ def _to_ring(R: Any) -> Callable[[Fraction], Any]:
     return lambda c: R.ground_new(QQ(Fraction(c).numerator, Fraction(c).denominator))
 
 
-# ----------------------------------------------------------------------------------------------
-# Systems
-
-
 class _InTheWeights:
     """A polynomial system whose unknowns are the K weights of `self.spec`."""
 
