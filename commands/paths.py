@@ -10,55 +10,18 @@ Results and figures go to <out>/<name>/ (config.json, metrics.json, manifest.jso
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, Callable
 
-from commands._render import add_json_flag, key_values, positive_float, positive_int, print_json, table
-
-
-def int_list(text: str) -> tuple[int, ...]:
-    """argparse type: comma-separated positive integers, e.g. '3,4,4,2'."""
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
-def float_list(text: str) -> tuple[float, ...]:
-    """argparse type: comma-separated positive numbers, e.g. '0.04,0.02'."""
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values or not all(v > 0 and v < float("inf") for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
+from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, positive_float, positive_int,
+                              print_json, progress_bar, table)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (recorded)")
     p.add_argument("--out", default="runs", help="root folder of run folders")
     p.add_argument("--name", default=None, help="run folder name (default: <command>-seed<seed>)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(p)
     add_json_flag(p)
-
-
-def _progress(args: argparse.Namespace, desc: str):
-    """Return (callback(done, total), close) driving one tqdm bar on stderr."""
-    if args.quiet:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=1.0)
-
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)  # update() honours mininterval, refresh() would redraw every call
-
-    return update, bar.close
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "networks W_K...W_1 (hidden widths must exceed min(n_0, n_K)) and certify on a "
                                    "grid: exact endpoints, loss <= max(F_A, F_B), end-to-end map on the lifted "
                                    "segment. --relu instead shows the (1,2,1) ReLU counterexample.")
-    p.add_argument("--widths", type=int_list, default=(3, 4, 4, 2), help="n_0,...,n_K")
+    p.add_argument("--widths", type=comma_list(positive_int), default=(3, 4, 4, 2), help="n_0,...,n_K")
     p.add_argument("--loss", choices=("empirical", "oracle"), default="empirical", help="risk F_e or F_o")
     p.add_argument("--samples", type=positive_int, default=40, help="data points for the empirical risk")
     p.add_argument("--endpoints", choices=("equivalent", "random"), default="equivalent",
@@ -88,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "report the fraction reaching the global minimum of a noiseless teacher.")
     v.add_argument("--activation", default="z^2 + z^3", help="polynomial rho, e.g. 'z^2' or 'z + z^3'")
     v.add_argument("--input-dim", type=positive_int, default=2, help="n")
-    v.add_argument("--widths", type=int_list, default=(1, 2, 3, 4, 5, 6, 7, 14), help="student widths p")
+    v.add_argument("--widths", type=comma_list(positive_int), default=(1, 2, 3, 4, 5, 6, 7, 14), help="student widths p")
     v.add_argument("--teacher-width", type=positive_int, default=3, help="teacher width p*")
     v.add_argument("--samples", type=positive_int, default=200, help="Gaussian inputs")
     v.add_argument("--runs", type=positive_int, default=30, help="random starts per width")
@@ -104,11 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "polynomial f:[0,1]->[0,1], connect them with greedy DSS (Algorithm 1; "
                                    "--constrained: §6 hyperplane constraint) and plot normalised geodesic length "
                                    "and bead count against L0.")
-    d.add_argument("--thresholds", type=float_list, default=(0.04, 0.02, 0.01, 0.005), help="levels L0 (MSE)")
+    d.add_argument("--thresholds", type=comma_list(positive_float), default=(0.04, 0.02, 0.01, 0.005), help="levels L0 (MSE)")
     d.add_argument("--pairs", type=positive_int, default=3, help="endpoint pairs per threshold")
     d.add_argument("--degree", type=positive_int, default=4, help="degree of the target polynomial")
     d.add_argument("--samples", type=positive_int, default=64, help="equispaced inputs in [0, 1]")
-    d.add_argument("--hidden", type=int_list, default=(4, 4), help="hidden widths of the MLP")
+    d.add_argument("--hidden", type=comma_list(positive_int), default=(4, 4), help="hidden widths of the MLP")
     d.add_argument("--alpha", type=positive_float, default=0.5, help="beads are trained to alpha*L0")
     d.add_argument("--lr", type=positive_float, default=3e-3, help="RMSProp learning rate")
     d.add_argument("--max-steps", type=positive_int, default=8000, help="optimiser steps per model")
@@ -137,12 +100,9 @@ def _finish(rd: Any, result: Any, plot: Callable, figure: str) -> tuple[dict, An
 
 
 def _tracked(args: argparse.Namespace, desc: str, fn: Callable, config: Any) -> Any:
-    """Return fn(config, progress=...) with a progress bar on stderr (unless --quiet)."""
-    update, close = _progress(args, desc)
-    try:
-        return fn(config, progress=update)
-    finally:
-        close()
+    """Return fn(config, progress=...) with a progress bar on stderr (unless --no-progress)."""
+    with progress_bar(args, desc) as progress:
+        return fn(config, progress=progress)
 
 
 def run_paths(args: argparse.Namespace) -> int:

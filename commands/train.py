@@ -4,26 +4,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from commands._render import (add_json_flag, key_values, nonnegative_float, nonnegative_int, positive_float,
-                              positive_int, print_json)
+from commands._network import add_network_args, spec_from_args
+from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
+                              nonnegative_int, positive_float, positive_int, print_json, progress_bar)
 
 EXAMPLES = """examples:
   cli.py train                                   # the DCNN on scikit-learn digits, SGD, batch 100, lr 0.01
   cli.py train --dataset cifar10 --data-dir data --epochs 60 --run cifar-sgd
   cli.py train --optimizer sgdl --sgdl-noise 0.001 --trajectories 4 --random-labels
-  cli.py train --dataset regression --model theory --widths 8,32,1 --activation 'z + z^2/4' --optimizer gd --lr 0.05
+  cli.py train --dataset regression --model theory --input-dim 8 --width 32 --layers 2 --activation 'z + z^2/4' \
+               --optimizer gd --lr 0.05                # the network flags of every command; P on the output by default
   cli.py train --run cifar-sgd --epochs 80 --resume   # continue (or restart after a kill) from the last epoch
 """
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(w) for w in text.replace(" ", "").split(",") if w)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated widths like 32,64,128, got {text!r}") from None
-    if not widths or any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"widths must be positive integers, got {text!r}")
-    return widths
 
 
 def _fraction(text: str) -> float:
@@ -55,16 +47,12 @@ def register(subparsers) -> None:
     d.add_argument("--noise", type=nonnegative_float, default=0.0, help="regression: target noise std")
     m = p.add_argument_group("model")
     m.add_argument("--model", choices=["paper-cnn", "mlp", "theory"], default="paper-cnn",
-                   help="paper-cnn: Theory II §4.1 DCNN; mlp; theory: a polynomial network spec")
-    m.add_argument("--widths", type=_widths, help="paper-cnn: 4 hidden channel counts (default 32,64,152,56); "
-                                                   "mlp: hidden widths; theory fc: n_0,...,n_d")
-    m.add_argument("--activation", default="relu", help="relu, or a polynomial: 'z + z^2/4', 'relu-legendre:8'")
-    m.add_argument("--arch", choices=["fc", "tree"], default="fc", help="theory: fully connected or binary tree")
-    m.add_argument("--depth", type=positive_int, default=2, help="theory tree: depth (2^depth inputs)")
-    m.add_argument("--units", type=positive_int, default=2, help="theory tree: units per node")
-    m.add_argument("--shared", action="store_true", help="theory tree: share weights within a level")
-    m.add_argument("--no-bias", action="store_true", help="theory/mlp: no biases")
-    m.add_argument("--output-activation", action="store_true", help="theory: apply P at the output")
+                   help="paper-cnn: Theory II §4.1 DCNN; mlp; theory: the polynomial network of the network flags")
+    m.add_argument("--widths", type=comma_list(positive_int),
+                   help="paper-cnn: 4 hidden channel counts (default 32,64,152,56); mlp: hidden widths (default 256,256)")
+    # The theory network (and the regression teacher) takes the network flags every command shares;
+    # --activation (default ReLU) and --no-bias also apply to the CNN and the MLP.
+    add_network_args(p, data_flags=False)
     o = p.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=["sgd", "gd", "sgdl", "rmsprop"], default="sgd",
                    help="minibatch SGD, full-batch GD, SGD + Langevin noise (Theory IIb eq. 5), RMSProp")
@@ -95,7 +83,7 @@ def register(subparsers) -> None:
     r.add_argument("--float64", action="store_true", help="train in double precision")
     r.add_argument("--eval-batch", type=positive_int, default=1000, help="examples per evaluation pass")
     r.add_argument("--no-weights", action="store_true", help="do not keep every epoch's weights (only the checkpoint)")
-    r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(p)
     add_json_flag(p)
     p.set_defaults(handler=run_train)
 
@@ -107,8 +95,8 @@ def config_from_args(args):
     return TrainConfig(
         dataset=args.dataset, data_dir=args.data_dir, subset=args.subset, random_labels=args.random_labels,
         data_seed=args.data_seed, download=args.download, n_train=args.n_train, n_test=args.n_test, noise=args.noise,
-        model=args.model, widths=args.widths, activation=args.activation, architecture=args.arch, depth=args.depth,
-        units=args.units, shared=args.shared, bias=not args.no_bias, output_activation=args.output_activation,
+        model=args.model, widths=args.widths, activation=args.activation or "relu", bias=not args.no_bias,
+        network=spec_from_args(args) if args.model == "theory" or args.dataset == "regression" else None,
         optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, momentum=args.momentum,
         weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
         gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
@@ -118,13 +106,15 @@ def config_from_args(args):
 
 def run_train(args) -> int:
     """Handler of `train`: build the config, train, draw the curves, print the summary."""
-    from empirics.train import train
+    from empirics.plots import plot_curves
+    from empirics.train import read_metrics, train
 
     config = config_from_args(args)
     name = args.run or f"{config.dataset}-{config.model}-{config.optimizer}-s{config.seed}"
     run_dir = Path(args.out) / name
-    result = train(config, run_dir, resume=args.resume, device=args.device, progress=not args.no_progress)
-    figure = plot_curves(run_dir)
+    with progress_bar(args, f"train {name}") as progress:
+        result = train(config, run_dir, resume=args.resume, device=args.device, progress=progress)
+    figure = plot_curves(read_metrics(run_dir), run_dir / "curves.png", run_dir.name)
     if args.json:
         out = result.to_dict()
         out["figure"] = str(figure)
@@ -137,7 +127,8 @@ def run_train(args) -> int:
         ("data", f"{config.dataset}: {result.data['n_train']} train / {result.data['n_test']} test, "
                  f"input {tuple(result.data['input_shape'])}"
                  + (f", {config.random_labels:.0%} labels randomised" if config.random_labels else "")),
-        ("model", f"{config.model}, {result.n_params:,} parameters, activation {config.activation}"),
+        ("model", f"{config.model}, {result.n_params:,} parameters, "
+                  + (config.network.describe() if config.model == "theory" else f"activation {config.activation}")),
         ("optimizer", f"{config.optimizer}, lr {config.lr}, batch {'all' if config.optimizer == 'gd' else config.batch_size}"),
         ("trajectories", f"{result.trajectories} (seeds {config.seed}..{config.seed + result.trajectories - 1})"),
         ("device", result.device),
@@ -152,36 +143,3 @@ def run_train(args) -> int:
         ("figure", str(figure)),
     ]))
     return 0
-
-
-def plot_curves(run_dir: Path) -> Path:
-    """Draw run_dir/curves.png from metrics.json: loss and error per epoch, train and test, every trajectory."""
-    import json
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = json.loads((run_dir / "metrics.json").read_text())["epochs"]
-    epochs = [r["epoch"] for r in rows]
-    has_error = rows[0]["train_error"] is not None
-    fig, axes = plt.subplots(1, 2 if has_error else 1, figsize=(10 if has_error else 5, 3.6), squeeze=False)
-    for col, key in enumerate(["loss", "error"][: 2 if has_error else 1]):
-        ax = axes[0][col]
-        for split, style in (("train", "-"), ("test", "--")):
-            series = list(zip(*[r[f"{split}_{key}"] for r in rows]))
-            for k, ys in enumerate(series):
-                ax.plot(epochs, ys, style, color=f"C{k % 10}", lw=1.2, label=f"{split}" if k == 0 else None)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.set_yscale("log" if key == "loss" else "linear")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    k = len(rows[0]["train_loss"])
-    fig.suptitle(run_dir.name + (f" ({k} trajectories, one colour each)" if k > 1 else ""))
-    fig.tight_layout()
-    path = run_dir / "curves.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

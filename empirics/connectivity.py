@@ -22,6 +22,7 @@ against L_0.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -29,15 +30,17 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils import parameters_to_vector, vector_to_parameters
-
+from common.progress import Progress, report
+from common.seeds import child_seed
+from common.serialize import Serializable, fields_dict
+from empirics.models import get_flat, set_flat
 from theory.errors import InvalidSpecError
 
 LossFn = Callable[[nn.Module], torch.Tensor]
 
 
 @dataclass(frozen=True)
-class DSSConfig:
+class DSSConfig(Serializable):
     """Settings of Dynamic String Sampling.
 
     Fields:
@@ -51,7 +54,7 @@ class DSSConfig:
         jitter: a new bead starts at the interpolated point plus Gaussian noise of this size times
             the segment length (seeded): an exact interpolation can sit on a critical point where the
             gradient vanishes (for two unit-swapped ReLU nets, t* = ½ gives W = 0, a dead network).
-        seed: seeds the jitter (bead k uses the stream (seed, k)).
+        seed: seeds the jitter (bead k uses the named stream 'dss jitter k' of the seed).
     """
 
     threshold: float
@@ -74,13 +77,9 @@ class DSSConfig:
         if self.interp_points < 3 or self.max_beads < 2 or self.max_steps < 1 or not self.lr > 0:
             raise InvalidSpecError("need interp_points ≥ 3, max_beads ≥ 2, max_steps ≥ 1 and lr > 0")
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class DSSResult:
+class DSSResult(Serializable):
     """The string found by Dynamic String Sampling.
 
     Fields:
@@ -112,20 +111,14 @@ class DSSResult:
 
     def to_dict(self, beads: bool = True) -> dict:
         """Return a JSON-serialisable dict (bead vectors only if `beads`)."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["beads"] = self.beads.tolist() if beads else None
-        return out
-
-
-def flat_parameters(model: nn.Module) -> torch.Tensor:
-    """Return a detached copy of the model's parameters as one flat vector."""
-    return parameters_to_vector(model.parameters()).detach().clone()
+        out = fields_dict(self, exclude=() if beads else ("beads",))
+        return {k: out.get(k) for k in (f.name for f in dataclasses.fields(self))}
 
 
 def loss_at(model: nn.Module, loss_fn: LossFn, theta: torch.Tensor) -> float:
     """Return F(θ): load θ into `model` and evaluate `loss_fn(model)` without gradients."""
     with torch.no_grad():
-        vector_to_parameters(theta, model.parameters())
+        set_flat(model, theta)
         return float(loss_fn(model))
 
 
@@ -152,9 +145,7 @@ def train_to_level(model: nn.Module, loss_fn: LossFn, theta0: torch.Tensor, targ
 
     With `project`, θ is projected after every step (projected RMSProp for the §6 constraint).
     """
-    with torch.no_grad():
-        start = project(theta0) if project is not None else theta0
-        vector_to_parameters(start, model.parameters())
+    set_flat(model, project(theta0) if project is not None else theta0)
     opt = torch.optim.RMSprop(model.parameters(), lr=lr)
     loss = float("inf")
     for step in range(max_steps + 1):
@@ -168,21 +159,20 @@ def train_to_level(model: nn.Module, loss_fn: LossFn, theta0: torch.Tensor, targ
         value.backward()
         opt.step()
         if project is not None:
-            with torch.no_grad():
-                vector_to_parameters(project(parameters_to_vector(model.parameters())), model.parameters())
-    theta = flat_parameters(model)
+            set_flat(model, project(get_flat(model)))
+    theta = get_flat(model)
     return theta, loss, step, math.isfinite(loss) and loss <= target
 
 
 def dynamic_string_sampling(model: nn.Module, loss_fn: LossFn, theta_a: torch.Tensor, theta_b: torch.Tensor,
-                            cfg: DSSConfig, progress: Callable[[int, int], None] | None = None) -> DSSResult:
+                            cfg: DSSConfig, progress: Progress | None = None) -> DSSResult:
     """Return the bead string of Algorithm 1 (greedy DSS; §6 constraint if cfg.constrained) from θ_a to θ_b.
 
     `model` is used as a workspace (its parameters are restored afterwards); `loss_fn(model)`
     returns the full-batch loss as a scalar tensor. `progress(beads, max_beads)` is called after
     each insertion.
     """
-    saved = flat_parameters(model)
+    saved = get_flat(model)
     a, b = theta_a.detach().clone().to(saved), theta_b.detach().clone().to(saved)
     if a.shape != saved.shape or b.shape != saved.shape:
         raise InvalidSpecError(f"endpoints must have the model's {saved.numel()} parameters")
@@ -204,7 +194,7 @@ def dynamic_string_sampling(model: nn.Module, loss_fn: LossFn, theta_a: torch.Te
             t = float(ts[k])
             start = (1.0 - t) * beads[i] + t * beads[i + 1]
             if cfg.jitter > 0:
-                gen = torch.Generator().manual_seed(int(np.random.SeedSequence([cfg.seed, inserted]).generate_state(1)[0]))
+                gen = torch.Generator().manual_seed(child_seed(cfg.seed, f"dss jitter {inserted}"))
                 noise = torch.randn(start.shape, generator=gen, dtype=torch.float64).to(start)
                 start = start + cfg.jitter * float(torch.linalg.vector_norm(beads[i + 1] - beads[i])) * noise / math.sqrt(start.numel())
             inserted += 1
@@ -218,16 +208,14 @@ def dynamic_string_sampling(model: nn.Module, loss_fn: LossFn, theta_a: torch.Te
                 break
             beads.insert(i + 1, theta)
             depths.insert(i + 1, max(depths[i], depths[i + 1]) + 1)
-            if progress is not None:
-                progress(len(beads), cfg.max_beads)
+            report(progress, len(beads), cfg.max_beads)
         # segments after a failure: record their interpolated maxima too, for the report
         for j in range(len(seg_max), len(beads) - 1):
             seg_max.append(float(np.max(interpolated_losses(model, loss_fn, beads[j], beads[j + 1],
                                                             cfg.interp_points)[1])))
         losses = tuple(loss_at(model, loss_fn, th) for th in beads)
     finally:
-        with torch.no_grad():
-            vector_to_parameters(saved, model.parameters())
+        set_flat(model, saved)
     arr = torch.stack(beads).cpu().double().numpy()
     length = float(np.sum(np.linalg.norm(np.diff(arr, axis=0), axis=1)))
     dist = float(np.linalg.norm(arr[-1] - arr[0]))
@@ -243,7 +231,7 @@ def dynamic_string_sampling(model: nn.Module, loss_fn: LossFn, theta_a: torch.Te
 
 
 @dataclass(frozen=True)
-class PolyRegressionConfig:
+class PolyRegressionConfig(Serializable):
     """The §4.1 study.
 
     Fields:
@@ -285,10 +273,6 @@ class PolyRegressionConfig:
         DSSConfig(threshold=min(self.thresholds), alpha=self.alpha, interp_points=self.interp_points,
                   max_beads=self.max_beads, max_steps=self.max_steps, lr=self.lr)
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 def polynomial_target(degree: int, samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """Return (x, y, coefficients): a seeded random polynomial rescaled so that f([0, 1]) = [0, 1].
@@ -323,7 +307,7 @@ def relu_mlp(hidden: Sequence[int], seed: int) -> nn.Module:
 
 
 @dataclass(frozen=True)
-class ThresholdSummary:
+class ThresholdSummary(Serializable):
     """DSS statistics at one threshold L_0 over the endpoint pairs.
 
     Fields:
@@ -342,13 +326,9 @@ class ThresholdSummary:
     mean_beads: float
     endpoint_losses: tuple[tuple[float, float], ...]
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class PolyRegressionStudy:
+class PolyRegressionStudy(Serializable):
     """§4.1 reproduction: DSS statistics against L_0 for the 1-4-4-1 ReLU MLP.
 
     Fields:
@@ -365,18 +345,17 @@ class PolyRegressionStudy:
     strings: tuple[DSSResult, ...] = field(repr=False)
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"config": self.config, "seed": self.seed, "target_coefficients": list(self.target_coefficients),
-                "summaries": [s.to_dict() for s in self.summaries],
-                "strings": [s.to_dict(beads=False) for s in self.strings]}
+        """Return the fields, the strings without their bead vectors."""
+        out = fields_dict(self, exclude=("strings",))
+        return {**out, "strings": [s.to_dict(beads=False) for s in self.strings]}
 
 
 def _trained_endpoint(cfg: PolyRegressionConfig, loss_fn: LossFn, level: float, seed_parts: tuple) -> tuple[nn.Module, torch.Tensor, float]:
     last = (None, None, float("inf"))
     for attempt in range(cfg.restarts):
-        seed = int(np.random.SeedSequence([cfg.seed, *seed_parts, attempt]).generate_state(1)[0] % (2**31))
+        seed = child_seed(cfg.seed, f"dss endpoint {seed_parts} attempt {attempt}")
         model = relu_mlp(cfg.hidden, seed)
-        theta, value, _, reached = train_to_level(model, loss_fn, flat_parameters(model), level, cfg.max_steps, cfg.lr)
+        theta, value, _, reached = train_to_level(model, loss_fn, get_flat(model), level, cfg.max_steps, cfg.lr)
         last = (model, theta, value)
         if reached:
             return last
@@ -385,7 +364,7 @@ def _trained_endpoint(cfg: PolyRegressionConfig, loss_fn: LossFn, level: float, 
 
 
 def polynomial_regression_study(cfg: PolyRegressionConfig,
-                                progress: Callable[[int, int], None] | None = None) -> PolyRegressionStudy:
+                                progress: Progress | None = None) -> PolyRegressionStudy:
     """Return DSS normalised lengths and bead counts against L_0 for the §4.1 polynomial regression."""
     x, y, coeffs = polynomial_target(cfg.degree, cfg.samples, cfg.seed)
 
@@ -408,8 +387,7 @@ def polynomial_regression_study(cfg: PolyRegressionConfig,
             counts.append(res.n_beads)
             ends.append((f1, f2))
             done += 1
-            if progress is not None:
-                progress(done, total)
+            report(progress, done, total)
         good = [i for i, s in enumerate(strings[-cfg.pairs:]) if s.connected]
         summaries.append(ThresholdSummary(
             threshold=level, pairs=cfg.pairs, connected=ok, normalized_lengths=tuple(lengths),

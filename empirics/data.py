@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ import torch
 
 from theory.errors import DataError, InvalidSpecError
 from common.records import check_known_keys
+from common.seeds import stream
+from common.serialize import Serializable
 
 DATASETS = ("digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -46,7 +48,7 @@ MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
 
 
 @dataclass(frozen=True)
-class DataSpec:
+class DataSpec(Serializable):
     """Which data a run uses; everything needed to rebuild it bit for bit.
 
     Fields:
@@ -93,10 +95,6 @@ class DataSpec:
                 raise InvalidSpecError("regression needs n_train >= 1 and n_test >= 1")
             if self.random_labels:
                 raise InvalidSpecError("random labels apply to classification data, not regression")
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable description."""
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "DataSpec":
@@ -381,7 +379,8 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     """Return N points x ~ U[−s, s]^{n_0} with targets y = f(x; w*) (+ noise) of a random teacher network.
 
     The teacher is `theory.networks.NetworkSpec.from_dict(spec.teacher)` with weights
-    w* = init_weights(teacher, rng), rng = default_rng([seed, 0x7EAC]), and f = theory.networks.forward (the numpy pass, float64), so
+    w* = init_weights(teacher, rng), rng = common.seeds.stream(seed, "regression teacher"), and
+    f = theory.networks.forward (the numpy pass, float64), so
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.
     """
@@ -390,7 +389,7 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     teacher = NetworkSpec.from_dict(spec.teacher)
     # A stream of its own: a student initialised with init_weights(spec, seed) for the same integer
     # seed would otherwise start exactly at the planted solution w*.
-    rng = np.random.default_rng([spec.seed, 0x7EAC])
+    rng = stream(spec.seed, "regression teacher")
     w_star = init_weights(teacher, rng)
     x = rng.uniform(-spec.input_scale, spec.input_scale, size=(spec.n_train + spec.n_test, teacher.input_dim))
     y = forward(teacher, w_star, x)

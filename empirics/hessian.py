@@ -4,13 +4,15 @@ Every function here takes `fn: w ↦ L(w)`, a differentiable torch function of t
 vector (`empirics.probes.Objective.loss_fn()` builds one from a model and data), and the point w.
 
 - `hessian_spectrum`: the exact K×K Hessian by `torch.func.hessian` (reverse-over-reverse) and all
-  its eigenvalues, with the nullity at a stated tolerance. For K up to a few thousand.
+  its eigenvalues, with the nullity by `theory.rank.numerical_rank` (the toolkit's one rank rule) at
+  a stated relative tolerance. For K up to a few thousand (`AUTO_EXACT_PARAMS`, `MAX_EXACT_PARAMS`).
 - `top_eigenvalues`: the extreme eigenvalues from Hessian-vector products (forward-over-reverse,
   `torch.func.jvp` of `torch.func.grad`), through `scipy.sparse.linalg.eigsh` on a LinearOperator
   (the PyHessian power/Lanczos computation, done by ARPACK).
 - `spectral_density`: stochastic Lanczos quadrature (Ghorbani, Krishnan & Xiao 2019; PyHessian's
   `density`): m Lanczos steps from each of n Rademacher probes give Gauss quadrature nodes θ_j and
-  weights τ_j², and φ(t) = (1/n) Σ_probes Σ_j τ_j² g_σ(t − θ_j) with a Gaussian kernel g_σ.
+  weights τ_j², and φ(t) = (1/n) Σ_probes Σ_j τ_j² g_σ(t − θ_j) with a Gaussian kernel g_σ; the
+  tridiagonal's eigenpairs come from `scipy.linalg.eigh_tridiagonal`.
 
 Batch normalisation is whatever `fn` does; `empirics.probes.Objective` documents the choices.
 """
@@ -24,10 +26,13 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from common.serialize import Serializable, fields_dict
 from theory.errors import InvalidSpecError
+from theory.rank import numerical_rank
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
-MAX_EXACT_PARAMS = 20_000
+MAX_EXACT_PARAMS = 20_000  # beyond this the K×K Hessian (3.2 GB at 20,000) is refused
+AUTO_EXACT_PARAMS = 2_000  # up to this an automatic choice takes the exact spectrum (seconds on a CPU)
 
 
 @contextmanager
@@ -39,12 +44,12 @@ def quiet_forward_ad() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class HessianSpectrum:
+class HessianSpectrum(Serializable):
     """All eigenvalues of the exact Hessian at one point, and its numerical nullity.
 
     Fields:
         eigenvalues: the K eigenvalues, descending.
-        tol: relative tolerance: λ counts as zero when |λ| ≤ tol · max_i |λ_i|.
+        tol: relative tolerance: λ counts as zero when |λ| ≤ tol · max_i |λ_i| (`theory.rank`'s rtol).
         nullity: number of eigenvalues counted as zero.
         n_negative: eigenvalues below −tol · max|λ| (negative curvature beyond the tolerance).
         gap: (smallest |λ| above the threshold, largest |λ| at or below it), showing the separation.
@@ -66,14 +71,14 @@ class HessianSpectrum:
         return self.n_params - self.nullity
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"eigenvalues": self.eigenvalues.tolist(), "tol": self.tol, "nullity": self.nullity,
-                "rank": self.rank, "n_negative": self.n_negative, "gap": list(self.gap),
-                "trace": self.trace, "n_params": self.n_params, "method": "exact"}
+        """Return the fields with the rank and the method ('exact') added."""
+        out = fields_dict(self)
+        return {**{k: out[k] for k in ("eigenvalues", "tol", "nullity")}, "rank": self.rank,
+                **{k: out[k] for k in ("n_negative", "gap", "trace", "n_params")}, "method": "exact"}
 
 
 @dataclass(frozen=True)
-class TopEigenvalues:
+class TopEigenvalues(Serializable):
     """The k extreme Hessian eigenvalues from Hessian-vector products.
 
     Fields:
@@ -89,13 +94,12 @@ class TopEigenvalues:
     seed: int
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"eigenvalues": self.eigenvalues.tolist(), "which": self.which, "n_matvec": self.n_matvec,
-                "seed": self.seed, "method": "eigsh"}
+        """Return the fields with the method ('eigsh') added."""
+        return {**fields_dict(self), "method": "eigsh"}
 
 
 @dataclass(frozen=True)
-class SpectralDensity:
+class SpectralDensity(Serializable):
     """A smoothed Hessian eigenvalue density from stochastic Lanczos quadrature.
 
     Fields:
@@ -106,6 +110,7 @@ class SpectralDensity:
         sigma: standard deviation of the Gaussian kernel.
         n_steps: Lanczos steps m.
         seed: seed of the Rademacher probes.
+        n_params: K, the dimension of the Hessian.
     """
 
     grid: np.ndarray
@@ -115,16 +120,20 @@ class SpectralDensity:
     sigma: float
     n_steps: int
     seed: int
+    n_params: int
 
     def moment(self, p: int) -> float:
         """Return the SLQ estimate of tr(H^p)/K = mean over probes of Σ_j τ_j² θ_j^p."""
         return float(np.mean(np.sum(self.weights * self.nodes ** p, axis=1)))
 
+    @property
+    def trace(self) -> float:
+        """Return the SLQ (Hutchinson) estimate of tr(H) = K · moment(1)."""
+        return self.n_params * self.moment(1)
+
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"grid": self.grid.tolist(), "density": self.density.tolist(), "nodes": self.nodes.tolist(),
-                "weights": self.weights.tolist(), "sigma": self.sigma, "n_steps": self.n_steps,
-                "seed": self.seed, "n_probes": int(self.nodes.shape[0]), "method": "slq"}
+        """Return the fields with the probe count, the trace estimate and the method ('slq') added."""
+        return {**fields_dict(self), "n_probes": int(self.nodes.shape[0]), "trace": self.trace, "method": "slq"}
 
 
 def flat_hessian(fn: LossFn, w: torch.Tensor) -> torch.Tensor:
@@ -140,30 +149,33 @@ def flat_hessian(fn: LossFn, w: torch.Tensor) -> torch.Tensor:
     return 0.5 * (H + H.T)  # symmetric up to rounding; symmetrise so eigvalsh sees one triangle's truth
 
 
-def count_zero(values: np.ndarray, tol: float) -> tuple[int, int, tuple[float | None, float | None]]:
-    """Return (#|λ| ≤ tol·max|λ|, #λ < −tol·max|λ|, (smallest |λ| above, largest |λ| at/below the threshold))."""
+def spectrum_of(H: np.ndarray, tol: float = 1e-9) -> HessianSpectrum:
+    """Return the eigenvalues of a symmetric K×K matrix H and its nullity K − rank, rank by `theory.rank.numerical_rank`.
+
+    For symmetric H the singular values are |λ_i|, so the rank rule σ_i > tol · σ_1 counts the
+    eigenvalues with |λ| > tol · max|λ|; negative curvature beyond the same threshold is reported apart.
+    """
+    if not tol > 0:
+        raise InvalidSpecError(f"the tolerance must be positive, got {tol}")
+    H = 0.5 * (np.asarray(H, dtype=float) + np.asarray(H, dtype=float).T)
+    values = np.linalg.eigvalsh(H)[::-1].copy()
+    rank = numerical_rank(H, rtol=tol)
     mags = np.abs(values)
-    scale = float(mags.max()) if mags.size else 0.0
-    thr = tol * scale
-    zero = mags <= thr
-    above = mags[~zero]
-    below = mags[zero]
+    above, below = mags[mags > rank.tol], mags[mags <= rank.tol]
     gap = (float(above.min()) if above.size else None, float(below.max()) if below.size else None)
-    return int(zero.sum()), int((values < -thr).sum()), gap
+    return HessianSpectrum(values, tol, int(values.size) - rank.rank, int((values < -rank.tol).sum()), gap,
+                           float(values.sum()), int(values.size))
 
 
 def hessian_spectrum(fn: LossFn, w: torch.Tensor, tol: float = 1e-9) -> HessianSpectrum:
     """Return all eigenvalues of the exact Hessian at w and its nullity #{|λ_i| ≤ tol · max|λ|}.
 
-    At a zero of the square loss L = Σ_i r_i², ∇²L = 2 JᵀJ + 2 Σ_i r_i ∇²r_i = 2 JᵀJ, so the nullity
+    At a zero of the square loss L = Σ_i r_i², ∇²L = 2JᵀJ + 2 Σ_i r_i ∇²r_i = 2JᵀJ, so the nullity
     equals K − rank J (Theory II §3.3: the zero-error minima are degenerate).
     """
     if not tol > 0:
         raise InvalidSpecError(f"the tolerance must be positive, got {tol}")
-    H = flat_hessian(fn, w).detach().to(torch.float64).cpu().numpy()
-    values = np.linalg.eigvalsh(H)[::-1].copy()
-    nullity, negative, gap = count_zero(values, tol)
-    return HessianSpectrum(values, tol, nullity, negative, gap, float(values.sum()), int(values.size))
+    return spectrum_of(flat_hessian(fn, w).detach().to(torch.float64).cpu().numpy(), tol)
 
 
 def hvp_fn(fn: LossFn, w: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -253,6 +265,8 @@ def spectral_density(fn: LossFn, w: torch.Tensor, n_probes: int = 4, n_steps: in
     τ_j² = S_{0j}², so Σ_j τ_j² θ_j^p = vᵀH^p v/‖v‖² exactly for p ≤ 2m − 1 (Gauss quadrature).
     σ defaults to 1% of the spectral range, as in PyHessian's density plots.
     """
+    from scipy.linalg import eigh_tridiagonal
+
     if n_probes < 1 or n_steps < 1:
         raise InvalidSpecError(f"n_probes and n_steps must be positive, got {n_probes}, {n_steps}")
     w = torch.as_tensor(w).detach()
@@ -263,8 +277,7 @@ def spectral_density(fn: LossFn, w: torch.Tensor, n_probes: int = 4, n_steps: in
     for _ in range(n_probes):
         v = rng.choice([-1.0, 1.0], size=w.numel())
         a, b = lanczos(op.matvec, v, m)
-        T = np.diag(a) + np.diag(b, 1) + np.diag(b, -1)
-        theta, S = np.linalg.eigh(T)
+        theta, S = eigh_tridiagonal(a, b)
         # Pad early-stopped probes with zero-weight nodes so every probe has m columns.
         th, tau = np.zeros(m), np.zeros(m)
         th[: theta.size], tau[: theta.size] = theta, S[0] ** 2
@@ -278,4 +291,4 @@ def spectral_density(fn: LossFn, w: torch.Tensor, n_probes: int = 4, n_steps: in
     grid = np.linspace(lo - 5 * sig, hi + 5 * sig, n_grid)
     kern = np.exp(-0.5 * ((grid[None, None, :] - nodes_a[:, :, None]) / sig) ** 2) / (sig * np.sqrt(2 * np.pi))
     density = np.einsum("pj,pjt->t", weights_a, kern) / n_probes
-    return SpectralDensity(grid, density, nodes_a, weights_a, sig, m, seed)
+    return SpectralDensity(grid, density, nodes_a, weights_a, sig, m, seed, int(w.numel()))

@@ -9,7 +9,9 @@ the p-dimensional embedding is X = V_p Λ_p^{1/2} from the p largest eigenpairs 
 the strain ‖B − XXᵀ‖_F and is exact (zero stress) when δ is Euclidean in p dimensions.
 We report Kruskal's stress-1 √(Σ (d_ij − δ_ij)² / Σ δ_ij²) of the embedding distances d_ij, and
 the fraction of B's positive spectrum that the p dimensions keep. Written with numpy because
-scikit-learn's MDS is the iterative SMACOF (stress) method, not the paper's strain method.
+scikit-learn's `MDS` is the iterative SMACOF (stress) method, not the paper's strain method, and its
+`ClassicalMDS` (scikit-learn ≥ 1.8 only; the project supports ≥ 1.0) keeps only the p eigenvalues,
+while `explained` and the non-Euclidean check need B's whole spectrum.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from common.serialize import Serializable
 from theory.errors import InvalidSpecError
 
 METRICS = ("cosine", "euclidean")
@@ -45,7 +48,7 @@ def dissimilarity(W: np.ndarray, metric: str = "cosine") -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class MDSResult:
+class MDSResult(Serializable):
     """A classical MDS embedding.
 
     Fields:
@@ -65,12 +68,6 @@ class MDSResult:
     metric: str
     labels: tuple | None = None
     layer: int | None = None
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"coords": self.coords.tolist(), "eigenvalues": self.eigenvalues.tolist(), "stress": self.stress,
-                "explained": self.explained, "metric": self.metric,
-                "labels": None if self.labels is None else list(self.labels), "layer": self.layer}
 
 
 def classical_mds(D: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -115,10 +112,13 @@ def mds(W: np.ndarray, metric: str = "cosine", dims: int = 2, labels: Sequence |
 
 def mds_by_layer(W: np.ndarray, layer_slices: dict[int, Sequence[slice]], metric: str = "cosine", dims: int = 2,
                  labels: Sequence | None = None) -> dict[int, MDSResult]:
-    """Return {layer: MDS of the columns of W in that layer's slices} (Theory II Fig. 3: 'layer 2 weights')."""
+    """Return {layer: MDS of the columns of W in that layer's slices} (Theory II Fig. 3: 'layer 2 weights').
+
+    Layer 0 stands for all weights (its result records layer None).
+    """
     W = np.asarray(W, dtype=float)
     out = {}
     for layer, slices in layer_slices.items():
         cols = np.concatenate([np.arange(W.shape[1])[s] for s in slices])
-        out[layer] = mds(W[:, cols], metric, dims, labels, layer)
+        out[layer] = mds(W[:, cols], metric, dims, labels, layer if layer else None)
     return out

@@ -9,8 +9,9 @@ layout, so `get_flat(model)` is the vector w of `theory.networks.forward(spec, w
 five 3×3 convolutions with stride 2, no pooling, batch normalisation without affine parameters
 between hidden layers; the last convolution maps to the class scores.
 
-Flat-vector helpers (`get_flat`, `set_flat`, `param_slices`) work for every module here and are
-what the probes (flatness, MDS of trajectories) use.
+Flat-vector helpers (`get_flat`, `set_flat`, `param_views`, `stacked_flat`, `param_slices`) work for
+every module here and are the toolkit's one parameter flattening: the probes, Hessians, the theory
+comparison, DSS and the training trajectories all go through them.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from typing import Iterator, Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import parameters_to_vector
 
+from common.serialize import Serializable, fields_dict
 from theory.activations import PolyActivation, parse
 from theory.errors import InvalidSpecError
 from theory.networks import NetworkSpec
@@ -234,25 +237,50 @@ def count_params(model: nn.Module) -> int:
 
 def get_flat(model: nn.Module) -> torch.Tensor:
     """Return all parameters concatenated in registration order, as a detached 1-D tensor (a copy)."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    return parameters_to_vector(model.parameters()).detach()
 
 
 @torch.no_grad()
 def set_flat(model: nn.Module, w: torch.Tensor) -> nn.Module:
-    """Copy the 1-D tensor `w` into the model's parameters (registration order); return the model."""
+    """Copy the 1-D tensor `w` into the model's parameters (registration order); return the model.
+
+    Copies in place rather than through torch's `vector_to_parameters`, which rebinds each `.data`
+    to a view of `w` (aliasing the caller's vector, skipping dtype conversion, and leaving
+    optimisers that hold the old storage behind).
+    """
     w = torch.as_tensor(w)
     n = count_params(model)
     if w.ndim != 1 or w.numel() != n:
         raise InvalidSpecError(f"expected a flat vector of {n} weights, got shape {tuple(w.shape)}")
-    pos = 0
-    for p in model.parameters():
-        p.copy_(w[pos:pos + p.numel()].reshape(p.shape).to(dtype=p.dtype, device=p.device))
-        pos += p.numel()
+    for p, v in zip(model.parameters(), param_views(model, w).values()):
+        p.copy_(v.to(dtype=p.dtype, device=p.device))
     return model
 
 
+def param_views(model: nn.Module, w: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Return {parameter name: view of the flat vector w shaped like that parameter} (for functional_call).
+
+    The views keep w's autograd graph, so w ↦ functional_call(model, param_views(model, w), x) is a
+    differentiable function of the flat weights.
+    """
+    n = count_params(model)
+    if w.ndim != 1 or w.numel() != n:
+        raise InvalidSpecError(f"expected a flat vector of {n} weights, got shape {tuple(w.shape)}")
+    out, pos = {}, 0
+    for name, p in model.named_parameters():
+        out[name] = w[pos:pos + p.numel()].view(p.shape)
+        pos += p.numel()
+    return out
+
+
+def stacked_flat(params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Return the (K, P) flat weights of K stacked models ({name: (K, ...) tensor}, registration order)."""
+    k = next(iter(params.values())).shape[0]
+    return torch.cat([t.detach().reshape(k, -1) for t in params.values()], dim=1)
+
+
 @dataclass(frozen=True)
-class ParamSlice:
+class ParamSlice(Serializable):
     """Where one parameter tensor sits in the flat vector.
 
     Fields:
@@ -268,9 +296,10 @@ class ParamSlice:
     layer: int
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable description."""
-        return {"name": self.name, "start": self.slice.start, "stop": self.slice.stop,
-                "shape": list(self.shape), "layer": self.layer}
+        """Return the JSON form: the slice as start and stop."""
+        out = fields_dict(self, exclude=("slice",))
+        return {"name": out["name"], "start": self.slice.start, "stop": self.slice.stop,
+                "shape": out["shape"], "layer": out["layer"]}
 
 
 def param_slices(model: nn.Module) -> list[ParamSlice]:

@@ -259,3 +259,26 @@ def plot_compare(result: dict, path: str | Path) -> Path:
     fig.suptitle(f"{result['network']}, h = {', '.join(str(r['width']) for r in rows)}; N = {rows[0]['n_points']}",
                  fontsize=10)
     return _save(fig, path)
+
+
+def plot_curves(metrics: dict, path: str | Path, title: str = "") -> Path:
+    """Draw a training run's curves from its metrics.json record: loss and error per epoch, train and test, every trajectory."""
+    plt = _plt()
+    rows = metrics["epochs"]
+    epochs = [r["epoch"] for r in rows]
+    has_error = rows[0]["train_error"] is not None
+    fig, axes = plt.subplots(1, 2 if has_error else 1, figsize=(10 if has_error else 5, 3.6), squeeze=False)
+    for col, key in enumerate(["loss", "error"][: 2 if has_error else 1]):
+        ax = axes[0][col]
+        for split, style in (("train", "-"), ("test", "--")):
+            series = list(zip(*[_num(r[f"{split}_{key}"]) for r in rows]))
+            for k, ys in enumerate(series):
+                ax.plot(epochs, ys, style, color=f"C{k % 10}", lw=1.2, label=f"{split}" if k == 0 else None)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_yscale("log" if key == "loss" else "linear")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    k = len(rows[0]["train_loss"])
+    fig.suptitle(title + (f" ({k} trajectories, one colour each)" if k > 1 else ""))
+    return _save(fig, path)

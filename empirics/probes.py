@@ -32,12 +32,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from common.progress import Progress, report
+from common.serialize import Serializable, fields_dict, to_jsonable
+from empirics.models import get_flat, param_views
 from theory.errors import InvalidSpecError
 
 LOSSES = ("sse", "mse", "cross_entropy")
@@ -47,20 +50,12 @@ SUBSETS = ("all", "top")
 _BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
 
 
-def _progress(iterable: Iterable, show: bool, desc: str, total: int | None = None) -> Iterable:
-    if not show:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc=desc, total=total, leave=False)
-
-
 # ----------------------------------------------------------------------------------------------
 # The objective as a function of flat weights
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Serializable):
     """Loss and error of one weight vector on the probe data.
 
     Fields:
@@ -70,10 +65,6 @@ class Evaluation:
 
     loss: float
     error: float | None
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"loss": self.loss, "error": self.error}
 
 
 class Objective:
@@ -96,9 +87,7 @@ class Objective:
         self.model = copy.deepcopy(model)
         self.X, self.Y = X, Y
         self.loss_kind, self.batch_size, self.bn = loss, batch_size, bn
-        self.names = [n for n, _ in self.model.named_parameters()]
-        self.shapes = [p.shape for _, p in self.model.named_parameters()]
-        self.sizes = [p.numel() for _, p in self.model.named_parameters()]
+        self.sizes = [p.numel() for p in self.model.parameters()]
         p0 = next(self.model.parameters())
         self.dtype, self.device = p0.dtype, p0.device
         self.base_buffers = {n: b.detach().clone() for n, b in self.model.named_buffers()}
@@ -111,18 +100,11 @@ class Objective:
 
     def flat(self) -> torch.Tensor:
         """Return the model's own flat weights (registration order)."""
-        return torch.cat([p.detach().reshape(-1) for p in self.model.parameters()])
+        return get_flat(self.model)
 
     def unflatten(self, w: torch.Tensor) -> dict[str, torch.Tensor]:
         """Return {parameter name: tensor view of w}."""
-        w = torch.as_tensor(w, dtype=self.dtype, device=self.device)
-        if w.ndim != 1 or w.numel() != self.n_params:
-            raise InvalidSpecError(f"expected a flat vector of {self.n_params} weights, got shape {tuple(w.shape)}")
-        out, pos = {}, 0
-        for name, shape, size in zip(self.names, self.shapes, self.sizes):
-            out[name] = w[pos:pos + size].reshape(shape)
-            pos += size
-        return out
+        return param_views(self.model, torch.as_tensor(w, dtype=self.dtype, device=self.device))
 
     def _chunks(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.X)
@@ -297,7 +279,7 @@ def perturb(w: np.ndarray, blocks: Sequence[Block], alpha: float, scale: str, rn
 
 
 @dataclass(frozen=True)
-class PerturbationResult:
+class PerturbationResult(Serializable):
     """Loss and error after layer-wise Gaussian perturbations of one model.
 
     Fields:
@@ -323,16 +305,16 @@ class PerturbationResult:
     bn: str
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record with per-α means and standard deviations."""
-        return {"alphas": list(self.alphas), "scale": self.scale, "base": self.base.to_dict(),
-                "loss": self.loss.tolist(), "error": None if self.error is None else self.error.tolist(),
-                "loss_mean": self.loss.mean(axis=1).tolist(), "loss_std": self.loss.std(axis=1).tolist(),
-                "error_mean": None if self.error is None else self.error.mean(axis=1).tolist(),
-                "sigmas": self.sigmas.tolist(), "blocks": list(self.blocks), "seed": self.seed, "bn": self.bn}
+        """Return the fields with per-α means and standard deviations added."""
+        out = fields_dict(self)
+        stats = {"loss_mean": self.loss.mean(axis=1), "loss_std": self.loss.std(axis=1),
+                 "error_mean": None if self.error is None else self.error.mean(axis=1)}
+        keys = ("alphas", "scale", "base", "loss", "error")
+        return {**{k: out[k] for k in keys}, **to_jsonable(stats), **{k: v for k, v in out.items() if k not in keys}}
 
 
 def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[Block], alphas: Sequence[float],
-                       n_samples: int = 4, scale: str = "std", seed: int = 0, progress: bool = False
+                       n_samples: int = 4, scale: str = "std", seed: int = 0, progress: Progress | None = None
                        ) -> PerturbationResult:
     """Return the loss/error at w + ξ, ξ_l ~ N(0, (α s_l)² I), s_l = std or mean|·| of block l (Theory II §4)."""
     if n_samples < 1 or not alphas:
@@ -344,13 +326,14 @@ def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[B
     error = np.zeros_like(loss) if base.error is not None else None
     sigmas = np.zeros((len(alphas), len(blocks)))
     jobs = [(i, j) for i in range(len(alphas)) for j in range(n_samples)]
-    for i, j in _progress(jobs, progress, "perturb"):
+    for done, (i, j) in enumerate(jobs, 1):
         wp, sig = perturb(w_np, blocks, float(alphas[i]), scale, rng)
         sigmas[i] = sig
         ev = objective.evaluate(torch.as_tensor(wp))
         loss[i, j] = ev.loss
         if error is not None:
             error[i, j] = ev.error
+        report(progress, done, len(jobs))
     return PerturbationResult(tuple(float(a) for a in alphas), scale, base, loss, error, sigmas,
                               tuple(b.name for b in blocks), seed, objective.bn)
 
@@ -360,7 +343,7 @@ def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[B
 
 
 @dataclass(frozen=True)
-class InterpolationResult:
+class InterpolationResult(Serializable):
     """Loss and error along w(t) = (1 − t) w_a + t w_b (Theory II Fig. 9, 25).
 
     Fields:
@@ -385,14 +368,15 @@ class InterpolationResult:
         return float(self.loss[inside].max() - max(ends))
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"ts": self.ts.tolist(), "loss": self.loss.tolist(),
-                "error": None if self.error is None else self.error.tolist(),
-                "distance": self.distance, "barrier": self.barrier, "bn": self.bn}
+        """Return the fields with the barrier added."""
+        out = fields_dict(self)
+        bn = out.pop("bn")
+        return {**out, "barrier": self.barrier, "bn": bn}
 
 
 def interpolate_linear(objective: Objective, w_a: torch.Tensor, w_b: torch.Tensor, ts: Sequence[float],
-                       buffers: tuple[dict, dict] | None = None, progress: bool = False) -> InterpolationResult:
+                       buffers: tuple[dict, dict] | None = None, progress: Progress | None = None
+                       ) -> InterpolationResult:
     """Return L((1 − t) w_a + t w_b) and the error for each t (linear interpolation, Theory II §4.3).
 
     `buffers` (running statistics of the two end models) is used under bn='interpolate'.
@@ -404,12 +388,13 @@ def interpolate_linear(objective: Objective, w_a: torch.Tensor, w_b: torch.Tenso
     ts = np.asarray(ts, dtype=float)
     loss, err = np.zeros(ts.size), np.zeros(ts.size)
     has_err = True
-    for i, t in enumerate(_progress(ts, progress, "interpolate")):
+    for i, t in enumerate(ts):
         buf = _mix_buffers(buffers, (1 - t, t)) if objective.bn == "interpolate" else None
         ev = objective.evaluate((1 - t) * w_a + t * w_b, buf)
         loss[i] = ev.loss
         has_err = ev.error is not None
         err[i] = ev.error if has_err else np.nan
+        report(progress, i + 1, ts.size)
     return InterpolationResult(ts, loss, err if has_err else None, float(torch.linalg.norm(w_b - w_a)),
                                objective.bn)
 
@@ -428,7 +413,7 @@ def simplex_grid(resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class SimplexResult:
+class SimplexResult(Serializable):
     """Loss and error on the simplex of three models (Theory IIb eq. 10, Fig. 7).
 
     Fields:
@@ -447,16 +432,15 @@ class SimplexResult:
     resolution: int
     bn: str
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"lambdas": self.lambdas.tolist(), "xy": self.xy.tolist(), "loss": self.loss.tolist(),
-                "error": None if self.error is None else self.error.tolist(),
-                "resolution": self.resolution, "bn": self.bn}
+    def landmarks(self) -> list[int]:
+        """Return the grid indices of the three corners (w_1, w_2, w_3) and of the point nearest the centre."""
+        corners = [int(i) for i in self.lambdas.argmax(axis=0)]
+        return corners + [int(np.abs(self.lambdas - 1 / 3).sum(axis=1).argmin())]
 
 
 def interpolate_simplex(objective: Objective, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tensor,
                         resolution: int = 10, buffers: tuple[dict, dict, dict] | None = None,
-                        progress: bool = False) -> SimplexResult:
+                        progress: Progress | None = None) -> SimplexResult:
     """Return L(w_λ) with w_λ = λ_1 w_1 + λ_2 w_2 + λ_3 w_3 on a grid of Δ_3 (Theory IIb eq. 10)."""
     W = [torch.as_tensor(v).detach().double() for v in (w1, w2, w3)]
     if objective.bn == "interpolate" and buffers is None:
@@ -464,12 +448,13 @@ def interpolate_simplex(objective: Objective, w1: torch.Tensor, w2: torch.Tensor
     lam, xy = simplex_grid(resolution)
     loss, err = np.zeros(len(lam)), np.zeros(len(lam))
     has_err = True
-    for i, l in enumerate(_progress(lam, progress, "simplex")):
+    for i, l in enumerate(lam):
         buf = _mix_buffers(buffers, l) if objective.bn == "interpolate" else None
         ev = objective.evaluate(l[0] * W[0] + l[1] * W[1] + l[2] * W[2], buf)
         loss[i] = ev.loss
         has_err = ev.error is not None
         err[i] = ev.error if has_err else np.nan
+        report(progress, i + 1, len(lam))
     return SimplexResult(lam, xy, loss, err if has_err else None, resolution, objective.bn)
 
 
@@ -519,7 +504,7 @@ def random_directions(n_params: int, n_directions: int, mask: np.ndarray | None,
 
 
 @dataclass(frozen=True)
-class RadiusResult:
+class RadiusResult(Serializable):
     """Flatness radii r(w, δw, ε) over T random unit directions (Theory IIb eq. 11, Table 1).
 
     Fields:
@@ -553,27 +538,28 @@ class RadiusResult:
         return float(self.radii.std())
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable record."""
-        return {"radii": self.radii.tolist(), "censored": self.censored.tolist(), "mean": self.mean,
-                "std": self.std, "n_censored": int(self.censored.sum()), "epsilon": self.epsilon,
-                "quantity": self.quantity, "subset": self.subset, "r_max": self.r_max, "seed": self.seed,
-                "bn": self.bn, "n_directions": int(self.radii.size)}
+        """Return the fields with mean, std and the counts of censored and all directions added."""
+        out = fields_dict(self)
+        head = {k: out.pop(k) for k in ("radii", "censored")}
+        return {**head, "mean": self.mean, "std": self.std, "n_censored": int(self.censored.sum()), **out,
+                "n_directions": int(self.radii.size)}
 
 
 def radius_along(value: Callable[[np.ndarray], float], w: np.ndarray, directions: np.ndarray, epsilon: float,
-                 r_max: float = 1e3, r_init: float = 1e-3, rel_tol: float = 1e-3, progress: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 r_max: float = 1e3, r_init: float = 1e-3, rel_tol: float = 1e-3,
+                 progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return (radii, censored) of `value` around w along each row of `directions` (see `line_radius`)."""
     radii, cens = np.zeros(len(directions)), np.zeros(len(directions), dtype=bool)
-    for i, d in enumerate(_progress(directions, progress, "radius")):
+    for i, d in enumerate(directions):
         radii[i], cens[i], _ = line_radius(lambda r: value(w + r * d), epsilon, r_init, r_max, rel_tol)
+        report(progress, i + 1, len(directions))
     return radii, cens
 
 
 def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n_directions: int = 10,
                  subset: str = "all", quantity: str = "error", seed: int = 0, r_max: float = 1e3,
-                 blocks: Sequence[Block] | None = None, rel_tol: float = 1e-3, progress: bool = False
-                 ) -> RadiusResult:
+                 blocks: Sequence[Block] | None = None, rel_tol: float = 1e-3,
+                 progress: Progress | None = None) -> RadiusResult:
     """Return the flatness radii r(w, δw, ε) of Theory IIb eq. 11 for T random unit directions.
 
     `subset='top'` moves only the top layer's weights (Table 1, 'top layer'); `quantity` picks
@@ -606,7 +592,7 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
 
 
 @dataclass(frozen=True)
-class AgreementResult:
+class AgreementResult(Serializable):
     """Conditional agreement between models on the same examples (Theory II Fig. 18).
 
     Fields:
@@ -620,14 +606,6 @@ class AgreementResult:
     wrong_given_wrong: np.ndarray
     accuracy: np.ndarray
     labels: tuple[str, ...]
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable record (NaN as the string 'nan')."""
-        from common.serialize import to_jsonable
-
-        return to_jsonable({"correct_given_correct": self.correct_given_correct,
-                            "wrong_given_wrong": self.wrong_given_wrong, "accuracy": self.accuracy,
-                            "labels": list(self.labels)})
 
 
 def agreement_matrices(correct: np.ndarray, labels: Sequence[str] | None = None) -> AgreementResult:

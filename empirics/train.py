@@ -35,9 +35,8 @@ import copy
 import json
 import math
 import os
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,10 +47,14 @@ from torch import nn
 
 from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, synchronize
-from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat
-from common.errors import CheckpointError
+from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat, stacked_flat
+from common.errors import CheckpointError, InputFileError, RunNotFoundError
+from common.progress import Progress, report
+from common.seeds import child_seed
+from common.serialize import Serializable, fields_dict
 from empirics.errors import TrainingDiverged
 from theory.errors import InvalidSpecError
+from theory.networks import NetworkSpec
 from common.records import RunDir, check_known_keys
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
@@ -64,8 +67,13 @@ RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run; saved as config.json, unknown keys are an error."""
+class TrainConfig(Serializable):
+    """Everything that defines a training run; saved as config.json, unknown keys are an error.
+
+    The polynomial network of model 'theory' (and the teacher of regression data) is one
+    `theory.networks.NetworkSpec`, saved through its own `to_dict`; `widths`, `activation` and
+    `bias` describe the paper's CNN and the MLP only.
+    """
 
     # --- data ---
     dataset: str = "digits"                 # digits | cifar10 | mnist | regression
@@ -79,14 +87,10 @@ class TrainConfig:
     noise: float = 0.0                      # regression: std of Gaussian noise on training targets
     # --- model ---
     model: str = "paper-cnn"                # paper-cnn | mlp | theory
-    widths: tuple[int, ...] | None = None   # paper-cnn: hidden channels; mlp: hidden widths; theory fc: n_0..n_d
-    activation: str = "relu"                # 'relu' or a polynomial: 'z + z^2/4', 'relu-legendre:8'
-    architecture: str = "fc"                # theory: fc | tree
-    depth: int = 2                          # theory tree: levels (2^depth inputs)
-    units: int = 2                          # theory tree: units per node
-    shared: bool = False                    # theory tree: one weight set per level
-    bias: bool = True                       # theory/mlp: additive biases
-    output_activation: bool = False         # theory: apply P at the output too
+    widths: tuple[int, ...] | None = None   # paper-cnn: hidden channels; mlp: hidden widths
+    activation: str = "relu"                # paper-cnn/mlp: 'relu', 'tanh' or a polynomial: 'z + z^2/4', 'relu-legendre:8'
+    bias: bool = True                       # mlp: additive biases
+    network: NetworkSpec | None = None      # theory model and regression teacher: the polynomial network
     # --- optimisation ---
     optimizer: str = "sgd"                  # sgd | gd | sgdl | rmsprop
     epochs: int = 10                        # passes over the training set
@@ -115,6 +119,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.widths is not None:
             object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if isinstance(self.network, dict):
+            object.__setattr__(self, "network", NetworkSpec.from_dict(self.network))
         checks = [
             (self.model in MODELS, f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}"),
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}"),
@@ -131,6 +137,9 @@ class TrainConfig:
             (self.parallel in ("auto", "vmap", "loop"), f"parallel must be auto, vmap or loop, got {self.parallel!r}"),
             (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
             (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
+            (self.network is None or isinstance(self.network, NetworkSpec), "network must be a theory NetworkSpec"),
+            (self.network is not None or (self.model != "theory" and self.dataset != "regression"),
+             "the theory model and regression data need a network spec (the polynomial network / teacher)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -138,15 +147,9 @@ class TrainConfig:
         if self.dataset == "regression" and self.model == "paper-cnn":
             raise InvalidSpecError("regression data are vectors: use --model theory or mlp")
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict (tuples as lists)."""
-        out = asdict(self)
-        out["widths"] = None if self.widths is None else list(self.widths)
-        return out
-
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        """Inverse of `to_dict`; unknown keys raise InvalidSpecError."""
+        """Inverse of `to_dict` (the network through `NetworkSpec.from_dict`); unknown keys raise InvalidSpecError."""
         check_known_keys(cls, data, "training config")
         return cls(**data)
 
@@ -155,41 +158,29 @@ class TrainConfig:
         """Return the torch dtype of weights and inputs."""
         return torch.float64 if self.dtype == "float64" else torch.float32
 
-    def theory_spec(self, input_dim: int | None = None, output_dim: int | None = None):
-        """Return the theory NetworkSpec the config describes (model 'theory', and regression teachers).
-
-        fc: widths (n_0, ..., n_d) as given, or (input_dim, 16, output_dim) by default; tree: depth,
-        units, shared from the config. Input/output sizes are checked against the data when given.
-        """
-        from theory.activations import parse
-        from theory.networks import NetworkSpec
-
-        act = parse(self.activation) if self.activation != "relu" else None
-        if act is None:
-            raise InvalidSpecError("theory networks need a polynomial activation, e.g. --activation 'z + z^2/4' "
-                                   "or 'relu-legendre:8'")
-        if self.architecture == "tree":
-            spec = NetworkSpec.tree(self.depth, act, units=self.units, bias=self.bias, shared=self.shared,
-                                    output_activation=self.output_activation)
-        else:
-            widths = self.widths or (input_dim or 8, 16, output_dim or 1)
-            spec = NetworkSpec(tuple(widths), act, bias=self.bias, output_activation=self.output_activation)
+    def theory_spec(self, input_dim: int | None = None, output_dim: int | None = None) -> NetworkSpec:
+        """Return the config's NetworkSpec, checked against the data's input and output sizes when given."""
+        spec = self.network
+        if spec is None:
+            raise InvalidSpecError("this configuration holds no theory network spec")
         if input_dim is not None and spec.input_dim != input_dim:
-            raise InvalidSpecError(f"the theory network takes {spec.input_dim} inputs but the data have {input_dim}")
+            raise InvalidSpecError(f"the theory network takes {spec.input_dim} inputs but the data have {input_dim}: "
+                                   f"set --input-dim {input_dim}")
         if output_dim is not None and spec.output_dim != output_dim:
-            raise InvalidSpecError(f"the theory network has {spec.output_dim} outputs but the task needs {output_dim}")
+            raise InvalidSpecError(f"the theory network has {spec.output_dim} outputs but the task needs {output_dim}: "
+                                   f"set --output-dim {output_dim}")
         return spec
 
     def data_spec(self) -> DataSpec:
         """Return the DataSpec of the run's data (regression: the teacher is the config's theory network)."""
-        teacher = self.theory_spec().to_dict() if self.dataset == "regression" else None
+        teacher = self.network.to_dict() if self.dataset == "regression" else None
         return DataSpec(self.dataset, data_dir=self.data_dir, subset=self.subset, random_labels=self.random_labels,
                         seed=self.data_seed, download=self.download, teacher=teacher, n_train=self.n_train,
                         n_test=self.n_test, noise=self.noise)
 
 
 @dataclass(frozen=True)
-class EpochMetrics:
+class EpochMetrics(Serializable):
     """Measurements after one epoch, one entry per trajectory.
 
     Fields:
@@ -210,13 +201,9 @@ class EpochMetrics:
     batch_loss: list[float] | None
     seconds: float
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class TrainResult:
+class TrainResult(Serializable):
     """The outcome of `train`.
 
     Fields:
@@ -242,12 +229,6 @@ class TrainResult:
     seconds: float
     seconds_per_epoch: float | None
     data: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        out = asdict(self)
-        out["final"] = self.final.to_dict()
-        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -323,7 +304,7 @@ class Trajectories:
 
     def flat(self) -> torch.Tensor:
         """Return the weights as a (K, P) tensor, each row in `get_flat` order."""
-        return torch.cat([t.detach().reshape(self.k, -1) for t in self.params.values()], dim=1)
+        return stacked_flat(self.params)
 
     def model(self, k: int) -> nn.Module:
         """Return trajectory k as an ordinary module (a copy on the tensors' device)."""
@@ -468,7 +449,7 @@ def _initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
         for k, m in enumerate(models):
             if k < config.unperturbed:
                 continue
-            g = torch.Generator().manual_seed(config.seed + k)
+            g = torch.Generator().manual_seed(child_seed(config.seed + k, "start perturbation"))
             with torch.no_grad():
                 for p in m.parameters():
                     # Theory II §4.2: noise with std a fraction of the layer's own weight std.
@@ -477,14 +458,15 @@ def _initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
 
 
 def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool = False, device: str = "auto",
-          progress: bool = False, callback: Callable[[int, int], None] | None = None) -> TrainResult:
+          progress: Progress | None = None, callback: Callable[[int, int], None] | None = None) -> TrainResult:
     """Train config.trajectories models and return a TrainResult; writes the run folder as it goes.
 
     Files in the run folder: config.json, manifest.json (seed, versions, commit), data.json,
     metrics.json (one EpochMetrics per epoch, epoch 0 = initialisation), checkpoint.pt (full state
     after the last completed epoch) and weights/epoch_NNNN.pt. With `resume`, training restarts from
     checkpoint.pt (a fresh run if there is none); the config must equal the saved one except for
-    `epochs`, `eval_batch` and `parallel`. `callback(epoch, step)` is called after every optimisation step.
+    `epochs`, `eval_batch` and `parallel`. `callback(epoch, step)` is called after every optimisation step,
+    and `progress(steps done, steps to do)` (common.progress) after every step of this invocation.
     Raises TrainingDiverged on a non-finite loss or weight, keeping the last good checkpoint.
     """
     started = time.perf_counter()
@@ -507,7 +489,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     vectorize = config.parallel == "vmap" or (config.parallel == "auto" and dev.type == "cuda")
     traj = Trajectories(models, dev, vectorize=vectorize)
     batch_gens = [torch.Generator().manual_seed(config.seed + k) for k in range(k_count)]
-    noise_gens = [torch.Generator(device=dev).manual_seed(10_007 * (config.seed + k) + 1) for k in range(k_count)]
+    noise_gens = [torch.Generator(device=dev).manual_seed(child_seed(config.seed + k, "sgdl noise"))
+                  for k in range(k_count)]
     optimizer = make_optimizer(config, list(traj.params.values()), noise_gens)
     history: list[EpochMetrics] = []
 
@@ -549,45 +532,40 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     x_all, y_all, n = data.x_train, data.y_train, data.n_train
     steps = 1 if config.optimizer == "gd" else math.ceil(n / config.batch_size)
     epoch_times = []
-    from tqdm.auto import tqdm
+    total_steps, done_steps = max(config.epochs - start_epoch, 0) * steps, 0
+    for epoch in range(start_epoch + 1, config.epochs + 1):
+        traj.train(True)
+        synchronize(dev)
+        t0 = time.perf_counter()
+        if config.optimizer == "gd":
+            batches = None
+        else:
+            per_k = [batch_indices(n, config.batch_size, g, dev) for g in batch_gens]
+            batches = [torch.stack([per_k[k][s] for k in range(k_count)]) for s in range(steps)]  # (K, B) each
 
-    bar = tqdm(total=(config.epochs - start_epoch) * steps, disable=not progress, file=sys.stderr,
-               unit="step", desc=f"train {rd.path.name}", leave=False)
-    try:
-        for epoch in range(start_epoch + 1, config.epochs + 1):
-            traj.train(True)
-            synchronize(dev)
-            t0 = time.perf_counter()
-            if config.optimizer == "gd":
-                batches = None
-            else:
-                per_k = [batch_indices(n, config.batch_size, g, dev) for g in batch_gens]
-                batches = [torch.stack([per_k[k][s] for k in range(k_count)]) for s in range(steps)]  # (K, B) each
+        def after_step(step: int, epoch: int = epoch) -> None:
+            nonlocal done_steps
+            if callback is not None:
+                callback(epoch, step)
+            done_steps += 1
+            report(progress, done_steps, total_steps)
 
-            def after_step(step: int, epoch: int = epoch) -> None:
-                if callback is not None:
-                    callback(epoch, step)
-                bar.update(1)
-
-            seen = run_epoch(traj, optimizer, x_all, y_all, loss_name, data.num_classes, batches,
-                             gd_chunk=config.gd_chunk, after_step=after_step)
-            synchronize(dev)
-            seconds = time.perf_counter() - t0
-            epoch_times.append(seconds)
-            batch_loss = (seen / n).tolist()
-            bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k])]
-            bad += [k for k in range(k_count) if k not in bad and not all(
-                bool(torch.isfinite(t[k]).all()) for t in traj.params.values())]
-            if bad:
-                _write_metrics(rd, history, "diverged")
-                raise TrainingDiverged(
-                    f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {batch_loss[bad[0]]}); "
-                    f"the checkpoint of epoch {epoch - 1} is kept in {rd.path}; try a smaller --lr")
-            history.append(measure(epoch, batch_loss, seconds))
-            save(epoch, "running" if epoch < config.epochs else "finished")
-            bar.set_postfix(epoch=epoch, loss=f"{np.mean(history[-1].train_loss):.4g}")
-    finally:
-        bar.close()
+        seen = run_epoch(traj, optimizer, x_all, y_all, loss_name, data.num_classes, batches,
+                         gd_chunk=config.gd_chunk, after_step=after_step)
+        synchronize(dev)
+        seconds = time.perf_counter() - t0
+        epoch_times.append(seconds)
+        batch_loss = (seen / n).tolist()
+        bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k])]
+        bad += [k for k in range(k_count) if k not in bad and not all(
+            bool(torch.isfinite(t[k]).all()) for t in traj.params.values())]
+        if bad:
+            _write_metrics(rd, history, "diverged")
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {batch_loss[bad[0]]}); "
+                f"the checkpoint of epoch {epoch - 1} is kept in {rd.path}; try a smaller --lr")
+        history.append(measure(epoch, batch_loss, seconds))
+        save(epoch, "running" if epoch < config.epochs else "finished")
     if start_epoch >= config.epochs:
         _write_metrics(rd, history, "finished")
     return TrainResult(str(rd.path), history[-1].epoch, resumed_from, k_count, n_params, describe_device(dev),
@@ -656,7 +634,7 @@ def _check_resumable(saved: TrainConfig, asked: TrainConfig) -> None:
 
 
 @dataclass(frozen=True)
-class LoadedRun:
+class LoadedRun(Serializable):
     """A trained run read back from its folder.
 
     Fields:
@@ -678,23 +656,47 @@ class LoadedRun:
     status: str
 
     def to_dict(self) -> dict:
-        """Return a JSON summary (no tensors)."""
-        return {"path": self.path, "config": self.config.to_dict(), "data_spec": self.data_spec.to_dict(),
-                "epoch": self.epoch, "trajectories": len(self.models), "status": self.status,
-                "metrics": [m.to_dict() for m in self.metrics]}
+        """Return the fields with the models replaced by their count (no tensors)."""
+        out = fields_dict(self, exclude=("models",))
+        return {**{k: out[k] for k in ("path", "config", "data_spec", "epoch")}, "trajectories": len(self.models),
+                "status": out["status"], "metrics": out["metrics"]}
+
+
+def _read_json(path: Path) -> Any:
+    """Return the parsed JSON file `path` (InputFileError naming it when unreadable)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(f"cannot read {path}: {exc}") from exc
+
+
+def _run_folder(run_dir: str | os.PathLike) -> Path:
+    """Return the run folder as a Path (RunNotFoundError naming it when it does not exist)."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise RunNotFoundError(f"run folder {path} does not exist")
+    return path
+
+
+def read_metrics(run_dir: str | os.PathLike) -> dict:
+    """Return a run's metrics.json record ({'status', 'epochs': [EpochMetrics dicts]})."""
+    path = _run_folder(run_dir) / "metrics.json"
+    if not path.exists():
+        raise RunNotFoundError(f"{path} does not exist: not a training run folder (or it never started)")
+    return _read_json(path)
 
 
 def _run_shapes(path: Path, config: TrainConfig) -> tuple[tuple[int, ...], int]:
-    info = json.loads((path / "data.json").read_text()) if (path / "data.json").exists() else None
-    if info is None:
+    if not (path / "data.json").exists():
         raise CheckpointError(f"{path} has no data.json: not a training run folder")
+    info = _read_json(path / "data.json")
     output_dim = info["num_classes"] if info["num_classes"] is not None else config.theory_spec().output_dim
     return tuple(info["input_shape"]), int(output_dim)
 
 
 def load_run(run_dir: str | os.PathLike, device: str | torch.device = "cpu", epoch: int | None = None) -> LoadedRun:
     """Return the run's models (one per trajectory) at `epoch` (default: the last checkpoint), config and data spec."""
-    path = Path(run_dir)
+    path = _run_folder(run_dir)
     if not (path / CHECKPOINT).exists():
         raise CheckpointError(f"{path} holds no {CHECKPOINT}: not a training run folder (or it never started)")
     dev = pick_device(device)
@@ -713,7 +715,7 @@ def load_run(run_dir: str | os.PathLike, device: str | torch.device = "cpu", epo
         m.load_state_dict({**{n: t[k] for n, t in state["params"].items()},
                            **{n: t[k] for n, t in state["buffers"].items()}})
         models.append(m.eval())
-    metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
+    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
     return LoadedRun(str(path), config, config.data_spec(), int(state["epoch"]), models,
                      [EpochMetrics(**m) for m in ckpt["metrics"]], metrics.get("status", "unknown"))
 
@@ -724,7 +726,7 @@ def load_trajectory(run_dir: str | os.PathLike, device: str | torch.device = "cp
     Rows follow `empirics.models.get_flat` order, so `layer_slice(model, k)` selects layer k
     (Theory II §4.2 runs MDS on such trajectories, layer by layer).
     """
-    folder = Path(run_dir) / WEIGHTS_DIR
+    folder = _run_folder(run_dir) / WEIGHTS_DIR
     files = sorted(folder.glob("epoch_*.pt"))
     if not files:
         raise CheckpointError(f"{folder} holds no saved weights (was the run made with save_weights?)")
@@ -733,8 +735,6 @@ def load_trajectory(run_dir: str | os.PathLike, device: str | torch.device = "cp
     for f in files:
         state = _read_checkpoint(f, dev)
         epochs.append(int(state["epoch"]))
-        params = state["params"]
-        k = next(iter(params.values())).shape[0]
-        rows.append(torch.cat([t.reshape(k, -1) for t in params.values()], dim=1))
+        rows.append(stacked_flat(state["params"]))
     return epochs, torch.stack(rows)
 

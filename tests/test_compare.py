@@ -14,10 +14,14 @@ from empirics.compare import (CompareConfig, gradient_descent, levenberg_marquar
                               run_compare)
 from empirics.models import TorchNetwork
 from theory.errors import InvalidSpecError
-from theory.networks import init_weights
-from theory.systems import ZeroErrorSystem, planted_data, random_data
+from theory.activations import parse
+from theory.networks import NetworkSpec, init_weights
+from theory.data import planted_data, random_data
+from theory.systems import ZeroErrorSystem
 
 torch.set_num_threads(1)
+# The library's default instance (fc 3-h-1, P = z + z²/4, linear output) spelled in the network flags.
+CLASSIC = ["--input-dim", "3", "--layers", "2", "--activation", "z + z^2/4", "--no-output-activation"]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,8 @@ def test_torch_jacobian_agrees_with_theory_forward_mode(sweep):
 def test_levenberg_marquardt_finds_planted_zero_to_1e_minus_20():
     """Planted targets y = f(x; w*) have a zero; LM from a random start reaches ‖r‖² < 1e-20 in float64,
     and the independent theory residual confirms it."""
-    cfg = CompareConfig(widths=(4,), layers=3)
+    cfg = CompareConfig(widths=(4,), network=NetworkSpec.fully_connected(3, 1, 3, parse("z + z^2/4"),
+                                                                         output_activation=False))
     spec = cfg.spec(4)
     data, _ = planted_data(spec, 12, seed=3)
     model = TorchNetwork(spec, dtype=torch.float64)
@@ -99,8 +104,8 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["compare", "--widths", "1,3", "--directions", "2", "--restarts", "2", "--out", str(tmp_path),
-                   "--name", "cmp", "--no-progress"])
+    rc = cli.main(["compare", *CLASSIC, "--widths", "1,3", "--directions", "2", "--restarts", "2",
+                   "--out", str(tmp_path), "--name", "cmp", "--no-progress"])
     assert rc == 0
     out = capsys.readouterr().out
     assert "theory K−r" in out and "minimum" in out and "zero" in out
@@ -110,8 +115,8 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
     metrics = json.loads((folder / "metrics.json").read_text())
     assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 6]
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 0
-    rc = cli.main(["compare", "--widths", "3", "--directions", "1", "--restarts", "2", "--out", str(tmp_path),
-                   "--name", "cmp2", "--no-progress", "--json"])
+    rc = cli.main(["compare", *CLASSIC, "--widths", "3", "--directions", "1", "--restarts", "2",
+                   "--out", str(tmp_path), "--name", "cmp2", "--no-progress", "--json"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["rows"][0]["reached_zero"]
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from empirics.connectivity import (DSSConfig, PolyRegressionConfig, dynamic_string_sampling, flat_parameters,
+from empirics.models import get_flat
+from empirics.connectivity import (DSSConfig, PolyRegressionConfig, dynamic_string_sampling,
                                    interpolated_losses, polynomial_regression_study, polynomial_target,
                                    train_to_level, _hyperplane_projector)
 from theory.errors import InvalidSpecError
@@ -44,7 +45,7 @@ def test_convex_problem_needs_no_beads():
     y = x @ torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64)
     model = nn.Linear(3, 1).double()
     loss_fn = lambda m: torch.mean((m(x) - y) ** 2)  # noqa: E731
-    a, b = flat_parameters(model) * 0 + 0.1, flat_parameters(model) * 0 - 0.1
+    a, b = get_flat(model) * 0 + 0.1, get_flat(model) * 0 - 0.1
     level = max(float(interpolated_losses(model, loss_fn, a, a, 3)[1][0]),
                 float(interpolated_losses(model, loss_fn, b, b, 3)[1][0])) + 1e-9
     res = dynamic_string_sampling(model, loss_fn, a, b, DSSConfig(threshold=level))
@@ -68,9 +69,9 @@ def test_dss_connects_the_relu_minima_above_the_barrier(constrained):
     model, loss_fn, ex = relu_121()
     a, b = torch.tensor(ex.theta_a), torch.tensor(ex.theta_b)
     cfg = DSSConfig(threshold=0.7, max_beads=30, max_steps=5000, lr=1e-2, constrained=constrained, seed=1)
-    before = flat_parameters(model)
+    before = get_flat(model)
     res = dynamic_string_sampling(model, loss_fn, a, b, cfg)
-    assert torch.equal(flat_parameters(model), before)  # the workspace model is restored
+    assert torch.equal(get_flat(model), before)  # the workspace model is restored
     assert res.connected, res.reason
     assert max(res.segment_max_losses) <= 0.7 and res.n_beads >= 3  # the straight line (max 1) is refined
     assert res.normalized_length >= 1.0
@@ -135,7 +136,7 @@ def test_section_4_1_reproduction_runs_and_saves_its_figure(tmp_path):
 def test_cli_dss_small_run_saves_curves(tmp_path, capsys):
     import cli
 
-    rc = cli.main(["dss", "--thresholds", "0.04", "--pairs", "1", "--max-steps", "3000", "--quiet",
+    rc = cli.main(["dss", "--thresholds", "0.04", "--pairs", "1", "--max-steps", "3000", "--no-progress",
                    "--out", str(tmp_path), "--name", "tiny"])
     out = capsys.readouterr().out
     assert rc == 0 and "normalised lengths" in out

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from empirics.hessian import (count_zero, flat_hessian, hessian_spectrum, hvp_fn, lanczos, spectral_density,
+from empirics.hessian import (flat_hessian, hessian_spectrum, hvp_fn, lanczos, spectral_density, spectrum_of,
                               top_eigenvalues)
 from theory.errors import InvalidSpecError
 
@@ -91,11 +91,11 @@ def test_full_lanczos_recovers_all_eigenvalues():
     np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(T)), np.sort(lam), atol=1e-10)
 
 
-def test_count_zero_uses_relative_threshold():
+def test_nullity_uses_relative_threshold():
     """|λ| ≤ tol·max|λ| counts as zero; a negative eigenvalue above the threshold counts as negative."""
-    nullity, negative, gap = count_zero(np.array([100.0, 1e-3, 1e-9, -1e-8, -2.0]), tol=1e-9)
-    assert (nullity, negative) == (2, 1)
-    assert gap == (1e-3, 1e-8)
+    spec = spectrum_of(np.diag([100.0, 1e-3, 1e-9, -1e-8, -2.0]), tol=1e-9)
+    assert (spec.nullity, spec.n_negative) == (2, 1)
+    assert spec.gap == (1e-3, 1e-8)
 
 
 @pytest.mark.parametrize("bn", ["recompute", "eval", "batch"])

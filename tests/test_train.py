@@ -21,7 +21,8 @@ from empirics.train import SGDL, TrainConfig, load_run, load_trajectory, per_tra
 from common.errors import CheckpointError
 from empirics.errors import TrainingDiverged
 from theory.errors import InvalidSpecError
-from theory.networks import forward
+from theory.activations import parse
+from theory.networks import NetworkSpec, forward
 
 REPO = Path(__file__).resolve().parents[1]
 # A small DCNN (same structure as the paper's, narrower) keeps the CPU tests fast.
@@ -38,7 +39,8 @@ def _numbers(metrics: list[dict]) -> list[dict]:
 
 
 def _regression_config(**kw) -> TrainConfig:
-    base = dict(dataset="regression", model="theory", widths=(3, 4, 1), activation="z + z^2/4", n_train=12,
+    network = NetworkSpec((3, 4, 1), parse("z + z^2/4"), output_activation=False)
+    base = dict(dataset="regression", model="theory", network=network, n_train=12,
                 n_test=6, dtype="float64", eval_batch=64)
     base.update(kw)
     return TrainConfig(**base)
