@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: our path tracking (PHCpack trackers + independent endpoint checks) against PHCpack's blackbox solver.
 
-For each system: paths per second and wall time of `theory.homotopy.solve` (total degree and,
+For each system: paths per second and wall time of `theory.solve.solve` (total degree and,
 for networks, multihomogeneous) and of `phcpy.solver.solve` (verbose, C-level stdout discarded),
 the solutions each finds, and the time ratio. Then the time to solve each network instance used
 in the tests, and monodromy beside total degree where both run.
@@ -18,23 +18,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from theory import homotopy as H  # noqa: E402
 from theory import phc  # noqa: E402
-
-
-def cyclic(n: int) -> list[str]:
-    x = [f"x{i}" for i in range(n)]
-    polys = [" + ".join("*".join(x[(i + j) % n] for j in range(k)) for i in range(n)) + ";" for k in range(1, n)]
-    return polys + ["*".join(x) + " - 1;"]
-
-
-def katsura(n: int) -> list[str]:
-    def u(l: int):
-        return f"u{abs(l)}" if abs(l) <= n else None
-    polys = [" + ".join(u(l) for l in range(-n, n + 1)) + " - 1;"]
-    for m in range(n):
-        polys.append(" + ".join(f"{u(l)}*{u(m - l)}" for l in range(-n, n + 1) if u(l) and u(m - l)) + f" - u{m};")
-    return polys
+from theory.catalog import cyclic, katsura  # noqa: E402
+from theory.polysystem import from_strings, network_system  # noqa: E402
+from theory.solve import solve  # noqa: E402
+from theory.tracker import TrackOptions  # noqa: E402
 
 
 def blackbox(polys: list[str]) -> tuple[int, float]:
@@ -57,10 +45,10 @@ def classical(quick: bool) -> list[dict]:
         systems += [("cyclic-6", cyclic(6)), ("katsura-7", katsura(7))]
     rows = []
     for name, polys in systems:
-        s = H.from_strings(polys, label=name)
+        s = from_strings(polys, label=name)
         n_bb, t_bb = blackbox(polys)
         for start in ("total_degree", "polyhedral"):
-            ours = H.solve(s, start=start, options=H.TrackOptions(seed=1))
+            ours = solve(s, start=start, options=TrackOptions(seed=1))
             rows.append({"system": name, "start": start, "paths": ours.n_paths, "ours_solutions": ours.n_solutions,
                          "ours_seconds": ours.seconds, "ours_paths_per_s": ours.paths_per_second,
                          "ours_failed": ours.outcomes["failed"],
@@ -70,9 +58,10 @@ def classical(quick: bool) -> list[dict]:
 
 
 def networks(quick: bool) -> list[dict]:
-    from theory.activations import linear, parse
+    from theory.activations import parse
     from theory.networks import NetworkSpec
-    from theory.systems import ZeroErrorSystem, planted_data
+    from theory.data import planted_data
+    from theory.systems import ZeroErrorSystem
 
     cubic = parse("z + z^2/4 + z^3/8")
     cases = [("fc 1-1-1 cubic, linear out, N=4", NetworkSpec.fully_connected(1, 1, 2, cubic, output_activation=False))]
@@ -82,10 +71,10 @@ def networks(quick: bool) -> list[dict]:
     rows = []
     for name, spec in cases:
         data, _ = planted_data(spec, spec.n_params, 0)
-        system = H.network_system(ZeroErrorSystem(spec, data))
+        system = network_system(ZeroErrorSystem(spec, data))
         row = {"network": name, "K": spec.n_params}
         for start in ("total_degree", "multihomogeneous"):
-            r = H.solve(system, start=start, options=H.TrackOptions(seed=0))
+            r = solve(system, start=start, options=TrackOptions(seed=0))
             row[start] = {"paths": r.n_paths, "solutions": r.n_solutions, "real": r.n_real,
                           "failed": r.outcomes["failed"], "seconds": r.seconds, "paths_per_s": r.paths_per_second}
             row["mixed_volume"] = r.mixed_volume

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from typing import Iterator
 
 from commands._network import add_network_args, spec_from_args
-from commands._render import add_json_flag, big, key_values, positive_float, positive_int, print_json, table
+from commands._render import (add_json_flag, add_progress_flag, big, key_values, positive_float, positive_int,
+                              print_json, progress_bar, table)
+from common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
 
@@ -19,11 +23,34 @@ def _tracking_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--projective", action="store_true",
                    help="track total-degree paths in a random projective chart (paths at infinity converge)")
     g.add_argument("--show", type=int, default=10, metavar="N", help="solutions/points shown in the table")
+    add_progress_flag(p)
 
 
 def _options(args: argparse.Namespace):
-    from theory.homotopy import TrackOptions
+    from theory.tracker import TrackOptions
     return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective)
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
+    """Yield a Progress callback whose tqdm bar (`progress_bar`) opens at the first update.
+
+    Opening it only once work has started keeps stderr to the one error line when the library
+    refuses the input first (path budget, non-square system).
+    """
+    if getattr(args, "no_progress", False):
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bar: list = []
+
+        def update(done: int, total: int | None) -> None:
+            if not bar:
+                bar.append(stack.enter_context(progress_bar(args, desc)))
+            if bar[0] is not None:
+                bar[0](done, total)
+
+        yield update
 
 
 def _start(args: argparse.Namespace) -> str:
@@ -32,7 +59,7 @@ def _start(args: argparse.Namespace) -> str:
 
 def _data(spec, args: argparse.Namespace):
     """Return (data, planted w* or None) from --data / --targets / --points / --seed."""
-    from theory.systems import planted_data
+    from theory.data import planted_data
 
     if args.data is None and args.targets == "planted":
         return planted_data(spec, args.points, args.seed)
@@ -108,67 +135,49 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_solve(args: argparse.Namespace) -> int:
     """Solve a square system from a file or a network and print the result."""
-    from theory import homotopy as H
-    from theory.errors import InvalidSpecError
+    from theory.solve import solve, solve_zero_error
 
+    gamma_seed = args.seed + 1 if args.check_gamma else None
     if args.file is not None:
-        try:
-            with open(args.file, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise InvalidSpecError(f"cannot read {args.file}: {exc.strerror}") from None
-        system = H.read_system_file(text, label=args.file)
-        result = H.solve(system, start=_start(args), options=_options(args))
-        _print_solve(result, args, _gamma(system, result, args))
+        from theory.polysystem import load_system_file
+        system = load_system_file(args.file)
+        with _progress(args, "paths") as progress:
+            result = solve(system, start=_start(args), options=_options(args), progress=progress,
+                           gamma_seed=gamma_seed)
+        _print_solve(result, args)
         return 0
     spec = spec_from_args(args)
-    K = spec.n_params
     if args.monodromy:
         from theory.monodromy import square_monodromy
-        result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
-                                  max_seconds=args.max_seconds, options=_options(args))
+        with _progress(args, "monodromy loops") as progress:
+            result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
+                                      max_seconds=args.max_seconds, options=_options(args), progress=progress)
         if args.json:
             print_json(result)
         else:
-            print(key_values([("network", spec.describe()), ("weights K = points N", K),
+            print(key_values([("network", spec.describe()), ("weights K = points N", spec.n_params),
                               ("solutions found", result.n_solutions), ("real", result.n_real),
                               ("loops", f"{result.loops} (known after each: {', '.join(map(str, result.history))})"),
                               ("paths tracked", result.paths_tracked), ("failed paths", result.failed_paths),
                               ("completeness", result.completeness), ("seed", result.seed),
                               ("time", f"{result.seconds:.1f} s")]))
         return 0
-    if args.points * spec.output_dim != K:
-        raise InvalidSpecError(f"solve needs a square zero-error system: {spec.describe()} has K = {K} weights, "
-                               f"so use --points {K // spec.output_dim} (or `dimension` for under-determined systems)")
-    from theory.systems import ZeroErrorSystem
     data, w_star = _data(spec, args)
-    system = H.network_system(ZeroErrorSystem(spec, data))
-    result = H.solve(system, start=_start(args), options=_options(args))
-    _print_solve(result, args, _gamma(system, result, args))
-    if w_star is not None and not args.json:
-        import numpy as np
-        w = np.array([float(v) for v in w_star])
-        sols = result.solution_array()
-        hit = len(sols) > 0 and float(np.min(np.max(np.abs(sols - w), axis=1))) < 1e-6 * (1 + np.max(np.abs(w)))
-        print(f"\nplanted solution w* among the solutions: {'yes' if hit else 'NO (a path was lost or w* is singular)'}")
+    with _progress(args, "paths") as progress:
+        result = solve_zero_error(spec, data, known=w_star, start=_start(args), options=_options(args),
+                                  progress=progress, gamma_seed=gamma_seed)
+    _print_solve(result, args)
+    if result.known_found is not None and not args.json:
+        print(f"\nplanted solution w* among the solutions: "
+              f"{'yes' if result.known_found else 'NO (a path was lost or w* is singular)'}")
     return 0
 
 
-def _gamma(system, result, args: argparse.Namespace):
-    """Return the GammaCheck against a second γ when --check-gamma, else None."""
-    if not args.check_gamma:
-        return None
-    from theory.homotopy import gamma_check
-    return gamma_check(system, result, args.seed + 1)
-
-
-def _print_solve(result, args: argparse.Namespace, check=None) -> None:
+def _print_solve(result, args: argparse.Namespace) -> None:
     if args.json:
-        doc = result.to_dict(with_paths=args.paths)
-        if check is not None:
-            doc["gamma_check"] = check.to_dict()
-        print_json(doc)
+        print_json(result.to_dict(with_paths=args.paths))
         return
+    check = result.gamma_check
     o = result.outcomes
     rows = [("system", result.label), ("variables", result.n_vars),
             ("degrees", " ".join(map(str, result.degrees))),
@@ -209,31 +218,17 @@ def _c(z: complex) -> str:
 
 def run_dimension(args: argparse.Namespace) -> int:
     """Measure and print the dimension and degree of the zero-error set."""
-    from theory import witness as W
+    from theory.witness import zero_error_dimension
 
     spec = spec_from_args(args)
     data, w_star = _data(spec, args)
-    if args.monodromy and w_star is None:
-        from theory.errors import InvalidSpecError
-        raise InvalidSpecError("--monodromy starts from a known zero-error solution: add --targets planted")
-    rep = W.zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
-                                 data=data, w_star=w_star)
-    extras = {}
-    if args.monodromy:
-        from theory.monodromy import zero_error_witness_monodromy
-        extras["monodromy"] = zero_error_witness_monodromy(spec, data.n_points, seed=args.seed,
-                                                           stop_after=args.loops_without_news, options=_options(args))
-    if args.decompose:
-        from theory.homotopy import network_system
-        from theory.systems import ZeroErrorSystem
-        extras["decomposition"] = W.decompose(network_system(ZeroErrorSystem(spec, data)), seed=args.seed)
-    if args.groebner:
-        from theory.systems import ZeroErrorSystem
-        extras["groebner"] = W.zero_error_groebner(ZeroErrorSystem(spec, data))
+    with _progress(args, "paths") as progress:
+        rep = zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
+                                   data=data, w_star=w_star,
+                                   monodromy=args.loops_without_news if args.monodromy else None,
+                                   decompose_set=args.decompose, groebner=args.groebner, progress=progress)
     if args.json:
-        out = rep.to_dict()
-        out.update({k: v.to_dict() for k, v in extras.items()})
-        print_json(out)
+        print_json(rep)
         return 0
     ws = rep.witness
     o = ws.solve.outcomes
@@ -252,15 +247,15 @@ def run_dimension(args: argparse.Namespace) -> int:
                       f"{o['at_infinity']} at infinity, {o['failed']} failed; {ws.n_spurious} off V(f)"),
             ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
-    if "monodromy" in extras:
-        m = extras["monodromy"]
+    if rep.monodromy is not None:
+        m = rep.monodromy
         rows.append(("monodromy from w*", f"{m.n_solutions} witness points in {m.loops} loops; {m.completeness}"))
-    if "decomposition" in extras:
-        dd = extras["decomposition"]
+    if rep.decomposition is not None:
+        dd = rep.decomposition
         rows.append(("irreducible components", "; ".join(f"dim {c.dimension} deg {c.degree}" for c in dd.components)
                      + (f"; {dd.n_isolated} isolated points" if dd.n_isolated else "")))
-    if "groebner" in extras:
-        g = extras["groebner"]
+    if rep.groebner is not None:
+        g = rep.groebner
         rows.append(("Groebner basis", f"{'consistent' if g.consistent else 'INCONSISTENT (1 in the ideal)'}, "
                                        f"{g.basis_size} polynomials, {g.seconds:.2f} s"))
     print(key_values(rows))
@@ -271,25 +266,9 @@ def run_dimension(args: argparse.Namespace) -> int:
 # critical
 
 
-def _groebner_count(checks, found: int) -> str:
-    """Return the Gröbner line: dim Q[w]/I (modulo two primes) beside the regular solutions found by homotopy."""
-    seconds = f"{sum(g.seconds for g in checks):.2f} s"
-    counts = {(g.consistent, g.n_solutions) for g in checks}
-    if len(counts) > 1:
-        return f"the primes disagree ({', '.join(str(g.n_solutions) for g in checks)}): an unlucky prime; {seconds}"
-    g = checks[0]
-    if not g.consistent:
-        return f"no complex solution (1 in the ideal); {seconds}"
-    if g.n_solutions is None:
-        return f"positive-dimensional solution set (not zero-dimensional); {seconds}"
-    verdict = "all found" if found == g.n_solutions else f"homotopy found {found} distinct regular"
-    return (f"{g.n_solutions} complex solutions with multiplicity (dim Q[w]/I, bases mod 2 primes): "
-            f"{verdict}; {seconds}")
-
-
 def run_critical(args: argparse.Namespace) -> int:
     """Find, classify and print the critical points and the §3.3 verdict."""
-    from theory import critical as Cr
+    from theory.critical import critical_points
 
     spec = spec_from_args(args)
     if args.monodromy:
@@ -300,7 +279,7 @@ def run_critical(args: argparse.Namespace) -> int:
         m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",
                                stop_after=args.loops_without_news, options=_options(args))
         if args.json:
-            print_json(m.to_dict())
+            print_json(m)
             return 0
         mm = m.monodromy
         print(key_values([("network", spec.describe()), ("penalty λ (generic)", " ".join(m.penalty)),
@@ -311,12 +290,13 @@ def run_critical(args: argparse.Namespace) -> int:
                           ("seed", args.seed), ("time", f"{m.seconds:.2f} s")]))
         return 0
     data, _ = _data(spec, args)
-    rep = Cr.critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
-                             planted=args.targets == "planted" and args.data is None, start=_start(args),
-                             options=_options(args), data=None if args.targets == "planted" and args.data is None
-                             else data, groebner=args.groebner)
+    seeded_planted = args.targets == "planted" and args.data is None
+    with _progress(args, "paths") as progress:
+        rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
+                              planted=seeded_planted, start=_start(args), options=_options(args),
+                              data=None if seeded_planted else data, groebner=args.groebner, progress=progress)
     if args.json:
-        print_json(rep.to_dict())
+        print_json(rep)
         return 0
     o = rep.solve.outcomes
     rows = [("network", spec.describe()), ("weights K, points N", f"{rep.n_params}, {rep.n_points}"),
@@ -326,7 +306,7 @@ def run_critical(args: argparse.Namespace) -> int:
             ("paths", f"{rep.solve.n_paths}: {o['regular']} regular, {o['singular']} singular, "
                       f"{o['at_infinity']} at infinity, {o['failed']} failed"),
             ("isolated count", rep.solve.completeness),
-            *([("exact count (Groebner)", _groebner_count(rep.groebner, rep.solve.n_solutions))] if rep.groebner else []),
+            *([("exact count (Groebner)", rep.groebner_verdict)] if rep.groebner else []),
             ("points", ", ".join(f"{v} {k}" for k, v in rep.counts.items())),
             ("Corollary 1 / Proposition 1", rep.theory.verdict),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]

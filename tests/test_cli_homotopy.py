@@ -29,6 +29,15 @@ def test_solve_network_text_table_names_the_bounds(capsys):
                        "--points", "4", "--targets", "planted", "--start", "multihomogeneous")
     assert code == 0
     assert "Bezout number" in out and "mixed volume" in out and "2 nonsingular, 2 real" in out
+    assert "planted solution w* among the solutions: yes" in out
+
+
+def test_solve_check_gamma_json_carries_the_comparison(tmp_path, capsys):
+    f = tmp_path / "sys.phc"
+    f.write_text("2\n x^2 + y^2 - 4;\n x*y - 1;\n")
+    code, out, _ = run(capsys, "solve", str(f), "--check-gamma", "--no-progress", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["gamma_check"]["seeds"] == [0, 1] and doc["gamma_check"]["union"] == 4
 
 
 def test_dimension_and_critical_json(capsys):
@@ -42,7 +51,7 @@ def test_dimension_and_critical_json(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["solve", "/nonexistent.phc"], "cannot read"),
+    (["solve", "/nonexistent.phc"], "cannot read /nonexistent.phc"),
     (["solve", "--points", "3"], "square zero-error system"),
     (["solve", "--layers", "3", "--width", "2", "--points", "13", "--degree", "4", "--max-paths", "1000"],
      "over the path budget of 1,000"),
@@ -57,7 +66,7 @@ def test_unparsable_file_is_one_line_exit_2(tmp_path, capsys):
     f = tmp_path / "bad.phc"
     f.write_text("2\n x^2 + y/;\n x*y - 1;\n")
     code, _, err = run(capsys, "solve", str(f))
-    assert code == 2 and "cannot parse polynomial 1" in err
+    assert code == 2 and "cannot parse polynomial 1" in err and "bad.phc" in err
 
 
 def test_critical_monodromy_cli_reports_isolated_points(capsys):

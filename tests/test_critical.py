@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from theory import critical as C
-from theory import homotopy as H
 from theory.activations import linear, parse
 from theory.bezout import bezout_report
 from theory.networks import NetworkSpec
-from theory.systems import CriticalSystem, ZeroErrorSystem, random_data
+from theory.data import random_data
+from theory.systems import CriticalSystem, ZeroErrorSystem
 
 
 def scalar_linear():

@@ -1,16 +1,21 @@
 """Claims checked: dim = K − r, witness degree within every Bezout-type bound and independent of the
-slice, PHCpack's decomposition agrees with our witness sets, Gröbner inconsistency matches."""
+slice, PHCpack's decomposition agrees with our witness sets, Gröbner inconsistency matches, and the
+optional studies of `dimension` are attached to its report."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from theory import homotopy as H
 from theory import witness as W
 from theory.activations import linear, parse
 from theory.bezout import bezout_report
+from theory.data import planted_data, random_data
+from theory.groebner import zero_error_groebner
 from theory.networks import NetworkSpec
-from theory.systems import ZeroErrorSystem, planted_data, random_data
+from theory.polysystem import network_system
+from theory.rank import numerical_rank
+from theory.systems import ZeroErrorSystem
+from theory.tracker import ENDPOINT_RANK_RTOL
 
 QUAD = "z + z^2/4"  # P(−4 − z) = P(z): each activated unit has a reflection symmetry
 
@@ -61,7 +66,7 @@ def test_witness_degree_never_exceeds_any_bound_from_bezout(spec, n):
 def test_witness_degree_does_not_depend_on_the_slice():
     spec = fc(1, 2, 2, parse(QUAD), output_activation=False)
     data, _ = planted_data(spec, 3, 4)
-    system = H.network_system(ZeroErrorSystem(spec, data))
+    system = network_system(ZeroErrorSystem(spec, data))
     degrees = {W.witness_set(system, spec.n_params - 3, seed=s).degree for s in (10, 11, 12)}
     assert len(degrees) == 1
 
@@ -71,7 +76,7 @@ def test_decomposition_finds_four_reflection_components_matching_witness_degree(
     # layer fixes f: the zero-error set splits into 4 components of equal degree .
     spec = fc(1, 1, 2, parse(QUAD))
     data, _ = planted_data(spec, 2, 0)
-    system = H.network_system(ZeroErrorSystem(spec, data))
+    system = network_system(ZeroErrorSystem(spec, data))
     deco = W.decompose(system, seed=1)
     dims = {c.dimension for c in deco.components}
     assert dims == {2}
@@ -85,40 +90,18 @@ def test_groebner_detects_inconsistency_that_witness_sets_see_as_empty():
     # f = a·b·x has generic Jacobian rank 1: two random points give a·b = c1, a·b = c2 ≠ c1
     spec = fc(1, 1, 2, linear(), bias=False)
     z = ZeroErrorSystem(spec, random_data(spec, 2, 0))
-    assert W.zero_error_groebner(z).consistent is False
+    assert zero_error_groebner(z).consistent is False
     rep = W.zero_error_dimension(spec, 2, seed=0, planted=False)
     assert rep.generic_rank == 1 and rep.degree == 0 and rep.consistent is False
     planted = ZeroErrorSystem(spec, planted_data(spec, 2, 0)[0])
-    assert W.zero_error_groebner(planted).consistent is True
-
-
-def test_groebner_check_on_hand_made_ideals():
-    import sympy
-    from sympy.polys.rings import ring
-    R, x, y = ring("x,y", sympy.QQ)
-    assert W.groebner_check([x * y - 1, x]).consistent is False
-    assert W.groebner_check([x * y - 1, x - y]).consistent is True
-
-
-@pytest.mark.parametrize("modulus", [None, 2**31 - 1])
-def test_groebner_counts_solutions_with_multiplicity(modulus):
-    """dim Q[x,y]/I counts the complex solutions of a zero-dimensional ideal with multiplicity."""
-    import sympy
-    from sympy.polys.rings import ring
-    R, x, y = ring("x,y", sympy.QQ)
-    count = lambda polys: W.groebner_check(polys, modulus=modulus).n_solutions  # noqa: E731
-    assert count([x**2 - 1, y**3 - sympy.Rational(2, 3)]) == 6  # Bezout, all simple
-    assert count([x * y - 1, x**2 + y**2 - 4]) == 4
-    assert count([x**2, x * y, y**2]) == 3  # one point of multiplicity 3
-    assert count([x * y]) is None  # two lines: positive-dimensional
-    assert count([x * y - 1, x]) is None and not W.groebner_check([x * y - 1, x], modulus=modulus).consistent
+    assert zero_error_groebner(planted).consistent is True
 
 
 def test_numerical_rank_sees_a_clear_gap():
     rng = np.random.default_rng(0)
     J = rng.normal(size=(5, 3)) @ rng.normal(size=(3, 8))
-    r, gap = W.numerical_rank(J)
-    assert r == 3 and gap > 1e8
+    nr = numerical_rank(J, rtol=ENDPOINT_RANK_RTOL)  # the rule witness sets use at endpoints
+    assert nr.rank == 3 and nr.gap > 1e8
 
 
 def test_verify_bezout_reports_degree_within_bounds():
@@ -140,7 +123,28 @@ def test_dimension_is_K_minus_N_for_random_targets_too():
 
 
 def test_tree_network_zero_error_set_dimension_and_degree():
-    spec = NetworkSpec.tree(1, parse(QUAD))  # one node, Q = 2 units, K = 8
+    spec = NetworkSpec.tree(1, parse(QUAD), output_activation=False)  # one node, Q = 2 units, K = 8
     rep = W.zero_error_dimension(spec, 2, seed=0)
     assert rep.dimension == spec.n_params - 2 and rep.confirmed
     assert 1 <= rep.degree <= rep.bezout
+
+
+def test_dimension_report_carries_the_studies_asked_for_and_json_only_those():
+    import json
+
+    from common.serialize import to_jsonable
+
+    spec = fc(1, 1, 2, linear(), bias=False)
+    rep = W.zero_error_dimension(spec, 1, seed=3, groebner=True)
+    assert rep.groebner is not None and rep.groebner.consistent and rep.monodromy is None
+    doc = json.loads(json.dumps(to_jsonable(rep)))
+    assert doc["groebner"]["consistent"] is True and "monodromy" not in doc and "decomposition" not in doc
+    assert "slices" not in doc["witness"] and doc["witness"]["degree"] == 2
+
+
+def test_dimension_monodromy_needs_a_known_solution():
+    from theory.errors import InvalidSpecError
+
+    spec = fc(1, 1, 2, linear(), bias=False)
+    with pytest.raises(InvalidSpecError, match="--targets planted"):
+        W.zero_error_dimension(spec, 1, seed=0, planted=False, monodromy=3)

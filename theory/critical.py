@@ -3,7 +3,7 @@
 The critical points of L(w) = Σ_i (f(x_i; w) − y_i)² + Σ_j λ_j w_j² solve the K polynomial
 equations ½∇L = J(w)ᵀ r(w) + λ ⊙ w = 0 (Theory II eq. (7)–(8); λ = 0 is the paper's system, a
 generic λ > 0 makes every critical point isolated). All isolated solutions come from one homotopy
-(`theory.homotopy`); each is classified
+(`theory.solve`); each is classified
 
 * real or complex (max |Im w_j| ≤ real_tol·(1 + ‖w‖∞) after Newton refinement);
 * zero-error (‖r(w)‖∞ ≤ zero_tol) or not;
@@ -23,32 +23,39 @@ that holds, and why not when it does not.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 
-from theory import homotopy as H
+from common.progress import Progress
+from common.seeds import stream
+from common.serialize import Serializable
 from theory.errors import InvalidSpecError
-from theory.witness import GroebnerCheck, groebner_check, numerical_rank
+from theory.groebner import GroebnerCheck, count_verdict, groebner_check
+from theory.path_result import cluster, is_real
+from theory.polysystem import System, network_jets
+from theory.rank import numerical_rank
+from theory.solve import SolveResult, solve
+from theory.tracker import ENDPOINT_RANK_RTOL, TrackOptions, newton_refine
 
 KINDS = ("minimum", "saddle", "maximum", "complex")
 
 
 def generic_penalty(n_params: int, seed: int, scale: Fraction = Fraction(1, 10)) -> tuple[Fraction, ...]:
     """Return λ_j = scale·u_j with u_j random rationals in [1/4, 1] (a generic positive L2 penalty)."""
-    rng = np.random.default_rng([seed, 211])
+    rng = stream(seed, "penalty")
     return tuple(scale * Fraction(int(k), 64) for k in rng.integers(16, 65, size=n_params))
 
 
-def critical_system(crit) -> H.System:
+def critical_system(crit) -> System:
     """Return the K equations Jᵀr + λ ⊙ w = 0 of a `theory.systems.CriticalSystem` as a System.
 
     PHCpack strings come from the exact expansion (small networks only); complex values and the
     Jacobian (the half Hessian JᵀJ + Σ r_i ∇²f_i + diag λ) from complex forward-mode jets.
     """
-    from theory.systems import to_phc
+    from theory.export import to_phc
 
     text = to_phc(crit, expanded=True)
     polys = [p.strip() + ";" for p in text.strip().split("\n", 1)[1].split(";") if p.strip()]
@@ -56,25 +63,25 @@ def critical_system(crit) -> H.System:
     lam = np.array([float(v) for v in crit.penalty]) if crit.penalty is not None else np.zeros(spec.n_params)
 
     def evaluate(w: np.ndarray) -> np.ndarray:
-        r, J, _ = H.network_jets(spec, data, w, order=1)
+        r, J, _ = network_jets(spec, data, w, order=1)
         return J.T @ r + lam * np.asarray(w, dtype=complex)
 
     def jacobian(w: np.ndarray) -> np.ndarray:
         return half_hessian(spec, data, w, lam)
 
-    return H.System(tuple(polys), tuple(crit.variable_names), evaluate, jacobian,
+    return System(tuple(polys), tuple(crit.variable_names), evaluate, jacobian,
                     f"critical points of {spec.describe()}, N = {data.n_points}"
                     + ("" if crit.penalty is None else ", L2 penalty"))
 
 
 def half_hessian(spec, data, w: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Return ½∇²L(w) = JᵀJ + Σ_i r_i ∇²f_i + diag λ, for complex w (forward-mode jets)."""
-    r, J, Hs = H.network_jets(spec, data, w, order=2)
+    r, J, Hs = network_jets(spec, data, w, order=2)
     return J.T @ J + np.einsum("i,ijk->jk", r, Hs) + np.diag(lam)
 
 
 @dataclass(frozen=True)
-class CriticalPoint:
+class CriticalPoint(Serializable):
     """One critical point (or a representative of a positive-dimensional critical set).
 
     Fields:
@@ -111,15 +118,9 @@ class CriticalPoint:
     zero_error_dimension: int | None
     set_dimension: int = 0
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "w"}
-        d["w"] = [[z.real, z.imag] for z in self.w]
-        return d
-
 
 @dataclass(frozen=True)
-class TheoryCheck:
+class TheoryCheck(Serializable):
     """Corollary 1 / Proposition 1 of Theory II §3.3 on one instance, stated as measurable claims.
 
     Fields:
@@ -143,13 +144,9 @@ class TheoryCheck:
     proposition1: bool | None
     verdict: str
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class CriticalReport:
+class CriticalReport(Serializable):
     """All critical points found for a network and data set, classified, with the §3.3 check.
 
     Fields:
@@ -160,7 +157,7 @@ class CriticalReport:
         solve: the homotopy result (every path accounted for).
         theory: the Corollary 1 / Proposition 1 check.
         groebner: the count of complex critical points with multiplicity by Gröbner bases modulo
-            two primes (`witness.GroebnerCheck`s), when asked; empty otherwise. Equal counts
+            two primes (`theory.groebner.GroebnerCheck`s), when asked; empty otherwise. Equal counts
             equal the count over Q unless both primes are unlucky.
         tolerances: real_tol, zero_tol, eig_tol used.
         seed: the seed of data, penalty and γ.
@@ -173,22 +170,17 @@ class CriticalReport:
     penalty: tuple[str, ...] | None
     points: tuple[CriticalPoint, ...]
     counts: dict
-    solve: H.SolveResult = field(repr=False)
+    solve: SolveResult = field(repr=False)
     theory: TheoryCheck = None
     tolerances: dict = field(default_factory=dict)
     seed: int = 0
     seconds: float = 0.0
     groebner: tuple[GroebnerCheck, ...] = ()
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        d = {k: getattr(self, k) for k in ("network", "n_params", "n_points", "penalty", "counts",
-                                           "tolerances", "seed", "seconds")}
-        d["points"] = [p.to_dict() for p in self.points]
-        d["solve"] = self.solve.to_dict()
-        d["theory"] = self.theory.to_dict()
-        d["groebner"] = [g.to_dict() for g in self.groebner]
-        return d
+    @property
+    def groebner_verdict(self) -> str | None:
+        """Return one line: the exact count dim Q[w]/I beside the homotopy's distinct regular solutions (None if not asked)."""
+        return count_verdict(self.groebner, self.solve.n_solutions) if self.groebner else None
 
 
 def signature(eigenvalues: np.ndarray, eig_tol: float) -> tuple[int, int, int]:
@@ -203,8 +195,8 @@ def classify_point(spec, data, lam: np.ndarray, w: np.ndarray, source: str, endp
     """Return the CriticalPoint at w: reality, loss, zero error, Hessian signature and nullity."""
     w = np.asarray(w, dtype=complex)
     norm = float(np.max(np.abs(w), initial=0.0))
-    real = bool(np.max(np.abs(w.imag), initial=0.0) <= real_tol * (1 + norm))
-    r, J, _ = H.network_jets(spec, data, w, order=1)
+    real = is_real(w, real_tol)
+    r, J, _ = network_jets(spec, data, w, order=1)
     grad = J.T @ r + lam * w
     residual = float(np.max(np.abs(r), initial=0.0))
     loss = complex(np.sum(r * r) + np.sum(lam * w * w)).real
@@ -214,7 +206,8 @@ def classify_point(spec, data, lam: np.ndarray, w: np.ndarray, source: str, endp
     kind = "complex"
     zdim = None
     if zero:
-        zdim = spec.n_params - numerical_rank(J)[0]
+        # w is a Newton-refined homotopy endpoint (or the planted w*): ENDPOINT_RANK_RTOL says why 1e-10
+        zdim = spec.n_params - numerical_rank(J, rtol=ENDPOINT_RANK_RTOL).rank
     if real:
         Hm = 2 * half_hessian(spec, data, w.real, lam).real
         mu = np.linalg.eigvalsh((Hm + Hm.T) / 2)
@@ -264,16 +257,17 @@ GROEBNER_PRIMES = (2**31 - 1, 2**31 - 19)
 
 
 def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
-                    planted: bool = True, start: str = "total_degree", options: H.TrackOptions | None = None,
+                    planted: bool = True, start: str = "total_degree", options: TrackOptions | None = None,
                     real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6,
-                    data=None, groebner: bool = False) -> CriticalReport:
+                    data=None, groebner: bool = False, progress: Progress | None = None) -> CriticalReport:
     """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
 
     `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
     `groebner`: also count the complex critical points with multiplicity (Gröbner bases modulo
     GROEBNER_PRIMES; tiny systems).
     """
-    from theory.systems import CriticalSystem, planted_data, random_data
+    from theory.data import planted_data, random_data
+    from theory.systems import CriticalSystem
 
     t0 = time.perf_counter()
     if data is not None:
@@ -294,14 +288,13 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
     crit = CriticalSystem(spec, data, lam_exact)
     system = critical_system(crit)
     lam = np.zeros(K) if lam_exact is None else np.array([float(v) for v in lam_exact])
-    opts = options or H.TrackOptions(seed=seed)
-    result = H.solve(system, start=start, options=opts,
-                     groups=H.layer_partition(system.names) if start == "multihomogeneous" else None)
+    opts = options or TrackOptions(seed=seed)
+    result = solve(system, start=start, options=opts, progress=progress)
     points = [classify_point(spec, data, lam, np.array(x), "isolated", 1, real_tol, zero_tol, eig_tol)
               for x in result.solutions]
     regular = [p for p in result.paths if p.outcome == "regular"]
-    counts_by_sol = H.cluster([np.array(p.x) for p in regular], opts.same_tol)
-    points = [_replace(pt, endpoints=len(g)) for pt, g in zip(points, counts_by_sol)]
+    counts_by_sol = cluster([np.array(p.x) for p in regular], opts.same_tol)
+    points = [replace(pt, endpoints=len(g)) for pt, g in zip(points, counts_by_sol)]
     singular = [p for p in result.paths if p.outcome == "singular"]
     points.extend(_families(system, spec, data, lam, singular, real_tol, zero_tol, eig_tol))
     if w_star is not None and lam_exact is None:
@@ -319,7 +312,7 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
                           seed, time.perf_counter() - t0, exact)
 
 
-def _families(system: H.System, spec, data, lam: np.ndarray, singular, real_tol: float, zero_tol: float,
+def _families(system: System, spec, data, lam: np.ndarray, singular, real_tol: float, zero_tol: float,
               eig_tol: float) -> list[CriticalPoint]:
     """Return one representative per positive-dimensional critical set met by singular endpoints.
 
@@ -330,26 +323,22 @@ def _families(system: H.System, spec, data, lam: np.ndarray, singular, real_tol:
     """
     groups: dict[tuple, list[np.ndarray]] = {}
     for p in singular:
-        w, _ = H.newton_refine(system, np.array(p.x), steps=8)
-        r, J, _ = H.network_jets(spec, data, w, order=1)
+        w, _ = newton_refine(system, np.array(p.x), steps=8)
+        r, J, _ = network_jets(spec, data, w, order=1)
         norm = 1 + float(np.max(np.abs(w)))
         zero = float(np.max(np.abs(r))) <= zero_tol * norm
         loss = complex(np.sum(r * r) + np.sum(lam * w * w))
-        dim = spec.n_params - numerical_rank(half_hessian(spec, data, w, lam), rtol=1e-7)[0]
+        # Gauss–Newton onto a positive-dimensional set converges only linearly, to about 1e-8
+        # relative: the Hessian's vanishing eigenvalues sit near that level, hence rtol 1e-7
+        dim = spec.n_params - numerical_rank(half_hessian(spec, data, w, lam), rtol=1e-7).rank
         key = (zero, round(loss.real, 6), round(loss.imag, 6), dim)
         groups.setdefault(key, []).append(w)
     out = []
     for (zero, _, _, dim), members in groups.items():
         best = min(members, key=lambda w: float(np.max(np.abs(w.imag))))
-        candidate, _ = H.newton_refine(system, best.real.astype(complex), steps=12)
+        candidate, _ = newton_refine(system, best.real.astype(complex), steps=12)
         on_set = float(np.max(np.abs(system.evaluate(candidate)))) <= 1e-9 * (1 + float(np.max(np.abs(candidate))))
         w = candidate.real.astype(complex) if on_set and np.max(np.abs(candidate.imag)) <= real_tol else best
         pt = classify_point(spec, data, lam, w, "singular", len(members), real_tol, zero_tol, eig_tol)
-        out.append(_replace(pt, set_dimension=dim))
+        out.append(replace(pt, set_dimension=dim))
     return out
-
-
-def _replace(point: CriticalPoint, **changes) -> CriticalPoint:
-    """Return `point` with fields replaced (dataclasses.replace for frozen points)."""
-    from dataclasses import replace
-    return replace(point, **changes)

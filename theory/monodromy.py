@@ -15,7 +15,7 @@ Wampler 2002): along parallel slices b_0 + s·v the sum of the witness points of
 complete components is affine in s, and fails to be for a proper subset.
 
 Start solutions come by construction: pick weights w*, compute the targets they fit
-(`theory.systems.planted_data`), or slice through w*.
+(`theory.data.planted_data`), or slice through w*.
 """
 from __future__ import annotations
 
@@ -26,9 +26,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from theory import homotopy as H
+from common.progress import Progress, report
+from common.seeds import stream
+from common.serialize import Serializable
 from theory import phc
 from theory.errors import InvalidSpecError
+from theory.path_result import cluster, is_real
+from theory.polysystem import System, complex_literal, linear_string, network_jets, network_system
+from theory.slicing import random_complex, witness_slice
+from theory.tracker import TrackOptions, classify_endpoint, newton_refine
 
 
 @dataclass(frozen=True)
@@ -51,15 +57,15 @@ class Family:
     n_params: int
     label: str = "family"
 
-    def at(self, p: np.ndarray) -> H.System:
+    def at(self, p: np.ndarray) -> System:
         """Return the System F(·; p)."""
         p = np.asarray(p, dtype=complex)
-        return H.System(tuple(self.polys(p)), self.names, lambda w: self.evaluate(w, p),
+        return System(tuple(self.polys(p)), self.names, lambda w: self.evaluate(w, p),
                         lambda w: self.jacobian(w, p), f"{self.label} at p")
 
 
 @dataclass(frozen=True)
-class TraceTest:
+class TraceTest(Serializable):
     """The linear trace test on a witness set.
 
     Fields:
@@ -74,13 +80,9 @@ class TraceTest:
     tol: float
     failed_paths: int
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class MonodromyResult:
+class MonodromyResult(Serializable):
     """Solutions found by monodromy loops, and how completeness was assessed.
 
     Fields:
@@ -120,20 +122,9 @@ class MonodromyResult:
         """Return the solutions as a complex array (n_solutions, n_vars)."""
         return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), -1)
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("solutions", "trace")}
-        d["solutions"] = [[[z.real, z.imag] for z in s] for s in self.solutions]
-        d["trace"] = None if self.trace is None else self.trace.to_dict()
-        return d
-
-
-def _random_complex(rng: np.random.Generator, n: int) -> np.ndarray:
-    return (rng.normal(size=n) + 1j * rng.normal(size=n)) / np.sqrt(2)
-
 
 def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray, gamma: complex,
-         opts: H.TrackOptions) -> tuple[list[np.ndarray | None], int]:
+         opts: TrackOptions) -> tuple[list[np.ndarray | None], int]:
     """Return (endpoints at p_to, one per point or None where the path failed, number failed)."""
     if len(points) == 0:
         return [], 0
@@ -142,11 +133,11 @@ def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarra
     dmax = max(1, max(target.degrees()))
     out, failed = [], 0
     for k, raw in enumerate(raws):
-        res = H.classify_endpoint(target, raw, k, "d", opts, dmax)
+        res = classify_endpoint(target, raw, k, "d", opts, dmax)
         if res.outcome != "regular" and opts.retry:
             again = phc.track(target.polys, start.polys, points[k:k + 1], family.names, gamma, opts.retry,
                               max(opts.tasks, 1))
-            res = H.classify_endpoint(target, again[0], k, opts.retry, opts, dmax, retried=True)
+            res = classify_endpoint(target, again[0], k, opts.retry, opts, dmax, retried=True)
         if res.outcome == "regular":
             out.append(np.array(res.x))
         else:
@@ -161,22 +152,22 @@ def _is_new(x: np.ndarray, known: list[np.ndarray], tol: float) -> bool:
 
 def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], seed: int = 0,
                     stop_after: int = 3, max_loops: int = 50, max_seconds: float = 300.0,
-                    target_count: int | None = None, options: H.TrackOptions | None = None,
+                    target_count: int | None = None, options: TrackOptions | None = None,
                     trace_slices: tuple[int, int] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+                    progress: Progress | None = None) -> MonodromyResult:
     """Return all solutions of F(w; base) reachable by monodromy loops from `start`.
 
     Stops after `stop_after` consecutive loops without a new solution, after `max_loops`, after
     `max_seconds`, or when `target_count` solutions are known. `trace_slices` = (i, j) marks the
     parameters p[i:j] as slice offsets, enabling the linear trace test.
     """
-    opts = options or H.TrackOptions(seed=seed)
-    rng = np.random.default_rng([seed, 577])
+    opts = options or TrackOptions(seed=seed)
+    rng = stream(seed, "monodromy loops")
     base = np.asarray(base, dtype=complex)
     known: list[np.ndarray] = []
     sys0 = family.at(base)
     for x in start:
-        x, _ = H.newton_refine(sys0, np.asarray(x, dtype=complex))
+        x, _ = newton_refine(sys0, np.asarray(x, dtype=complex))
         if np.max(np.abs(sys0.evaluate(x))) > 1e-8 * (1 + np.max(np.abs(x))):
             raise InvalidSpecError("a start point does not solve the system at the base parameters")
         if _is_new(x, known, opts.same_tol):
@@ -186,8 +177,8 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
     stagnated = False
     while loops < max_loops and time.perf_counter() - t0 < max_seconds:
         loops += 1
-        p1 = _random_complex(rng, family.n_params)
-        p2 = _random_complex(rng, family.n_params)
+        p1 = random_complex(rng, family.n_params)
+        p2 = random_complex(rng, family.n_params)
         pts = np.array(known)
         legs = [(base, p1), (p1, p2), (p2, base)]
         alive = np.arange(len(pts))
@@ -204,8 +195,7 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
                 known.append(x)
                 added += 1
         history.append(len(known))
-        if progress:
-            progress(loops, len(known))
+        report(progress, loops, max_loops)
         quiet_loops = 0 if added else quiet_loops + 1
         if quiet_loops >= stop_after:
             stagnated = True
@@ -222,22 +212,22 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
                  if trace.passed else ": components are incomplete") if trace else
               "; no trace test (the parameters are not slices)"))
     sols = tuple(tuple(complex(v) for v in x) for x in known)
-    real = sum(bool(np.max(np.abs(np.imag(x))) <= opts.real_tol * (1 + np.max(np.abs(x)))) for x in known)
+    real = sum(is_real(x, opts.real_tol) for x in known)
     return MonodromyResult(family.label, len(known), sols, real, tuple((z.real, z.imag) for z in base), loops,
                            stop_after, tuple(history), tracked, failed, stagnated, trace, how, seed,
                            time.perf_counter() - t0)
 
 
 def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tuple[int, int],
-               rng: np.random.Generator, opts: H.TrackOptions, tol: float = 1e-7) -> TraceTest:
+               rng: np.random.Generator, opts: TrackOptions, tol: float = 1e-7) -> TraceTest:
     """Return the linear trace test of witness points under parallel translation of the slice offsets.
 
     tr(s) = Σ_i c·w_i(s) for a random c; complete components ⇔ tr affine in s (SVW 2002, §4).
     """
     i, j = slices
     v = np.zeros(family.n_params, dtype=complex)
-    v[i:j] = _random_complex(rng, j - i)
-    c = _random_complex(rng, len(family.names))
+    v[i:j] = random_complex(rng, j - i)
+    c = random_complex(rng, len(family.names))
     s1, s2 = 0.3 + 0.1j, -0.4 + 0.25j
     tr0 = complex(np.sum(points @ c))
     lost = 0
@@ -258,10 +248,11 @@ def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tup
 
 def _fx_system(spec, data):
     """Return (nested strings of f(x_i; w) without targets, evaluator of (f, ∂f/∂w))."""
-    from theory.systems import Dataset, ZeroErrorSystem
+    from theory.data import ExactData
+    from theory.systems import ZeroErrorSystem
 
     zero_y = tuple(tuple(Fraction(0) for _ in row) for row in data.Y)
-    bare = ZeroErrorSystem(spec, Dataset(data.X, zero_y, data.seed, data.kind))
+    bare = ZeroErrorSystem(spec, ExactData(data.X, zero_y, data.seed, data.kind))
     texts = bare.formulas(exact=False)
     return texts, bare.data
 
@@ -271,17 +262,16 @@ def witness_family(spec, data, dim: int, seed: int) -> tuple[Family, np.ndarray,
 
     F(w; b) = [R·(f(x_i; w) − y_i); A w + b]: the witness-set family of the zero-error set.
     """
-    system = H.network_system(__import__("theory.systems", fromlist=["ZeroErrorSystem"]).ZeroErrorSystem(spec, data))
-    K = system.n_vars
-    codim = K - dim
-    rng = np.random.default_rng([seed, 101])
-    from theory.witness import randomize
-    rand, R = randomize(system, codim, rng)
-    A = (rng.normal(size=(dim, K)) + 1j * rng.normal(size=(dim, K))) / np.sqrt(2)
+    from theory.systems import ZeroErrorSystem
+
+    system = network_system(ZeroErrorSystem(spec, data))
+    # the same draw as theory.witness.witness_set(system, dim, seed): same R, same slice directions A
+    cut = witness_slice(system, dim, seed)
+    rand, R, A = cut.randomized, cut.R, cut.A
     fixed = list(rand.polys)
 
     def polys(b: np.ndarray) -> list[str]:
-        return fixed + [H.linear_string(row, c, system.names) for row, c in zip(A, b)]
+        return fixed + [linear_string(row, c, system.names) for row, c in zip(A, b)]
 
     def evaluate(w, b):
         return np.concatenate([rand.evaluate(w), A @ w + b])
@@ -299,28 +289,31 @@ def target_family(spec, data) -> Family:
     names = tuple(spec.variable_names())
 
     def polys(y: np.ndarray) -> list[str]:
-        return [f"{t} - {H.complex_literal(c)};" for t, c in zip(texts, y)]
+        return [f"{t} - {complex_literal(c)};" for t, c in zip(texts, y)]
 
     def evaluate(w, y):
-        return H.network_jets(spec, bare, w, order=0)[0] - y
+        return network_jets(spec, bare, w, order=0)[0] - y
 
     def jacobian(w, y):
-        return H.network_jets(spec, bare, w, order=1)[1]
+        return network_jets(spec, bare, w, order=1)[1]
 
     return Family(names, polys, evaluate, jacobian, len(texts), f"targets family of {spec.describe()}, N = {data.n_points}")
 
 
 def zero_error_witness_monodromy(spec, n_points: int, seed: int = 0, stop_after: int = 10,
-                                 max_seconds: float = 300.0, options: H.TrackOptions | None = None,
-                                 progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+                                 max_seconds: float = 300.0, options: TrackOptions | None = None,
+                                 progress: Progress | None = None, data=None, w_star=None) -> MonodromyResult:
     """Return the witness points of the zero-error set found by monodromy from the planted solution w*.
 
     The slice A w + b_0 = 0 is chosen through w* (b_0 = −A w*), so w* is a witness point by
-    construction; loops move b; the trace test certifies completeness.
+    construction; loops move b; the trace test certifies completeness. Data and w* default to
+    `theory.data.planted_data(spec, n_points, seed)`; given ones must fit (w* solves them).
     """
-    from theory.systems import planted_data
+    from theory.data import planted_data
 
-    data, w_star = planted_data(spec, n_points, seed)
+    if data is None or w_star is None:
+        data, w_star = planted_data(spec, n_points, seed)
+    n_points = data.n_points
     K = spec.n_params
     dim = K - n_points * spec.output_dim
     if dim < 1:
@@ -333,13 +326,13 @@ def zero_error_witness_monodromy(spec, n_points: int, seed: int = 0, stop_after:
 
 
 def square_monodromy(spec, seed: int = 0, stop_after: int = 3, max_seconds: float = 300.0,
-                     options: H.TrackOptions | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> MonodromyResult:
+                     options: TrackOptions | None = None,
+                     progress: Progress | None = None) -> MonodromyResult:
     """Return the isolated zero-error solutions of a square instance (N·n_d = K) found by monodromy over y.
 
     Start: the planted w*, whose exact targets y* are the base parameters.
     """
-    from theory.systems import planted_data
+    from theory.data import planted_data
 
     K = spec.n_params
     if K % spec.output_dim:
@@ -372,10 +365,11 @@ def critical_family(spec, data) -> Family:
     Affine in p = (y, λ) (N·n_d + K parameters), so PHCpack's gamma homotopy between two members is
     a parameter homotopy. Expanded through sympy: small networks only (ExpansionTooLarge otherwise).
     """
-    from theory.systems import Dataset, ZeroErrorSystem
+    from theory.data import ExactData
+    from theory.systems import ZeroErrorSystem
 
     zero_y = tuple(tuple(Fraction(0) for _ in row) for row in data.Y)
-    bare = Dataset(data.X, zero_y, data.seed, data.kind)
+    bare = ExactData(data.X, zero_y, data.seed, data.kind)
     f = ZeroErrorSystem(spec, bare).polynomials()
     gens = f[0].ring.gens
     names = tuple(spec.variable_names())
@@ -387,24 +381,24 @@ def critical_family(spec, data) -> Family:
         y, lam = p[:n], p[n:]
         out = []
         for j in range(K):
-            terms = [f"({A[j]})"] + [f"{H.complex_literal(-y[i])}*({B[j][i]})" for i in range(n)]
-            terms.append(f"{H.complex_literal(lam[j])}*{names[j]}")
+            terms = [f"({A[j]})"] + [f"{complex_literal(-y[i])}*({B[j][i]})" for i in range(n)]
+            terms.append(f"{complex_literal(lam[j])}*{names[j]}")
             out.append(" + ".join(terms) + ";")
         return out
 
     def evaluate(w, p):
-        fw, J, _ = H.network_jets(spec, bare, w, order=1)
+        fw, J, _ = network_jets(spec, bare, w, order=1)
         return J.T @ (fw - p[:n]) + p[n:] * np.asarray(w, dtype=complex)
 
     def jacobian(w, p):
-        fw, J, Hs = H.network_jets(spec, bare, w, order=2)
+        fw, J, Hs = network_jets(spec, bare, w, order=2)
         return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
 
     return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}")
 
 
 @dataclass(frozen=True)
-class CriticalMonodromyResult:
+class CriticalMonodromyResult(Serializable):
     """Critical points of a penalised square loss found by monodromy and one parameter homotopy.
 
     Fields:
@@ -430,16 +424,10 @@ class CriticalMonodromyResult:
         """Return the critical points as a complex array."""
         return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), -1)
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"monodromy": self.monodromy.to_dict(), "n_isolated": self.n_isolated, "n_real": self.n_real,
-                "solutions": [[[z.real, z.imag] for z in s] for s in self.solutions],
-                "failed_paths": self.failed_paths, "penalty": list(self.penalty), "seconds": self.seconds}
-
 
 def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | None = None, planted: bool = False,
                        stop_after: int = 5, max_seconds: float = 300.0,
-                       options: H.TrackOptions | None = None) -> CriticalMonodromyResult:
+                       options: TrackOptions | None = None) -> CriticalMonodromyResult:
     """Return the isolated critical points of Σ(f(x_i) − y_i)² + Σ λ_j w_j² by monodromy plus a parameter homotopy.
 
     Monodromy collects the critical points at generic complex (y₀, λ₀); one parameter homotopy
@@ -449,16 +437,16 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
     """
     from theory.critical import generic_penalty
     from theory.networks import init_weights
-    from theory.systems import planted_data, random_data
+    from theory.data import planted_data, random_data
 
     t0 = time.perf_counter()
     data = planted_data(spec, n_points, seed)[0] if planted else random_data(spec, n_points, seed)
     fam = critical_family(spec, data)
     n, K = data.n_points * spec.output_dim, spec.n_params
     lam_t = tuple(Fraction(v) for v in (penalty if penalty is not None else generic_penalty(K, seed)))
-    rng = np.random.default_rng([seed, 991])
+    rng = stream(seed, "critical monodromy")
     w0 = init_weights(spec, seed).astype(complex)
-    y0 = _random_complex(rng, n)
+    y0 = random_complex(rng, n)
     base = np.concatenate([y0, np.zeros(K, dtype=complex)])
     g = fam.evaluate(w0, base)  # Jᵀ(f − y₀) at w*: choose λ₀ so that w* is critical
     base[n:] = -g / w0
@@ -467,17 +455,17 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
     # {(w, p) : F(w; p) = 0}; a solution fixed for all p (w = 0 when no bias breaks the symmetry
     # w ↦ 0) is a component of its own and is added as a second start when it is one.
     zero = np.zeros(K, dtype=complex)
-    other = np.concatenate([_random_complex(rng, n), _random_complex(rng, K)])
+    other = np.concatenate([random_complex(rng, n), random_complex(rng, K)])
     if max(np.max(np.abs(fam.evaluate(zero, base))), np.max(np.abs(fam.evaluate(zero, other)))) < 1e-12:
         starts.append(zero)
     mono = monodromy_solve(fam, base, starts, seed=seed, stop_after=stop_after, max_seconds=max_seconds,
                            options=options)
     target = np.concatenate([data.Y_float.ravel(), np.array([float(v) for v in lam_t])]).astype(complex)
-    opts = options or H.TrackOptions(seed=seed)
+    opts = options or TrackOptions(seed=seed)
     ends, failed = move(fam, mono.solution_array(), base, target, np.exp(2j * np.pi * rng.uniform()), opts)
     found = [e for e in ends if e is not None]
-    groups = H.cluster(found, opts.same_tol)
+    groups = cluster(found, opts.same_tol)
     sols = [found[gr[0]] for gr in groups]
-    real = sum(bool(np.max(np.abs(x.imag)) <= opts.real_tol * (1 + np.max(np.abs(x)))) for x in sols)
+    real = sum(is_real(x, opts.real_tol) for x in sols)
     return CriticalMonodromyResult(mono, len(sols), real, tuple(tuple(complex(v) for v in x) for x in sols),
                                    failed, tuple(str(v) for v in lam_t), time.perf_counter() - t0)

@@ -1,4 +1,4 @@
-"""Dimension and degree of zero-error sets: witness sets, numerical irreducible decomposition, Gröbner checks.
+"""Dimension and degree of zero-error sets: witness sets and the numerical irreducible decomposition.
 
 A pure-dimensional algebraic set V ⊂ C^K of dimension k meets a generic affine linear space of
 codimension k in exactly deg V points, all smooth points of the slice system (Sommese–Wampler
@@ -7,65 +7,53 @@ codimension k in exactly deg V points, all smooth points of the slice system (So
 
 1. r = rank ∂f/∂w at generic w (the generic rank of the network map; r < N means dependent
    equations). The candidate top dimension is k = K − r.
-2. Randomize f to r equations R·f (R random complex r × N; Bertini's randomization: it keeps every
-   component of dimension ≥ k and may add spurious points, which are filtered by ‖f‖ ≈ 0) and
-   append k random complex affine slices: a square K × K system.
-3. Solve it by homotopy (`theory.homotopy`); the endpoints on V with Jacobian rank r are the
+2. Randomize f to r equations R·f and append k random complex affine slices
+   (`theory.slicing.witness_slice`; the randomization keeps every component of dimension ≥ k and
+   may add spurious points, which are filtered by ‖f‖ ≈ 0): a square K × K system.
+3. Solve it by homotopy (`theory.solve`); the endpoints on V with Jacobian rank r are the
    witness points: their number is the degree of the k-dimensional part of V, and the rank
    confirms dim = K − r locally at each of them.
 
 For small systems PHCpack's cascade + monodromy factorisation gives every component with its
 dimension and degree (`decompose`), and a Gröbner basis over Q decides consistency exactly
-(Hilbert's Nullstellensatz, Theory II §3.2: no solution ⇔ 1 ∈ ideal).
+(`theory.groebner`). `verify_bezout` puts the measured dimension and degree beside the bounds of
+`theory.bezout.bezout_report`.
 """
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from theory import homotopy as H
-from theory.errors import InvalidSpecError
+from common.progress import Progress
+from common.seeds import stream
+from common.serialize import Serializable, fields_dict
+from theory import phc
+from theory.errors import InvalidSpecError, PathBudgetExceeded
+from theory.groebner import GroebnerCheck, zero_error_groebner
+from theory.polysystem import System, network_system
+from theory.rank import numerical_rank
+from theory.slicing import random_complex, witness_slice
+from theory.solve import SolveResult, solve
+from theory.start_systems import DEFAULT_MAX_PATHS
+from theory.tracker import ENDPOINT_RANK_RTOL, TrackOptions
 
-
-def numerical_rank(J: np.ndarray, rtol: float | None = None) -> tuple[int, float]:
-    """Return (rank, gap): singular values above rtol·σ_max (default max(m,n)·ε·1e3), and σ_r/σ_{r+1}."""
-    s = np.linalg.svd(np.asarray(J), compute_uv=False)
-    if s.size == 0 or s[0] == 0:
-        return 0, float("inf")
-    tol = (rtol if rtol is not None else max(J.shape) * np.finfo(float).eps * 1e3) * s[0]
-    r = int((s > tol).sum())
-    gap = float(s[r - 1] / s[r]) if 0 < r < len(s) and s[r] > 0 else float("inf")
-    return r, gap
-
-
-def randomize(system: H.System, rows: int, rng: np.random.Generator) -> tuple[H.System, np.ndarray]:
-    """Return (R·f, R): `rows` random complex combinations of the equations (identity if rows = m)."""
-    m = system.n_equations
-    if rows >= m:
-        return system, np.eye(m, dtype=complex)
-    R = (rng.normal(size=(rows, m)) + 1j * rng.normal(size=(rows, m))) / np.sqrt(2)
-    polys = []
-    for row in R:
-        polys.append(" + ".join(f"{H.complex_literal(c)}*({p.rstrip(';')})" for c, p in zip(row, system.polys)) + ";")
-    f0, j0 = system.evaluate, system.jacobian
-    known = None if system.known_degrees is None else (max(system.known_degrees),) * rows
-    return H.System(tuple(polys), system.names, lambda x: R @ f0(x), lambda x: R @ j0(x),
-                    f"randomized {system.label}", known), R
+if TYPE_CHECKING:
+    from theory.monodromy import MonodromyResult
 
 
 @dataclass(frozen=True)
-class WitnessSet:
+class WitnessSet(Serializable):
     """A witness set of the dimension-`dim` part of V(f): the slice, its points, and their diagnostics.
 
     Fields:
         dim: the dimension k of the slice (number of random hyperplanes).
         degree: number of witness points: the degree of the k-dimensional part of V(f).
         points: the witness points (complex), on V(f) and regular for the sliced system.
-        jacobian_ranks: rank of ∂f/∂w at each witness point (K − rank = local dimension).
+        jacobian_ranks: rank of ∂f/∂w at each witness point (K − rank = local dimension), by
+            `theory.rank.numerical_rank` with rtol = `theory.tracker.ENDPOINT_RANK_RTOL`.
         rank_gaps: σ_r/σ_{r+1} at each witness point (large gap: a clear rank).
         residuals: ‖f(w)‖∞ at each witness point.
         n_spurious: regular endpoints of the randomized system that are not on V(f).
@@ -86,7 +74,7 @@ class WitnessSet:
     n_singular: int
     slices: tuple = field(repr=False)
     randomization: tuple = field(repr=False)
-    solve: H.SolveResult = field(repr=False)
+    solve: SolveResult = field(repr=False)
     seed: int = 0
 
     def point_array(self) -> np.ndarray:
@@ -94,19 +82,17 @@ class WitnessSet:
         return np.array(self.points, dtype=complex).reshape(len(self.points), -1)
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict (the tracking summary without per-path data)."""
-        d = {k: getattr(self, k) for k in ("dim", "degree", "jacobian_ranks", "rank_gaps", "residuals",
-                                           "n_spurious", "n_singular", "seed")}
-        d["points"] = [[[z.real, z.imag] for z in p] for p in self.points]
-        d["solve"] = self.solve.to_dict()
-        return d
+        """Return the JSON form without the slice and randomization matrices (the seed reproduces them)."""
+        return fields_dict(self, exclude=("slices", "randomization"))
 
 
-def witness_set(system: H.System, dim: int, seed: int = 0, start: str = "total_degree",
-                options: H.TrackOptions | None = None, residual_tol: float = 1e-8) -> WitnessSet:
+def witness_set(system: System, dim: int, seed: int = 0, start: str = "total_degree",
+                options: TrackOptions | None = None, residual_tol: float = 1e-8,
+                progress: Progress | None = None) -> WitnessSet:
     """Return a witness set for the dim-dimensional part of V(f) (Sommese–Wampler 2005, §13.2).
 
-    Square system: (R f)(w) = 0 (K − dim random combinations), A w + b = 0 (dim random slices).
+    Square system: (R f)(w) = 0 (K − dim random combinations), A w + b = 0 (dim random slices),
+    both from `theory.slicing.witness_slice(system, dim, seed)`.
     """
     K = system.n_vars
     if not 0 <= dim <= K:
@@ -114,20 +100,14 @@ def witness_set(system: H.System, dim: int, seed: int = 0, start: str = "total_d
     codim = K - dim
     if codim > system.n_equations:
         raise InvalidSpecError(f"{system.n_equations} equations cannot cut out codimension {codim}")
-    rng = np.random.default_rng([seed, 101])
-    rand, R = randomize(system, codim, rng)
-    A = (rng.normal(size=(dim, K)) + 1j * rng.normal(size=(dim, K))) / np.sqrt(2)
-    b = (rng.normal(size=dim) + 1j * rng.normal(size=dim)) / np.sqrt(2)
-    sliced = rand.with_linear(A, b, label=f"{system.label} ∩ {dim} slices") if dim else rand
-    opts = options or H.TrackOptions(seed=seed)
-    groups = None
-    if start == "multihomogeneous":
-        groups = H.layer_partition(system.names)
-    result = H.solve(sliced, start=start, groups=groups, options=opts)
-    return _collect(system, result, dim, A, b, R, seed, residual_tol)
+    cut = witness_slice(system, dim, seed)
+    sliced = cut.sliced(label=f"{system.label} ∩ {dim} slices")
+    result = solve(sliced, start=start, options=options or TrackOptions(seed=seed), progress=progress)
+    return _collect(system, result, dim, cut.A, cut.b, cut.R, seed, residual_tol)
 
 
-def _collect(system: H.System, result: H.SolveResult, dim: int, A, b, R, seed: int, residual_tol: float) -> WitnessSet:
+def _collect(system: System, result: SolveResult, dim: int, A, b, R, seed: int, residual_tol: float) -> WitnessSet:
+    """Return the WitnessSet of the regular endpoints that lie on V(f), with their Jacobian ranks."""
     points, ranks, gaps, res = [], [], [], []
     spurious = 0
     for x in result.solution_array():
@@ -135,18 +115,22 @@ def _collect(system: H.System, result: H.SolveResult, dim: int, A, b, R, seed: i
         if r > residual_tol * (1 + np.max(np.abs(x))) ** max(system.degrees()):
             spurious += 1
             continue
-        rank, gap = numerical_rank(system.jacobian(x))
+        # x is a Newton-refined regular endpoint: ENDPOINT_RANK_RTOL (theory.tracker) says why 1e-10
+        nr = numerical_rank(system.jacobian(x), rtol=ENDPOINT_RANK_RTOL)
         points.append(tuple(complex(v) for v in x))
-        ranks.append(rank)
-        gaps.append(gap)
+        ranks.append(nr.rank)
+        gaps.append(nr.gap)
         res.append(r)
     pack = lambda M: np.stack([np.real(M), np.imag(M)], axis=-1).tolist()  # noqa: E731
     return WitnessSet(dim, len(points), tuple(points), tuple(ranks), tuple(gaps), tuple(res), spurious,
                       result.outcomes["singular"], (pack(A), pack(b)), pack(R), result, seed)
 
 
+EXTRAS = ("monodromy", "decomposition", "groebner")  # optional studies of `zero_error_dimension`
+
+
 @dataclass(frozen=True)
-class DimensionReport:
+class DimensionReport(Serializable):
     """Dimension and degree of the zero-error set of a network on data, with the bounds they must respect.
 
     Fields:
@@ -166,6 +150,9 @@ class DimensionReport:
         witness: the witness set.
         seconds: wall time.
         seed: seed of data, slices and γ.
+        monodromy: witness points found by monodromy from the planted w*, with the trace test (when asked).
+        decomposition: PHCpack's numerical irreducible decomposition (when asked).
+        groebner: the exact consistency check over Q (when asked).
     """
 
     network: dict
@@ -188,24 +175,31 @@ class DimensionReport:
     seconds: float = 0.0
     seed: int = 0
 
+    monodromy: "MonodromyResult | None" = None
+    decomposition: "Decomposition | None" = None
+    groebner: GroebnerCheck | None = None
+
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "witness"}
-        d["witness"] = self.witness.to_dict()
-        return d
+        """Return the JSON form; the optional studies appear only when they were made."""
+        return fields_dict(self, exclude=tuple(k for k in EXTRAS if getattr(self, k) is None))
 
 
 def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = True, start: str = "total_degree",
-                         options: H.TrackOptions | None = None, data=None, w_star=None) -> DimensionReport:
+                         options: TrackOptions | None = None, data=None, w_star=None,
+                         monodromy: int | None = None, decompose_set: bool = False, groebner: bool = False,
+                         progress: Progress | None = None) -> DimensionReport:
     """Return the measured dimension and degree of {w : f(x_i; w) = y_i} for seeded data on `spec`.
 
     dim = K − r with r the generic Jacobian rank (= K − N for generic data, Theory II §3.2);
     degree = #witness points ≤ Bezout, m-Bezout and mixed volume of the sliced system.
     Given `data` (and optionally its planted solution `w_star`) replace the seeded data.
+    Optional studies: `monodromy` = k runs witness monodromy from w* until k loops find nothing
+    new (`theory.monodromy.zero_error_witness_monodromy`); `decompose_set` runs PHCpack's
+    numerical irreducible decomposition (`decompose`); `groebner` decides consistency over Q.
     """
     from theory.bezout import multihomogeneous_bezout
-    from theory.networks import init_weights
-    from theory.systems import ZeroErrorSystem, planted_data, random_data
+    from theory.data import planted_data, random_data
+    from theory.systems import ZeroErrorSystem
 
     t0 = time.perf_counter()
     if data is not None:
@@ -214,19 +208,26 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
         data, w_star = planted_data(spec, n_points, seed)
     else:
         data, w_star = random_data(spec, n_points, seed), None
+    if monodromy is not None and w_star is None:
+        raise InvalidSpecError("--monodromy starts from a known zero-error solution: add --targets planted")
     zsys = ZeroErrorSystem(spec, data)
-    system = H.network_system(zsys)
+    system = network_system(zsys)
     K, n_eq = system.n_vars, system.n_equations
-    w_rand = init_weights(spec, seed) + 1j * init_weights(spec, seed + 1)
-    r, _ = numerical_rank(system.jacobian(w_rand))
+    # A random complex point is generic, and the Jacobian there is evaluated in floating point:
+    # the same rank tolerance as at refined endpoints (ENDPOINT_RANK_RTOL) applies; w* is exact
+    # data rounded to floats, likewise.
+    w_rand = random_complex(stream(seed, "generic point"), K)
+    r = numerical_rank(system.jacobian(w_rand), rtol=ENDPOINT_RANK_RTOL).rank
     local = None
     if w_star is not None:
-        local = K - numerical_rank(system.jacobian(np.array([float(v) for v in w_star], dtype=complex)))[0]
+        J_star = system.jacobian(np.array([float(v) for v in w_star], dtype=complex))
+        local = K - numerical_rank(J_star, rtol=ENDPOINT_RANK_RTOL).rank
     dim = K - r
     if dim == 0:
         raise InvalidSpecError(f"the zero-error system has generic rank {r} = K: its solutions are isolated; "
                                f"use `solve` (square systems) instead of `dimension`")
-    ws = witness_set(system, dim, seed=seed, start=start, options=options or H.TrackOptions(seed=seed))
+    opts = options or TrackOptions(seed=seed)
+    ws = witness_set(system, dim, seed=seed, start=start, options=opts, progress=progress)
     degs = system.degrees()
     D = max(degs)
     bez = D ** r
@@ -236,18 +237,27 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     res = ws.solve
     bounds = [b for b in (bez, mb, res.stable_mixed_volume) if b is not None]
     confirmed = ws.degree > 0 and all(rk == r for rk in ws.jacobian_ranks)
+    mono = deco = exact = None
+    if monodromy is not None:
+        from theory.monodromy import zero_error_witness_monodromy
+        mono = zero_error_witness_monodromy(spec, data.n_points, seed=seed, stop_after=monodromy, options=opts,
+                                            data=data, w_star=w_star)
+    if decompose_set:
+        deco = decompose(system, seed=seed)
+    if groebner:
+        exact = zero_error_groebner(zsys)
     return DimensionReport(spec.to_dict(), K, n_eq, data.kind, K - n_eq, r, dim, confirmed,
                            local, ws.degree, bez, mb, res.mixed_volume, res.stable_mixed_volume,
                            all(ws.degree <= b for b in bounds), ws.degree > 0, ws,
-                           time.perf_counter() - t0, seed)
+                           time.perf_counter() - t0, seed, mono, deco, exact)
 
 
 # ----------------------------------------------------------------------------------------------
-# Numerical irreducible decomposition and exact consistency
+# Numerical irreducible decomposition
 
 
 @dataclass(frozen=True)
-class Component:
+class Component(Serializable):
     """One irreducible component found by the cascade + monodromy factorisation.
 
     Fields:
@@ -262,7 +272,7 @@ class Component:
 
 
 @dataclass(frozen=True)
-class Decomposition:
+class Decomposition(Serializable):
     """A numerical irreducible decomposition of V(f) (Sommese–Verschelde–Wampler 2002), computed by PHCpack.
 
     Fields:
@@ -281,18 +291,9 @@ class Decomposition:
     seed: int
     seconds: float
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return {"components": [c.__dict__ for c in self.components], "n_isolated": self.n_isolated,
-                "top_dimension": self.top_dimension,
-                "degrees_by_dimension": {str(k): v for k, v in self.degrees_by_dimension.items()},
-                "seed": self.seed, "seconds": self.seconds}
 
-
-def decompose(system: H.System, top_dimension: int | None = None, seed: int = 0, loops: int = 20) -> Decomposition:
+def decompose(system: System, top_dimension: int | None = None, seed: int = 0, loops: int = 20) -> Decomposition:
     """Return the numerical irreducible decomposition of V(f) by PHCpack's cascade and factor modules."""
-    from theory import phc
-
     t0 = time.perf_counter()
     top = system.n_vars - 1 if top_dimension is None else top_dimension
     deco = phc.decompose(system.polys, system.n_vars, top, seed=seed, loops=loops)
@@ -312,92 +313,12 @@ def decompose(system: H.System, top_dimension: int | None = None, seed: int = 0,
     return Decomposition(tuple(comps), n_iso, top, by_dim, seed, time.perf_counter() - t0)
 
 
-@dataclass(frozen=True)
-class GroebnerCheck:
-    """Exact consistency of a polynomial system over Q by a reduced Gröbner basis (sympy).
-
-    Fields:
-        consistent: False iff the reduced basis is {1}, i.e. no complex solution (Nullstellensatz).
-        basis_size: number of polynomials in the reduced basis.
-        order: the monomial order used.
-        seconds: wall time.
-        n_solutions: dim_Q Q[w]/I, the number of complex solutions counted with multiplicity, when
-            the ideal is zero-dimensional (the standard monomials outside the leading-term ideal);
-            None when the solution set is positive-dimensional or empty.
-        modulus: None for a basis over Q (exact); a prime p for a basis over GF(p) of the system
-            with cleared denominators, which has the same leading ideal as over Q for all but
-            finitely many ("unlucky") primes (Arnold 2003): far faster, as coefficients stay small.
-    """
-
-    consistent: bool
-    basis_size: int
-    order: str
-    seconds: float
-    n_solutions: int | None = None
-    modulus: int | None = None
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
-
-
-def groebner_check(polys: Sequence, order: str = "grevlex", modulus: int | None = None) -> GroebnerCheck:
-    """Return whether 1 ∈ ⟨polys⟩, and dim Q[w]/I when finite (sympy PolyElements over QQ).
-
-    Hilbert's weak Nullstellensatz: V(I) = ∅ over C ⇔ 1 ∈ I ⇔ the reduced Gröbner basis is {1}.
-    `modulus`: a prime p to compute over GF(p) instead of Q (see GroebnerCheck.modulus).
-    """
-    import sympy
-
-    t0 = time.perf_counter()
-    polys = [p for p in polys if p != 0]
-    if not polys:
-        return GroebnerCheck(True, 0, order, 0.0, modulus=modulus)
-    ring = polys[0].ring
-    if modulus is None:
-        G = sympy.groebner([p.as_expr() for p in polys], *ring.symbols, order=order, domain=sympy.QQ)
-    else:
-        cleared = [p.clear_denoms()[1] for p in polys]
-        if any(all(int(c) % modulus == 0 for c in p.coeffs()) for p in cleared):
-            raise InvalidSpecError(f"the prime {modulus} divides every coefficient of an equation: pick another")
-        G = sympy.groebner([p.as_expr() for p in cleared], *ring.symbols, order=order, modulus=modulus)
-    basis = list(G.exprs)
-    inconsistent = len(basis) == 1 and basis[0] == 1
-    leading = [g.monoms(order=order)[0] for g in G.polys]
-    count = None if inconsistent else standard_monomial_count(leading, len(ring.symbols))
-    return GroebnerCheck(not inconsistent, len(basis), order, time.perf_counter() - t0, count, modulus)
-
-
-def standard_monomial_count(leading: Sequence[Sequence[int]], n_vars: int) -> int | None:
-    """Return the number of monomials divisible by no leading monomial, or None if it is infinite.
-
-    Finite iff every variable has a pure power among the leading monomials (the ideal is then
-    zero-dimensional, and the count is dim_Q Q[w]/I: Cox–Little–O'Shea, Ch. 5 §3, Thm 6).
-    """
-    bounds = []
-    for i in range(n_vars):
-        pure = [m[i] for m in leading if m[i] > 0 and all(e == 0 for j, e in enumerate(m) if j != i)]
-        if not pure:
-            return None
-        bounds.append(min(pure))
-    count = 0
-    for mono in itertools.product(*(range(b) for b in bounds)):
-        if not any(all(a >= e for a, e in zip(mono, m)) for m in leading):
-            count += 1
-    return count
-
-
-def zero_error_groebner(zero_error, max_terms: int = 2_000) -> GroebnerCheck:
-    """Return the Gröbner consistency check of a (tiny) zero-error system; ExpansionTooLarge if it is not tiny."""
-    return groebner_check(zero_error.polynomials(max_terms=max_terms))
-
-
 # ----------------------------------------------------------------------------------------------
 # bezout --verify
 
 
 @dataclass(frozen=True)
-class BezoutVerification:
+class BezoutVerification(Serializable):
     """What homotopy continuation finds beside the bounds of `theory.bezout.bezout_report`.
 
     Fields:
@@ -428,12 +349,8 @@ class BezoutVerification:
     seconds: float
     seed: int
 
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable dict."""
-        return dict(self.__dict__)
 
-
-def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = H.DEFAULT_MAX_PATHS) -> BezoutVerification:
+def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = DEFAULT_MAX_PATHS) -> BezoutVerification:
     """Return the measured dimension and degree of the zero-error set next to the Bezout-type bounds.
 
     Uses the same seeded random data as `bezout_report(spec, n_points, seed)`; raises
@@ -444,13 +361,11 @@ def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = H.DEFAULT
     rep = bezout_report(spec, n_points, seed=seed)
     # Refuse before PHCpack sees the system: for huge degrees even its mixed volume does not finish.
     if rep.bezout > max_paths:
-        from theory.errors import PathBudgetExceeded
-
         raise PathBudgetExceeded(
             f"the sliced zero-error system has a total-degree start system of {rep.bezout:,} paths, over the "
             f"path budget of {max_paths:,}: raise --max-paths, use `dimension --monodromy`, or a smaller network")
     dim = zero_error_dimension(spec, n_points, seed=seed, planted=False,
-                               options=H.TrackOptions(seed=seed, max_paths=max_paths))
+                               options=TrackOptions(seed=seed, max_paths=max_paths))
     bounds = [b for b in (rep.witness_bound, dim.bezout, dim.m_bezout, dim.stable_mixed_volume) if b is not None]
     res = dim.witness.solve
     return BezoutVerification(rep.bezout, rep.multihomogeneous_bezout, rep.witness_bound, rep.expected_dimension,
