@@ -67,7 +67,8 @@ def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | No
         return
     from tqdm import tqdm
 
-    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5)
+    # delay: a command that fails before any work (a refused budget) prints its one error line only
+    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0)
 
     def update(done: int, total: int | None) -> None:
         if total is not None and bar.total != total:
