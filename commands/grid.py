@@ -1,0 +1,129 @@
+"""`cli.py grid`: run a library function over a grid of arguments (seed × width …), locally or on Slurm.
+
+    cli.py grid smoke --axis seed=0,1 --axis width=2,3,4 --run smoke-grid
+    cli.py grid valleys --axis width=1,2,3,7 --axis run=0,1,2 --set max_iter=500 --executor slurm \\
+                        --slurm-partition gpu --slurm-time 30 --run valleys-grid
+
+Each task runs in `<out>/<run>/<key>/` (common.executor); running the same command again skips the
+tasks that finished and redoes the failed and lost ones. Exit code 1 when a task failed or was lost.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+
+from commands._render import (add_json_flag, add_progress_flag, comma_list, nonnegative_int, positive_float,
+                              positive_int, print_json, progress_bar, table)
+from common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
+from common.grid_targets import TARGETS
+
+
+def value(text: str):
+    """Return the JSON-like value of a command-line word: integer, number, true/false/null, else the text."""
+    for cast in (int, float):
+        try:
+            parsed = cast(text)
+        except ValueError:
+            continue
+        if isinstance(parsed, float) and not math.isfinite(parsed):
+            break
+        return parsed
+    return {"true": True, "false": False, "null": None}.get(text, text)
+
+
+def _name_and_text(text: str, what: str) -> tuple[str, str]:
+    name, sep, rest = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return name, rest
+
+
+def axis_spec(text: str) -> tuple[str, tuple]:
+    """Parse 'name=v1,v2,...' into (name, values)."""
+    name, rest = _name_and_text(text, "NAME=V1,V2,... (e.g. seed=0,1,2)")
+    return name, comma_list(value)(rest)
+
+
+def setting(text: str) -> tuple[str, object]:
+    """Parse 'key=value' into (key, value); a comma-separated value becomes a list (e.g. widths=2,4,1)."""
+    name, rest = _name_and_text(text, "KEY=VALUE (e.g. layers=3)")
+    if "," in rest:
+        return name, list(comma_list(value)(rest))
+    return name, value(rest.strip())
+
+
+def register(subparsers) -> None:
+    """Add the `grid` subcommand."""
+    targets = "; ".join(f"{name}: {t.help}" for name, t in TARGETS.items())
+    p = subparsers.add_parser(
+        "grid", help="run a library function over a grid of arguments, locally or on Slurm",
+        description="Run TARGET once per point of the cartesian product of the --axis values, each task in "
+                    "its own folder <out>/<run>/<key>/; a re-run skips finished tasks. Targets: " + targets)
+    p.add_argument("target", choices=sorted(TARGETS), help="the library function to run (see above)")
+    p.add_argument("--axis", action="append", type=axis_spec, default=[], metavar="NAME=V1,V2,...",
+                   help="an argument and its values; several --axis give their product (e.g. --axis seed=0,1,2)")
+    p.add_argument("--set", action="append", type=setting, default=[], metavar="KEY=VALUE", dest="settings",
+                   help="an argument shared by every task (e.g. --set layers=3)")
+    p.add_argument("--executor", choices=BACKENDS, default="local",
+                   help="local process pool (default), submitit's local executor, or Slurm through submitit")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="tasks at once (local default: the number of cores; slurm: array parallelism)")
+    p.add_argument("--slurm-partition", default=None, help="slurm: partition")
+    p.add_argument("--slurm-time", type=positive_int, default=60, metavar="MIN",
+                   help="submitit backends: minutes per task before its job is stopped (default 60)")
+    p.add_argument("--slurm-gpus", type=nonnegative_int, default=0, metavar="G",
+                   help="submitit backends: GPUs per task (default 0)")
+    p.add_argument("--slurm-cpus", type=positive_int, default=1, metavar="C",
+                   help="submitit backends: cores per task (default 1)")
+    p.add_argument("--slurm-mem", type=positive_float, default=None, metavar="GB", help="slurm: memory per task")
+    p.add_argument("--run", required=True, help="name of the grid's folder under --out")
+    p.add_argument("--out", default="runs", help="root of run folders (default runs)")
+    add_json_flag(p)
+    add_progress_flag(p)
+    p.set_defaults(handler=run)
+
+
+def _summary(record) -> str:
+    """Return the scalar fields of a task's result (or its error) as one short line."""
+    if record.error is not None:
+        return record.error
+    if isinstance(record.result, dict):
+        text = ", ".join(f"{k}={v}" for k, v in record.result.items()
+                         if not isinstance(v, (dict, list)) and k not in record.kwargs)
+    else:
+        text = str(record.result)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def render(result: GridResult) -> str:
+    """Return the grid's table and a summary line."""
+    rows = [(r.key, r.status + (" (earlier)" if r.skipped else ""),
+             "" if r.wall_time is None else f"{r.wall_time:.2f}", _summary(r)) for r in result.records]
+    lines = [table(rows, headers=("task", "status", "seconds", "result"))]
+    lines.append(f"\n{len(result.records)} tasks: {result.done} done ({result.skipped} finished earlier), "
+                 f"{result.failed} failed, {result.lost} lost, in {result.wall_time:.1f} s on {result.backend}; "
+                 f"results in {result.folder}/results.json")
+    if result.failed or result.lost:
+        lines.append("run the same command again to redo the failed and lost tasks")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the grid and print its table; return 1 if a task failed or was lost."""
+    axes: dict[str, list] = {}
+    for name, values in args.axis:
+        if name in axes:
+            raise GridSpecError(f"--axis {name} given twice")
+        axes[name] = list(values)
+    fixed = dict(args.settings)
+    tasks = grid_tasks(TARGETS[args.target].path, axes, fixed)
+    options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
+                              gpus=args.slurm_gpus, cpus_per_task=args.slurm_cpus, mem_gb=args.slurm_mem)
+    with progress_bar(args, f"grid {args.run}") as progress:
+        result = run_grid(tasks, args.out, args.run, args.executor, options, progress)
+    if args.json:
+        print_json(result)
+    else:
+        print(render(result))
+    return 1 if result.failed or result.lost else 0

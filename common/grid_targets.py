@@ -1,0 +1,89 @@
+"""Library calls a grid can run (`cli.py grid TARGET`): thin wrappers from JSON arguments to one library call.
+
+Each target takes the grid's axes and fixed settings as keyword arguments and returns a JSON-able
+dict; it does no mathematics of its own. `theory` and `empirics` are imported inside the
+functions, so that resolving a target in the submitting process imports neither torch nor sympy.
+`TARGETS` maps the CLI names to import paths and a one-line description.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """A grid-able function: `path` ('module:function') and a one-line description for --help."""
+
+    path: str
+    help: str
+
+
+TARGETS: dict[str, Target] = {
+    "smoke": Target("common.grid_targets:smoke",
+                    "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bezout; "
+                    "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']"),
+    "valleys": Target("common.grid_targets:valley_start",
+                      "one seeded L-BFGS start of a width-p student against the valleys teacher "
+                      "(theory.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
+    "train": Target("common.grid_targets:train_run",
+                    "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
+                    "on a re-run: any TrainConfig key, e.g. seed, widths, lr [device=auto]"),
+}
+
+
+def smoke(width: int, seed: int, layers: int = 2, input_dim: int = 2, points: int = 4,
+          activation: str = "z + z^2/4") -> dict:
+    """Return the Bezout figures of the fc network (input_dim, width, …, width, 1) on `points` seeded data points.
+
+    Fields of the dict: those of `theory.bezout.bezout_report` a grid compares across widths and
+    seeds: n_params K, degree D per equation, bezout D^min(N, K), multihomogeneous_bezout,
+    predicted_dimension K − r, dependent, and the width and seed.
+    """
+    from theory.activations import parse
+    from theory.bezout import bezout_report
+    from theory.networks import NetworkSpec
+
+    spec = NetworkSpec.fully_connected(int(input_dim), int(width), int(layers), parse(activation))
+    rep = bezout_report(spec, int(points), seed=int(seed))
+    return {"width": width, "seed": seed, "n_params": rep.n_params, "degree": rep.degree, "bezout": rep.bezout,
+            "multihomogeneous_bezout": rep.multihomogeneous_bezout,
+            "predicted_dimension": rep.predicted_dimension, "dependent": rep.dependent}
+
+
+def valley_start(width: int, seed: int, run: int = 0, activation: str = "z^2 + z^3", input_dim: int = 2,
+                 teacher_width: int = 3, samples: int = 200, max_iter: int = 3000,
+                 success_tol: float = 1e-6) -> dict:
+    """Return the final relative loss of start `run` at width p, exactly as `theory.valleys.valley_experiment` runs it.
+
+    Same teacher data (seed) and same start stream `start_stream(seed, width, run)` as the sweep,
+    so a grid over width × run reproduces the sweep's `final_losses` task by task. Fields:
+    final_loss, reached (final_loss ≤ success_tol), span_dimension q, regime, width, seed, run.
+    """
+    from theory.activations import parse
+    from theory.valleys import ValleyExperimentConfig, span_dimension, start_stream, teacher_data, train_two_layer
+
+    cfg = ValleyExperimentConfig(activation=activation, input_dim=input_dim, widths=(width,),
+                                 teacher_width=teacher_width, samples=samples, runs=1, max_iter=max_iter,
+                                 success_tol=success_tol, seed=seed)
+    act = parse(activation)
+    X, Y = teacher_data(cfg)
+    loss = train_two_layer(X, Y, int(width), act, start_stream(int(seed), int(width), int(run)), int(max_iter))
+    q = span_dimension(act, int(input_dim))
+    regime = "p < q" if width < q else ("q <= p < 2q" if width < 2 * q else "p >= 2q")
+    return {"width": width, "seed": seed, "run": run, "final_loss": loss, "reached": loss <= success_tol,
+            "span_dimension": q, "regime": regime}
+
+
+def train_run(task_dir: str, device: str = "auto", **config) -> dict:
+    """Return the TrainResult (as a dict) of one `empirics.train.train` run in `<task_dir>/run`.
+
+    `config` holds TrainConfig keys (unknown keys are an error). The run resumes from its
+    checkpoint when one exists, so a task whose worker was lost mid-training continues where it
+    stopped on the next run of the grid.
+    """
+    from pathlib import Path
+
+    from empirics.train import TrainConfig, train
+
+    cfg = TrainConfig.from_dict(config)
+    return train(cfg, Path(task_dir) / "run", resume=True, device=device).to_dict()
