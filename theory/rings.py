@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -176,6 +177,13 @@ class Degree:
         return f"Degree(total={self.total}, groups={self.groups})"
 
 
+# Cached: the units of one layer share their support and degree, so the same huge binomial recurs.
+@lru_cache(maxsize=4096)
+def _dense_count(n_vars: int, degree: int) -> int:
+    """Return C(n + D, D), the number of monomials of degree ≤ D in n variables."""
+    return math.comb(n_vars + degree, degree)
+
+
 class TermCount:
     """An upper bound on the number of monomials of an expanded polynomial.
 
@@ -205,8 +213,13 @@ class TermCount:
 
     @staticmethod
     def _capped(count: int, support: int, degree: int) -> "TermCount":
-        dense = math.comb(support.bit_count() + degree, degree)
-        return TermCount(min(count, dense), support, degree)
+        s = support.bit_count()
+        # The exact binomial of thousands of variables and degree ~10^6 takes seconds; its
+        # logarithm (lgamma, accurate far below the margin of 1) settles most comparisons at once.
+        log_dense = math.lgamma(s + degree + 1) - math.lgamma(s + 1) - math.lgamma(degree + 1)
+        if log_dense > math.log(count) + 1.0:
+            return TermCount(count, support, degree)
+        return TermCount(min(count, _dense_count(s, degree)), support, degree)
 
     def _coerce(self, other: Any) -> "TermCount | None":
         if isinstance(other, TermCount):
