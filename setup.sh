@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Sets up everything the toolkit needs on a Debian machine: phcpy (Debian's python3-phcpy, for the
-# system Python), a virtual environment that sees it, and the Python dependencies.
+# system Python), the real Fashion-MNIST images (dataset-fashion-mnist, the default training data),
+# Macaulay2 (the exact oracle of the slow tests), headless Chromium (renders `report` pages in the
+# tests), a virtual environment that sees phcpy, and the Python dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
 SYS_PY=/usr/bin/python3
 
-if ! "$SYS_PY" -c "import phcpy" >/dev/null 2>&1 || ! "$SYS_PY" -c "import ensurepip" >/dev/null 2>&1; then
+APT_PACKAGES="python3-phcpy python3-venv dataset-fashion-mnist macaulay2 chromium"
+missing=""
+for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    echo "setup: installing python3-phcpy and python3-venv with apt-get" >&2
+    echo "setup: installing$missing with apt-get" >&2
     $SUDO apt-get update -qq >/dev/null
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-phcpy python3-venv >/dev/null
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
