@@ -169,14 +169,14 @@ def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe, save config, metrics, figure, manifest, print the table."""
     from common.records import RunDir
     from empirics import plots
-    from empirics.probe_runs import ProbeSource, run_probe as probe
+    from empirics.probe_runs import ProbeSource, load_source, run_probe as probe
 
-    source = ProbeSource(run=args.run, demo=args.demo, epoch=args.epoch, split=args.split, examples=args.examples,
-                         device=args.device)
     options = _options(args)
+    loaded = load_source(ProbeSource(run=args.run, demo=args.demo, epoch=args.epoch, split=args.split,
+                                     examples=args.examples, device=args.device))
     name = args.name or f"{args.kind}-{Path(args.run).name if args.run else 'demo'}"
     with progress_bar(args, args.kind) as progress:
-        done = probe(args.kind, source, options, progress=progress)
+        done = probe(args.kind, loaded, options, progress=progress)
     rd = RunDir(args.out, name)
     config = {k: v for k, v in vars(args).items() if k not in ("handler", "json", "no_progress", "out", "name")}
     rd.start({"probe": args.kind, **config, "source": done.source}, args.seed)

@@ -180,7 +180,7 @@ class ProbeRun(Serializable):
             {subset: RadiusResult}, HessianReport, AgreementResult.
         source: the LoadedSource description (run or demo, split, examples, loss).
         options: the ProbeOptions used.
-        seconds: wall time (loading included).
+        seconds: wall time of the probe.
     """
 
     kind: str
@@ -227,16 +227,15 @@ def hessian_report(objective: probes.Objective, options: ProbeOptions) -> Hessia
         if "density" in want else None)
 
 
-def run_probe(kind: str, source: ProbeSource, options: ProbeOptions = ProbeOptions(),
+def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOptions(),
               progress: Progress | None = None) -> ProbeRun:
-    """Return the result of probe `kind` on the models of `source` (Theory II §4, Theory IIb §3)."""
+    """Return the result of probe `kind` on the models `load_source` read (Theory II §4, Theory IIb §3)."""
     start = time.perf_counter()
     if kind not in KINDS:
         raise InvalidSpecError(f"unknown probe {kind!r}: choose one of {', '.join(KINDS)}")
     if options.bn == "interpolate" and kind != "interpolate":
         raise InvalidSpecError("--bn interpolate mixes running statistics along an interpolation: use it with "
                                "`probe interpolate` only")
-    loaded = load_source(source)
     models = loaded.models
 
     def objective(model: nn.Module) -> probes.Objective:
