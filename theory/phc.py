@@ -14,6 +14,10 @@ phcpy has quirks that must not leak into the mathematics:
   and report t with a garbage imaginary part: only Re t is read.
 * A parse failure makes later calls return None; `store` checks the return code first and
   raises `InvalidSpecError` naming the polynomial.
+* Non-ASCII text (a Unicode minus) aborts the process inside Ada, numbers beyond the double range
+  are misread, and nested formulas whose expansion is huge keep the string parser busy for
+  minutes, deaf to Ctrl-C. `check_polys` refuses all three before phcpy sees the text, and every
+  call runs in a worker process (`theory.phc_worker`), so an abort or Ctrl-C becomes one exception.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from theory import phc_worker
 from theory.errors import InvalidSpecError, SolverError
+from theory.polycost import check_polys
 
 _LOCK = threading.RLock()
 _MODULE = None
@@ -91,13 +97,21 @@ def load():
 
 def version() -> str:
     """Return the PHCpack version string, e.g. 'PHCv2.4.86 released 2022-05-30'."""
+    return phc_worker.call(_version_here)
+
+
+def _version_here() -> str:
     with session():
         from phcpy.phcpy2c3 import py2c_PHCpack_version_string
         return py2c_PHCpack_version_string().strip()
 
 
 def set_seed(seed: int) -> None:
-    """Fix PHCpack's own random generator (used by its start systems and cascades)."""
+    """Fix PHCpack's own random generator in this process (used by its start systems and cascades).
+
+    Only meaningful inside a worker, before the call that draws: functions that need PHCpack's
+    generator take the seed and set it there.
+    """
     with session():
         from phcpy.phcpy2c3 import py2c_set_seed
         py2c_set_seed(int(seed) % (2**31 - 1) or 1)
@@ -125,9 +139,16 @@ def pin_order(polys: Sequence[str], names: Sequence[str]) -> list[str]:
 def store(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
     """Store `polys` in PHCpack's standard container and return the symbol table (variable names in PHC order).
 
-    Raises InvalidSpecError naming the first polynomial PHCpack cannot parse.
+    Raises InvalidSpecError naming the first polynomial PHCpack cannot parse (or `check_polys` refuses).
+    In the parent process this only checks the parse (in a worker) and returns the symbol table.
     """
     polys = _terminated(polys)
+    check_polys(polys, n_vars)
+    return phc_worker.call(_store_raw, polys, n_vars)
+
+
+def _store_raw(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
+    """Store unchecked text in this process's container (in a worker only: `store` checks first)."""
     with session():
         from phcpy.phcpy2c3 import (py2c_syscon_clear_standard_system, py2c_syscon_clear_symbol_table,
                                     py2c_syscon_initialize_number_of_standard_polynomials,
@@ -148,6 +169,12 @@ def store(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
 
 def symbols(polys: Sequence[str]) -> list[str]:
     """Return the variables of `polys` in PHCpack's order of first appearance."""
+    polys = _terminated(polys)
+    check_polys(polys)
+    return phc_worker.call(_symbols_here, polys)
+
+
+def _symbols_here(polys: Sequence[str]) -> list[str]:
     with session():
         from phcpy.solver import names_of_variables
         return list(names_of_variables(_terminated(polys)))
@@ -155,6 +182,11 @@ def symbols(polys: Sequence[str]) -> list[str]:
 
 def degrees(polys: Sequence[str], n_vars: int | None = None) -> list[int]:
     """Return the total degree of each polynomial after PHCpack's expansion."""
+    check_polys(_terminated(polys), n_vars)
+    return phc_worker.call(_degrees_here, polys, n_vars)
+
+
+def _degrees_here(polys: Sequence[str], n_vars: int | None) -> list[int]:
     store(polys, n_vars)
     with session():
         from phcpy.phcpy2c3 import py2c_syscon_degree_of_standard_polynomial
@@ -164,29 +196,44 @@ def degrees(polys: Sequence[str], n_vars: int | None = None) -> list[int]:
 def mixed_volume(polys: Sequence[str]) -> tuple[int, int]:
     """Return (mixed volume, stable mixed volume) of a square system: the BKK bounds on (C*)^n and C^n roots."""
     polys = _terminated(polys)
-    store(polys)  # parse check with a clear error first
-    with session() as phcpy:
-        mv, smv = phcpy.solver.mixed_volume(polys, stable=True, checkin=False)
+    check_polys(polys)
+    mv, smv = phc_worker.call(_mixed_volume_here, polys)
     if mv < 0 or smv < 0:
         raise SolverError(f"PHCpack mixed volume failed (code {min(mv, smv)})")
     return int(mv), int(smv)
 
 
+def _mixed_volume_here(polys: Sequence[str]) -> tuple[int, int]:
+    store(polys)  # parse check with a clear error first
+    with session() as phcpy:
+        return phcpy.solver.mixed_volume(polys, stable=True, checkin=False)
+
+
 def m_homogeneous_start(polys: Sequence[str], partition: str, seed: int) -> tuple[list[str], list[str]]:
     """Return (linear-product start system, its solution strings) for the variable `partition` ('{ a0 a1 }{ b0 }')."""
     polys = _terminated(polys)
-    store(polys)
-    set_seed(seed)
-    with session() as phcpy:
-        out = phcpy.solver.m_homogeneous_start_system(polys, partition, checkin=False)
+    check_polys(polys)
+    out = phc_worker.call(_m_homogeneous_start_here, polys, partition, seed)
     if out is None:
         raise SolverError("PHCpack could not build the multihomogeneous start system")
     return list(out[0]), list(out[1])
 
 
+def _m_homogeneous_start_here(polys: Sequence[str], partition: str, seed: int):
+    store(polys)
+    set_seed(seed)
+    with session() as phcpy:
+        return phcpy.solver.m_homogeneous_start_system(polys, partition, checkin=False)
+
+
 def m_partition_bezout(polys: Sequence[str], partition: str) -> int:
     """Return PHCpack's m-homogeneous Bezout number for `partition` (an independent check of ours)."""
     polys = _terminated(polys)
+    check_polys(polys)
+    return phc_worker.call(_m_partition_bezout_here, polys, partition)
+
+
+def _m_partition_bezout_here(polys: Sequence[str], partition: str) -> int:
     store(polys)
     with session() as phcpy:
         return int(phcpy.solver.m_partition_bezout_number(polys, partition))
@@ -257,6 +304,31 @@ def track(target: Sequence[str], start: Sequence[str], start_points: Sequence[Se
     if precision not in PRECISIONS:
         raise InvalidSpecError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     target, start = pin_order(target, names), pin_order(start, names)
+    check_polys(target, len(names))
+    check_polys(start, len(names))
+    return phc_worker.call(_track_here, target, start, np.asarray(start_points, dtype=complex), tuple(names),
+                           complex(gamma), precision, tasks)
+
+
+def track_batches(target: Sequence[str], start: Sequence[str], batches: Sequence[np.ndarray], names: Sequence[str],
+                  gamma: complex, precision: str = "d", workers: int | None = None) -> list[list[RawEndpoint]]:
+    """Return `track` of each batch of start points, the batches spread over `workers` processes, in batch order.
+
+    Each worker stores the systems and tracks its batch independently (PHCpack's state is per
+    process), so the endpoints are the same as with one worker.
+    """
+    if precision not in PRECISIONS:
+        raise InvalidSpecError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    target, start = pin_order(target, names), pin_order(start, names)
+    check_polys(target, len(names))
+    check_polys(start, len(names))
+    tasks = [(target, start, np.asarray(b, dtype=complex), tuple(names), complex(gamma), precision, 0)
+             for b in batches]
+    return phc_worker.map_tasks(_track_here, tasks, workers)
+
+
+def _track_here(target: Sequence[str], start: Sequence[str], start_points, names: Sequence[str],
+                gamma: complex, precision: str, tasks: int) -> list[RawEndpoint]:
     symbols_target = store(target, n_vars=len(names))
     if set(symbols_target) - set(names):
         raise InvalidSpecError(f"system uses variables {sorted(set(symbols_target) - set(names))} not in {list(names)}")
@@ -279,12 +351,17 @@ def track(target: Sequence[str], start: Sequence[str], start_points: Sequence[Se
 def blackbox_solve(polys: Sequence[str], tasks: int = 0) -> list[str]:
     """Return the solution strings of PHCpack's blackbox solver (run verbose, output discarded)."""
     polys = _terminated(polys)
-    store(polys)
-    with session() as phcpy:
-        sols = phcpy.solver.solve(polys, verbose=True, tasks=tasks, checkin=False)
+    check_polys(polys)
+    sols = phc_worker.call(_blackbox_here, polys, tasks)
     if sols is None:
         raise SolverError("PHCpack's blackbox solver returned nothing")
     return list(sols)
+
+
+def _blackbox_here(polys: Sequence[str], tasks: int):
+    store(polys)
+    with session() as phcpy:
+        return phcpy.solver.solve(polys, verbose=True, tasks=tasks, checkin=False)
 
 
 def decompose(polys: Sequence[str], n_vars: int, top_dim: int, seed: int, loops: int = 20,
@@ -295,29 +372,55 @@ def decompose(polys: Sequence[str], n_vars: int, top_dim: int, seed: int, loops:
     factorisation with the linear trace test (Sommese–Verschelde–Wampler 2002).
     """
     polys = _terminated(polys)
-    store(polys, n_vars=n_vars)
-    set_seed(seed)
-    with session() as phcpy:
-        deco = phcpy.factor.solve(n_vars, top_dim, polys, verbose=True, nbloops=loops, tasks=tasks)
+    check_polys(polys, n_vars)
+    deco = phc_worker.call(_decompose_here, polys, n_vars, top_dim, seed, loops, tasks)
     out = {}
     for dim, entry in deco.items():
         out[int(dim)] = (list(entry[0]), list(entry[1]), list(entry[2]) if len(entry) > 2 else None)
     return out
 
 
+def _decompose_here(polys, n_vars: int, top_dim: int, seed: int, loops: int, tasks: int):
+    store(polys, n_vars=n_vars)
+    set_seed(seed)
+    with session() as phcpy:
+        return phcpy.factor.solve(n_vars, top_dim, polys, verbose=True, nbloops=loops, tasks=tasks)
+
+
 def polyhedral_start(polys: Sequence[str], names: Sequence[str], seed: int) -> tuple[list[str], np.ndarray, int]:
     """Return (random-coefficient start system, its solutions by name, mixed volume) by polyhedral homotopy.
 
     Huber–Sturmfels 1995: the start system has the supports of `polys` and random coefficients,
-    and exactly mixed-volume many solutions, all in (C*)^n.
+    and exactly mixed-volume many solutions, all in (C*)^n. To reach solutions with zero
+    coordinates, give `polys` a constant term each first (`start_systems.lifted_polys`, Li–Wang 1996).
     """
     pinned = pin_order(polys, names)
-    store(pinned, n_vars=len(names))
+    check_polys(pinned, len(names))
+    q, qsols, mv = phc_worker.call(_polyhedral_start_here, pinned, len(names), seed)
+    points = np.array([parse_solution(x, names).x for x in qsols], dtype=complex).reshape(len(qsols), len(names))
+    return [p if p.strip().endswith(";") else p + ";" for p in q], points, int(mv)
+
+
+def _polyhedral_start_here(pinned: Sequence[str], n_vars: int, seed: int):
+    store(pinned, n_vars=n_vars)
     set_seed(seed)
     with session() as phcpy:
         mv = phcpy.solver.mixed_volume(pinned, stable=False, checkin=False)
         if mv < 0:
             raise SolverError(f"PHCpack mixed volume failed (code {mv})")
         q, qsols = phcpy.solver.random_coefficient_system(verbose=False)
-    points = np.array([parse_solution(x, names).x for x in qsols], dtype=complex).reshape(len(qsols), len(names))
-    return [p if p.strip().endswith(";") else p + ";" for p in q], points, int(mv)
+    return list(q), list(qsols), int(mv)
+
+
+def expand(polys: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Return the polynomials as PHCpack expands them (terms with float or complex coefficients)."""
+    pinned = pin_order(polys, names)
+    check_polys(pinned, len(names))
+    return phc_worker.call(_expand_here, pinned, len(names))
+
+
+def _expand_here(pinned: Sequence[str], n_vars: int) -> list[str]:
+    store(pinned, n_vars=n_vars)
+    with session():
+        from phcpy.interface import load_standard_system
+        return list(load_standard_system())

@@ -222,10 +222,7 @@ def network_jets(spec, data, w: np.ndarray, order: int = 1):
 
 def expanded(polys: Sequence[str], names: Sequence[str]) -> list[str]:
     """Return the polynomials as PHCpack expands them (terms with float or complex coefficients)."""
-    phc.store(phc.pin_order(polys, names), n_vars=len(names))
-    with phc.session():
-        from phcpy.interface import load_standard_system
-        return list(load_standard_system())
+    return phc.expand(polys, names)
 
 
 def homogenize(system: System) -> tuple[list[str], list[int]]:

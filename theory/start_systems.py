@@ -217,6 +217,5 @@ def start_system(system: System, kind: str, seed: int, max_paths: int = DEFAULT_
         return total_degree_start(system, max_paths), None
     if kind == "polyhedral":
         return polyhedral_start(system, seed, max_paths), None
-    phc.set_seed(seed)
     groups = layer_partition(system.names) if groups is None else groups
     return multihomogeneous_start(system, groups, seed, max_paths), None
