@@ -1,0 +1,59 @@
+"""`cli.py experiment NAME --scale smoke|cpu|paper`: the papers' figures and tables, each with report.md."""
+from __future__ import annotations
+
+import argparse
+
+from commands._render import add_json_flag, add_progress_flag, nonnegative_int, print_json, progress_bar, table
+
+EPILOG = """examples:
+  cli.py experiment --list                                   # every experiment, with its paper reference
+  cli.py experiment ii-sgd-stages --scale smoke              # Theory II §4.2 on real data in about a minute
+  cli.py experiment ii-sgd-stages --scale paper --dataset cifar10 --data-dir data --device cuda
+  cli.py experiment ii-sgd-stages --scale cpu                # run again after a kill: finished stages are kept
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `experiment` subcommand."""
+    p = sub.add_parser("experiment", help="run one of the papers' experiments and write report.md",
+                       description="Run one of the papers' experiments (a figure or a table) at a given scale and "
+                                   "write runs/<name>/report.md: the claim, the protocol run and its deviations "
+                                   "from the paper, the measurements, held / not held / inconclusive, figures.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", nargs="?", help="experiment name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the experiments with their paper references")
+    p.add_argument("--scale", choices=("smoke", "cpu", "paper"), default="smoke",
+                   help="smoke: ≤ 2 min on 2 CPU cores; cpu: ≤ 30 min; paper: the paper's protocol (GPU) (default smoke)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (default 0)")
+    p.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, cuda:N (default auto)")
+    p.add_argument("--dataset", default=None, help="data set, where the experiment accepts several (see --list)")
+    p.add_argument("--data-dir", default="data", help="root of torchvision's layout for CIFAR-10/MNIST (default data)")
+    p.add_argument("--out", default="runs", help="root folder of run folders (default runs)")
+    p.add_argument("--run", default=None, metavar="NAME", help="run folder name (default NAME-SCALE-seedSEED)")
+    add_progress_flag(p)
+    add_json_flag(p)
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from empirics.experiments import registry, run_experiment
+
+    if args.list or not args.name:
+        exps = registry()
+        rows = [(e.name, e.reference, ", ".join(e.datasets) or "-", e.title) for e in exps.values()]
+        if args.json:
+            print_json([{"name": r[0], "reference": r[1], "datasets": r[2], "title": r[3]} for r in rows])
+        else:
+            print(table(rows, ("experiment", "paper", "data", "what")))
+        return 0
+    with progress_bar(args, args.name) as progress:
+        rep, path = run_experiment(args.name, args.scale, args.seed, args.device, args.data_dir, args.dataset,
+                                   args.out, args.run, progress)
+    if args.json:
+        print_json(rep)
+        return 0
+    print(f"{rep.title} ({rep.reference}), scale {rep.scale}: {rep.seconds:.1f} s")
+    for f in rep.findings:
+        print(f"  {f.verdict.upper():<13} {f.claim}: {f.reason}")
+    print(f"report: {path}")
+    return 0

@@ -1,0 +1,226 @@
+"""The papers' experiments, one module per figure or table, behind one contract.
+
+Every module in this package defines `EXPERIMENTS`, a tuple of `Experiment`s; `registry()` finds
+them all (no central list to edit). An experiment's `run(ctx)` receives an `ExperimentContext` —
+scale preset, seed, device, data folder, run folder, progress callback — does its work in named
+stages (`ctx.stage(name, fn)`: a finished stage is read back from `stages/<name>.json` instead of
+being recomputed, so an interrupted experiment continues where it stopped), draws its figures
+into the run folder, and returns an `ExperimentReport`: the claims it tests (quoted from the
+paper, with section), the protocol actually run and every deviation from the paper's, the
+measured numbers, and one verdict per claim (held / not held / inconclusive, with the reason).
+`empirics.experiments.report.write_report` renders that as `report.md`.
+
+Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run,
+≤ 30 minutes), `paper` (the paper's protocol, for a GPU).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from common.progress import Progress
+from common.records import RunDir, atomic_write_json, read_json_file
+from common.serialize import Serializable, to_jsonable
+from theory.errors import InvalidSpecError
+
+SCALES = ("smoke", "cpu", "paper")
+VERDICTS = ("held", "not held", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Claim(Serializable):
+    """A claim of a paper, quoted.
+
+    key: short identifier used by findings (e.g. 'flat-minima').
+    paper: 'Theory II' (Poggio & Liao, arXiv:1703.09833), 'Theory IIb' (Zhang et al., CBMM Memo 072),
+        or 'Freeman–Bruna' (Freeman & Bruna, arXiv:1611.01540).
+    section: section, figure or table, e.g. '§4.2, Fig. 5'.
+    quote: the claim in the paper's words.
+    """
+
+    key: str
+    paper: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Finding(Serializable):
+    """The verdict on one claim.
+
+    claim: the Claim's key.
+    verdict: 'held', 'not held' or 'inconclusive'.
+    reason: one or two sentences naming the numbers that decide it.
+    measured: the numbers behind the verdict (JSON-able).
+    """
+
+    claim: str
+    verdict: str
+    reason: str
+    measured: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise InvalidSpecError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+@dataclass(frozen=True)
+class ExperimentReport(Serializable):
+    """What an experiment run found.
+
+    name, title, reference: the experiment's.
+    scale, seed: how it was run.
+    protocol: the steps actually run, in order (one line each).
+    deviations: every way the run differs from the paper's protocol (data, sizes, epochs, widths...).
+    claims: the claims tested; findings: one verdict per claim.
+    measured: all headline numbers (JSON-able), for `report` and other tools.
+    figures: file names (inside the run folder) of the figures drawn, with a caption each.
+    seconds: wall time of this invocation (stages read back count as 0).
+    """
+
+    name: str
+    title: str
+    reference: str
+    scale: str
+    seed: int
+    protocol: tuple[str, ...]
+    deviations: tuple[str, ...]
+    claims: tuple[Claim, ...]
+    findings: tuple[Finding, ...]
+    measured: dict
+    figures: tuple[tuple[str, str], ...]
+    seconds: float
+
+
+@dataclass
+class ExperimentContext:
+    """What an experiment's `run` receives: the preset, where to write, and stage-level resume.
+
+    scale: 'smoke' | 'cpu' | 'paper'.
+    seed: base seed; every stochastic step derives its seed from it (common.seeds).
+    device: torch device string ('auto', 'cpu', 'cuda', 'cuda:1').
+    data_dir: root of torchvision's data layout (CIFAR-10, MNIST), for experiments that take it.
+    dataset: the data set name chosen by the user, or None for the experiment's default.
+    run: the run folder.
+    progress: optional progress callback (done, total) for the stage in progress.
+    """
+
+    scale: str
+    seed: int
+    device: str
+    data_dir: str
+    dataset: str | None
+    run: RunDir
+    progress: Progress | None = None
+    stages_run: list[str] = field(default_factory=list)
+    stages_loaded: list[str] = field(default_factory=list)
+
+    def path(self, name: str) -> Path:
+        """Return the path of a file inside the run folder."""
+        return self.run.file(name)
+
+    def subrun(self, name: str) -> RunDir:
+        """Return a run folder nested inside this one (e.g. for one training stage)."""
+        return RunDir(self.run.path / "stages", name)
+
+    def stage(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return the JSON-able result of stage `name`: read back if finished, else computed and saved.
+
+        The result is saved atomically as `stages/<name>.json` only after `compute` returns, so a
+        stage interrupted half-way is recomputed from its start (training stages resume from their
+        own checkpoints inside `subrun(name)`).
+        """
+        folder = self.run.path / "stages"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.json"
+        if path.exists():
+            self.stages_loaded.append(name)
+            return read_json_file(path, what=f"stage result {name}")
+        value = to_jsonable(compute())
+        atomic_write_json(path, value)
+        self.stages_run.append(name)
+        return json.loads(json.dumps(value))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One figure or table of a paper, runnable at three scales.
+
+    name: the CLI name (`cli.py experiment NAME`), e.g. 'ii-sgd-stages'.
+    title: one line.
+    reference: paper and figures, e.g. 'Theory II §4.2, Figs 3–8'.
+    claims: the claims it tests.
+    run: ExperimentContext → ExperimentReport.
+    datasets: data sets it accepts (the first is the default); empty when it needs none.
+    """
+
+    name: str
+    title: str
+    reference: str
+    claims: tuple[Claim, ...]
+    run: Callable[[ExperimentContext], ExperimentReport]
+    datasets: tuple[str, ...] = ()
+
+
+def registry() -> dict[str, Experiment]:
+    """Return every experiment of every module in this package, by name."""
+    found: dict[str, Experiment] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "report":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for exp in getattr(module, "EXPERIMENTS", ()):
+            if exp.name in found:
+                raise RuntimeError(f"two experiments named {exp.name!r}")
+            found[exp.name] = exp
+    return found
+
+
+def get(name: str) -> Experiment:
+    """Return the experiment called `name` (InvalidSpecError naming the choices otherwise)."""
+    exps = registry()
+    if name not in exps:
+        raise InvalidSpecError(f"unknown experiment {name!r}: `cli.py experiment --list` shows them")
+    return exps[name]
+
+
+def check_scale(scale: str) -> str:
+    """Return `scale` if it is one of SCALES."""
+    if scale not in SCALES:
+        raise InvalidSpecError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    return scale
+
+
+def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str = "auto", data_dir: str = "data",
+                   dataset: str | None = None, out: str = "runs", run_name: str | None = None,
+                   progress: Progress | None = None) -> tuple[ExperimentReport, Path]:
+    """Run (or continue) experiment `name` in `out/<run_name>` and return its report and report.md path.
+
+    The run folder is locked while in use; its config.json pins the experiment, scale, seed and
+    data, so a re-run with the same options continues from the finished stages, and one with other
+    options is refused (CheckpointError) instead of mixing results.
+    """
+    import time
+
+    from empirics.experiments.report import write_report
+
+    exp = get(name)
+    check_scale(scale)
+    if dataset is not None and exp.datasets and dataset not in exp.datasets:
+        raise InvalidSpecError(f"experiment {name} runs on {', '.join(exp.datasets)}, not {dataset!r}")
+    run_dir = RunDir(out, run_name or f"{name}-{scale}-seed{seed}")
+    config = {"experiment": name, "scale": scale, "seed": seed, "dataset": dataset or (exp.datasets[0] if exp.datasets else None),
+              "data_dir": data_dir}
+    with run_dir.lock():
+        run_dir.start(config, seed, extra={"experiment": name, "reference": exp.reference})
+        ctx = ExperimentContext(scale=scale, seed=seed, device=device, data_dir=data_dir,
+                                dataset=config["dataset"], run=run_dir, progress=progress)
+        t0 = time.perf_counter()
+        rep = exp.run(ctx)
+        rep = ExperimentReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__},
+                                  "seconds": time.perf_counter() - t0})
+        return rep, write_report(rep, run_dir.path)

@@ -1,0 +1,37 @@
+"""`report.md` for an experiment run: claim, protocol, deviations, numbers, verdicts, figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from common.records import atomic_write_text
+from empirics.experiments import ExperimentReport
+
+
+def render_markdown(rep: ExperimentReport) -> str:
+    """Return the Markdown text of `rep`, in the order a reader checks a claim."""
+    lines = [f"# {rep.title}", "", f"*{rep.reference}* — experiment `{rep.name}`, scale `{rep.scale}`, "
+             f"seed {rep.seed}, {rep.seconds:.1f} s", "", "## Claims and verdicts", ""]
+    verdicts = {f.claim: f for f in rep.findings}
+    for c in rep.claims:
+        f = verdicts.get(c.key)
+        head = f"**{f.verdict.upper()}**" if f else "**not tested**"
+        lines.append(f"- {head} — {c.paper} {c.section}: “{c.quote}”")
+        if f:
+            lines.append(f"  - {f.reason}")
+    lines += ["", "## Protocol run", ""] + [f"{i}. {step}" for i, step in enumerate(rep.protocol, 1)]
+    lines += ["", "## Deviations from the paper", ""]
+    lines += [f"- {d}" for d in rep.deviations] or ["- none"]
+    lines += ["", "## Measured", "", "```json", json.dumps(rep.to_dict()["measured"], indent=2), "```", ""]
+    if rep.figures:
+        lines += ["## Figures", ""]
+        for file, caption in rep.figures:
+            lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
+    return "\n".join(lines)
+
+
+def write_report(rep: ExperimentReport, folder: str | Path) -> Path:
+    """Write `report.md` and `report.json` into the run folder and return the Markdown path."""
+    folder = Path(folder)
+    atomic_write_text(folder / "report.json", json.dumps(rep.to_dict(), indent=2) + "\n")
+    return atomic_write_text(folder / "report.md", render_markdown(rep))
