@@ -101,7 +101,9 @@ def render(r, description: str) -> str:
             f"{jac.modular_rank if jac.modular_rank is not None else 'n/a'} certified lower bound (mod p)"),
         ("predicted dimension K−r", "not computed" if r.predicted_dimension is None else r.predicted_dimension),
         ("equations dependent", "unknown" if r.dependent is None else
-            "YES: generic targets have no zero-error solution" if r.dependent else "no"),
+            ("YES: generic targets have no zero-error solution" + (f" ({r.repeated_inputs} repeated inputs in the data)"
+                                                                   if r.repeated_inputs else ""))
+            if r.dependent else "no"),
         ("seed", r.seed),
     ]
     text = key_values(rows)

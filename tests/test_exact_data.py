@@ -4,6 +4,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from common.errors import InputFileError
 from theory.activations import parse
@@ -68,3 +70,27 @@ def test_unreadable_data_files_raise_an_input_file_error_naming_the_file(tmp_pat
 def test_data_json_keeps_exact_rationals_and_the_point_count():
     data = ExactData.from_arrays([[Fraction(2, 5), 0]], [[-1]])
     assert data.to_dict() == {"kind": "given", "seed": None, "n_points": 1, "X": [["2/5", "0"]], "Y": [["-1"]]}
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 400), n0=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_generated_inputs_are_always_distinct(n, n0, seed):
+    """Claim: random and planted data never repeat an input (repeats would drop the rank for a trivial reason)."""
+    spec = NetworkSpec.fully_connected(n0, 1, 1, parse("z + z^2/4"))
+    assert random_data(spec, n, seed).repeated_inputs == 0
+    if n <= 60:
+        assert planted_data(spec, n, seed)[0].repeated_inputs == 0
+
+
+def test_repeated_inputs_are_counted_and_reported_by_bezout(tmp_path):
+    """Claim: user data with a repeated input is reported as such by the bezout report."""
+    from theory.bezout import bezout_report
+
+    spec = NetworkSpec.fully_connected(1, 2, 2, parse("z + z^2/4"), output_activation=False)
+    f = tmp_path / "d.csv"
+    f.write_text("1/3,1\n1/2,2\n1/3,5\n")
+    data = read_dataset(str(f), spec)
+    assert data.repeated_inputs == 1
+    rep = bezout_report(spec, data.n_points, data=data)
+    assert rep.repeated_inputs == 1
+    assert any("repeat" in n for n in rep.notes)

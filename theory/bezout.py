@@ -139,6 +139,8 @@ class BezoutReport(Serializable):
         expected_dimension: K − N·n_d; jacobian: the generic Jacobian rank r; predicted_dimension: K − r.
         dependent: r < N·n_d: the equations are dependent, so for generic targets the zero-error
             set is empty (the paper's "inconsistent" case).
+        repeated_inputs: how many data inputs repeat an earlier one (0 for generated data, which is
+            drawn distinct; a cause of dependence that belongs to the data).
         overparametrization: K / (N·n_d).
         seed: seed of the data and the random points.
         notes: remarks for the reader (where the paper's formula and the exact algebra differ).
@@ -168,6 +170,7 @@ class BezoutReport(Serializable):
     jacobian: JacobianRank | None
     predicted_dimension: int | None
     dependent: bool | None
+    repeated_inputs: int
     overparametrization: float
     seed: int
     notes: tuple[str, ...] = field(default=())
@@ -218,6 +221,10 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
         notes.append(f"the paper's degree ℓ^d = {l**d} differs from the exact total degree {total}; {where}")
     if n_eq > k:
         notes.append(f"over-determined: {n_eq} equations in {k} unknowns; Bezout numbers are for {k} of them")
+    if data.repeated_inputs:
+        notes.append(f"{data.repeated_inputs} of the {data.n_points} inputs repeat an earlier one: their "
+                     f"equations share one polynomial, so the rank drops for a reason that is the data's, "
+                     f"not the network's")
     r = None
     if jac is not None:
         if jac.modular_rank is not None and jac.modular_rank != jac.rank:
@@ -227,6 +234,8 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
         if r < n_eq:
             tail = ("these targets are planted, so zero-error solutions exist and form a set of dimension K − r"
                     if data.kind == "planted" else "so generic targets have no zero-error solution")
+            if data.repeated_inputs:
+                tail += " (repeated inputs account for at least part of the drop)"
             notes.append(f"the Jacobian has rank {r} < {n_eq} equations at generic weights: the equations "
                          f"are dependent, {tail}")
     return BezoutReport(
@@ -238,5 +247,5 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
         critical_multihomogeneous_bezout=crit_mhom,
         paper_real_estimate=math.isqrt(l ** (data.n_points * d)), real_estimate=math.isqrt(bez),
         expected_dimension=k - n_eq, jacobian=jac, predicted_dimension=None if r is None else k - r,
-        dependent=None if r is None else r < n_eq,
+        dependent=None if r is None else r < n_eq, repeated_inputs=data.repeated_inputs,
         overparametrization=k / n_eq, seed=seed, notes=tuple(notes))

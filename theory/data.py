@@ -21,6 +21,7 @@ from theory.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward_point
 
 MAX_POINTS = 100_000
+INPUT_DENOMINATOR = 1024  # inputs p/q with q ≤ 1024: ~6·10^5 values per coordinate, then made distinct
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class ExactData(Serializable):
     def n_points(self) -> int:
         """Return N."""
         return len(self.X)
+
+    @property
+    def repeated_inputs(self) -> int:
+        """Return how many inputs repeat an earlier one (two equal inputs give two equations in the same
+        polynomial, so they are dependent: equal targets duplicate an equation, different ones
+        make the system inconsistent)."""
+        return len(self.X) - len(set(self.X))
 
     @property
     def X_float(self) -> np.ndarray:
@@ -131,11 +139,30 @@ def random_rationals(rng: np.random.Generator, shape: tuple[int, ...], max_den: 
     return out
 
 
+def distinct_inputs(rng: np.random.Generator, n_points: int, input_dim: int,
+                    max_den: int = INPUT_DENOMINATOR) -> np.ndarray:
+    """Return an (N, n_0) object array of random nonzero rationals in [−1, 1] whose rows are all distinct.
+
+    Repeated rows are redrawn, so distinctness is guaranteed, not just likely; with denominators up to
+    1024 a redraw is rare. (Equal inputs would make two equations of the zero-error system copies of
+    one polynomial — a rank drop that says nothing about the network.)
+    """
+    X = random_rationals(rng, (n_points, input_dim), max_den=max_den)
+    seen: set[tuple] = set()
+    for i in range(n_points):
+        row = tuple(X[i])
+        while row in seen:
+            X[i] = random_rationals(rng, (input_dim,), max_den=max_den)
+            row = tuple(X[i])
+        seen.add(row)
+    return X
+
+
 def random_data(spec: NetworkSpec, n_points: int, seed: int) -> ExactData:
-    """Return N points with independent random rational inputs and targets (a generic instance)."""
+    """Return N points with distinct random rational inputs and independent random targets (a generic instance)."""
     _check_points(n_points)
     rng = np.random.default_rng(seed)
-    X = random_rationals(rng, (n_points, spec.input_dim))
+    X = distinct_inputs(rng, n_points, spec.input_dim)
     Y = random_rationals(rng, (n_points, spec.output_dim))
     return ExactData(tuple(map(tuple, X)), tuple(map(tuple, Y)), seed, "random")
 
@@ -148,7 +175,7 @@ def planted_data(spec: NetworkSpec, n_points: int, seed: int) -> tuple[ExactData
     """
     _check_points(n_points)
     rng = np.random.default_rng(seed)
-    X = random_rationals(rng, (n_points, spec.input_dim))
+    X = distinct_inputs(rng, n_points, spec.input_dim)
     w_star = tuple(random_rationals(rng, (spec.n_params,)))
     Y = [tuple(forward_point(spec, w_star, list(x), coerce=lambda c: c)) for x in X]
     return ExactData(tuple(map(tuple, X)), tuple(Y), seed, "planted"), w_star
