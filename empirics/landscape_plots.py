@@ -139,8 +139,10 @@ def plot_toy_perturbation(result: dict, path: str | Path) -> Path:
         axes[0].plot(s, np.maximum(p["mean_loss"], floor), "o-", color=c, label=f"{m['kind']}: after perturbation")
         axes[0].fill_between(s, np.maximum(p["q10_loss"], floor), np.maximum(p["q90_loss"], floor), color=c, alpha=0.15)
         axes[0].plot(s, np.maximum(p["retrained_loss"], floor), "s--", color=c, label=f"{m['kind']}: after re-training")
-        axes[1].plot(s, p["same_basin"], "o-", color=c, label=f"{m['kind']}: back in the same basin")
-        axes[1].plot(s, p["fraction_lower"], "x:", color=c, label=f"{m['kind']}: loss went down")
+        # The two models often coincide here: the first is drawn wide and pale so the second stays visible.
+        wide = dict(lw=4, alpha=0.45, ms=9) if m is result["models"][0] else dict(lw=1.5, ms=5)
+        axes[1].plot(s, p["same_basin"], "o-", color=c, label=f"{m['kind']}: back in the same basin", **wide)
+        axes[1].plot(s, p["fraction_lower"], "x:", color=c, label=f"{m['kind']}: loss went down", **wide)
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_ylabel(f"loss (floored at {floor:g})")
