@@ -1,0 +1,35 @@
+"""`cli.py report RUN...`: one self-contained HTML page joining theory's predictions and the measurements."""
+from __future__ import annotations
+
+import argparse
+
+from commands._render import add_json_flag, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `report` subcommand."""
+    p = sub.add_parser("report", help="write one self-contained HTML report for run folders",
+                       description="Join run folders (experiments, training runs) into one HTML page with the "
+                                   "theory's predictions, the measurements, the claim table and every figure embedded.")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders, e.g. runs/ii-sgd-stages-smoke-seed0")
+    p.add_argument("--output", "-o", default="report.html", help="HTML file to write (default report.html)")
+    add_json_flag(p)
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from common.records import atomic_write_text
+    from empirics.run_report import build_report
+
+    if not args.output.endswith((".html", ".htm")):
+        from theory.errors import InvalidSpecError
+        raise InvalidSpecError(f"--output must name an .html file, got {args.output!r}")
+    rep = build_report(args.runs)
+    path = atomic_write_text(args.output, rep.html)
+    if args.json:
+        print_json({**rep.to_dict(), "output": str(path)})
+        return 0
+    verdicts = [c[4] for c in rep.claims]
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("held", "not held", "inconclusive") if v in verdicts)
+    print(f"report: {path} ({len(rep.runs)} runs, {len(rep.claims)} claims{': ' + counts if counts else ''})")
+    return 0
