@@ -111,3 +111,59 @@ def test_monodromy_goes_beyond_the_total_degree_path_budget():
         assert np.linalg.matrix_rank(system.jacobian(w)) == spec.n_params  # isolated, nonsingular
     gaps = [np.max(np.abs(a - b)) for i, a in enumerate(sols) for b in sols[i + 1:]]
     assert min(gaps) > 1e-4  # distinct
+
+
+def _mehta(H: int) -> NetworkSpec:
+    from theory.activations import linear
+    return NetworkSpec((2,) * (H + 1), linear(), bias=False, output_activation=False)
+
+
+def test_mehta_2_2_has_one_critical_point():
+    # Mehta, Chen, Tang, Hauenstein 2018: one layer is ridge regression, one critical point
+    res = M.critical_monodromy(_mehta(1), 1, seed=0)
+    assert res.n_isolated == 1 and res.complete and res.certification.n_distinct == 1
+
+
+def test_mehta_2_2_2_all_33_critical_points_per_stratum_certified():
+    # 33 = 16 (no dead unit) + 8 + 8 (one dead hidden unit) + 1 (W = 0), each stratum's count equal
+    # to Macaulay2's exact count (skipped without M2: then nothing is claimed complete)
+    from theory import macaulay2
+    res = M.critical_monodromy(_mehta(2), 1, seed=0)
+    assert [c.n_solutions for c in res.components] == [16, 8, 8, 1]
+    assert res.n_isolated == 33 and res.failed_paths == 0
+    assert res.certification.n_distinct == 33 and res.certification.n_certified == 33
+    if macaulay2.available():
+        assert res.complete and res.exact_total == 33 and all(c.complete for c in res.components)
+    else:
+        assert not res.complete and "not proved complete" in res.completeness
+
+
+def test_stagnation_alone_is_never_called_complete():
+    res = M.critical_monodromy(_mehta(2), 1, seed=1, exact=False, certify=False)
+    assert res.exact_total is None and not res.complete
+    assert "not proved complete" in res.completeness and "heuristic" in res.completeness
+
+
+def test_sign_flip_group_tracks_one_representative_per_orbit():
+    # the main stratum of (2,2,2): 16 points in 4 orbits of the flip group (Z/2)^2
+    res = M.critical_monodromy(_mehta(2), 1, seed=0, certify=False)
+    main = res.components[0].monodromy
+    assert main.n_orbits * 4 == main.n_solutions == 16 and len(main.group) == 2
+
+
+@pytest.mark.slow
+def test_mehta_2_2_2_2_all_641_critical_points_in_ten_minutes():
+    # 641 = 384 (no dead unit) + 2·64 (one dead unit in layer 1) + 4·32 (one dead in each layer)
+    # + 1 (W = 0); one dead unit in layer 2 alone carries none (exact count 0, singular seed)
+    import time
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 is needed for the exact per-stratum counts")
+    t0 = time.perf_counter()
+    res = M.critical_monodromy(_mehta(3), 1, seed=0)
+    assert time.perf_counter() - t0 < 600
+    counts = {c.stratum.label: c.n_solutions for c in res.components}
+    assert counts["no dead unit"] == 384 and counts["W = 0"] == 1
+    assert sorted(counts.values()) == [0, 0, 1, 32, 32, 32, 32, 64, 64, 384]
+    assert res.n_isolated == 641 and res.exact_total == 641 and res.complete
+    assert res.certification.n_distinct == 641

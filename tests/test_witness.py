@@ -148,3 +148,17 @@ def test_dimension_monodromy_needs_a_known_solution():
     spec = fc(1, 1, 2, linear(), bias=False)
     with pytest.raises(InvalidSpecError, match="--targets planted"):
         W.zero_error_dimension(spec, 1, seed=0, planted=False, monodromy=3)
+
+
+def test_dimension_degree_is_trace_certified_and_a_missing_point_makes_it_a_lower_bound():
+    # the trace test passes on the full witness set; with one point dropped it fails, and the
+    # degree of such a set could only be reported as a lower bound
+    from dataclasses import replace
+    from theory.tracker import TrackOptions
+    spec = NetworkSpec.fully_connected(1, 2, 2, parse("z + z^2/4"), output_activation=False)
+    rep = W.zero_error_dimension(spec, 3, seed=0)
+    assert rep.trace.passed and rep.degree_status == "complete" and rep.degree == 17
+    data, _ = planted_data(spec, 3, 0)
+    system = network_system(ZeroErrorSystem(spec, data))
+    partial = replace(rep.witness, points=rep.witness.points[1:], degree=rep.degree - 1)
+    assert not W.witness_trace_test(spec, data, system, partial, 0, TrackOptions(seed=0)).passed

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -34,7 +34,11 @@ from theory.errors import InvalidSpecError
 from theory.path_result import cluster, is_real
 from theory.polysystem import System, complex_literal, linear_string, network_jets, network_system
 from theory.slicing import random_complex, witness_slice
+from theory.strata import Stratum
 from theory.tracker import TrackOptions, classify_endpoint, newton_refine
+
+if TYPE_CHECKING:
+    from theory.symmetry import GroupAction
 
 
 @dataclass(frozen=True)
@@ -93,13 +97,15 @@ class MonodromyResult(Serializable):
         base: the base parameters p_0 (as [re, im] pairs).
         loops: loops run; stop_after: the stagnation criterion (k loops without news).
         history: number of known solutions after each loop.
-        paths_tracked: total paths tracked (3 per known solution per loop, plus the trace test).
+        paths_tracked: total paths tracked (3 per orbit representative per loop, plus the trace test).
         failed_paths: paths that failed on some leg (counted, their solutions simply not carried).
         stagnated: whether the loop ended by the stagnation criterion (not by max_loops or time).
         trace: the trace test, if the family is a witness-set family.
         completeness: one sentence on how completeness was assessed.
         seed: seed of parameters and γ's.
         seconds: wall time.
+        n_orbits: orbits under the group action (= n_solutions without a group).
+        group: labels of the group generators used (empty: none).
     """
 
     label: str
@@ -117,6 +123,8 @@ class MonodromyResult(Serializable):
     completeness: str
     seed: int
     seconds: float
+    n_orbits: int = 0
+    group: tuple[str, ...] = ()
 
     def solution_array(self) -> np.ndarray:
         """Return the solutions as a complex array (n_solutions, n_vars)."""
@@ -125,25 +133,41 @@ class MonodromyResult(Serializable):
 
 def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray, gamma: complex,
          opts: TrackOptions) -> tuple[list[np.ndarray | None], int]:
-    """Return (endpoints at p_to, one per point or None where the path failed, number failed)."""
+    """Return (endpoints at p_to, one per point or None where the path failed, number failed).
+
+    A parameter homotopy ends every path at t = 1 in affine space, so an endpoint is judged by
+    its own Newton convergence, residual and condition (`classify_endpoint` with trust_end),
+    not by PHCpack's end-game flag; batches of 8 or more paths are spread over worker processes.
+    """
     if len(points) == 0:
         return [], 0
     start, target = family.at(p_from), family.at(p_to)
-    raws = phc.track(target.polys, start.polys, points, family.names, gamma, "d", opts.tasks)
+    points = np.asarray(points, dtype=complex)
+    batched = getattr(phc, "track_batches", None)
+    if batched is not None and len(points) >= 8:
+        halves = [b for b in np.array_split(points, 2) if len(b)]
+        raws = [r for part in batched(target.polys, start.polys, halves, family.names, gamma, "d") for r in part]
+    else:
+        raws = phc.track(target.polys, start.polys, points, family.names, gamma, "d", opts.tasks)
     dmax = max(1, max(target.degrees()))
     out, failed = [], 0
     for k, raw in enumerate(raws):
-        res = classify_endpoint(target, raw, k, "d", opts, dmax)
+        res = _judge(target, raw, k, "d", opts, dmax)
         if res.outcome != "regular" and opts.retry:
             again = phc.track(target.polys, start.polys, points[k:k + 1], family.names, gamma, opts.retry,
                               max(opts.tasks, 1))
-            res = classify_endpoint(target, again[0], k, opts.retry, opts, dmax, retried=True)
+            res = _judge(target, again[0], k, opts.retry, opts, dmax, retried=True)
         if res.outcome == "regular":
             out.append(np.array(res.x))
         else:
             out.append(None)
             failed += 1
     return out, failed
+
+
+def _judge(target: System, raw, k: int, precision: str, opts: TrackOptions, dmax: int, retried: bool = False):
+    reached = bool(np.all(np.isfinite(raw.x))) and abs(raw.t.real - 1.0) < 1e-9
+    return classify_endpoint(target, raw, k, precision, opts, dmax, retried=retried, trust_end=reached)
 
 
 def _is_new(x: np.ndarray, known: list[np.ndarray], tol: float) -> bool:
@@ -153,69 +177,79 @@ def _is_new(x: np.ndarray, known: list[np.ndarray], tol: float) -> bool:
 def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], seed: int = 0,
                     stop_after: int = 3, max_loops: int = 50, max_seconds: float = 300.0,
                     target_count: int | None = None, options: TrackOptions | None = None,
-                    trace_slices: tuple[int, int] | None = None,
+                    trace_slices: tuple[int, int] | None = None, group: "GroupAction | None" = None,
+                    accept: Callable[[np.ndarray], bool] | None = None,
                     progress: Progress | None = None) -> MonodromyResult:
     """Return all solutions of F(w; base) reachable by monodromy loops from `start`.
 
     Stops after `stop_after` consecutive loops without a new solution, after `max_loops`, after
     `max_seconds`, or when `target_count` solutions are known. `trace_slices` = (i, j) marks the
-    parameters p[i:j] as slice offsets, enabling the linear trace test.
+    parameters p[i:j] as slice offsets, enabling the linear trace test. `group`: a finite group of
+    signed permutations g with F(g w; p) = g F(w; p) for every p (`theory.symmetry`); the known
+    set is closed under it and only one representative per orbit is tracked, since g commutes
+    with every parameter homotopy (Duff et al. 2019, §4; HomotopyContinuation.jl's group_action).
+    `accept`: solutions failing it are not collected (e.g. points of another component that a
+    path jumped to).
     """
     opts = options or TrackOptions(seed=seed)
     rng = stream(seed, "monodromy loops")
     base = np.asarray(base, dtype=complex)
     known: list[np.ndarray] = []
+    reps: list[np.ndarray] = []
     sys0 = family.at(base)
+
+    def add(x: np.ndarray) -> bool:
+        if not _is_new(x, known, opts.same_tol) or (accept is not None and not accept(x)):
+            return False
+        reps.append(x)
+        known.extend(group.orbit(x, opts.same_tol) if group is not None else [x])
+        return True
+
     for x in start:
         x, _ = newton_refine(sys0, np.asarray(x, dtype=complex))
         if np.max(np.abs(sys0.evaluate(x))) > 1e-8 * (1 + np.max(np.abs(x))):
             raise InvalidSpecError("a start point does not solve the system at the base parameters")
-        if _is_new(x, known, opts.same_tol):
-            known.append(x)
+        add(x)
     t0 = time.perf_counter()
     history, tracked, failed, quiet_loops, loops = [], 0, 0, 0, 0
     stagnated = False
-    while loops < max_loops and time.perf_counter() - t0 < max_seconds:
+    while (loops < max_loops and time.perf_counter() - t0 < max_seconds
+           and not (target_count is not None and len(known) >= target_count)):
         loops += 1
         p1 = random_complex(rng, family.n_params)
         p2 = random_complex(rng, family.n_params)
-        pts = np.array(known)
-        legs = [(base, p1), (p1, p2), (p2, base)]
-        alive = np.arange(len(pts))
-        for a, b in legs:
+        pts = np.array(reps)
+        for a, b in [(base, p1), (p1, p2), (p2, base)]:
             ends, nf = move(family, pts, a, b, np.exp(2j * np.pi * rng.uniform()), opts)
             tracked += len(pts)
             failed += nf
-            keep = [k for k, e in enumerate(ends) if e is not None]
-            pts = np.array([ends[k] for k in keep]).reshape(len(keep), len(family.names))
-            alive = alive[keep]
-        added = 0
-        for x in pts:
-            if _is_new(x, known, opts.same_tol):
-                known.append(x)
-                added += 1
+            keep = [e for e in ends if e is not None]
+            pts = np.array(keep).reshape(len(keep), len(family.names))
+        added = sum(add(x) for x in pts)
         history.append(len(known))
         report(progress, loops, max_loops)
         quiet_loops = 0 if added else quiet_loops + 1
         if quiet_loops >= stop_after:
             stagnated = True
             break
-        if target_count is not None and len(known) >= target_count:
-            break
     trace = None
     if trace_slices is not None and known:
         trace = trace_test(family, base, np.array(known), trace_slices, rng, opts)
         tracked += 2 * len(known)
-    how = (f"{'stagnation: ' + str(stop_after) + ' consecutive loops found nothing new' if stagnated else 'stopped by the loop/time limit before stagnation'}"
-           + (f"; linear trace test {'passed' if trace.passed else 'FAILED'} (residual {trace.residual:.1e})"
-              + (": the points form complete irreducible components (others not reached from the start may exist)"
-                 if trace.passed else ": components are incomplete") if trace else
-              "; no trace test (the parameters are not slices)"))
+    reached = target_count is not None and len(known) >= target_count
+    stop = (f"the known count {target_count} was reached" if reached else
+            f"stagnation: {stop_after} consecutive loops found nothing new (a heuristic stop, not a proof)"
+            if stagnated else "stopped by the loop/time limit before stagnation")
+    how = (stop + (f"; linear trace test {'passed' if trace.passed else 'FAILED'} (residual {trace.residual:.1e})"
+                   + (": the points form complete irreducible components (others not reached from the start may exist)"
+                      if trace.passed else ": components are incomplete") if trace else
+                   "; no trace test (the parameters are not slices)"))
     sols = tuple(tuple(complex(v) for v in x) for x in known)
     real = sum(is_real(x, opts.real_tol) for x in known)
     return MonodromyResult(family.label, len(known), sols, real, tuple((z.real, z.imag) for z in base), loops,
                            stop_after, tuple(history), tracked, failed, stagnated, trace, how, seed,
-                           time.perf_counter() - t0)
+                           time.perf_counter() - t0, len(reps),
+                           tuple(g.label for g in group.generators) if group is not None else ())
 
 
 def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tuple[int, int],
@@ -398,74 +432,244 @@ def critical_family(spec, data) -> Family:
 
 
 @dataclass(frozen=True)
-class CriticalMonodromyResult(Serializable):
-    """Critical points of a penalised square loss found by monodromy and one parameter homotopy.
+class ComponentCount(Serializable):
+    """The isolated critical points on one coordinate stratum (`theory.strata`), and how complete they are.
 
     Fields:
-        monodromy: the solve at the generic complex base parameters (y₀, λ₀), started from w* made
-            critical by choosing λ₀ (λ₀_j = −[Jᵀ(f − y₀)]_j / w*_j).
-        n_isolated: isolated critical points reached at the target (y_data, λ) (regular endpoints).
+        stratum: the stratum (dead units, or W = 0).
+        status: 'solved', or 'skipped: ...' (e.g. a singular seed) with the reason.
+        seed_condition: cond₂ of the full system's Jacobian at the embedded seed (inf: singular).
+        monodromy: the monodromy solve on the stratum's restricted family (None for W = 0 or skipped).
+        n_solutions: distinct regular critical points on the open stratum at the target (y, λ).
+        exact: the exact count on the open stratum (Macaulay2 degrees of the closed strata, Möbius
+            inversion), or None when not computed.
+        complete: n_solutions equals the exact count (a proof; stagnation alone never sets it).
+        how: one sentence on how completeness was assessed.
+    """
+
+    stratum: Stratum
+    status: str
+    seed_condition: float
+    monodromy: MonodromyResult | None = field(repr=False)
+    n_solutions: int
+    exact: int | None
+    complete: bool
+    how: str
+
+
+@dataclass(frozen=True)
+class CriticalMonodromyResult(Serializable):
+    """Critical points of a penalised square loss found per stratum by monodromy and one parameter homotopy.
+
+    Fields:
+        components: one ComponentCount per coordinate stratum (`theory.strata.network_strata`).
+        strata_note: which strata exist and why.
+        group: the symmetries used, and those left out with why (`theory.symmetry`).
+        n_isolated: distinct isolated critical points at the target (y_data, λ), all strata.
         n_real: how many of them are real.
-        solutions: those critical points.
+        solutions: those critical points (full weight vectors).
         failed_paths: target-leg paths that did not end at a regular point (counted).
         penalty: the target λ as strings.
+        exact_total: the exact number of complex critical points with multiplicity (Macaulay2),
+            or None when not computed.
+        complete: every component is proved complete (or n_isolated = exact_total).
+        completeness: one sentence.
+        certification: Krawczyk certificates of the solutions on the exact target system
+            (`theory.certify`), or None when not asked.
         seconds: wall time.
     """
 
-    monodromy: MonodromyResult = field(repr=False)
+    components: tuple[ComponentCount, ...]
+    strata_note: str
+    group: "GroupAction"
     n_isolated: int
     n_real: int
     solutions: tuple[tuple[complex, ...], ...] = field(repr=False)
     failed_paths: int
     penalty: tuple[str, ...]
+    exact_total: int | None
+    complete: bool
+    completeness: str
+    certification: object | None
     seconds: float
 
     def solution_array(self) -> np.ndarray:
         """Return the critical points as a complex array."""
         return np.array(self.solutions, dtype=complex).reshape(len(self.solutions), -1)
 
+    @property
+    def monodromy(self) -> MonodromyResult | None:
+        """Return the monodromy solve of the stratum without dead units."""
+        return self.components[0].monodromy
+
+
+def _representatives(points: np.ndarray, group, tol: float) -> list[np.ndarray]:
+    """Return one point per group orbit among `points`."""
+    reps: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    for x in points:
+        if _is_new(x, seen, tol):
+            reps.append(x)
+            seen.extend(group.orbit(x, tol) if group is not None else [x])
+    return reps
+
+
+def _on_open_stratum(spec, tol: float = 1e-8) -> Callable[[np.ndarray], bool]:
+    """Return w ↦ whether no hidden unit of `spec` is dead at w (incoming row, bias, outgoing column ≈ 0).
+
+    Points with a dead unit lie on a deeper stratum, counted there.
+    """
+    from theory.symmetry import hidden_units
+
+    units = [row + bias + col for (_, _, row, bias, col) in hidden_units(spec)] if spec.architecture == "fc" else []
+
+    def live(w: np.ndarray) -> bool:
+        scale = tol * (1 + float(np.max(np.abs(w))))
+        return all(float(np.max(np.abs(w[idx]))) > scale for idx in units)
+
+    return live
+
+
+def exact_stratum_counts(spec, data, lam_t, strata, zero_regular: bool, timeout: float = 300.0) -> dict[str, int]:
+    """Return the exact number of critical points on each open stratum (Macaulay2), by Möbius inversion.
+
+    closed(S) = degree of the critical ideal of the network with S's units removed (its complex
+    critical points with multiplicity); W = 0 counts 1 when it is a regular critical point.
+    """
+    from theory.macaulay2 import ideal_invariants
+    from theory.strata import mobius_open_counts, reduced_penalty, reduced_spec
+    from theory.systems import CriticalSystem
+
+    closed = {}
+    for s in strata:
+        if s.zero:
+            closed[s.label] = 1 if zero_regular else 0
+            continue
+        inv = ideal_invariants(CriticalSystem(reduced_spec(spec, s), data, reduced_penalty(lam_t, s)), timeout=timeout)
+        closed[s.label] = inv.degree if inv.dim == 0 else -1
+    if any(v < 0 for v in closed.values()):
+        return {}
+    return mobius_open_counts(tuple(strata), closed)
+
 
 def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | None = None, planted: bool = False,
                        stop_after: int = 5, max_seconds: float = 300.0,
-                       options: TrackOptions | None = None) -> CriticalMonodromyResult:
-    """Return the isolated critical points of Σ(f(x_i) − y_i)² + Σ λ_j w_j² by monodromy plus a parameter homotopy.
+                       options: TrackOptions | None = None, exact: bool | None = None, certify: bool = True,
+                       progress: Progress | None = None) -> CriticalMonodromyResult:
+    """Return the isolated critical points of Σ(f(x_i) − y_i)² + Σ λ_j w_j², per coordinate stratum.
 
-    Monodromy collects the critical points at generic complex (y₀, λ₀); one parameter homotopy
-    (Morgan–Sommese 1989, coefficient-parameter continuation) carries them to the data's targets y
-    and the penalty λ (default: `theory.critical.generic_penalty`), reaching every isolated
-    critical point there if the base solution set is complete.
+    Each stratum of `theory.strata.network_strata` (dead hidden units; W = 0) is a union of
+    components of the incidence variety of its own, which monodromy cannot leave, so each is
+    seeded separately: weights w* of the reduced network made critical at generic complex
+    (y₀, λ₀) by λ₀_j = −[Jᵀ(f − y₀)]_j / w*_j; strata whose seed is singular in the full system are
+    skipped and said so. Monodromy (closed under the sign-flip symmetries of `theory.symmetry`)
+    collects the stratum's points at (y₀, λ₀); one parameter homotopy (Morgan–Sommese 1989)
+    carries them to the data's y and the penalty λ (default `theory.critical.generic_penalty`).
+    `exact`: count each stratum exactly with Macaulay2 (default: when M2 is installed and the
+    network has no bias); a stratum is complete only when its count equals the exact one.
+    `certify`: Krawczyk certificates on the exact target system (`theory.certify`).
     """
+    from theory import macaulay2
     from theory.critical import generic_penalty
-    from theory.networks import init_weights
     from theory.data import planted_data, random_data
+    from theory.networks import init_weights
+    from theory.strata import network_strata, reduced_penalty, reduced_spec
+    from theory.symmetry import network_group, verified
+    from theory.tracker import condition_number
 
     t0 = time.perf_counter()
     data = planted_data(spec, n_points, seed)[0] if planted else random_data(spec, n_points, seed)
-    fam = critical_family(spec, data)
+    opts = options or TrackOptions(seed=seed)
     n, K = data.n_points * spec.output_dim, spec.n_params
     lam_t = tuple(Fraction(v) for v in (penalty if penalty is not None else generic_penalty(K, seed)))
+    lam_f = np.array([float(v) for v in lam_t])
+    strata, note = network_strata(spec, "critical")
+    full = critical_family(spec, data)
+    target = np.concatenate([data.Y_float.ravel(), lam_f]).astype(complex)
     rng = stream(seed, "critical monodromy")
-    w0 = init_weights(spec, seed).astype(complex)
-    y0 = random_complex(rng, n)
-    base = np.concatenate([y0, np.zeros(K, dtype=complex)])
-    g = fam.evaluate(w0, base)  # Jᵀ(f − y₀) at w*: choose λ₀ so that w* is critical
-    base[n:] = -g / w0
-    starts = [w0]
-    # Monodromy acts transitively only on each irreducible component of the incidence variety
-    # {(w, p) : F(w; p) = 0}; a solution fixed for all p (w = 0 when no bias breaks the symmetry
-    # w ↦ 0) is a component of its own and is added as a second start when it is one.
     zero = np.zeros(K, dtype=complex)
-    other = np.concatenate([random_complex(rng, n), random_complex(rng, K)])
-    if max(np.max(np.abs(fam.evaluate(zero, base))), np.max(np.abs(fam.evaluate(zero, other)))) < 1e-12:
-        starts.append(zero)
-    mono = monodromy_solve(fam, base, starts, seed=seed, stop_after=stop_after, max_seconds=max_seconds,
-                           options=options)
-    target = np.concatenate([data.Y_float.ravel(), np.array([float(v) for v in lam_t])]).astype(complex)
-    opts = options or TrackOptions(seed=seed)
-    ends, failed = move(fam, mono.solution_array(), base, target, np.exp(2j * np.pi * rng.uniform()), opts)
-    found = [e for e in ends if e is not None]
+    others = [np.concatenate([random_complex(rng, n), random_complex(rng, K)]) for _ in range(2)]
+    zero_solves = all(np.max(np.abs(full.evaluate(zero, p))) < 1e-12 for p in others + [target])
+    zero_cond = condition_number(full.jacobian(zero, target)) if zero_solves else float("inf")
+    strata = tuple(s for s in strata if not s.zero or zero_solves)
+    if exact is None:
+        exact = macaulay2.available() and not spec.bias
+    counts = exact_stratum_counts(spec, data, lam_t, strata, zero_cond <= opts.cond_max) if exact else {}
+    group_all = network_group(spec, lam_f, parameters_move_penalty=True)
+    components, found, failed = [], [], 0
+    for s in strata:
+        want = counts.get(s.label)
+        if s.zero:
+            ok = zero_cond <= opts.cond_max
+            if ok:
+                found.append(zero)
+            comp = ComponentCount(s, "solved" if ok else "skipped: W = 0 is a singular critical point", zero_cond,
+                                  None, int(ok), want, ok and want == 1,
+                                  "complete: one regular point (multiplicity 1), critical for all parameters" if ok
+                                  else "singular: not counted")
+            components.append(comp)
+            continue
+        rspec = reduced_spec(spec, s)
+        fam = critical_family(rspec, data)
+        srng = stream(seed, f"critical monodromy {s.label}")
+        w0 = init_weights(rspec, seed).astype(complex)
+        base = np.concatenate([random_complex(srng, n), np.zeros(rspec.n_params, dtype=complex)])
+        base[n:] = -fam.evaluate(w0, base) / w0
+        full_base = np.concatenate([base[:n], random_complex(srng, K)])
+        full_base[n + np.array(s.kept)] = base[n:]
+        cond = condition_number(full.jacobian(s.embed(w0, K), full_base))
+        if not cond <= opts.cond_max:
+            components.append(ComponentCount(s, f"skipped: the seed is singular (cond {cond:.1e})", cond, None, 0,
+                                             want, want == 0,
+                                             "complete: the exact count is 0 (no isolated critical point here)"
+                                             if want == 0 else "not solved: no regular seed"))
+            continue
+        group = verified(network_group(rspec, None, parameters_move_penalty=True),
+                         lambda w: float(np.max(np.abs(fam.evaluate(w, base)))), [w0])
+        live = _on_open_stratum(rspec)
+        mono = monodromy_solve(fam, base, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
+                               target_count=want, options=opts, group=group, accept=live, progress=progress)
+        reps = _representatives(mono.solution_array(), group, opts.same_tol)
+        rtarget = np.concatenate([target[:n], target[n + np.array(s.kept)]])
+        ends, nf = move(fam, np.array(reps), base, rtarget, np.exp(2j * np.pi * srng.uniform()), opts)
+        failed += nf
+        here: list[np.ndarray] = []
+        for e in ends:
+            if e is None or not live(e):
+                continue
+            for x in group.orbit(e, opts.same_tol):
+                if _is_new(x, here, opts.same_tol):
+                    here.append(x)
+        found.extend(s.embed(x, K) for x in here)
+        complete = want is not None and len(here) == want
+        how = (f"complete: {len(here)} = the exact count (Macaulay2)" if complete else
+               f"NOT complete: {len(here)} of the exact {want}" if want is not None else
+               f"not proved complete: {mono.completeness}")
+        components.append(ComponentCount(s, "solved", cond, mono, len(here), want, complete, how))
     groups = cluster(found, opts.same_tol)
     sols = [found[gr[0]] for gr in groups]
     real = sum(is_real(x, opts.real_tol) for x in sols)
-    return CriticalMonodromyResult(mono, len(sols), real, tuple(tuple(complex(v) for v in x) for x in sols),
-                                   failed, tuple(str(v) for v in lam_t), time.perf_counter() - t0)
+    total = sum(counts.values()) if counts else None
+    complete = bool(components) and all(c.complete for c in components) and total == len(sols)
+    completeness = (f"complete: {len(sols)} = the exact count {total} (Macaulay2, sum over strata), every stratum attained"
+                    if complete else
+                    f"NOT complete: {len(sols)} found, the exact count is {total}" if total is not None else
+                    f"not proved complete: {len(sols)} found; per-stratum monodromy stopped by stagnation "
+                    f"(a heuristic stop), no exact count")
+    cert = None
+    if certify and sols:
+        cert = certify_critical(spec, data, lam_t, np.array(sols))
+    return CriticalMonodromyResult(tuple(components), note, group_all, len(sols), real,
+                                   tuple(tuple(complex(v) for v in x) for x in sols), failed,
+                                   tuple(str(v) for v in lam_t), total, complete, completeness, cert,
+                                   time.perf_counter() - t0)
+
+
+def certify_critical(spec, data, lam_t, solutions: np.ndarray):
+    """Return the Krawczyk certification (`theory.certify.certify`) of critical points on the exact system ∇L/2 = 0."""
+    from theory.certify import certify, terms_from_sympy
+    from theory.systems import CriticalSystem
+
+    polys = CriticalSystem(spec, data, tuple(lam_t)).polynomials()
+    ring = polys[0].ring
+    return certify(terms_from_sympy([p.as_expr() for p in polys], list(ring.symbols)), solutions)

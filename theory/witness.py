@@ -41,7 +41,7 @@ from theory.start_systems import DEFAULT_MAX_PATHS
 from theory.tracker import ENDPOINT_RANK_RTOL, TrackOptions
 
 if TYPE_CHECKING:
-    from theory.monodromy import MonodromyResult
+    from theory.monodromy import MonodromyResult, TraceTest
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,11 @@ class DimensionReport(Serializable):
         witness: the witness set.
         seconds: wall time.
         seed: seed of data, slices and γ.
+        trace: the linear trace test on the witness set (`theory.monodromy.trace_test`: the witness
+            points moved along two parallel slices; their sum is affine in the offset iff they
+            form complete components, Sommese–Verschelde–Wampler 2002), None when no witness point.
+        degree_status: 'complete' when the trace test passed (the degree is proved, up to the
+            numerical tolerance of the test), else 'lower bound' (a point may be missing).
         monodromy: witness points found by monodromy from the planted w*, with the trace test (when asked).
         decomposition: PHCpack's numerical irreducible decomposition (when asked).
         groebner: the exact consistency check over Q (when asked).
@@ -174,6 +179,8 @@ class DimensionReport(Serializable):
     witness: WitnessSet = field(repr=False)
     seconds: float = 0.0
     seed: int = 0
+    trace: "TraceTest | None" = None
+    degree_status: str = "lower bound"
 
     monodromy: "MonodromyResult | None" = None
     decomposition: "Decomposition | None" = None
@@ -237,6 +244,8 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     res = ws.solve
     bounds = [b for b in (bez, mb, res.stable_mixed_volume) if b is not None]
     confirmed = ws.degree > 0 and all(rk == r for rk in ws.jacobian_ranks)
+    trace = witness_trace_test(spec, data, system, ws, seed, opts) if ws.degree else None
+    status = "complete" if trace is not None and trace.passed else "lower bound"
     mono = deco = exact = None
     if monodromy is not None:
         from theory.monodromy import zero_error_witness_monodromy
@@ -249,7 +258,21 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     return DimensionReport(spec.to_dict(), K, n_eq, data.kind, K - n_eq, r, dim, confirmed,
                            local, ws.degree, bez, mb, res.mixed_volume, res.stable_mixed_volume,
                            all(ws.degree <= b for b in bounds), ws.degree > 0, ws,
-                           time.perf_counter() - t0, seed, mono, deco, exact)
+                           time.perf_counter() - t0, seed, trace, status, mono, deco, exact)
+
+
+def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> "TraceTest":
+    """Return the linear trace test of a witness set from `witness_set(system, dim, seed)`.
+
+    The witness family [R f(w); A w + b] of `theory.monodromy.witness_family` has the same draw
+    (R, A, b) as the witness set's slice, so the witness points solve it at b; they are moved to
+    two parallel slices b + s·v, and the trace Σ c·w_i must be affine in s (SVW 2002, §4).
+    """
+    from theory.monodromy import trace_test, witness_family
+
+    fam, _, idx, _ = witness_family(spec, data, ws.dim, seed)
+    b0 = witness_slice(system, ws.dim, seed).b
+    return trace_test(fam, b0, ws.point_array(), idx, stream(seed, "witness trace test"), opts)
 
 
 # ----------------------------------------------------------------------------------------------
