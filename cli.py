@@ -14,9 +14,13 @@ import json
 import os
 import pkgutil
 import sys
+import warnings
 
-import commands
-from common.errors import ToolkitError
+# Debian's matplotlib (pulled in beside phcpy) shadows the venv's 3-D toolkit; no figure here is 3-D.
+warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+
+import commands  # noqa: E402
+from common.errors import ToolkitError  # noqa: E402
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import positive_float, positive_int
+from commands._render import nonnegative_int, positive_float, positive_int
 
 
 def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,
@@ -48,7 +48,7 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--data", default=None, metavar="FILE",
                    help="read the N data points instead: JSON {\"X\": [[..]], \"Y\": [[..]]} or CSV rows "
                         "'x_1,...,x_n0,y_1,...' (numbers or fractions like 1/3, kept exact); overrides --points")
-    g.add_argument("--seed", type=int, default=0, help="seed for data and random points (default 0)")
+    g.add_argument("--seed", type=nonnegative_int, default=0, help="seed for data and random points (default 0)")
 
 
 def spec_from_args(args: argparse.Namespace):

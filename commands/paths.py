@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, positive_float, positive_int,
-                              print_json, progress_bar, table)
+from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_int, positive_float,
+                              positive_int, print_json, progress_bar, table)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (recorded)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (recorded)")
     p.add_argument("--out", default="runs", help="root folder of run folders")
     p.add_argument("--name", default=None, help="run folder name (default: <command>-seed<seed>)")
     add_progress_flag(p)

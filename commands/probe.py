@@ -44,7 +44,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                          "eval (stored, PyHessian), batch (batch statistics), interpolate (interpolation only, "
                          "mixes running statistics)")
     pr.add_argument("--batch-size", type=positive_int, help="examples per forward pass (default: all at once)")
-    pr.add_argument("--seed", type=int, default=0, help="seed of noise, directions and probes (default 0)")
+    pr.add_argument("--seed", type=nonnegative_int, default=0, help="seed of noise, directions and probes (default 0)")
     out = parser.add_argument_group("output")
     out.add_argument("--name", help="output folder name under --out (default: <kind>-<run name>)")
     out.add_argument("--out", default="runs", help="parent folder of run folders (default runs)")
@@ -140,7 +140,7 @@ def register(subparsers) -> None:
     c.add_argument("--tol", type=positive_float, default=1e-9, help="relative eigenvalue threshold τ (default 1e-9)")
     c.add_argument("--epsilon", type=positive_float, default=1e-4, help="flatness-radius ε on Σr² (default 1e-4)")
     c.add_argument("--directions", type=positive_int, default=20, help="radius directions (default 20)")
-    c.add_argument("--seed", type=int, default=0, help="seed of data, inits, directions (default 0)")
+    c.add_argument("--seed", type=nonnegative_int, default=0, help="seed of data, inits, directions (default 0)")
     c.add_argument("--name", default="compare", help="output folder name (default compare)")
     c.add_argument("--out", default="runs", help="parent folder (default runs)")
     add_progress_flag(c)
