@@ -1,4 +1,4 @@
-"""Data sets as tensors on the device: digits (embedded), CIFAR-10, MNIST, planted regression.
+"""Data sets as tensors on the device: Fashion-MNIST (the default), digits, CIFAR-10, MNIST, planted regression.
 
 Every loader returns a `Dataset`: train/test tensors already normalised and moved to the device,
 so the training loop batches by indexing (`batch_indices`, a seeded randperm) with no DataLoader
@@ -14,8 +14,19 @@ full official counts are also checked against torchvision's md5 list (CIFAR-10 b
 MNIST's .gz archives when present), so a truncated or corrupted download is an error, not a
 silently smaller data set.
 
-`digits` is scikit-learn's 1,797 8×8 handwritten digits, shipped with the library: the default for
-CPU runs. `regression` plants targets y = f(x; w*) of a random teacher network (a theory
+`fashion-mnist` (the default) is Zalando's 60,000 + 10,000 real 28×28 grey images of 10 clothing
+classes, read from Debian's `dataset-fashion-mnist` package (FASHION_MNIST_DIR, gzip idx files;
+`setup.sh` installs it) or from data_dir/FashionMNIST/raw/ in torchvision's layout. The 28×28 images
+of Fashion-MNIST and MNIST are zero-padded by 2 pixels on each side to 32×32 (LeCun et al. 1998 did
+the same for LeNet-5), the input size of Theory II's DCNN: its five stride-2 convolutions then map
+32 → 16 → 8 → 4 → 2 → 1 exactly as on CIFAR-10, so every kernel tap of the first four
+convolutions sees image pixels. (On 32×32 the last convolution's first kernel row and column only
+ever see its zero padding, on CIFAR-10 as here; `empirics.models.gradient_coverage` measures this.)
+
+`digits` is scikit-learn's 1,797 8×8 handwritten digits, shipped with the library: the fastest data
+for tests. It is kept at 8×8 on purpose (no padding): the DCNN's third convolution already outputs
+1×1 there, so most of its deeper weights never receive a gradient; use it for speed, not for
+landscape measurements of the paper's network. `regression` plants targets y = f(x; w*) of a random teacher network (a theory
 `NetworkSpec`), so that zero training loss is attainable, the over-parametrised regime of Theory II.
 
 Random labels (Zhang et al. 2017, used by Theory IIb §4): a fraction p of the training labels is
@@ -23,6 +34,7 @@ replaced by classes drawn uniformly at random with the data seed; test labels st
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -33,18 +45,25 @@ from typing import Any
 import numpy as np
 import torch
 
+from common.errors import InputFileError
 from theory.errors import DataError, InvalidSpecError
 from common.records import check_known_keys
 from common.seeds import stream
 from common.serialize import Serializable
 
-DATASETS = ("digits", "cifar10", "mnist", "regression")
+DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST = "test_batch"
 CIFAR10_META = "batches.meta"
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
+FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
+FASHION_MNIST_SIZES = {"train": 60_000, "t10k": 10_000}
+PAD_TO = 32  # the DCNN's input size (Theory II §4.1, CIFAR-10's 32×32)
 
 
 @dataclass(frozen=True)
@@ -52,8 +71,8 @@ class DataSpec(Serializable):
     """Which data a run uses; everything needed to rebuild it bit for bit.
 
     Fields:
-        name: 'digits' | 'cifar10' | 'mnist' | 'regression'.
-        data_dir: root folder holding torchvision's layout (cifar-10-batches-py/, MNIST/raw/).
+        name: 'fashion-mnist' | 'digits' | 'cifar10' | 'mnist' | 'regression'.
+        data_dir: root folder holding torchvision's layout (cifar-10-batches-py/, MNIST/raw/, FashionMNIST/raw/).
         subset: number of training examples kept (a seeded random choice), None for all.
         random_labels: fraction p in [0, 1] of training labels replaced by uniform random classes.
         seed: seed of the digits train/test split, the subset, the random labels and regression data.
@@ -66,7 +85,7 @@ class DataSpec(Serializable):
         noise: regression only: standard deviation of Gaussian noise added to the training targets.
     """
 
-    name: str = "digits"
+    name: str = "fashion-mnist"
     data_dir: str = "data"
     subset: int | None = None
     random_labels: float = 0.0
@@ -181,8 +200,12 @@ def load_dataset(spec: DataSpec, device: torch.device | str = "cpu", dtype: torc
         classes = tuple(str(i) for i in range(10))
     elif spec.name == "cifar10":
         xtr, ytr, xte, yte, classes = read_cifar10(spec.data_dir, download=spec.download)
+    elif spec.name == "fashion-mnist":
+        xtr, ytr, xte, yte = (pad_images(a) if a.ndim == 4 else a for a in read_fashion_mnist(spec.data_dir))
+        classes = FASHION_MNIST_CLASSES
     else:
-        xtr, ytr, xte, yte = read_mnist(spec.data_dir, download=spec.download)
+        xtr, ytr, xte, yte = (pad_images(a) if a.ndim == 4 else a
+                              for a in read_mnist(spec.data_dir, download=spec.download))
         classes = tuple(str(i) for i in range(10))
     # Statistics accumulate in float64; the images stay float32 (CIFAR-10 is 614 MB as float32).
     mean = xtr.mean(axis=(0, 2, 3), keepdims=True, dtype=np.float64).astype(xtr.dtype)
@@ -199,7 +222,7 @@ def load_dataset(spec: DataSpec, device: torch.device | str = "cpu", dtype: torc
     def tensor(x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy((x - mean) / std).to(device=device, dtype=dtype)
 
-    as_labels = lambda y: torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)  # noqa: E731
+    as_labels = lambda y: torch.from_numpy(np.array(y, dtype=np.int64)).to(device)  # noqa: E731
     return Dataset(spec, tensor(xtr), as_labels(ytr), tensor(xte), as_labels(yte), 10, classes, as_labels(true))
 
 
@@ -368,6 +391,83 @@ def read_mnist(data_dir: str | os.PathLike, download: bool = False) -> tuple[np.
                 or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
             raise DataError(f"MNIST {split} files in {raw} have unexpected shapes {images.shape}, {labels.shape}")
         out += [images[:, None].astype(np.float32) / np.float32(255), labels]
+    return tuple(out)  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------
+# Fashion-MNIST (Debian's dataset-fashion-mnist, or torchvision's layout)
+
+
+def pad_images(images: np.ndarray, size: int = PAD_TO) -> np.ndarray:
+    """Return (N, C, H, W) images zero-padded symmetrically to size × size (28 → 32: 2 pixels each side)."""
+    h, w = images.shape[2:]
+    if h > size or w > size:
+        raise DataError(f"images of {h}×{w} do not fit in {size}×{size}")
+    top, left = (size - h) // 2, (size - w) // 2
+    return np.pad(images, ((0, 0), (0, 0), (top, size - h - top), (left, size - w - left)))
+
+
+def _fashion_folder(data_dir: str | os.PathLike) -> tuple[Path, str]:
+    """Return (folder, file suffix): data_dir/FashionMNIST/raw if complete, else the Debian package's folder."""
+    raw = Path(data_dir) / "FashionMNIST" / "raw"
+    for suffix in ("", ".gz"):
+        if all((raw / (name + suffix)).is_file() for name in MNIST_FILES):
+            return raw, suffix
+    return FASHION_MNIST_DIR, ".gz"
+
+
+def _read_idx(path: Path, magic: int, dims: tuple[int, ...] | None, count: int) -> np.ndarray:
+    """Return the uint8 array of one idx file (gzip or plain): checked magic number, count and shape."""
+    import gzip
+
+    try:
+        if not path.is_file():
+            raise FileNotFoundError
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise InputFileError(f"Fashion-MNIST file {path} is missing: install the Debian package "
+                             f"{FASHION_MNIST_PACKAGE} (apt-get install {FASHION_MNIST_PACKAGE}, or run setup.sh)") from None
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"cannot read Fashion-MNIST file {path}: {exc}") from None
+    ndim = 1 + (len(dims) if dims else 0)
+    header = 4 * (1 + ndim)
+    head = np.frombuffer(raw[:header], dtype=">u4") if len(raw) >= header else np.zeros(0)
+    expected = (count,) + (dims or ())
+    if head.size != 1 + ndim or int(head[0]) != magic or tuple(int(v) for v in head[1:]) != expected \
+            or len(raw) != header + int(np.prod(expected)):
+        raise InputFileError(f"{path} is not the Fashion-MNIST idx file it should be (magic {magic}, shape "
+                             f"{expected}): the file is damaged; reinstall {FASHION_MNIST_PACKAGE}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(expected)
+
+
+def read_fashion_mnist(data_dir: str | os.PathLike = "data") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return Fashion-MNIST as (x_train, y_train, x_test, y_test), images float32 in [0, 1], (N, 1, 28, 28).
+
+    Reads data_dir/FashionMNIST/raw/ (torchvision's layout, plain or .gz) when complete, else
+    FASHION_MNIST_DIR (Debian's dataset-fashion-mnist: {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz).
+    Each file's magic number (2051 images, 2049 labels), count (60,000 train, 10,000 test) and
+    image size 28×28 are checked; a missing file is an InputFileError naming it and the package.
+    """
+    folder, suffix = _fashion_folder(data_dir)
+    return _fashion_arrays(str(folder), suffix)
+
+
+@functools.lru_cache(maxsize=2)
+def _fashion_arrays(folder_name: str, suffix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    # Cached (read-only arrays): decompressing and checking 70,000 images costs seconds, and
+    # experiments load the same data for every stage.
+    folder = Path(folder_name)
+    out = []
+    for split, n in FASHION_MNIST_SIZES.items():
+        images = _read_idx(folder / f"{split}-images-idx3-ubyte{suffix}", 2051, (28, 28), n)
+        labels = _read_idx(folder / f"{split}-labels-idx1-ubyte{suffix}", 2049, None, n).astype(np.int64)
+        if labels.max(initial=0) > 9:
+            raise InputFileError(f"{folder / f'{split}-labels-idx1-ubyte{suffix}'} holds labels outside 0..9")
+        out += [images[:, None].astype(np.float32) / np.float32(255), labels]
+    for a in out:
+        a.setflags(write=False)
     return tuple(out)  # type: ignore[return-value]
 
 

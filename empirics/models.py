@@ -334,3 +334,62 @@ def layer_slice(model: nn.Module, layer: int) -> list[slice]:
     if not found:
         raise InvalidSpecError(f"the model has no weight layer {layer}")
     return found
+
+
+# ----------------------------------------------------------------------------------------------
+# Which weights the data can move
+
+
+@dataclass(frozen=True)
+class GradientCoverage(Serializable):
+    """Which weights receive a nonzero gradient of the loss on some data.
+
+    Fields:
+        n_params: number of weights.
+        n_live: weights whose gradient is nonzero.
+        per_layer: {weight layer (1-based): [live, total]}.
+        dead: names of parameter tensors with at least one zero-gradient entry, with their dead counts.
+    """
+
+    n_params: int
+    n_live: int
+    per_layer: dict
+    dead: dict
+
+    @property
+    def fraction(self) -> float:
+        """Return n_live / n_params."""
+        return self.n_live / self.n_params
+
+
+def gradient_coverage(model: nn.Module, x: torch.Tensor, y: torch.Tensor, tol: float = 1e-9) -> GradientCoverage:
+    """Return which weights get a nonzero gradient of the mean cross-entropy on (x, y), model in train mode.
+
+    Computed in float64 on a copy (the model is not modified); a gradient counts as zero when
+    |g| ≤ tol · max|g| over all weights, which separates exact zeros from float64 rounding. Two
+    kinds of weight come out zero whatever the data: a weight that only ever multiplies zero
+    padding (on 8×8 digits most of the DCNN's deeper weights; on 32×32 the last convolution's
+    first kernel row and column, whose input is 2×2), and the bias of a convolution followed by
+    batch norm, which subtracts it again (its gradient is zero in exact arithmetic).
+    """
+    import copy
+
+    m = copy.deepcopy(model).double().train()
+    m.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(m(x.double()), y).backward()
+    scale = max(float(p.grad.abs().max()) for p in m.parameters() if p.grad is not None)
+    per_layer: dict[int, list[int]] = {}
+    dead: dict[str, int] = {}
+    live_total = 0
+    grads = dict(m.named_parameters())
+    for s in param_slices(m):
+        g = grads[s.name].grad
+        live = int((g.abs() > tol * scale).sum()) if g is not None else 0
+        total = grads[s.name].numel()
+        live_total += live
+        row = per_layer.setdefault(s.layer, [0, 0])
+        row[0] += live
+        row[1] += total
+        if live < total:
+            dead[s.name] = total - live
+    return GradientCoverage(count_params(m), live_total, per_layer, dead)

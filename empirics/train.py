@@ -76,8 +76,8 @@ class TrainConfig(Serializable):
     """
 
     # --- data ---
-    dataset: str = "digits"                 # digits | cifar10 | mnist | regression
-    data_dir: str = "data"                  # root of torchvision's layout (cifar-10-batches-py/, MNIST/raw/)
+    dataset: str = "fashion-mnist"          # fashion-mnist | digits | cifar10 | mnist | regression
+    data_dir: str = "data"                  # root of torchvision's layout (cifar-10-batches-py/, MNIST/raw/, FashionMNIST/raw/)
     subset: int | None = None               # training examples kept (seeded choice); None keeps all
     random_labels: float = 0.0              # fraction of training labels replaced by random classes
     data_seed: int = 0                      # seed of the split, subset, random labels, regression data

@@ -71,12 +71,12 @@ def test_mnist_layout_reads_idx_files(mnist_root):
 
 def test_digits_default_split_is_stratified_and_normalised():
     """Digits: 1,797 images split 75/25 by the seed, every class in both parts, train pixels mean 0 std 1."""
-    data = load_dataset(DataSpec())
+    data = load_dataset(DataSpec("digits"))
     assert data.n_train + data.x_test.shape[0] == 1797
     assert data.input_shape == (1, 8, 8) and data.num_classes == 10
     assert set(data.y_train.tolist()) == set(range(10)) == set(data.y_test.tolist())
     assert abs(float(data.x_train.mean())) < 1e-5 and abs(float(data.x_train.std()) - 1) < 1e-3
-    again = load_dataset(DataSpec())
+    again = load_dataset(DataSpec("digits"))
     assert torch.equal(data.x_train, again.x_train) and torch.equal(data.y_train, again.y_train)
     other = load_dataset(DataSpec(seed=1))
     assert not torch.equal(data.y_train, other.y_train)
@@ -137,3 +137,45 @@ def test_data_spec_rejects_bad_values_and_unknown_keys():
     with pytest.raises(InvalidSpecError, match="colour"):
         DataSpec.from_dict({"name": "digits", "colour": "red"})
     assert DataSpec.from_dict(DataSpec(subset=5).to_dict()) == DataSpec(subset=5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Fashion-MNIST, the default data set
+
+
+def test_fashion_mnist_is_the_default_and_padded_to_the_dcnn_input():
+    """Fashion-MNIST: 60,000 + 10,000 images, 28×28 zero-padded 2 px per side to 32×32, 10 classes of 6,000 each."""
+    from empirics.data import read_fashion_mnist
+
+    assert DataSpec().name == "fashion-mnist"
+    xtr, ytr, xte, yte = read_fashion_mnist()
+    assert xtr.shape == (60_000, 1, 28, 28) and xte.shape == (10_000, 1, 28, 28)
+    assert np.bincount(ytr).tolist() == [6000] * 10 and np.bincount(yte).tolist() == [1000] * 10
+    data = load_dataset(DataSpec(subset=500))
+    assert data.input_shape == (1, 32, 32) and data.n_train == 500 and data.x_test.shape[0] == 10_000
+    assert data.classes[0] == "T-shirt/top"
+    # The 2-pixel frame is the zero pixel after standardisation: one constant value, below every image pixel.
+    frame = torch.cat([data.x_test[:, :, :2].flatten(), data.x_test[:, :, -2:].flatten(),
+                       data.x_test[:, :, :, :2].flatten(), data.x_test[:, :, :, -2:].flatten()])
+    assert float(frame.max() - frame.min()) == 0.0 and float(frame[0]) == float(data.x_test.min())
+    # Inside the frame the image is the raw one, standardised: a pixel is above the frame value iff it is inked.
+    assert torch.equal(data.x_test[:, :, 2:-2, 2:-2] > frame[0], torch.from_numpy(np.array(xte)) > 0)
+
+
+def test_missing_fashion_mnist_file_is_one_input_file_error_naming_it_and_the_package(tmp_path, monkeypatch):
+    """Without the Debian package's files, loading names the missing file and dataset-fashion-mnist."""
+    from common.errors import InputFileError
+    from empirics import data as data_module
+
+    monkeypatch.setattr(data_module, "FASHION_MNIST_DIR", tmp_path / "none")
+    with pytest.raises(InputFileError, match="train-images-idx3-ubyte.gz.*dataset-fashion-mnist") as info:
+        data_module.read_fashion_mnist(tmp_path / "data")
+    assert "\n" not in str(info.value)
+
+
+def test_mnist_is_padded_to_32_like_fashion_mnist(mnist_root):
+    """MNIST through load_dataset: the 28×28 idx images sit in the middle of a 32×32 frame."""
+    data = load_dataset(DataSpec("mnist", data_dir=str(mnist_root)))
+    assert data.input_shape == (1, 32, 32)
+    frame = data.x_train[:, :, :2]
+    assert float(frame.max() - frame.min()) == 0.0

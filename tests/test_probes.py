@@ -228,7 +228,7 @@ def trained_run(tmp_path_factory):
     import cli
 
     root = tmp_path_factory.mktemp("runs")
-    rc = cli.main(["train", "--model", "mlp", "--widths", "16", "--trajectories", "3", "--epochs", "3",
+    rc = cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "16", "--trajectories", "3", "--epochs", "3",
                    "--subset", "200", "--lr", "0.1", "--out", str(root), "--run", "tiny", "--no-progress"])
     assert rc == 0
     return root / "tiny"
