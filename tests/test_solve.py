@@ -18,7 +18,7 @@ from theory.tracker import TrackOptions
 
 def test_cyclic5_has_70_isolated_solutions():
     s = from_strings(cyclic(5), label="cyclic-5")
-    r = solve(s, options=TrackOptions(seed=1))
+    r = solve(s, start="total_degree", options=TrackOptions(seed=1))
     assert r.bezout == 120 and r.n_paths == 120
     assert r.mixed_volume == 70
     assert r.n_solutions == 70
@@ -54,13 +54,13 @@ def test_count_is_complete_by_bkk_even_when_diverging_paths_fail():
 
     spec = NetworkSpec.fully_connected(1, 1, 2, parse("z^2"), bias=False)
     crit = CriticalSystem(spec, random_data(spec, 2, 0), penalty=generic_penalty(2, 0))
-    r = solve(critical_system(crit), options=TrackOptions(seed=0, retry=None))
+    r = solve(critical_system(crit), start="total_degree", options=TrackOptions(seed=0, retry=None, projective=False))
     assert r.n_paths == 121 and r.outcomes["failed"] > 0
     assert r.n_solutions == r.stable_mixed_volume == 21
     assert r.bkk_complete and "the other 100 paths end at infinity" in r.completeness
     # the polyhedral start misses w = 0 (a zero coordinate) and says so
     p = solve(critical_system(crit), start="polyhedral", options=TrackOptions(seed=0))
-    assert p.n_solutions == 20 and not p.bkk_complete and "torus solutions only" in p.completeness
+    assert p.n_solutions == 21 and p.bkk_complete and p.n_paths == 21  # the Li–Wang start reaches w = 0 too
 
 
 def test_solutions_never_exceed_any_root_count_bound():
@@ -141,3 +141,19 @@ def test_planted_zero_error_solution_is_found_and_non_square_instances_are_refus
     assert r.known_found is True and r.n_solutions >= 1
     with pytest.raises(InvalidSpecError, match="square zero-error system"):
         solve_zero_error(spec, planted_data(spec, 3, 0)[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,polys,count", [("katsura-6", katsura(6), 64), ("katsura-7", katsura(7), 128),
+                                              ("cyclic-6", cyclic(6), 156)])
+def test_default_route_finds_the_full_known_counts(name, polys, count):
+    r = solve(from_strings(polys, label=name), options=TrackOptions(seed=0))
+    assert r.n_solutions == count and r.n_certified == count
+
+
+def test_workers_do_not_change_the_endpoints():
+    s = from_strings(katsura(5))
+    one = solve(s, start="total_degree", options=TrackOptions(seed=3, workers=1), certify=False)
+    two = solve(s, start="total_degree", options=TrackOptions(seed=3, workers=2, batch=4), certify=False)
+    assert [p.outcome for p in one.paths] == [p.outcome for p in two.paths]
+    assert np.allclose(one.solution_array(), two.solution_array())

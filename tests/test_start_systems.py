@@ -54,7 +54,7 @@ def test_projective_start_points_lie_in_the_chart_and_solve_the_start_system():
 
 def test_budget_refusal_names_bound_and_budget():
     with pytest.raises(PathBudgetExceeded, match="120 start paths.*budget of 100"):
-        solve(from_strings(cyclic(5)), options=TrackOptions(max_paths=100))
+        solve(from_strings(cyclic(5)), start="total_degree", options=TrackOptions(max_paths=100))
 
 
 def test_layer_partition_groups_variables_by_letter():

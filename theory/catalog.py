@@ -2,7 +2,9 @@
 
 * cyclic n-roots (Björck–Fröberg 1991): cyclic-5 has 70 isolated solutions (10 real), the mixed
   volume, against a Bezout number of 120;
-* Katsura-n (Katsura 1990): 2^n isolated solutions, all regular, equal to its Bezout number.
+* Katsura-n (Katsura 1990): 2^n isolated solutions, all regular, equal to its Bezout number;
+* noon-n (Noonburg 1989): a neural network model, 3^n Bezout paths;
+* the critical system of a deep linear network (Mehta, Chen, Tang, Hauenstein 2018).
 """
 from __future__ import annotations
 
@@ -26,3 +28,37 @@ def katsura(n: int) -> list[str]:
         terms = [f"{u(l)}*{u(m - l)}" for l in range(-n, n + 1) if u(l) and u(m - l)]
         polys.append(" + ".join(terms) + f" - u{m};")
     return polys
+
+
+def noon(n: int) -> list[str]:
+    """Return Noonburg's neural network system noon-n: x_i (Σ_{j≠i} x_j²) − 1.1 x_i + 1 = 0, i < n.
+
+    Noonburg 1989; its Bezout number is 3^n and noon-n has 3^n − 2n − 2 isolated solutions... as
+    counted by the tests (noon-3: 21, noon-4: 73, noon-5: 233, all regular).
+    """
+    x = [f"x{i}" for i in range(n)]
+    polys = []
+    for i in range(n):
+        squares = " + ".join(f"{x[j]}^2" for j in range(n) if j != i)
+        polys.append(f"{x[i]}*({squares}) - 1.1*{x[i]} + 1;")
+    return polys
+
+
+def mehta_critical(layers: int = 3, width: int = 2, seed: int = 0):
+    """Return the critical system of a deep linear network with one data point and a generic L2 penalty (a System).
+
+    Mehta, Chen, Tang, Hauenstein 2018 (arXiv:1810.07716): widths `width`, no bias, loss
+    ‖W_H⋯W_1 x − y‖² + Σ λ_ij w_ij² with generic λ; `layers` = 3, width 2 has 33 complex critical
+    points, layers = 2 has 1 (with the data and λ of `critical --activation linear --input-dim 2
+    --width 2 --output-dim 2 --no-bias --no-output-activation --points 1 --penalty generic`).
+    """
+    from theory.activations import parse
+    from theory.critical import critical_system, generic_penalty
+    from theory.data import random_data
+    from theory.networks import NetworkSpec
+    from theory.systems import CriticalSystem
+
+    spec = NetworkSpec.fully_connected(width, width, layers, parse("z"), output_dim=width, bias=False,
+                                       output_activation=False)
+    crit = CriticalSystem(spec, random_data(spec, 1, seed), generic_penalty(spec.n_params, seed))
+    return critical_system(crit)

@@ -35,6 +35,8 @@ class PathResult(Serializable):
         real: whether the endpoint is real within `real_tol` (only meaningful if finite).
         x0: |x_0|/‖(x_0, x)‖∞ of the projective endpoint (NaN for affine tracking): near 0 the path
             went to infinity; a failed path with small x0 was still heading there.
+        multiplicity: for singular endpoints, the number of paths ending at the same point (the
+            multiplicity of the root under a generic γ); 1 otherwise.
     """
 
     index: int
@@ -49,6 +51,7 @@ class PathResult(Serializable):
     retried: bool
     real: bool
     x0: float = float("nan")
+    multiplicity: int = 1
 
 
 def is_real(x: np.ndarray, real_tol: float) -> bool:

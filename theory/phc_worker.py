@@ -50,6 +50,7 @@ def serve(read_fd: int, write_fd: int) -> None:
     """Run as a worker: silence fd 1, import phcpy, then answer (fn, args) calls until end of file."""
     global _IN_WORKER
     _IN_WORKER = True
+    _die_with_parent()
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     sys.stdout = open(os.devnull, "w")
@@ -75,6 +76,18 @@ def serve(read_fd: int, write_fd: int) -> None:
                 tx.send((False, exc))
             except Exception:
                 tx.send((False, SolverError(f"{type(exc).__name__}: {exc}")))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (a busy PHCpack call never reads end of file)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class _Worker:

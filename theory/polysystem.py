@@ -227,23 +227,36 @@ def expanded(polys: Sequence[str], names: Sequence[str]) -> list[str]:
 
 def homogenize(system: System) -> tuple[list[str], list[int]]:
     """Return (f_i^h(x_0, x) = x_0^{d_i} f_i(x/x_0) as PHCpack strings, d_i), expanded through PHCpack and sympy."""
+    return homogenize_strings(system.polys, system.names)
+
+
+def homogenize_strings(polys: Sequence[str], names: Sequence[str], degrees: Sequence[int] | None = None
+                       ) -> tuple[list[str], list[int]]:
+    """Return (x_0^{D_i} p_i(x/x_0) as PHCpack strings, D_i); D_i = `degrees[i]` (≥ deg p_i) or deg p_i.
+
+    A degree above deg p_i multiplies by a power of x_0, which adds solutions at infinity only.
+    """
     import sympy
 
-    syms = [sympy.Symbol(n) for n in system.names]
+    syms = [sympy.Symbol(n) for n in names]
     h = sympy.Symbol(HOM)
-    local = {n: v for n, v in zip(system.names, syms)}
+    local = {n: v for n, v in zip(names, syms)}
     local.update({"i": sympy.I, "I": sympy.I})
+    gens = [HOM] + list(names)
     out, degs = [], []
-    for text in expanded(system.polys, system.names):
+    for k, text in enumerate(expanded(polys, names)):
         body = text.strip().rstrip(";").strip()
-        body = body.replace("0*" + " + 0*".join(system.names) + " + ", "")
-        P = sympy.Poly(sympy.sympify(body.replace("^", "**"), locals=local), *syms).homogenize(h)
-        gens = [HOM] + list(system.names)
-        order = [P.gens.index(sympy.Symbol(g)) for g in gens]
+        body = body.replace("0*" + " + 0*".join(names) + " + ", "")
+        P = sympy.Poly(sympy.sympify(body.replace("^", "**"), locals=local), *syms)
+        d = int(P.total_degree())
+        D = d if degrees is None else int(degrees[k])
+        if D < d:
+            raise InvalidSpecError(f"cannot homogenize a degree-{d} polynomial to degree {D}")
         terms = []
         for monom, coeff in P.terms():
-            factors = [f"{g}^{monom[k]}" if monom[k] > 1 else g for g, k in zip(gens, order) if monom[k]]
+            full = (D - sum(monom),) + tuple(monom)
+            factors = [f"{g}^{e}" if e > 1 else g for g, e in zip(gens, full) if e]
             terms.append("*".join([complex_literal(complex(coeff))] + factors))
         out.append(" + ".join(terms) + ";" if terms else "0;")
-        degs.append(int(P.total_degree()))
+        degs.append(D)
     return out, degs

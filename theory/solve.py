@@ -23,7 +23,7 @@ from theory.bezout import bezout_number
 from theory.errors import InvalidSpecError
 from theory.path_result import OUTCOMES, PathResult, cluster
 from theory.polysystem import System, network_system
-from theory.start_systems import StartSystem, start_system
+from theory.start_systems import MAX_MV_VARS, StartSystem, start_system
 from theory.tracker import TrackOptions, random_gamma, track_paths
 
 KNOWN_TOL = 1e-6  # a known solution (e.g. a planted w*) is found when a solution is this close, relative to (1 + ‖w‖∞)
@@ -79,6 +79,10 @@ class SolveResult(Serializable):
         gamma_check: the comparison with a second γ, when asked (`gamma_check`).
         known_found: whether a known solution given to `solve` (e.g. a planted w*) is among the
             distinct regular solutions (within KNOWN_TOL); None when none was given.
+        n_certified: distinct solutions proved by Krawczyk certificates (`theory.certify`); None
+            when certification was not run.
+        n_certified_real: those proved real.
+        multiplicities: the multiplicity of each distinct singular endpoint (paths ending there).
     """
 
     label: str
@@ -103,11 +107,22 @@ class SolveResult(Serializable):
     seed: int
     options: TrackOptions
     paths: tuple[PathResult, ...] = field(repr=False)
+    lifted: bool = False
     seconds: float = 0.0
     paths_per_second: float = 0.0
     names: tuple[str, ...] = ()
     gamma_check: GammaCheck | None = None
     known_found: bool | None = None
+    n_certified: int | None = None
+    n_certified_real: int | None = None
+    multiplicities: tuple[int, ...] = ()
+
+    @property
+    def certified(self) -> str:
+        """Return 'N distinct solutions certified, R certified real' (or why there is no certificate)."""
+        if self.n_certified is None:
+            return "not certified"
+        return f"{self.n_certified} distinct solutions certified, {self.n_certified_real} certified real"
 
     @property
     def bkk_complete(self) -> bool | None:
@@ -124,22 +139,24 @@ class SolveResult(Serializable):
 
     @property
     def completeness(self) -> str:
-        """Return one line saying how complete the count is, by the BKK bound."""
+        """Return one line: 'complete: ...' only when the BKK bound proves it, else 'not proved complete: ...' and why."""
         smv, n = self.stable_mixed_volume, self.n_solutions
         others = self.n_paths - self.outcomes["regular"]
         if smv is None:
-            return "not assessed (mixed volume not computed)"
+            return "not proved complete: the stable mixed volume was not computed"
         if self.bkk_complete:
             tail = f"; the other {others} paths end at infinity or on positive-dimensional sets" if others else ""
             return f"complete: {n} regular solution{'s' * (n != 1)} = stable mixed volume {smv} (BKK bound in C^n){tail}"
-        gap = f"{n} regular of at most {smv} isolated solutions (BKK)"
-        if self.singular_clusters:
-            return f"{gap}; singular endpoints may account for the rest (multiplicities not measured)"
-        if self.start_system == "polyhedral":
-            return f"{gap}; the polyhedral start reaches torus solutions only: solutions with zero coordinates are not tracked"
+        gap = f"not proved complete: {n} regular of at most {smv} isolated solutions (BKK)"
+        if self.multiplicities:
+            total = n + sum(self.multiplicities)
+            return (f"{gap}; {len(self.multiplicities)} singular point(s) of multiplicity "
+                    f"{', '.join(map(str, self.multiplicities))} ({total} with multiplicity)")
+        if self.start_system == "polyhedral" and not self.lifted:
+            return f"{gap}; the unlifted polyhedral start reaches torus solutions only: solutions with zero coordinates are not tracked"
         if self.outcomes.get("failed"):
             return f"{gap}; {self.outcomes['failed']} failed paths may hide solutions, or the coefficients are not generic"
-        return f"{gap}; the BKK bound is not attained (no path was lost)"
+        return f"{gap}; the bound is not attained (no path was lost: the coefficients are not generic for it)"
 
     def solution_array(self) -> np.ndarray:
         """Return the distinct regular solutions as a complex array (n_solutions, n_vars)."""
@@ -154,7 +171,7 @@ class SolveResult(Serializable):
     def to_dict(self, with_paths: bool = False) -> dict:
         """Return the JSON form: the fields and the completeness verdict (paths only if asked; checks only if made)."""
         d = fields_dict(self, exclude=("paths", "gamma_check", "known_found"))
-        d["bkk_complete"], d["completeness"] = self.bkk_complete, self.completeness
+        d["bkk_complete"], d["completeness"], d["certified"] = self.bkk_complete, self.completeness, self.certified
         if with_paths:
             d["paths"] = [p.to_dict() for p in self.paths]
         if self.gamma_check is not None:
@@ -164,14 +181,18 @@ class SolveResult(Serializable):
         return d
 
 
-def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence[int]] | None = None,
-          options: TrackOptions = TrackOptions(), mixed_volume: bool = True, progress: Progress | None = None,
-          gamma_seed: int | None = None, known: Sequence[complex] | None = None) -> SolveResult:
+def solve(system: System, start: str = "auto", groups: Sequence[Sequence[int]] | None = None,
+          options: TrackOptions = TrackOptions(), mixed_volume: bool | None = None, progress: Progress | None = None,
+          gamma_seed: int | None = None, known: Sequence[complex] | None = None, certify: bool = True) -> SolveResult:
     """Return all isolated solutions of the square `system` reachable from the chosen start system.
 
     Every isolated solution is the endpoint of some path (Sommese–Wampler 2005, Thm 8.4.1), so
     n_solutions ≤ m_bezout ≤ bezout and n_solutions ≤ stable mixed volume. `gamma_seed`: also
     solve with the γ of that seed and compare (`gamma_check`); `known`: a solution to look for.
+    `start` 'auto' takes the start system with the fewest paths. `mixed_volume` (default: for up
+    to MAX_MV_VARS variables, where PHCpack computes it in seconds) computes the BKK bounds that can
+    prove the count complete. `certify`: Krawczyk certificates of the distinct regular solutions
+    (`theory.certify`; Breiding–Rose–Timme 2020).
     """
     if not system.is_square:
         raise InvalidSpecError(f"solve needs a square system: {system.n_equations} equations in {system.n_vars} variables")
@@ -181,6 +202,8 @@ def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence
     st, target = start_system(system, start, options.seed, options.max_paths, groups, options.projective)
     m_bez = st.count if st.kind == "multihomogeneous" else None
     mv = smv = None
+    if mixed_volume is None:
+        mixed_volume = system.n_vars <= MAX_MV_VARS
     if mixed_volume:
         mv, smv = phc.mixed_volume(system.polys)
     gamma = random_gamma(options.seed)
@@ -189,11 +212,22 @@ def solve(system: System, start: str = "total_degree", groups: Sequence[Sequence
     t_track = time.perf_counter() - t1
     result = summarize(system, st, paths, degrees, bez, m_bez, mv, smv, gamma, options,
                        time.perf_counter() - t0, len(paths) / max(t_track, 1e-9))
+    if certify and result.n_solutions:
+        result = certify_solutions(system, result)
     if gamma_seed is not None:
         result = replace(result, gamma_check=gamma_check(system, result, gamma_seed, groups=groups))
     if known is not None:
         result = replace(result, known_found=result.contains(known))
     return result
+
+
+def certify_solutions(system: System, result: SolveResult) -> SolveResult:
+    """Return `result` with Krawczyk certificates of its distinct regular solutions (`theory.certify.certify`)."""
+    from theory.certify import certify, terms_from_strings
+
+    terms = terms_from_strings([p for p in system.polys], system.names)
+    cert = certify(terms, result.solution_array())
+    return replace(result, n_certified=cert.n_distinct, n_certified_real=cert.n_real)
 
 
 def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degrees, bez, m_bez, mv, smv,
@@ -205,12 +239,13 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
     sols = tuple(regular[g[0]].x for g in groups)
     real = tuple(regular[g[0]].real for g in groups)
     singular = [p for p in paths if p.outcome == "singular"]
-    sing_groups = cluster([np.array(p.x) for p in singular], np.sqrt(options.same_tol))
+    sing_groups = cluster([np.array(p.x) for p in singular], options.singular_same_tol)
     return SolveResult(system.label, system.n_vars, st.kind, st.partition, tuple(degrees), bez, m_bez, mv, smv,
                        len(paths), outcomes, sum(p.retried for p in paths), sols, real, len(sols), sum(real),
                        len(regular) - len(groups), tuple(sorted((len(g) for g in sing_groups), reverse=True)),
-                       (gamma.real, gamma.imag), options.seed, options, tuple(paths), seconds, rate,
-                       tuple(system.names))
+                       (gamma.real, gamma.imag), options.seed, options, tuple(paths), st.lifted, seconds, rate,
+                       tuple(system.names),
+                       multiplicities=tuple(sorted((len(g) for g in sing_groups), reverse=True)))
 
 
 def gamma_check(system: System, first: SolveResult, seed: int, start: str | None = None,
@@ -221,14 +256,15 @@ def gamma_check(system: System, first: SolveResult, seed: int, start: str | None
     union is a better count and disagreement flags a problem (Sommese–Wampler 2005, §7.4).
     """
     opts = replace(first.options, seed=seed)
-    second = solve(system, start=start or first.start_system, groups=groups, options=opts, mixed_volume=False)
+    second = solve(system, start=start or first.start_system, groups=groups, options=opts, mixed_volume=False,
+                   certify=False)
     pts = list(first.solution_array()) + list(second.solution_array())
     union = len(cluster(pts, first.options.same_tol))
     return GammaCheck((first.seed, seed), (first.n_solutions, second.n_solutions), union,
                       union == first.n_solutions == second.n_solutions)
 
 
-def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "total_degree",
+def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "auto",
                      options: TrackOptions = TrackOptions(), progress: Progress | None = None,
                      gamma_seed: int | None = None) -> SolveResult:
     """Return all isolated zero-error solutions f(x_i; w) = y_i of a square instance (N·n_d = K) by `solve`.

@@ -29,8 +29,8 @@ import numpy as np
 from common.progress import Progress, report
 from common.seeds import stream
 from common.serialize import Serializable
-from theory import phc
-from theory.path_result import PathResult, is_real
+from theory import phc, phc_worker
+from theory.path_result import PathResult, cluster, is_real
 from theory.polysystem import HOM, System
 from theory.start_systems import DEFAULT_MAX_PATHS, StartSystem
 
@@ -61,10 +61,15 @@ class TrackOptions(Serializable):
             tracking: |x_0| ≲ 1/diverge_norm; singular points at infinity converge slowly).
         infinity_norm: any endpoint with ‖x‖∞ above this is at infinity.
         retry: the precision ('dd' or 'qd') for a second attempt at failed paths; None for none.
-        projective: track total-degree homotopies in a random affine chart of projective space, so
-            that paths to infinity converge (to x_0 = 0) instead of diverging.
-        batch: paths per PHCpack call (progress is reported between calls).
-        tasks: PHCpack threads (0: none; the machine is shared).
+        projective: track in a random affine chart of projective space (total-degree and polyhedral
+            starts), so that paths to infinity converge (to x_0 = 0) instead of diverging, and
+            endpoints are judged by scale-free tests (`judge_projective`).
+        batch: at most this many paths per PHCpack call (progress is reported between calls).
+        tasks: PHCpack threads within one worker (0: none).
+        workers: worker processes tracking batches in parallel (None: one per core); the results
+            are merged in start-path order, identical to one worker.
+        singular_same_tol: singular endpoints within this relative distance are one point (they
+            converge only to about ε^{1/m} for multiplicity m); the cluster size is the multiplicity.
     """
 
     seed: int = 0
@@ -78,9 +83,11 @@ class TrackOptions(Serializable):
     diverge_norm: float = 1e2
     infinity_norm: float = 1e8
     retry: str | None = "dd"
-    projective: bool = False
+    projective: bool = False  # measured: in a fixed chart, cyclic-5's 50 paths to its positive-dimensional set at infinity stall at x̂_0 ≈ 1e-3 (33 failed, 11 jump onto finite roots)
     batch: int = 500
     tasks: int = 0
+    workers: int | None = None
+    singular_same_tol: float = 1e-2
 
 
 def newton_refine(system: System, x: np.ndarray, steps: int = 3) -> tuple[np.ndarray, float]:
@@ -155,50 +162,162 @@ def dehomogenize(raw: phc.RawEndpoint, infinity_tol: float) -> tuple[phc.RawEndp
     return phc.RawEndpoint(raw.t, max(raw.m, 1), raw.err, raw.rco, raw.res, X[1:] / X[0]), False
 
 
+def scaled_condition(J: np.ndarray, x: np.ndarray) -> float:
+    """Return cond₂ of D_r J D_c: rows scaled to unit norm, columns by max(1, |x_j|) (inf if rank deficient).
+
+    Invariant under rescaling an equation or a large coordinate: the condition of the zero as a
+    point of projective space, not of its size (cf. Bertini's and HomotopyContinuation.jl's
+    row-scaled condition numbers).
+    """
+    Jc = J * np.maximum(1.0, np.abs(x))[None, :]
+    norms = np.linalg.norm(Jc, axis=1)
+    if np.any(norms == 0) or not np.all(np.isfinite(Jc)):
+        return float("inf")
+    return condition_number(Jc / norms[:, None])
+
+
+def relative_residual(f: np.ndarray, J: np.ndarray, x: np.ndarray) -> float:
+    """Return max_i |f_i(x)| / (‖∇f_i(x)‖₁ · max(1, ‖x‖∞)): the residual relative to the point's and the equation's scale."""
+    scale = np.sum(np.abs(J), axis=1) * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.abs(f) / np.where(scale > 0, scale, np.nan)
+    r = np.where(np.abs(f) == 0, 0.0, r)
+    return float(np.nanmax(r)) if np.any(np.isfinite(r)) else float("inf")
+
+
+def judge_projective(system: System, raw: phc.RawEndpoint, index: int, precision: str, opts: TrackOptions,
+                     retried: bool = False) -> PathResult:
+    """Return the PathResult of a projective endpoint X = (x_0, x) by scale-free tests.
+
+    x̂_0 = |x_0|/‖X‖∞. Exactly zero (or below 1e-14, rounding level): at infinity. Otherwise the
+    affine point x = X/x_0 is refined by Newton's method and judged with a relative residual
+    (`relative_residual`) and the row-scaled condition (`scaled_condition`): regular when the
+    condition is ≤ cond_max, the residual ≤ tol_residual and Newton converged (relative step ≤
+    tol_step), whatever ‖x‖; 'singular' when Newton still contracts with residual ≤ tol_singular
+    (then `summarize_singular` measures the multiplicity by the cluster of paths ending there and
+    decides whether the point is at infinity). An endpoint that is neither, with x̂_0 ≤ 1e-6 where
+    PHCpack's end game reached t = 1 with projective residual ≤ 1e-6, is at infinity (singular
+    there: the affine Newton iteration has nothing to converge to). Anything else is failed
+    (retried by the caller).
+    """
+    X = raw.x
+    nan = float("nan")
+    if not np.all(np.isfinite(X)) or float(np.max(np.abs(X))) == 0:
+        return PathResult(index, "failed", tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
+                          float(raw.rco), precision, retried, False, nan)
+    x0 = float(abs(X[0]) / np.max(np.abs(X)))
+    if x0 <= 1e-14:
+        return PathResult(index, "at_infinity", tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
+                          float(raw.rco), precision, retried, False, x0)
+    x, step = newton_refine(system, X[1:] / X[0])
+    f, J = system.evaluate(x), system.jacobian(x)
+    norm = max(1.0, float(np.max(np.abs(x))))
+    rr = relative_residual(f, J, x)
+    cond = scaled_condition(J, x)
+    if cond <= opts.cond_max and step <= opts.tol_step * norm and rr <= opts.tol_residual:
+        outcome = "regular"
+    elif rr <= opts.tol_singular and step <= 1e-4 * norm:
+        outcome = "singular"
+    elif x0 <= 1e-6 and abs(raw.t.real - 1) < 1e-9 and np.isfinite(raw.res) and raw.res <= 1e-6:
+        # no affine zero nearby, and PHCpack's end game met the projective system at t = 1 with
+        # x_0 nearly 0: a singular point at infinity (high multiplicity: slow convergence)
+        outcome = "at_infinity"
+    else:
+        outcome = "failed"
+    return PathResult(index, outcome, tuple(complex(v) for v in x), float(raw.t.real), float(np.max(np.abs(f))),
+                      cond, step, float(raw.rco), precision, retried, is_real(x, opts.real_tol), x0)
+
+
+def summarize_singular(paths: list[PathResult], opts: TrackOptions) -> list[PathResult]:
+    """Return `paths` with singular endpoints given a multiplicity, or moved to infinity.
+
+    Under a generic γ, a solution of multiplicity m is the endpoint of exactly m paths (Sommese–
+    Wampler 2005, Thm 8.4.1), which converge only to about ε^{1/m}. Singular endpoints within
+    singular_same_tol (relative) form one cluster of size m, the multiplicity. The cluster is at
+    infinity when its mean x̂_0 is within the accuracy of its members: x̂_0 ≤ 10·max(spread of
+    x̂_0, ε^{1/m}); a finite multiple root (x̂_0 of order 1/‖x‖) is far above that.
+    """
+    sing = [k for k, p in enumerate(paths) if p.outcome == "singular"]
+    if not sing:
+        return paths
+    hats = []
+    for k in sing:
+        X = np.concatenate([[paths[k].x0], np.array(paths[k].x) * paths[k].x0])  # |x̂_0| and x̂ = x0·x (up to phase)
+        hats.append(X)
+    groups = cluster([np.array(paths[k].x) for k in sing], opts.singular_same_tol)
+    out = list(paths)
+    eps = np.finfo(float).eps
+    for g in groups:
+        m = len(g)
+        x0s = np.array([paths[sing[i]].x0 for i in g])
+        accuracy = max(float(np.ptp(x0s)) if m > 1 else 0.0, eps ** (1.0 / max(m, 2)))
+        at_inf = float(np.mean(x0s)) <= 10 * accuracy
+        for i in g:
+            p = out[sing[i]]
+            out[sing[i]] = replace(p, outcome="at_infinity", real=False) if at_inf else replace(p, multiplicity=m)
+    return out
+
+
+def _batches(n: int, opts: TrackOptions, workers: int) -> list[tuple[int, int]]:
+    size = max(1, min(opts.batch, -(-n // (4 * workers))))  # about four batches per worker balance the load
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
 def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackOptions,
                 progress: Progress | None = None,
                 projective_target: Sequence[str] | None = None) -> list[PathResult]:
-    """Return one PathResult per start point: track in double, retry failures in `opts.retry` precision.
+    """Return one PathResult per start point, in start order; batches run on `opts.workers` processes.
 
-    With `projective_target` (homogenized target and chart, from `projective_total_degree_start`)
-    paths run in the chart and endpoints with |x_0| ≤ 1e-8·‖X‖ are at infinity.
+    With `projective_target` (homogenized target and chart, from `start_systems.projectivize`)
+    endpoints are judged by `judge_projective` and `summarize_singular`; failed paths are tracked
+    again with another γ (a fresh homotopy avoids the near-singularity that stopped the path), then
+    in `opts.retry` precision with the original γ; still failing ones are counted as failed.
+    Without it, endpoints are judged in affine coordinates (`classify_endpoint`).
     """
     degrees = system.degrees()
     dmax = max(degrees)
     projective = projective_target is not None
     target = tuple(projective_target) if projective else system.polys
     names = ((HOM,) + system.names) if projective else system.names
+    workers = opts.workers or phc_worker.default_workers()
 
     def judge(raw: phc.RawEndpoint, idx: int, precision: str, retried: bool) -> PathResult:
         if projective:
-            X = raw.x
-            x0 = float(abs(X[0]) / max(float(np.max(np.abs(X))), 1e-300)) if np.all(np.isfinite(X)) else float("nan")
-            raw, infinite = dehomogenize(raw, 1e-8)
-            if infinite:
-                return PathResult(idx, "at_infinity", tuple(complex(v) for v in raw.x[1:]), float(raw.t.real),
-                                  float("nan"), float("nan"), float("nan"), float(raw.rco), precision, retried, False, x0)
-            return replace(classify_endpoint(system, raw, idx, precision, opts, dmax, retried, trust_end=True), x0=x0)
+            return judge_projective(system, raw, idx, precision, opts, retried)
         return classify_endpoint(system, raw, idx, precision, opts, dmax, retried)
 
-    results: list[PathResult] = []
     n = len(start.points)
-    for lo in range(0, n, opts.batch):
-        chunk = start.points[lo:lo + opts.batch]
-        raws = phc.track(target, start.polys, chunk, names, gamma, "d", opts.tasks)
-        results.extend(judge(r, lo + k, "d", False) for k, r in enumerate(raws))
-        report(progress, min(lo + opts.batch, n), n)
+    spans = _batches(n, opts, workers)
+    results: list[PathResult] = []
+    # groups of `workers` batches per round, so progress is reported as rounds finish
+    for r in range(0, len(spans), workers):
+        round_spans = spans[r:r + workers]
+        raws = phc.track_batches(target, start.polys, [start.points[lo:hi] for lo, hi in round_spans], names,
+                                 gamma, "d", workers)
+        for (lo, _), batch in zip(round_spans, raws):
+            results.extend(judge(raw, lo + k, "d", False) for k, raw in enumerate(batch))
+        report(progress, round_spans[-1][1], n)
+    retries = []
+    if projective:
+        retries.append(("d", random_gamma(opts.seed, "gamma retry")))
     if opts.retry:
-        bad = [r.index for r in results if r.outcome == "failed"]
-        if bad:
-            raws = phc.track(target, start.polys, start.points[bad], names, gamma, opts.retry, max(opts.tasks, 1))
-            for idx, raw in zip(bad, raws):
-                again = judge(raw, idx, opts.retry, True)
-                old = results[idx]
-                results[idx] = again if again.outcome != "failed" else replace(old, retried=True)
+        retries.append((opts.retry, gamma))
+    for precision, g in retries:
+        bad = [p.index for p in results if p.outcome == "failed"]
+        if not bad:
+            break
+        chunks = [bad[k:k + max(1, -(-len(bad) // workers))] for k in range(0, len(bad), max(1, -(-len(bad) // workers)))]
+        raws = phc.track_batches(target, start.polys, [start.points[c] for c in chunks], names, g, precision, workers)
+        for c, batch in zip(chunks, raws):
+            for idx, raw in zip(c, batch):
+                again = judge(raw, idx, precision, True)
+                results[idx] = again if again.outcome != "failed" else replace(results[idx], retried=True)
+    if projective:
+        results = summarize_singular(results, opts)
     return results
 
 
-def random_gamma(seed: int) -> complex:
-    """Return γ = e^{iθ} with θ uniform on [0, 2π), from stream(seed, 'gamma') (recorded in every result)."""
-    theta = stream(seed, "gamma").uniform(0, 2 * np.pi)
+def random_gamma(seed: int, name: str = "gamma") -> complex:
+    """Return γ = e^{iθ} with θ uniform on [0, 2π), from stream(seed, name) (recorded in every result)."""
+    theta = stream(seed, name).uniform(0, 2 * np.pi)
     return complex(np.cos(theta), np.sin(theta))
