@@ -22,13 +22,15 @@ def _tracking_args(p: argparse.ArgumentParser) -> None:
                    help="refuse homotopies with more start paths than this (a few minutes on 2 cores)")
     g.add_argument("--projective", action="store_true",
                    help="track total-degree paths in a random projective chart (paths at infinity converge)")
+    g.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes tracking path batches in parallel (default: one per core)")
     g.add_argument("--show", type=int, default=10, metavar="N", help="solutions/points shown in the table")
     add_progress_flag(p)
 
 
 def _options(args: argparse.Namespace):
     from theory.tracker import TrackOptions
-    return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective)
+    return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
 
 
 @contextlib.contextmanager
