@@ -110,8 +110,8 @@ def plot_gradient_histograms(noise: dict, path: str | Path) -> Path:
                 ax.plot(x, np.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), "k-", lw=1.1,
                         label="Gaussian, same mean/var")
             ax.axvline(mu, color="tab:red", lw=1.0, label="mean (≈ full gradient)")
-            ax.set_title(f"{comp['name']}\nB = {row['batch']}: skew {comp['skew']:.2f}, kurt {comp['kurtosis']:.2f}",
-                         fontsize=7)
+            sk, ku = (float(comp[k]) if isinstance(comp[k], (int, float)) else float("nan") for k in ("skew", "kurtosis"))
+            ax.set_title(f"{comp['name']}\nB = {row['batch']}: skew {sk:.2f}, kurt {ku:.2f}", fontsize=7)
             ax.tick_params(labelsize=6)
             if j == 0:
                 ax.set_ylabel("density", fontsize=8)

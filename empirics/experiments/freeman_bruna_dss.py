@@ -1,0 +1,157 @@
+"""Freeman & Bruna, Dynamic String Sampling on the DCNN: normalised geodesic length and beads vs loss level.
+
+Two DCNNs trained by SGD from different initialisations are joined by `empirics.connectivity.
+dynamic_string_sampling` at several loss levels L_0 (all above both end losses); the loss is the
+full-batch cross-entropy on the training subset with batch statistics of that whole batch (training
+mode batch norm: a function of the weights alone). The normalised length Σ‖θ_{i+1} − θ_i‖ / ‖θ_B − θ_1‖
+measures how curved the level set Ω_F(L_0) is between the two models.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from common.seeds import child_seed
+from empirics.connectivity import DSSConfig, dynamic_string_sampling
+from empirics.device import pick_device
+from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
+from empirics.data import load_dataset
+from empirics.models import get_flat
+from empirics.train import TrainConfig, load_run
+
+REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
+
+
+@dataclass(frozen=True)
+class DSSSettings:
+    """Sizes at one scale: subset, CNN widths, SGD epochs/lr/batch for the two end models; level factors
+    (L_0 = factor × the larger end loss, decreasing); interp_points, max_beads, max_steps, lr of DSS."""
+
+    subset: int
+    widths: tuple[int, ...] | None
+    epochs: int
+    lr: float
+    batch: int
+    factors: tuple[float, ...]
+    interp_points: int
+    max_beads: int
+    max_steps: int
+    dss_lr: float = 1e-3
+
+
+SETTINGS = {
+    "smoke": DSSSettings(subset=128, widths=(8, 16, 16, 16), epochs=6, lr=0.05, batch=8, factors=(8.0, 3.0, 1.5),
+                         interp_points=9, max_beads=8, max_steps=150),
+    "cpu": DSSSettings(subset=1000, widths=(16, 32, 64, 32), epochs=15, lr=0.05, batch=20,
+                       factors=(16.0, 8.0, 4.0, 2.0, 1.3), interp_points=17, max_beads=20, max_steps=1000),
+    "paper": DSSSettings(subset=10000, widths=None, epochs=40, lr=0.01, batch=100,
+                         factors=(32.0, 16.0, 8.0, 4.0, 2.0, 1.3, 1.1), interp_points=33, max_beads=60,
+                         max_steps=20000),
+}
+
+CLAIM = Claim(
+    "curvier-at-lower-loss", "Freeman–Bruna", "Abstract and §3",
+    "We study this question by estimating the geometry of level sets, and we introduce an algorithm to estimate the "
+    "regularity of such sets on large-scale networks. Our empirical results suggest that these sets become "
+    "exponentially more curvy as the energy level decays, in accordance to what is observed in practice.")
+
+
+def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
+    dev = pick_device(ctx.device)
+    run = load_run(ctx.subrun("ends").path, device=dev)
+    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    X, Y = data.x_train, data.y_train
+    model = run.models[0]
+
+    def loss_fn(m: torch.nn.Module) -> torch.Tensor:
+        m.train()  # whole-set batch statistics: the loss is a function of the weights alone
+        return torch.nn.functional.cross_entropy(m(X), Y)
+
+    a, b = get_flat(run.models[0]), get_flat(run.models[1])
+    ends = []
+    for th in (a, b):
+        with torch.no_grad():
+            torch.nn.utils.vector_to_parameters(th, model.parameters())
+            ends.append(float(loss_fn(model)))
+    top = max(ends)
+    levels = []
+    for i, f in enumerate(s.factors):
+        cfg = DSSConfig(threshold=f * top, alpha=0.5, interp_points=s.interp_points, max_beads=s.max_beads,
+                        max_steps=s.max_steps, lr=s.dss_lr, seed=child_seed(ctx.seed, f"dss/{i}") % 2**31)
+        res = dynamic_string_sampling(model, loss_fn, a, b, cfg)
+        out = res.to_dict(beads=False)
+        out["segment_lengths"] = np.linalg.norm(np.diff(res.beads, axis=0), axis=1).tolist()
+        out["factor"] = f
+        levels.append(out)
+    return {"end_losses": ends, "levels": levels}
+
+
+def _verdict(levels: list[dict]) -> tuple[str, str]:
+    ok = [lv for lv in levels if lv["connected"]]
+    text = "; ".join(f"L₀ = {lv['config']['threshold']:.3g}: normalised length {lv['normalized_length']:.4f}, "
+                     f"{lv['n_beads']} beads{'' if lv['connected'] else ' (not connected: ' + lv['reason'] + ')'}"
+                     for lv in levels)
+    if len(ok) < 2:
+        return "inconclusive", text + f". Only {len(ok)} level(s) connected: no trend to judge."
+    length = [lv["normalized_length"] for lv in ok]  # ordered by decreasing L_0
+    rising = all(b >= a - 1e-9 for a, b in zip(length, length[1:])) and length[-1] > length[0] * 1.01
+    falling = all(b <= a + 1e-9 for a, b in zip(length, length[1:])) and length[-1] < length[0] / 1.01
+    if rising:
+        return "held", text + ". Normalised length grows as L₀ decreases (by more than 1 % overall)."
+    if falling:
+        return "not held", text + ". Normalised length shrinks as L₀ decreases."
+    return "inconclusive", text + ". No monotone trend of the normalised length with L₀ (or a change below 1 %)."
+
+
+def run(ctx: ExperimentContext) -> ExperimentReport:
+    """Train two end models, run DSS at decreasing loss levels, judge the trend of the normalised length."""
+    from empirics.experiments.plots2b import plot_dss
+
+    s = SETTINGS[ctx.scale]
+    cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
+                      data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
+                      optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2,
+                      seed=child_seed(ctx.seed, "dss/ends") % 2**31, save_weights=False)
+    trained = train_stage(ctx, "ends", cfg)
+    if trained["status"] != "finished":
+        reason = f"training the end models diverged: {trained['message']}"
+        return _report(ctx, s, Finding(CLAIM.key, "inconclusive", reason), {}, ())
+    res = ctx.stage("dss", lambda: _dss_stage(ctx, s))
+    word, reason = _verdict(res["levels"])
+    plot_dss(res["levels"], ctx.path("dss_levels.png"))
+    measured = {"end_losses": res["end_losses"],
+                "levels": [{k: lv[k] for k in ("factor", "connected", "n_beads", "normalized_length", "path_length",
+                                                "euclidean_distance", "train_steps", "segment_max_losses")}
+                           | {"threshold": lv["config"]["threshold"]} for lv in res["levels"]]}
+    return _report(ctx, s, Finding(CLAIM.key, word, reason, measured), measured,
+                   (("dss_levels.png", "Left: normalised geodesic length (circles: connected strings) and bead count "
+                     "against L₀ (decreasing to the right). Right: loss at each bead against distance along the "
+                     "string, dotted lines at L₀"),))
+
+
+def _report(ctx, s, finding, measured, figures) -> ExperimentReport:
+    protocol = [f"Train two DCNNs (widths {s.widths or 'of the paper'}) from different initialisations by SGD "
+                f"(lr {s.lr}, batch {s.batch}, {s.epochs} epochs) on {s.subset} training examples of {dataset_of(ctx)}.",
+                "Loss F: full-batch cross-entropy on those examples, batch norm with the whole batch's statistics.",
+                f"For L₀ = factor × max(F(θ_1), F(θ_2)), factors {s.factors}: greedy DSS (Algorithm 1): beads inserted "
+                f"at the interpolated maximum (grid of {s.interp_points} points) and trained by full-batch RMSProp "
+                f"(lr {s.dss_lr}, ≤ {s.max_steps} steps) to L₀/2, at most {s.max_beads} beads.",
+                "Recorded: connected?, bead count, normalised length Σ‖θ_{i+1} − θ_i‖ / ‖θ_B − θ_1‖."]
+    deviations = [data_note(dataset_of(ctx)),
+                  "the draft's CNN section (§4.2) is empty: no architecture, data or levels are given; here the "
+                  "Theory II DCNN" + (f" with widths {s.widths}" if s.widths else ""),
+                  "end models trained by SGD to the end of training, not 'to L₀' (Algorithm 1 lines 2–3); levels are "
+                  "set relative to their losses",
+                  f"training subset of {s.subset} examples"]
+    return ExperimentReport("fb-dss-cnn", "Dynamic String Sampling on the DCNN: level-set curvature vs loss level", REF,
+                            ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM,), (finding,), measured,
+                            tuple(figures), 0.0)
+
+
+EXPERIMENTS = (
+    Experiment("fb-dss-cnn", "Dynamic String Sampling between two trained DCNNs at decreasing loss levels", REF,
+               (CLAIM,), run, IMAGE_DATASETS),
+)

@@ -1,0 +1,148 @@
+"""The Theory IIb, Theory II §5 and Freeman–Bruna experiments run end to end and write honest reports.
+
+Fast tests shrink each experiment's smoke preset (tiny networks, digits) and run it through
+`run_experiment`, the code path of `cli.py experiment`; the `slow` tests run the real smoke presets
+on the default data set.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from empirics.experiments import VERDICTS, registry, run_experiment
+import empirics.experiments.freeman_bruna_dss as dss
+import empirics.experiments.theory2b_activation as act
+import empirics.experiments.theory2b_flatness as flat
+import empirics.experiments.theory2b_noise as noise
+
+OURS = ("iib-table1", "iib-simplex", "iib-gradient-noise", "iib-sgd-vs-sgdl", "iib-langevin", "iib-poly-activation",
+        "ii-basins", "fb-dss-cnn")
+TINY_W = (4, 4, 4, 4)
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Shrink the smoke presets of the CNN experiments to seconds (digits, 4-channel CNN)."""
+    monkeypatch.setitem(flat.SETTINGS, "smoke", flat.FlatnessSettings(
+        subset=40, widths=TINY_W, minima=2, epochs=2, random_epochs=2, lr=0.05, batch=20, directions=1,
+        r_init=1.0, r_max=64.0, rel_tol=0.2, resolution=2))
+    monkeypatch.setitem(noise.SETTINGS, "smoke", noise.NoiseSettings(
+        subset=40, widths=TINY_W, epochs=1, lr=0.05, batch=20, minibatches=12, batches=(4, 8), per_layer=1,
+        trajectories=2, sgdl_noise=1e-3))
+    monkeypatch.setitem(act.SETTINGS, "smoke", act.ActivationSettings(
+        subset=40, widths=TINY_W, epochs=1, lr=0.05, batch=20, trajectories=1))
+    monkeypatch.setitem(dss.SETTINGS, "smoke", dss.DSSSettings(
+        subset=24, widths=TINY_W, epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3, max_beads=3,
+        max_steps=5))
+
+
+def _check(rep, path, claims: int) -> None:
+    assert path.exists() and (path.parent / "report.json").exists()
+    assert len(rep.findings) == claims and {f.verdict for f in rep.findings} <= set(VERDICTS)
+    assert all(f.reason for f in rep.findings)
+    for file, _ in rep.figures:
+        assert (path.parent / file).stat().st_size > 10_000, file
+    json.loads((path.parent / "report.json").read_text())
+
+
+def test_every_experiment_is_registered_with_its_paper_reference():
+    exps = registry()
+    for name in OURS:
+        assert name in exps and exps[name].reference and exps[name].claims
+
+
+def test_table1_reports_a_markdown_table_with_spread_over_minima(tmp_path, tiny):
+    rep, path = run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 2)
+    text = path.read_text()
+    assert "| all params | natural |" in text and "| top layer | random |" in text and " ± " in text
+    radii = rep.measured["radii"]
+    assert len(radii["natural"]["all"]) == 2  # one list of radii per minimum
+
+
+def test_table1_resumes_from_finished_stages(tmp_path, tiny):
+    run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
+    rep, _ = run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
+    assert rep.seconds < 30  # every stage read back: only the figure is redrawn
+
+
+def test_simplex_flat_fraction_counts_points_near_the_corners():
+    from empirics.probes import simplex_grid
+
+    lam, xy = simplex_grid(2)
+    err = np.where(lam.max(axis=1) == 1.0, 0.0, 0.5)
+    err[3] = 0.01  # one interior point within ε of the corners
+    sim = {"lambdas": lam.tolist(), "error": err.tolist()}
+    assert flat.simplex_flat_fraction(sim, 0.05) == pytest.approx(1 / 3)
+
+
+def test_simplex_runs_on_three_minima_per_condition(tmp_path, tiny):
+    rep, path = run_experiment("iib-simplex", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 1)
+    assert len(rep.measured["corner_error"]["random"]) == 3
+
+
+def test_gradient_noise_histograms_and_moments(tmp_path, tiny):
+    rep, path = run_experiment("iib-gradient-noise", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 2)
+    stage = json.loads((path.parent / "stages" / "gradient-noise.json").read_text())
+    assert [r["batch"] for r in stage["batches"]] == [4, 8]
+    assert all(len(c["samples"]) == 12 for c in stage["batches"][0]["components"])
+
+
+def test_gradient_noise_mean_is_the_average_of_the_samples():
+    g = np.random.default_rng(0).standard_normal(500)
+    m = noise._moments(g)
+    assert m["mean"] == pytest.approx(g.mean()) and abs(m["skew"]) < 0.3 and abs(m["kurtosis"]) < 0.6
+
+
+def test_sgd_vs_sgdl_overlays_both_curves(tmp_path, tiny):
+    rep, path = run_experiment("iib-sgd-vs-sgdl", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 2)
+    assert set(rep.measured["final_test_error"]) == {"SGD", "SGDL"}
+
+
+def test_polynomial_activation_against_relu(tmp_path, tiny):
+    rep, path = run_experiment("iib-poly-activation", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 1)
+
+
+def test_dss_levels_are_above_both_end_losses(tmp_path, tiny):
+    rep, path = run_experiment("fb-dss-cnn", "smoke", dataset="digits", out=str(tmp_path))
+    _check(rep, path, 1)
+    top = max(rep.measured["end_losses"])
+    assert all(lv["threshold"] > top for lv in rep.measured["levels"])
+    assert all(lv["normalized_length"] >= 1 - 1e-9 for lv in rep.measured["levels"])
+
+
+def test_dss_verdict_needs_two_connected_levels():
+    lv = lambda L, n, ok: {"config": {"threshold": L}, "normalized_length": n, "n_beads": 3, "connected": ok,  # noqa: E731
+                           "reason": ""}
+    assert dss._verdict([lv(1.0, 1.0, True), lv(0.5, 1.2, True)])[0] == "held"
+    assert dss._verdict([lv(1.0, 1.3, True), lv(0.5, 1.0, True)])[0] == "not held"
+    assert dss._verdict([lv(1.0, 1.0, True), lv(0.5, 1.2, False)])[0] == "inconclusive"
+
+
+@pytest.mark.slow
+def test_langevin_smoke(tmp_path):
+    rep, path = run_experiment("iib-langevin", "smoke", out=str(tmp_path))
+    _check(rep, path, 4)
+    verdicts = {f.claim: f.verdict for f in rep.findings}
+    assert verdicts["flatter-likelier-with-dimension"] == "held"  # Boltzmann mass rises 0.65 → 0.94 over d = 1–5
+
+
+@pytest.mark.slow
+def test_basins_smoke(tmp_path):
+    rep, path = run_experiment("ii-basins", "smoke", out=str(tmp_path))
+    _check(rep, path, 3)
+    assert rep.measured["predictions"]["basin"]["within_barrier"] == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["iib-table1", "iib-simplex", "iib-gradient-noise", "iib-sgd-vs-sgdl",
+                                  "iib-poly-activation", "fb-dss-cnn"])
+def test_cnn_experiments_smoke(tmp_path, name):
+    rep, path = run_experiment(name, "smoke", out=str(tmp_path))
+    _check(rep, path, len(registry()[name].claims))
