@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from commands._render import add_json_flag, positive_float, positive_int, print_json, table
+
+MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,27 +16,45 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Theory II §3.1 approximates the ReLU within ε in the sup norm on [-R, R] by a polynomial of "
                     "degree ℓ(ε). For each scheme (Chebyshev interpolation, least-squares Legendre projection, "
                     "discrete minimax) print the sup-norm error at the chosen degrees and the smallest degree "
-                    "that reaches --epsilon.",
+                    "that reaches --epsilon. Errors are computed in the Chebyshev/Legendre basis, exact at "
+                    f"every degree up to {MAX_DEGREE}.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epsilon", type=positive_float, default=0.01, help="target sup-norm error ε")
-    p.add_argument("--radius", type=positive_float, default=1.0, help="half-width R of the interval")
+    p.add_argument("--radius", type=positive_float, default=1.0, help="half-width R of the interval, in [1e-6, 1e6]")
     p.add_argument("--degrees", type=positive_int, nargs="+", default=[2, 4, 8, 16, 32],
-                   help="even degrees at which to tabulate the error")
-    p.add_argument("--max-degree", type=positive_int, default=200, help="search limit for ℓ(ε)")
-    p.add_argument("--plot", default=None, metavar="PNG", help="save a figure of the approximations and errors")
+                   help=f"degrees at which to tabulate the error: 1 or even, at most {MAX_DEGREE}")
+    p.add_argument("--max-degree", type=positive_int, default=MAX_DEGREE,
+                   help=f"search limit for ℓ(ε), at most {MAX_DEGREE}")
+    p.add_argument("--plot", default=None, metavar="FIGURE",
+                   help="save a figure of the approximations and errors (.png, .pdf, .svg, ...)")
     add_json_flag(p)
     p.set_defaults(handler=run)
 
 
+def _check_figure_path(path: str) -> None:
+    """Raise InvalidSpecError unless `path` ends in a format matplotlib can write (checked before any work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from theory.errors import InvalidSpecError
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext not in formats:
+        shown = f"format .{ext}" if ext else "file name without an extension"
+        raise InvalidSpecError(f"--plot {path}: unsupported figure {shown}; use one of "
+                               + ", ".join(f".{e}" for e in sorted(formats)))
+
+
 def run(args: argparse.Namespace) -> int:
     """Tabulate errors and ℓ(ε) for the three schemes."""
-    from theory.activations import RELU_METHODS, degree_for_accuracy, relu_approximation, sup_error
+    from theory.activations import RELU_METHODS, degree_for_accuracy, relu_sup_error
 
-    errors = {m: [sup_error(relu_approximation(d, m, args.radius)).sup_error for d in args.degrees]
-              for m in RELU_METHODS}
+    if args.plot:
+        _check_figure_path(args.plot)
+    errors = {m: [relu_sup_error(d, m, args.radius).sup_error for d in args.degrees] for m in RELU_METHODS}
     needed = {m: degree_for_accuracy(args.epsilon, m, args.radius, args.max_degree) for m in RELU_METHODS}
-    result = {"radius": args.radius, "epsilon": args.epsilon, "degrees": args.degrees, "sup_error": errors,
-              "degree_for_epsilon": {m: r.degree for m, r in needed.items()},
+    result = {"radius": args.radius, "epsilon": args.epsilon, "degrees": args.degrees, "max_degree": args.max_degree,
+              "sup_error": errors, "degree_for_epsilon": {m: r.degree for m, r in needed.items()},
               "error_at_that_degree": {m: r.sup_error for m, r in needed.items()}}
     if args.plot:
         from theory.plots import plot_relu_approximations

@@ -13,15 +13,15 @@ def plot_relu_approximations(path: str, radius: float, degrees: Sequence[int], e
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from theory.activations import RELU_METHODS, relu, relu_approximation
+    from theory.activations import RELU_METHODS, relu, relu_series
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     z = np.linspace(-radius, radius, 801)
     ax1.plot(z, relu(z), "k", lw=2, label="ReLU")
     d = sorted(degrees)[1] if len(degrees) > 1 else degrees[0]  # a low degree, where schemes differ
     for m in RELU_METHODS:
-        act = relu_approximation(d, m, radius)
-        ax1.plot(z, np.polynomial.polynomial.polyval(z, act.float_coeffs()), label=f"{m}, ℓ={d}")
+        # the series, not the monomial form: the latter loses every digit beyond ℓ ≈ 40
+        ax1.plot(z, relu_series(d, m, radius)(z), label=f"{m}, ℓ={d}")
         ax2.loglog(degrees, errors[m], "o-", label=m)
     ax1.set_xlabel("z")
     ax1.legend()
