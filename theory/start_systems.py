@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
+from common.text import count_text
 from common.seeds import stream
 from theory import phc
 from theory.bezout import MAX_MHOM_STATES, bezout_number, multihomogeneous_bezout
@@ -70,7 +71,7 @@ def check_budget(count: int, max_paths: int, what: str, hint: str = "") -> None:
     """Raise PathBudgetExceeded with one line naming the bound, the budget and the way forward."""
     if count > max_paths:
         raise PathBudgetExceeded(
-            f"{what} has {count:,} start paths, over the path budget of {max_paths:,}: "
+            f"{what} has {count_text(count)} start paths, over the path budget of {max_paths:,}: "
             f"raise --max-paths, {hint + ', ' if hint else ''}use --monodromy, or a smaller network")
 
 

@@ -11,7 +11,6 @@ small. Data sets live in `theory.data`, exports to other solvers in `theory.expo
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
@@ -19,20 +18,15 @@ from typing import Any, Callable
 import numpy as np
 
 from theory.data import ExactData
+from common.text import count_text
 from theory.degrees import critical_expansion_bound, output_degree_bound, zero_error_expansion_bound
 from theory.errors import ExpansionTooLarge, InvalidSpecError
 from theory.networks import NetworkSpec, forward, forward_point
 from theory.rings import Jet, nested_equations, nested_formula_length
 
 DEFAULT_MAX_TERMS = 200_000
+MAX_TOTAL_TERMS = 4_000_000  # all equations together: a few GB of sympy terms at most
 DEFAULT_MAX_CHARS = 50_000_000
-
-
-def _count_text(n: int) -> str:
-    """Return n with thousands separators, or its order of magnitude when it has over 12 digits."""
-    if n < 10**12:
-        return f"{n:,}"
-    return f"about 10^{n.bit_length() * math.log10(2):.1f}"
 
 
 def _sympy_ring(spec: NetworkSpec):
@@ -114,13 +108,18 @@ class ZeroErrorSystem(_InTheWeights):
     def polynomials(self, max_terms: int = DEFAULT_MAX_TERMS) -> list:
         """Return the equations as sympy PolyElements over QQ (exact), if small enough to expand.
 
-        Raises ExpansionTooLarge when the guaranteed term bound of one equation exceeds `max_terms`.
+        Raises ExpansionTooLarge when the guaranteed term bound of one equation exceeds `max_terms`,
+        or that of all N·n_d equations together exceeds `MAX_TOTAL_TERMS`.
         """
         bound = self.expansion_bound()
         if bound > max_terms:
             raise ExpansionTooLarge(
-                f"one expanded equation may have up to {_count_text(bound)} terms (limit {max_terms:,}); "
+                f"one expanded equation may have up to {count_text(bound)} terms (limit {max_terms:,}); "
                 f"export nested formulas instead (PHCpack and Macaulay2 accept them) or use a smaller network")
+        if bound * self.n_equations > MAX_TOTAL_TERMS:
+            raise ExpansionTooLarge(
+                f"{self.n_equations} expanded equations may have up to {count_text(bound * self.n_equations)} "
+                f"terms together (limit {MAX_TOTAL_TERMS:,}); export nested formulas or use fewer points")
         R, gens = _sympy_ring(self.spec)
         coerce = _to_ring(R)
         out = []
@@ -139,7 +138,7 @@ class ZeroErrorSystem(_InTheWeights):
         size = nested_formula_length(self.spec, self.data, exact)
         if size > max_chars:
             raise ExpansionTooLarge(
-                f"the nested formulas would take up to {_count_text(size)} characters (limit {max_chars:,}); "
+                f"the nested formulas would take up to {count_text(size)} characters (limit {max_chars:,}); "
                 f"use a smaller network or fewer points")
         return nested_equations(self.spec, self.data, exact)
 
@@ -202,7 +201,7 @@ class CriticalSystem(_InTheWeights):
         bound = critical_expansion_bound(self.spec, self.data.n_points)
         if bound > max_terms:
             raise ExpansionTooLarge(
-                f"one expanded critical equation may have up to {_count_text(bound)} terms (limit {max_terms:,}); "
+                f"one expanded critical equation may have up to {count_text(bound)} terms (limit {max_terms:,}); "
                 f"use a smaller network")
         residuals = self.zero_error.polynomials(max_terms=max_terms)
         R = residuals[0].ring if residuals else _sympy_ring(self.spec)[0]
