@@ -1,0 +1,482 @@
+"""Theory II §4.4 (Figs 13–32) and Appendix B (Figs 35–38): perturb a model, retrain it with GD, compare.
+
+§4.4: a DCNN is trained with "60 epochs of SGD (batch size = 100) and 400 epochs of Batch Gradient
+Descent"; M_5 and M_30 are the models at SGD epochs 5 and 30, M_final the last. Each is perturbed
+layer-wise with Gaussian noise of std 0.1·S (S the layer's weight std) and retrained with 200 epochs
+of GD, 4 times. Per model: training/test curves (Figs 13, 19, 26), MDS of layers 2, 4 and 6 of the 4
+retraining runs with points written as the epoch after the perturbation (Figs 14–16, 20–22, 27–29)
+and of run 1 alone (Figs 17, 23, 30), agreement matrices of the 4 final models and a random
+reference model (Figs 18, 24, 31), and the interpolation between perturbations 1 and 2 before and
+after retraining (Figs 25, 32).
+
+Appendix B: M_final (zero training error) perturbed with std 0.01·m, m the layer's mean |w|, and
+retrained with 400 epochs of GD, 4 times (Figs 35–38). `empirics.train` perturbs by a multiple of
+the std only, so `mean_abs_start` writes the start run itself: a run of 0 epochs initialised from
+M_final, whose saved weights are then perturbed per parameter tensor (`empirics.probes.perturb`,
+scale 'mean_abs') before training resumes from it.
+
+The SGD phase is trained in segments ending at the snapshot epochs (`init_from` the previous
+segment; plain SGD keeps no optimiser state, so only the minibatch order differs from one run).
+Layers are numbered as the paper numbers them (layer 1 = input; layer 6 = the output convolution).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+
+from common.seeds import stream
+from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.experiments import common
+from empirics.experiments import plots as xplots
+
+
+@dataclass(frozen=True)
+class PerturbPreset:
+    """Sizes of one scale.
+
+    snapshots: SGD epochs of M_5 and M_30 (paper 5, 30); sgd_epochs: SGD epochs before GD (paper 60);
+    gd_epochs: GD epochs to M_final (paper 400; App. B 372); retrain_epochs: GD epochs after each
+    perturbation (paper 200; App. B 400); runs: perturbations per model (paper 4); alpha: noise std
+    (paper 0.1·S; App. B 0.01·mean|w|); lr_sgd, lr_gd: steps (paper: 0.01 for SGD, GD not stated);
+    every: every n-th epoch enters MDS and curves; interp_points: points of the t grid on [0, 1];
+    test_examples: test examples of the agreement and interpolation probes (None: all);
+    subset, widths: as in `common.base_config`.
+    """
+
+    snapshots: tuple[int, int]
+    sgd_epochs: int
+    gd_epochs: int
+    retrain_epochs: int
+    runs: int
+    alpha: float
+    lr_sgd: float
+    lr_gd: float
+    every: int
+    interp_points: int
+    test_examples: int | None
+    subset: int | None
+    widths: tuple[int, ...] | None
+
+
+PRESETS = {
+    "smoke": PerturbPreset(snapshots=(1, 2), sgd_epochs=3, gd_epochs=6, retrain_epochs=5, runs=4, alpha=0.1,
+                           lr_sgd=0.01, lr_gd=0.1, every=1, interp_points=6, test_examples=2000, subset=400,
+                           widths=(8, 16, 32, 16)),
+    "cpu": PerturbPreset(snapshots=(5, 30), sgd_epochs=60, gd_epochs=100, retrain_epochs=50, runs=4, alpha=0.1,
+                         lr_sgd=0.01, lr_gd=0.1, every=5, interp_points=11, test_examples=5000, subset=1000,
+                         widths=(16, 32, 64, 32)),
+    "paper": PerturbPreset(snapshots=(5, 30), sgd_epochs=60, gd_epochs=400, retrain_epochs=200, runs=4, alpha=0.1,
+                           lr_sgd=0.01, lr_gd=0.01, every=10, interp_points=21, test_examples=None, subset=None,
+                           widths=None),
+}
+SMALL_PRESETS = {
+    "smoke": replace(PRESETS["smoke"], alpha=0.01, gd_epochs=12, retrain_epochs=5, subset=200),
+    "cpu": replace(PRESETS["cpu"], alpha=0.01, gd_epochs=150, retrain_epochs=60, subset=500),
+    "paper": replace(PRESETS["paper"], alpha=0.01, gd_epochs=372, retrain_epochs=400),
+}
+MICRO = PerturbPreset(snapshots=(1, 2), sgd_epochs=2, gd_epochs=1, retrain_epochs=2, runs=2, alpha=0.1, lr_sgd=0.01,
+                      lr_gd=0.1, every=1, interp_points=3, test_examples=100, subset=100, widths=(4, 4, 4, 4))
+
+CLAIMS = (
+    Claim("global-minima-found", "Theory II", "§4.4",
+          "global minima are easily found with zero classification error and negligible cross entropy loss."),
+    Claim("flat-global-minima", "Theory II", "§4.4, Figs 26–31",
+          "The global minima seem “flat” under perturbations with zero error corresponding to different parameters "
+          "values."),
+    Claim("similar-but-distinct", "Theory II", "§4.4, Figs 18, 24, 31",
+          "Perturbing a model always lead to a different convergence path, leading to a similar but distinct model."),
+    Claim("interpolation-lower", "Theory II", "§4.4, Figs 25, 32",
+          "It is a little surprising to find that the interpolated models between perturbation 1 and 2 can even have "
+          "slightly lower errors."),
+    Claim("no-walls", "Theory II", "§5, Fig. 34",
+          "We have not found other significant “walls” in all other perturbation and interpolation experiments."),
+)
+SMALL_CLAIMS = (
+    Claim("zero-error-throughout", "Theory II", "App. B, Fig. 35",
+          "The classification errors are even 0 after the perturbation and throughout the entire following training "
+          "process."),
+    Claim("small-perturbation-different", "Theory II", "App. B, Fig. 36",
+          "We see that even a small perturbation makes the weights significantly different and the 4 runs do not "
+          "converge to the same weights."),
+)
+MODELS = ("M5", "M30", "Mfinal")
+LAYERS = (2, 4, 6)
+
+
+def train_base(ctx: ExperimentContext, p: PerturbPreset) -> dict[str, str]:
+    """Train SGD (segments ending at the snapshots) then GD; return {'M5', 'M30', 'Mfinal': run folder}."""
+    kw = dict(subset=p.subset, widths=p.widths)
+    ends = sorted(set(p.snapshots) | {p.sgd_epochs})
+    runs, prev, lo = {}, None, 0
+    for hi in ends:
+        cfg = common.base_config(ctx, epochs=hi - lo, seed=common.seed_for(ctx, f"sgd to {hi}"), optimizer="sgd",
+                                 lr=p.lr_sgd, batch_size=100, init_from=prev, **kw)
+        prev = common.train_stage(ctx, f"sgd_e{hi:04d}", cfg)["run"]
+        runs[hi], lo = prev, hi
+    cfg = common.base_config(ctx, epochs=p.gd_epochs, seed=common.seed_for(ctx, "gd final"), optimizer="gd",
+                             lr=p.lr_gd, init_from=prev, **kw)
+    final = common.train_stage(ctx, f"gd_e{p.gd_epochs:04d}", cfg)["run"]
+    return {"M5": runs[p.snapshots[0]], "M30": runs[p.snapshots[1]], "Mfinal": final}
+
+
+def retrain(ctx: ExperimentContext, p: PerturbPreset, name: str, source: str) -> str:
+    """Perturb `source`'s model p.runs times (std α·S per tensor) and retrain each with GD; return the run folder."""
+    cfg = common.base_config(ctx, epochs=p.retrain_epochs, trajectories=p.runs, seed=common.seed_for(ctx, name),
+                             optimizer="gd", lr=p.lr_gd, init_from=source, perturb=p.alpha, subset=p.subset,
+                             widths=p.widths)
+    return common.train_stage(ctx, name, cfg)["run"]
+
+
+def mean_abs_start(run: str, alpha: float, seed: int) -> None:
+    """Add N(0, (α·mean|w_l|)²) noise to every trajectory of a 0-epoch run's saved weights (App. B, Fig. 35).
+
+    Rewrites checkpoint.pt and weights/epoch_0000.pt of `run` (made by `train` with epochs=0 and
+    init_from M_final) so that training resumed from it starts at the perturbed weights.
+    """
+    from pathlib import Path
+
+    from empirics.probes import Block, perturb
+
+    path = Path(run)
+    ckpt = torch.load(path / "checkpoint.pt", map_location="cpu", weights_only=False)
+    if int(ckpt["epoch"]) != 0 or ckpt.get("mean_abs_perturbed"):
+        return
+    names = list(ckpt["params"])
+    k_count = ckpt["params"][names[0]].shape[0]
+    for k in range(k_count):
+        flat = torch.cat([ckpt["params"][n][k].reshape(-1) for n in names]).double().numpy()
+        blocks, pos = [], 0
+        for n in names:
+            size = ckpt["params"][n][k].numel()
+            blocks.append(Block(n, slice(pos, pos + size), 0))
+            pos += size
+        new, _ = perturb(flat, blocks, alpha, "mean_abs", stream(seed, f"mean-abs perturbation {k}"))
+        for n, b in zip(names, blocks):
+            t = ckpt["params"][n]
+            t[k] = torch.from_numpy(new[b.slice]).reshape(t.shape[1:]).to(t.dtype)
+    ckpt["mean_abs_perturbed"] = True
+    weights = {"epoch": 0, "params": ckpt["params"], "buffers": ckpt["buffers"]}
+    for target, obj in ((path / "weights" / "epoch_0000.pt", weights), (path / "checkpoint.pt", ckpt)):
+        tmp = target.with_name(target.name + ".tmp")
+        torch.save(obj, tmp)
+        tmp.replace(target)
+
+
+def retrain_mean_abs(ctx: ExperimentContext, p: PerturbPreset, name: str, source: str) -> str:
+    """App. B: perturb `source` p.runs times by α·mean|w| per tensor and retrain with GD; return the run folder."""
+    from empirics.train import train
+
+    cfg = common.base_config(ctx, epochs=0, trajectories=p.runs, seed=common.seed_for(ctx, name), optimizer="gd",
+                             lr=p.lr_gd, init_from=source, subset=p.subset, widths=p.widths)
+    rd = ctx.subrun(name)
+
+    def start() -> dict:
+        train(cfg, rd, resume=True, device=ctx.device)
+        mean_abs_start(str(rd.path), p.alpha, common.seed_for(ctx, f"{name} noise"))
+        return {"run": str(rd.path)}
+
+    ctx.stage(f"{name}_start", start)
+
+    def rest() -> dict:
+        res = train(replace(cfg, epochs=p.retrain_epochs), rd, resume=True, device=ctx.device, progress=ctx.progress)
+        return {"run": str(rd.path), "seconds": res.seconds}
+
+    return ctx.stage(name, rest)["run"]
+
+
+def _test_metrics(run: str) -> dict[int, tuple[list, list]]:
+    from empirics.train import read_metrics
+
+    return {m["epoch"]: (m["test_loss"], m["test_error"]) for m in read_metrics(run)["epochs"]}
+
+
+def analyse(run: str, p: PerturbPreset, device: str, interpolate: bool, reference_seed: int) -> dict:
+    """Return curves, embeddings, distances, agreement and (optionally) interpolations of one retraining run."""
+    from empirics.models import get_flat
+    from empirics.train import build_model
+    from empirics.probes import agreement_matrices
+
+    ev = common.Evaluator(run, device, test_examples=p.test_examples)
+    model = common.model_of(run)
+    epochs, W = common.run_weights(run)
+    test = _test_metrics(run)
+    keep = [i for i, e in enumerate(epochs) if e % p.every == 0 or e == epochs[-1]]
+    pts, curves = common.Points(), {}
+    for k in range(W.shape[1]):
+        c = {"epoch": [], "train_error": [], "train_loss": [], "test_error": [], "test_loss": []}
+        for i in keep:
+            loss, err = ev.evaluate(W[i, k])
+            e = epochs[i]
+            pts.add(W[i, k], f"run {k + 1}", e, str(e), err)
+            c["epoch"].append(e), c["train_error"].append(err), c["train_loss"].append(loss)
+            c["test_loss"].append(test[e][0][k]), c["test_error"].append(test[e][1][k])
+        curves[f"run {k + 1}"] = c
+    out: dict = {"curves": curves, "mds": common.embed(pts, model, LAYERS),
+                 "run1_mds": common.embed(pts.select([g == "run 1" for g in pts.group]), model, LAYERS)}
+    final, start = W[-1], W[0]
+    cols = common.paper_layer_columns(model, 2)
+    iu = np.triu_indices(W.shape[1], 1)
+    out["final_cos_layer2"] = common.pairwise_cosine(final[:, cols])[iu].tolist()
+    out["start_cos_layer2"] = common.pairwise_cosine(start[:, cols])[iu].tolist()
+    out["start_errors"] = [curves[f"run {k + 1}"]["train_error"][0] for k in range(W.shape[1])]
+    out["final_errors"] = [curves[f"run {k + 1}"]["train_error"][-1] for k in range(W.shape[1])]
+    out["max_errors"] = [max(curves[f"run {k + 1}"]["train_error"]) for k in range(W.shape[1])]
+    cfg = common.load_config(run)
+    ref = build_model(cfg, tuple(ev.data.x_train.shape[1:]), ev.data.output_dim, reference_seed)
+    correct = np.stack([ev.correct(final[k]) for k in range(W.shape[1])] + [ev.correct(get_flat(ref).double())])
+    labels = [f"perturbation {k + 1}" for k in range(W.shape[1])] + ["random init"]
+    out["agreement"] = agreement_matrices(correct, labels).to_dict()
+    if interpolate and W.shape[1] >= 2:
+        ts = np.linspace(0.0, 1.0, p.interp_points)
+        out["interpolation"] = {}
+        for row, (a, b) in (("before retraining", (start[0], start[1])), ("after retraining", (final[0], final[1]))):
+            r = {"t": ts.tolist(), "train_error": [], "train_loss": [], "test_error": [], "test_loss": []}
+            for t in ts:
+                w = (1 - t) * a + t * b
+                tl, te = ev.evaluate(w)
+                sl, se = ev.test(w)
+                r["train_loss"].append(tl), r["train_error"].append(te), r["test_loss"].append(sl)
+                r["test_error"].append(se)
+            out["interpolation"][row] = r
+    return out
+
+
+def run_models(ctx: ExperimentContext, p: PerturbPreset) -> tuple[dict, dict]:
+    """Train the base trajectory and the retraining runs of M5, M30, Mfinal; return (base summary, analyses)."""
+    base = train_base(ctx, p)
+    analyses = {}
+    for name in MODELS:
+        run = retrain(ctx, p, f"retrain_{name}", base[name])
+        analyses[name] = ctx.stage(f"analyse_{name}", lambda run=run, name=name: analyse(
+            run, p, ctx.device, name != "M5", common.seed_for(ctx, f"reference {name}")))
+
+    def base_summary() -> dict:
+        ev = common.Evaluator(base["Mfinal"], ctx.device)
+        out = {}
+        for name in MODELS:
+            _, W = common.run_weights(base[name], [0])
+            loss, err = ev.evaluate(W[-1, 0])
+            out[name] = {"train_loss": loss, "train_error": err}
+        return out
+
+    return ctx.stage("base_summary", base_summary), analyses
+
+
+def _figures(ctx: ExperimentContext, a: dict, name: str, nums: dict, label: str, p: PerturbPreset) -> list:
+    figs = []
+    f = f"fig{nums['curves']}_{name}_curves.png"
+    xplots.plot_training_curves(a["curves"], ctx.path(f), f"{label}: {p.runs} perturbations (noise {p.alpha:g}·"
+                                f"{'mean|w|' if 'mean' in label else 'S'}) retrained with GD; training error with "
+                                f"batch-norm statistics recomputed")
+    figs.append((f, f"Fig. {nums['curves']}: training and test error and loss after each perturbation of {label}"))
+    for layer, no in zip(LAYERS, nums["mds"]):
+        f = f"fig{no}_{name}_layer{layer}.png"
+        xplots.plot_mds(a["mds"][str(layer)], ctx.path(f), f"Layer {layer}, {label}: {p.runs} retraining runs; "
+                        f"numbers are epochs after the perturbation", legend_title="run")
+        figs.append((f, f"Fig. {no}: MDS of layer {layer} weights throughout retraining, numbers are epochs"))
+    if nums.get("run1"):
+        res = a["run1_mds"]
+        f = f"fig{nums['run1']}_{name}_run1_layers.png"
+        _three_layer_panel(ctx.path(f), res, f"{label}: run 1 alone, layers 2/4/6; numbers are epochs")
+        figs.append((f, f"Fig. {nums['run1']}: MDS of run 1 alone, layers 2, 4 and 6"))
+    if nums.get("agreement"):
+        from empirics.plots import plot_agreement
+
+        f = f"fig{nums['agreement']}_{name}_agreement.png"
+        plot_agreement(a["agreement"], ctx.path(f))
+        figs.append((f, f"Fig. {nums['agreement']}: agreement of the {p.runs} retrained models and a random "
+                        f"reference model on the test set"))
+    if nums.get("interp") and "interpolation" in a:
+        f = f"fig{nums['interp']}_{name}_interpolation.png"
+        xplots.plot_interpolation_rows(a["interpolation"], ctx.path(f),
+                                       f"{label}: interpolating perturbation 1 and 2 before and after retraining")
+        figs.append((f, f"Fig. {nums['interp']}: interpolation between perturbations 1 and 2, before (top) and after "
+                        f"(bottom) retraining"))
+    return figs
+
+
+def _three_layer_panel(path, res: dict, title: str) -> None:
+    """Draw run 1's embeddings of layers 2, 4, 6 side by side (Figs 17, 23, 30)."""
+    plt = xplots._plt()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5))
+    for ax, layer in zip(axes, LAYERS):
+        r = res[str(layer)]
+        X = np.asarray(r["coords"], float)
+        colors = {g: c for g, c in zip(xplots._ordered(r["group"]), xplots._palette(1))}
+        xplots._draw(ax, X, r["labels"], r["group"], r["group"], colors, 8)
+        xplots._frame(ax, X)
+        ax.set_title(f"layer {layer} (stress-1 {r['stress']:.2f})", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    xplots._save(fig, path)
+
+
+def perturb_findings(base: dict, an: dict, scale: str) -> tuple[Finding, ...]:
+    """Return the verdicts on the §4.4 claims."""
+    fs = []
+    mf = base["Mfinal"]
+    zero = mf["train_error"] == 0.0
+    meas = {"Mfinal_train_error": mf["train_error"], "Mfinal_train_loss": mf["train_loss"]}
+    if zero and mf["train_loss"] < 0.01:
+        fs.append(Finding("global-minima-found", "held", f"M_final has training error 0 and cross-entropy "
+                          f"{mf['train_loss']:.2e} (< 0.01)", meas))
+    else:
+        v = "inconclusive" if scale == "smoke" else "not held"
+        fs.append(Finding("global-minima-found", v, f"M_final has training error {100 * mf['train_error']:.2f} % and "
+                          f"cross-entropy {mf['train_loss']:.3f}" + (" after the few smoke-scale epochs" if v ==
+                                                                      "inconclusive" else ""), meas))
+    a = an["Mfinal"]
+    meas = {"final_errors": a["final_errors"], "errors_after_perturbation": a["start_errors"],
+            "final_pairwise_cos_layer2": a["final_cos_layer2"]}
+    if not zero:
+        fs.append(Finding("flat-global-minima", "inconclusive", f"M_final is not a zero-error model "
+                          f"({100 * mf['train_error']:.2f} %), so its neighbourhood is not that of a global minimum",
+                          meas))
+    else:
+        ok = max(a["final_errors"]) == 0 and min(a["final_cos_layer2"]) > 1e-7
+        fs.append(Finding("flat-global-minima", "held" if ok else "not held",
+                          f"after perturbation and retraining the {len(a['final_errors'])} models end at training errors "
+                          f"{', '.join(f'{100 * e:.2f} %' for e in a['final_errors'])} with pairwise layer-2 1 − cos ≥ "
+                          f"{min(a['final_cos_layer2']):.2e}", meas))
+    rows, ok_all = {}, True
+    for name in MODELS:
+        ag = an[name]["agreement"]
+        cc = np.array([[float(v) for v in r] for r in ag["correct_given_correct"]])
+        m = cc.shape[0] - 1
+        among = cc[:m, :m][~np.eye(m, dtype=bool)].mean()
+        to_ref = np.r_[cc[:m, m], cc[m, :m]].mean()
+        distinct = min(an[name]["final_cos_layer2"]) > 1e-7
+        similar = among > to_ref
+        rows[name] = {"P_correct_among_perturbed": float(among), "P_correct_with_random": float(to_ref),
+                      "min_final_cos_layer2": min(an[name]["final_cos_layer2"])}
+        ok_all &= bool(distinct and similar and among < 1)
+    fs.append(Finding("similar-but-distinct", "held" if ok_all else "not held",
+                      "; ".join(f"{n}: P(correct|correct) {r['P_correct_among_perturbed']:.2f} among retrained vs "
+                                f"{r['P_correct_with_random']:.2f} with the random model, min 1 − cos "
+                                f"{r['min_final_cos_layer2']:.1e}" for n, r in rows.items()), rows))
+    lower, walls = {}, {}
+    for name in ("M30", "Mfinal"):
+        after = an[name].get("interpolation", {}).get("after retraining")
+        if after is None:
+            continue
+        for split in ("train", "test"):
+            e = np.asarray(after[f"{split}_error"])
+            lower[f"{name} {split}"] = float(e[1:-1].min() - min(e[0], e[-1])) if len(e) > 2 else float("nan")
+        e = np.asarray(after["train_error"])
+        walls[name] = float(e.max() - max(e[0], e[-1]))
+    got = [v for v in lower.values() if v < 0]
+    fs.append(Finding("interpolation-lower", "held" if got else "not held",
+                      "after retraining, interior minus best end error (negative: an interpolated model is better): "
+                      + ", ".join(f"{k} {100 * v:+.2f} pts" for k, v in lower.items()), lower))
+    worst = max(walls.values()) if walls else float("nan")
+    fs.append(Finding("no-walls", "held" if worst <= 0.05 else "not held",
+                      "largest training-error rise between retrained perturbations 1 and 2 above the worse end: "
+                      + ", ".join(f"{k} {100 * v:.2f} pts" for k, v in walls.items())
+                      + f" ({'≤' if worst <= 0.05 else '>'} 5 pts)", walls))
+    return tuple(fs)
+
+
+def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
+    """Run §4.4 at ctx.scale and return its report."""
+    p = preset or PRESETS[ctx.scale]
+    base, an = run_models(ctx, p)
+    figs = []
+    nums = {"M5": {"curves": 13, "mds": (14, 15, 16), "run1": 17, "agreement": 18},
+            "M30": {"curves": 19, "mds": (20, 21, 22), "run1": 23, "agreement": 24, "interp": 25},
+            "Mfinal": {"curves": 26, "mds": (27, 28, 29), "run1": 30, "agreement": 31, "interp": 32}}
+    labels = {"M5": f"M_5 (SGD epoch {p.snapshots[0]})", "M30": f"M_30 (SGD epoch {p.snapshots[1]})",
+              "Mfinal": f"M_final (SGD {p.sgd_epochs} + GD {p.gd_epochs})"}
+    for name in MODELS:
+        figs += _figures(ctx, an[name], name, nums[name], labels[name], p)
+    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths)
+    if (p.snapshots, p.sgd_epochs, p.gd_epochs, p.retrain_epochs) != ((5, 30), 60, 400, 200):
+        deviations.append(f"M_5, M_30 taken at SGD epochs {p.snapshots}, {p.sgd_epochs} SGD + {p.gd_epochs} GD epochs to "
+                          f"M_final, {p.retrain_epochs} GD epochs of retraining (paper: 5, 30; 60 + 400; 200)")
+    deviations.append(f"GD step {p.lr_gd} (the paper does not state it)")
+    deviations.append("noise std α·std of each parameter tensor (weights and biases separately)")
+    if p.test_examples:
+        deviations.append(f"agreement matrices and interpolation test errors on the first {p.test_examples} test examples")
+    if p.every > 1:
+        deviations.append(f"every {p.every}th epoch (and the last) enters MDS and curves")
+    deviations.append("training errors recomputed with batch-norm statistics of the training set; test curves from the "
+                      "training run's own per-epoch evaluation")
+    protocol = (f"SGD (batch 100, lr {p.lr_sgd}) for {p.sgd_epochs} epochs from a random initialisation, then GD "
+                f"(lr {p.lr_gd}) for {p.gd_epochs} epochs; M_5, M_30 at SGD epochs {p.snapshots}, M_final the last",
+                f"each of M_5, M_30, M_final: {p.runs} perturbations with noise {p.alpha}·std per parameter tensor, each "
+                f"retrained with {p.retrain_epochs} GD epochs",
+                "per retraining run: training/test error and loss, MDS (1 − cos) of layers 2, 4, 6 over the runs and "
+                "of run 1 alone, points written as the epoch after the perturbation",
+                "agreement matrices of the final retrained models and one random initialisation on the test set",
+                f"M_30 and M_final: interpolation (1 − t)·w_1 + t·w_2 of perturbations 1 and 2 at {p.interp_points} "
+                f"values of t in [0, 1], before and after retraining")
+    measured = {"preset": asdict(p), "base": base,
+                **{name: {k: an[name][k] for k in ("start_errors", "final_errors", "final_cos_layer2",
+                                                     "start_cos_layer2")} for name in MODELS}}
+    return ExperimentReport("ii-perturb-retrain", "Perturb M_5, M_30, M_final and retrain with GD",
+                            "Theory II §4.4, Figs 13–32", ctx.scale, ctx.seed, protocol, tuple(deviations), CLAIMS,
+                            perturb_findings(base, an, ctx.scale), measured, tuple(figs), 0.0)
+
+
+def small_findings(base: dict, a: dict, scale: str) -> tuple[Finding, ...]:
+    """Return the verdicts on the App. B claims."""
+    mf = base["Mfinal"]
+    meas = {"Mfinal_train_error": mf["train_error"], "max_error_per_run": a["max_errors"],
+            "errors_after_perturbation": a["start_errors"]}
+    if mf["train_error"] > 0:
+        f1 = Finding("zero-error-throughout", "inconclusive",
+                     f"M_final has training error {100 * mf['train_error']:.2f} %, not 0"
+                     + (" (too few smoke-scale epochs)" if scale == "smoke" else "")
+                     + f"; the retraining runs peak at {100 * max(a['max_errors']):.2f} %", meas)
+    else:
+        worst = max(a["max_errors"])
+        f1 = Finding("zero-error-throughout", "held" if worst == 0 else "not held",
+                     f"largest training error of any retraining run at any epoch: {100 * worst:.2f} %", meas)
+    s, e = float(np.median(a["start_cos_layer2"])), float(np.median(a["final_cos_layer2"]))
+    f2 = Finding("small-perturbation-different", "held" if e > s and min(a["final_cos_layer2"]) > 1e-7 else "not held",
+                 f"median pairwise layer-2 1 − cos of the {len(a['max_errors'])} runs: {s:.2e} after the perturbation, "
+                 f"{e:.2e} after retraining ({'they move apart' if e > s else 'they draw together'})",
+                 {"median_start_cos": s, "median_final_cos": e})
+    return f1, f2
+
+
+def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
+    """Run Appendix B at ctx.scale and return its report."""
+    p = preset or SMALL_PRESETS[ctx.scale]
+    base_runs = train_base(ctx, p)
+    run_path = retrain_mean_abs(ctx, p, "retrain_Mfinal_mean_abs", base_runs["Mfinal"])
+    a = ctx.stage("analyse", lambda: analyse(run_path, p, ctx.device, False, common.seed_for(ctx, "reference")))
+
+    def base_summary() -> dict:
+        ev = common.Evaluator(base_runs["Mfinal"], ctx.device)
+        _, W = common.run_weights(base_runs["Mfinal"], [0])
+        loss, err = ev.evaluate(W[-1, 0])
+        return {"Mfinal": {"train_loss": loss, "train_error": err}}
+
+    base = ctx.stage("base_summary", base_summary)
+    figs = _figures(ctx, a, "Mfinal_small", {"curves": 35, "mds": (36, 37, 38)},
+                    f"M_final (SGD {p.sgd_epochs} + GD {p.gd_epochs}), mean-abs noise", p)
+    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths)
+    if (p.sgd_epochs, p.gd_epochs, p.retrain_epochs) != (60, 372, 400):
+        deviations.append(f"{p.sgd_epochs} SGD + {p.gd_epochs} GD epochs to M_final and {p.retrain_epochs} GD epochs of "
+                          f"retraining (paper: 60 + 372; 400)")
+    deviations.append(f"GD step {p.lr_gd} (the paper does not state it)")
+    deviations.append("Fig. 38's caption says layer 4 twice; layer 6 is drawn")
+    protocol = (f"SGD (batch 100, lr {p.lr_sgd}) for {p.sgd_epochs} epochs, then GD (lr {p.lr_gd}) for {p.gd_epochs} "
+                f"epochs: M_final",
+                f"{p.runs} perturbations of M_final with noise std {p.alpha}·mean|w| per parameter tensor, each "
+                f"retrained with {p.retrain_epochs} GD epochs",
+                "training error (batch-norm statistics recomputed) at every epoch; MDS (1 − cos) of layers 2, 4, 6")
+    measured = {"preset": asdict(p), "base": base, **{k: a[k] for k in ("start_errors", "final_errors", "max_errors",
+                                                                         "start_cos_layer2", "final_cos_layer2")}}
+    return ExperimentReport("ii-small-perturb", "Small perturbations of the zero-error model, retrained",
+                            "Theory II App. B, Figs 35–38", ctx.scale, ctx.seed, protocol, tuple(deviations),
+                            SMALL_CLAIMS, small_findings(base, a, ctx.scale), measured, tuple(figs), 0.0)
+
+
+EXPERIMENTS = (
+    Experiment("ii-perturb-retrain", "Perturb M_5, M_30, M_final and retrain with GD", "Theory II §4.4, Figs 13–32",
+               CLAIMS, run, common.dataset_choices()),
+    Experiment("ii-small-perturb", "Small perturbations of the zero-error model, retrained",
+               "Theory II App. B, Figs 35–38", SMALL_CLAIMS, run_small, common.dataset_choices()),
+)
