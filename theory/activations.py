@@ -166,15 +166,26 @@ def parse(text: str) -> PolyActivation:
         return PolyActivation(tuple(_as_fraction(p) for p in text.split(",")), name=text)
     if not _POLY_TEXT.match(text):
         raise InvalidSpecError(f"cannot read activation {text!r}: write a polynomial in z, e.g. 'z + z^2/4'")
+    # refuse huge exponents before sympy expands anything ('(z+1)^100000' would take minutes)
+    exponents = [int(e) for e in re.findall(r"(?:\^|\*\*)\s*\(?\s*(\d+)", text)]
+    if exponents and max(exponents) > MAX_DEGREE:
+        raise InvalidSpecError(f"activation {text!r} has an exponent {max(exponents)}: at most "
+                               f"{MAX_DEGREE} is supported")
     import sympy
+    from sympy.polys.polyerrors import BasePolynomialError
 
     z = sympy.Symbol("z")
     try:
         expr = sympy.sympify(text.replace("^", "**").replace("x", "z"), locals={"z": z}, rational=True)
         poly = sympy.Poly(expr, z, domain="QQ")
-    except (sympy.SympifyError, sympy.PolynomialError, SyntaxError, TypeError) as exc:
-        raise InvalidSpecError(f"cannot read activation {text!r}: not a polynomial in z") from exc
-    coeffs = [Fraction(int(c.p), int(c.q)) for c in reversed(poly.all_coeffs())]
+        coeffs = [Fraction(int(c.p), int(c.q)) for c in reversed(poly.all_coeffs())]
+    except (sympy.SympifyError, BasePolynomialError, SyntaxError, TypeError, ValueError, ZeroDivisionError,
+            AttributeError) as exc:
+        raise InvalidSpecError(f"cannot read activation {text!r}: not a polynomial in z with finite "
+                               f"rational coefficients") from exc
+    if len(coeffs) - 1 > MAX_DEGREE:
+        raise InvalidSpecError(f"activation {text!r} has degree {len(coeffs) - 1}: at most "
+                               f"{MAX_DEGREE} is supported")
     return PolyActivation(tuple(coeffs), name=text)
 
 
