@@ -61,15 +61,20 @@ def run(args: argparse.Namespace) -> int:
         if args.output:
             atomic_write_text(args.output, export_text)
     if args.json:
-        print_json(report if verification is None else {**report.to_dict(), "verification": verification.to_dict()})
+        doc = report.to_dict()
+        if verification is not None:
+            doc["verification"] = verification.to_dict()
+        if export_text is not None and not args.output:  # one JSON document: the export goes inside it
+            doc["export"] = {"format": args.export, "system": args.system, "text": export_text}
+        print_json(doc)
     else:
         print(render(report, spec.describe()))
         if verification is not None:
             print("\n" + render_verification(verification))
         if args.output:
             print(f"\nexported {args.system} system ({args.export}) to {args.output}")
-    if export_text is not None and not args.output:
-        sys.stdout.write(("\n" if not args.json else "") + export_text)
+    if export_text is not None and not args.output and not args.json:
+        sys.stdout.write("\n" + export_text)
     return 0
 
 
@@ -95,11 +100,10 @@ def render(r, description: str) -> str:
             f"Bezout {big(r.critical_bezout)};  multihomogeneous "
                                     f"{big(r.critical_multihomogeneous_bezout) if r.critical_multihomogeneous_bezout is not None else 'n/a'}"),
         ("expected dimension K−N", r.expected_dimension),
-        ("Jacobian rank r", "not computed" if jac is None else
-            f"{jac.rank} numerical (tol {jac.tolerance:.2e}, gap σ_r/σ_r+1 = "
-            f"{'inf' if jac.gap == float('inf') else f'{jac.gap:.3g}'}); "
-            f"{jac.modular_rank if jac.modular_rank is not None else 'n/a'} certified lower bound (mod p)"),
-        ("predicted dimension K−r", "not computed" if r.predicted_dimension is None else r.predicted_dimension),
+        ("Jacobian rank r", _rank_line(jac)),
+        ("predicted dimension K−r", "not computed" if r.predicted_dimension is None else
+            f"{r.predicted_dimension}" + (" (proved for generic weights: certified full row rank)"
+                                          if jac is not None and jac.exact else "")),
         ("equations dependent", "unknown" if r.dependent is None else
             ("YES: generic targets have no zero-error solution" + (f" ({r.repeated_inputs} repeated inputs in the data)"
                                                                    if r.repeated_inputs else ""))
@@ -110,6 +114,24 @@ def render(r, description: str) -> str:
     if r.notes:
         text += "\n\nnotes:\n" + "\n".join(f"  - {note}" for note in r.notes)
     return text
+
+
+def _rank_line(jac) -> str:
+    """Return the certified rank (lower bound mod p, exact at full row rank) beside the numerical estimate."""
+    if jac is None:
+        return "not computed"
+    if jac.rank is None:
+        numerical = ("numerical estimate not computed ("
+                     + ("float64 overflow" if "overflow" in jac.numerical_rule else "over the SVD budget") + ")")
+    else:
+        gap = "inf" if jac.gap == float("inf") else f"{jac.gap:.3g}"
+        numerical = f"{jac.rank} numerical estimate (tol {jac.tolerance:.2e}, gap σ_r/σ_r+1 = {gap})"
+    if jac.modular_rank is None:
+        certified = "certified lower bound not computed (over the elimination budget)"
+    else:
+        certified = (f"{jac.modular_rank} certified lower bound (mod p = {jac.p:,}"
+                     f"{'; = rows: exact' if jac.exact else ''})")
+    return f"{numerical}; {certified}"
 
 
 def render_verification(v) -> str:
