@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from theory.activations import linear, parse, relu_legendre
-from theory.bezout import (bezout_number, bezout_report, jacobian_rank, multihomogeneous_bezout, rank_mod_p)
+from theory.bezout import bezout_number, bezout_report, jacobian_rank, multihomogeneous_bezout
+from theory.rank import rank_mod_p
 from theory.networks import NetworkSpec
 from theory.data import random_data
 from theory.systems import ZeroErrorSystem

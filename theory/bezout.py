@@ -22,16 +22,18 @@ from theory.data import ExactData, random_data
 from theory.degrees import (MeasuredDegree, closed_form_degree, critical_degree_bounds,
                             measured_zero_error_degrees)
 from theory.errors import InvalidSpecError
-from theory.networks import NetworkSpec, forward_point, init_weights
-from theory.rank import numerical_rank, rank_mod_p
-from theory.rings import Dual, ModPoly, PRIME, fraction_mod
+from theory.jacobian import STABLE_RULE, modular_jacobian_rank, stable_numerical_jacobian_rank
+from theory.networks import NetworkSpec
+from theory.rank import FAST_PRIME
 from theory.systems import ZeroErrorSystem
 
 MAX_MHOM_STATES = 2_000_000
-MAX_MODULAR_ENTRIES = 200_000
-MAX_JACOBIAN_PARAMS = 4_000     # forward-mode Jacobians cost O(K²) memory per point
+MAX_MODULAR_WORK = 12 * 10**9  # rows·cols·min: K = 10,000 with N = 1,000 equations fits (seconds)
+MAX_NUMERICAL_WORK = 2 * 10**9  # the SVD of the estimate is BLAS-2 bound: N = 500 at K = 8,000
+MAX_MEASURED_PARAMS = 4_000     # degree certification restricts every equation to lines in K weights
 MAX_MEASURED_DEGREE = 4_000     # univariate restrictions cost O(D²) per multiplication
 MAX_CRITICAL_PARAMS = 2_000
+MEASURE_BUDGET = 3 * 10**7      # Σ D²·(neurons) over measured equations: about a second of univariate products
 
 
 def bezout_number(degrees: Sequence[int]) -> int:
@@ -65,55 +67,71 @@ def multihomogeneous_bezout(degrees: Sequence[Sequence[int]], group_sizes: Seque
 
 @dataclass(frozen=True)
 class JacobianRank(Serializable):
-    """Generic rank of the zero-error map's Jacobian at random weights.
+    """Generic rank of the zero-error map's Jacobian: certified mod p beside a numerical estimate.
 
     Fields:
-        rank: numerical rank r (singular values above `tolerance`; `theory.rank.numerical_rank`).
+        rank: numerical rank (estimate) of the row-normalised Jacobian at well-scaled random real
+            weights (`theory.jacobian.stable_numerical_jacobian_rank`); None when not computed.
         rows, cols: N·n_d and K.
-        singular_values: all singular values, descending.
-        tolerance: σ_max · max(rows, cols) · machine epsilon (the toolkit's one rank rule, as numpy's
-            matrix_rank).
-        gap: σ_r / σ_{r+1} (inf when r = min(rows, cols)): a large gap makes r trustworthy.
-        modular_rank: rank of the Jacobian mod p at a random point: a certified lower bound on the
-            generic rank over Q (None when the matrix was too large to compute it).
+        tolerance: the absolute threshold rtol·σ_max; rtol: max(rows, cols)·ε (the toolkit's one rule,
+            `theory.rank.numerical_rank`); gap: σ_r / σ_{r+1} (inf when r = min(rows, cols)): a
+            large gap makes the estimate trustworthy, a gap near 1 says float64 cannot decide.
+        modular_rank: rank over F_p of the Jacobian at random w ∈ F_p^K (`theory.jacobian.
+            modular_jacobian_rank`): a certified lower bound on the generic rank over Q (None when
+            over the work budget).
+        p: the prime; exact: modular_rank = rows (full row rank), so the generic rank is exactly
+            rows and the zero-error set has dimension K − rows for generic weights (proved).
+        numerical_rule: how the estimate was made (weight scaling and tolerance), in words.
+        modular_seconds, numerical_seconds: wall times of the two (0 when not computed).
         seed: the seed of the random weights.
     """
 
-    rank: int
+    rank: int | None
     rows: int
     cols: int
-    singular_values: tuple[float, ...]
-    tolerance: float
-    gap: float
+    tolerance: float | None
+    rtol: float | None
+    gap: float | None
     modular_rank: int | None
+    p: int
+    exact: bool
+    numerical_rule: str
+    modular_seconds: float
+    numerical_seconds: float
     seed: int
 
 
-def modular_jacobian(spec: NetworkSpec, data: ExactData, seed: int) -> list[list[int]]:
-    """Return the Jacobian of the zero-error map mod p at random weights in F_p (exact)."""
-    rng = np.random.default_rng(seed)
-    k = spec.n_params
-    one, zero = ModPoly([1]), ModPoly([])
-    w = [Dual(ModPoly([int(a)]), [one if j == i else zero for j in range(k)])
-         for i, a in enumerate(rng.integers(1, PRIME, size=k, dtype=np.int64))]
-    coerce = lambda c: Dual(ModPoly([fraction_mod(c)]), [zero] * k)  # noqa: E731
-    rows = []
-    for x in data.X:
-        for f in forward_point(spec, w, [coerce(v) for v in x], coerce=coerce):
-            rows.append([g.c[0] if g.c else 0 for g in f.grad])
-    return rows
+def _work(rows: int, cols: int) -> int:
+    """Return rows·cols·min(rows, cols): the flop order of an elimination or an SVD."""
+    return rows * cols * min(rows, cols)
 
 
 def jacobian_rank(system: ZeroErrorSystem, seed: int, modular: bool = True) -> JacobianRank:
-    """Return the numerical and (if small enough) the modular rank of ∂f(x_i; w)/∂w at random w."""
-    w = init_weights(system.spec, seed)
-    J = system.jacobian(w)
-    s = np.linalg.svd(J, compute_uv=False)  # reported in full beside the rank
-    nr = numerical_rank(J)
-    mod = None
-    if modular and J.size <= MAX_MODULAR_ENTRIES:
-        mod = rank_mod_p(modular_jacobian(system.spec, system.data, seed))
-    return JacobianRank(nr.rank, J.shape[0], J.shape[1], tuple(float(v) for v in s), nr.tol, nr.gap, mod, seed)
+    """Return the certified modular rank and the numerical estimate of ∂f(x_i; w)/∂w at random weights.
+
+    The modular rank is computed when rows·cols·min(rows, cols) ≤ MAX_MODULAR_WORK (K = 10,000 and
+    N = 1,000 fit), the numerical estimate when it is ≤ MAX_NUMERICAL_WORK (beyond, its SVD would
+    dominate the report's time, and the certified rank already answers).
+    """
+    spec, X = system.spec, system.data.X
+    rows, cols = system.n_equations, system.n_vars
+    mod = num = None
+    if modular and _work(rows, cols) <= MAX_MODULAR_WORK:
+        mod = modular_jacobian_rank(spec, X, seed)
+    overflow = False
+    if _work(rows, cols) <= MAX_NUMERICAL_WORK:
+        try:
+            num = stable_numerical_jacobian_rank(spec, X, seed)
+        except FloatingPointError:
+            overflow = True
+    return JacobianRank(
+        rank=None if num is None else num.rank, rows=rows, cols=cols,
+        tolerance=None if num is None else num.numerical.tol, rtol=None if num is None else num.numerical.rtol,
+        gap=None if num is None else num.numerical.gap, modular_rank=None if mod is None else mod.rank,
+        p=FAST_PRIME, exact=mod is not None and mod.rank == rows,
+        numerical_rule="float64 overflow even at scaled weights: not computed" if overflow else STABLE_RULE,
+        modular_seconds=0.0 if mod is None else mod.seconds, numerical_seconds=0.0 if num is None else num.seconds,
+        seed=seed)
 
 
 @dataclass(frozen=True)
@@ -181,7 +199,10 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
     """Return the exact degrees, Bezout numbers and dimensions of the zero-error system of `spec`.
 
     Data are seeded random rationals unless given. Degrees are certified on the first
-    `max_measured` equations (all equations share the propagated bound).
+    `max_measured` equations, fewer when the degree is high (MEASURE_BUDGET; at least one: all
+    equations share the propagated bound, so one equation attaining it certifies the degree).
+    The Jacobian rank is certified mod p (a lower bound; exact at full row rank) up to
+    MAX_MODULAR_WORK and estimated numerically up to MAX_NUMERICAL_WORK (`jacobian_rank`).
     """
     data = data if data is not None else random_data(spec, n_points, seed)
     system = ZeroErrorSystem(spec, data)
@@ -190,9 +211,12 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
     total, groups = closed_form_degree(spec)
     notes = []
     sizes = tuple(g.size for g in spec.groups)
-    if total <= MAX_MEASURED_DEGREE and k <= MAX_JACOBIAN_PARAMS:
+    if total <= MAX_MEASURED_DEGREE and k <= MAX_MEASURED_PARAMS:
+        # one equation's restrictions cost about D² per neuron; every equation shares the bound, so a
+        # single equation meeting it already certifies that the closed form is attained
+        n_measure = max(1, min(max_measured, MEASURE_BUDGET // (total**2 * sum(spec.widths[1:]))))
         measured: list[MeasuredDegree] = measured_zero_error_degrees(
-            spec, data.X, data.Y, seed=seed, max_equations=max_measured)
+            spec, data.X, data.Y, seed=seed, max_equations=n_measure)
         exact = all(m.exact for m in measured) and measured[0].total_bound == total
     else:
         measured, exact = [], False
@@ -209,9 +233,14 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
         crit = critical_degree_bounds(spec)
         crit_bez = math.prod(t for t, _ in crit)
         crit_mhom = multihomogeneous_bezout([g for _, g in crit], sizes)
-    jac = jacobian_rank(system, seed) if k <= MAX_JACOBIAN_PARAMS else None
-    if jac is None:
-        notes.append(f"Jacobian rank not computed for {k} > {MAX_JACOBIAN_PARAMS} weights")
+    jac = jacobian_rank(system, seed)
+    if jac.modular_rank is None:
+        notes.append(f"certified Jacobian rank not computed: {n_eq} × {k} is over the elimination budget")
+    if jac.rank is None:
+        why = ("float64 overflows even at scaled weights" if "overflow" in jac.numerical_rule
+               else f"the SVD of a {n_eq} × {k} matrix is over the budget")
+        notes.append(f"numerical rank estimate not computed: {why}"
+                     + ("; the certified rank answers" if jac.modular_rank is not None else ""))
     if mhom is not None and mhom > bez:
         notes.append("each generic slicing hyperplane has degree 1 in every layer group, so the "
                      "multihomogeneous bound of the sliced system exceeds the total-degree one here")
@@ -225,19 +254,26 @@ def bezout_report(spec: NetworkSpec, n_points: int, seed: int = 0, data: ExactDa
         notes.append(f"{data.repeated_inputs} of the {data.n_points} inputs repeat an earlier one: their "
                      f"equations share one polynomial, so the rank drops for a reason that is the data's, "
                      f"not the network's")
-    r = None
-    if jac is not None:
-        if jac.modular_rank is not None and jac.modular_rank != jac.rank:
+    ranks = [v for v in (jac.rank, jac.modular_rank) if v is not None]
+    r = max(ranks) if ranks else None
+    if jac.modular_rank is not None and jac.rank is not None and jac.modular_rank != jac.rank:
+        if jac.rank < jac.modular_rank:
+            notes.append(f"the numerical estimate {jac.rank} is below the certified lower bound {jac.modular_rank}: "
+                         f"the Jacobian is too ill-conditioned for float64 (gap {jac.gap:.3g}); the certified "
+                         f"rank stands")
+        else:
             notes.append(f"numerical rank {jac.rank} differs from the certified modular lower bound "
                          f"{jac.modular_rank}; trust the larger only if the singular-value gap is large")
-        r = max(jac.rank, jac.modular_rank or 0)
-        if r < n_eq:
-            tail = ("these targets are planted, so zero-error solutions exist and form a set of dimension K − r"
-                    if data.kind == "planted" else "so generic targets have no zero-error solution")
-            if data.repeated_inputs:
-                tail += " (repeated inputs account for at least part of the drop)"
-            notes.append(f"the Jacobian has rank {r} < {n_eq} equations at generic weights: the equations "
-                         f"are dependent, {tail}")
+    if jac.exact:
+        notes.append(f"the certified rank equals the {n_eq} equations (full row rank): the generic rank is exactly "
+                     f"{n_eq}, so for generic weights the zero-error set has dimension K − r = {k - n_eq} (proved)")
+    if r is not None and r < n_eq:
+        tail = ("these targets are planted, so zero-error solutions exist and form a set of dimension K − r"
+                if data.kind == "planted" else "so generic targets have no zero-error solution")
+        if data.repeated_inputs:
+            tail += " (repeated inputs account for at least part of the drop)"
+        notes.append(f"the Jacobian has rank {r} < {n_eq} equations at generic weights: the equations "
+                     f"are dependent, {tail}")
     return BezoutReport(
         network=spec.to_dict(), n_params=k, n_points=data.n_points, n_equations=n_eq,
         activation_degree=l, depth=d, paper_degree=l**d, degree=total, group_degrees=groups,
