@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from commands._network import add_network_args, spec_from_args
@@ -14,7 +15,9 @@ EXAMPLES = """examples:
   cli.py train --optimizer sgdl --sgdl-noise 0.001 --trajectories 4 --random-labels
   cli.py train --dataset regression --model theory --input-dim 8 --width 32 --layers 2 --activation 'z + z^2/4' \
                --optimizer gd --lr 0.05                # the network flags of every command; P on the output by default
-  cli.py train --run cifar-sgd --epochs 80 --resume   # continue (or restart after a kill) from the last epoch
+  cli.py train --run cifar-sgd --resume              # continue (or restart after a kill) with the saved settings
+  cli.py train --run cifar-sgd --resume --epochs 80  # ... and extend it to 80 epochs
+  cli.py train --run stage2 --init-from runs/cifar-sgd:5 --perturb 0.01 --perturb-scale mean_abs --trajectories 4
 """
 
 
@@ -74,21 +77,48 @@ def register(subparsers) -> None:
     t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together, seeds seed..seed+K-1")
     t.add_argument("--parallel", choices=["auto", "vmap", "loop"], default="auto",
                    help="K > 1: vmap all trajectories in one pass, or loop over them (auto: vmap on CUDA, loop on CPU)")
-    t.add_argument("--init-from", metavar="RUN_DIR", help="start from this run's last weights (trajectory 0)")
+    t.add_argument("--init-from", metavar="RUN[:EPOCH]",
+                   help="start from this run's weights (trajectory 0) at EPOCH (default: its last); a run folder, "
+                        "or a run name under --out")
     t.add_argument("--perturb", type=nonnegative_float, default=0.0,
-                   help="start noise, as a multiple of each tensor's std (Theory II §4.2: 0.01)")
+                   help="start noise, as a multiple of each tensor's std (Theory II §4.2: 0.01) or mean |w|")
+    t.add_argument("--perturb-scale", choices=("std", "mean_abs"), default="std",
+                   help="σ = perturb · std(w) per tensor (§4.2, default) or perturb · mean|w| (Appendix B)")
     t.add_argument("--unperturbed", type=nonnegative_int, default=0, help="leading trajectories not perturbed")
     r = p.add_argument_group("run")
     r.add_argument("--run", metavar="NAME", help="run folder name (default: dataset-model-optimizer-sSEED)")
     r.add_argument("--out", default="runs", help="root folder of runs (default runs/)")
-    r.add_argument("--resume", action="store_true", help="continue the run from its last checkpoint")
+    r.add_argument("--resume", action="store_true",
+                   help="continue run NAME from its last checkpoint with its saved configuration (only --epochs, to "
+                        "extend it, --eval-batch and --parallel may be given; other flags must match)")
     r.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
     r.add_argument("--float64", action="store_true", help="train in double precision")
     r.add_argument("--eval-batch", type=positive_int, default=1000, help="examples per evaluation pass")
     r.add_argument("--no-weights", action="store_true", help="do not keep every epoch's weights (only the checkpoint)")
     add_progress_flag(p)
     add_json_flag(p)
+    # Defaults are replaced by a marker, so that `--resume` knows which flags were given (run_train
+    # restores them): a flag given with its default value must still match the saved configuration.
+    global _DEFAULTS
+    _DEFAULTS = {a.dest: a.default for a in p._actions if a.dest != "help"}
+    for action in p._actions:
+        if action.dest != "help":
+            action.default = _UNSET
     p.set_defaults(handler=run_train)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_UNSET = _Unset()
+_DEFAULTS: dict = {}
+# Flags whose config field has another name; the network flags all feed `network`.
+_FIELD_OF = {"no_bias": "bias", "no_weights": "save_weights", "float64": "dtype"}
+_NETWORK_FLAGS = ("layers", "degree", "approx", "radius", "arch", "width", "input_dim", "output_dim", "units",
+                  "shared", "no_output_activation")
+_NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
 
 
 def config_from_args(args):
@@ -103,20 +133,89 @@ def config_from_args(args):
         optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, momentum=args.momentum,
         weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
         gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
-        init_from=args.init_from, perturb=args.perturb, unperturbed=args.unperturbed, eval_batch=args.eval_batch,
+        init_from=args.init_from, perturb=args.perturb, perturb_scale=args.perturb_scale,
+        unperturbed=args.unperturbed, eval_batch=args.eval_batch,
         save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32")
 
 
+def _given(args) -> set[str]:
+    """Return the flags (argparse dests) given on the command line, and restore the defaults of the others."""
+    given = set()
+    for dest, value in vars(args).items():
+        if value is _UNSET:
+            setattr(args, dest, _DEFAULTS.get(dest))
+        elif dest in _DEFAULTS:
+            given.add(dest)
+    return given
+
+
+def resumed_config(saved, asked, given: set[str]):
+    """Return the saved TrainConfig with the resumable fields the user gave (epochs, eval_batch, parallel).
+
+    Raises CheckpointError naming every other given flag whose value differs from the saved run's,
+    and an --epochs below the saved count (a run is extended, never shortened).
+    """
+    from dataclasses import fields, replace
+
+    from common.errors import CheckpointError
+    from empirics.train import RESUMABLE_CHANGES
+
+    names = {f.name for f in fields(saved)}
+    touched = {_FIELD_OF.get(d, d) for d in given if d not in _NOT_CONFIG} & names
+    if given & set(_NETWORK_FLAGS) or ("activation" in given and saved.network is not None):
+        touched.add("network")
+    differ = sorted(f for f in touched if getattr(saved, f) != getattr(asked, f) and f not in RESUMABLE_CHANGES)
+    if differ:
+        detail = ", ".join(f"{f}: saved {getattr(saved, f)!r}, asked {getattr(asked, f)!r}" for f in differ)
+        raise CheckpointError(f"cannot resume with other settings ({detail}); give only --run NAME --resume "
+                              f"(and --epochs to extend the run)")
+    if "epochs" in touched and asked.epochs < saved.epochs:
+        raise CheckpointError(f"cannot resume with --epochs {asked.epochs}: the run is configured for {saved.epochs} "
+                              f"epochs and --epochs can only extend it")
+    return replace(saved, **{f: getattr(asked, f) for f in touched & set(RESUMABLE_CHANGES)})
+
+
+def _saved_config(rd):
+    """Return the TrainConfig saved in run folder `rd` (config.json), CheckpointError without a checkpoint."""
+    from common.errors import CheckpointError
+    from empirics.train import CHECKPOINT, TrainConfig
+
+    if not rd.file(CHECKPOINT).exists():
+        raise CheckpointError(f"{rd.path} holds no {CHECKPOINT} to resume from; start it again without --resume")
+    saved = rd.read_json("config.json")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{rd.path} holds no config.json: not a training run folder")
+    return TrainConfig.from_dict(saved)
+
+
 def run_train(args) -> int:
-    """Handler of `train`: build the config, train, draw the curves, print the summary."""
+    """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
+    from common.records import RunDir, check_run_name
     from empirics.plots import plot_curves
     from empirics.train import read_metrics, train
 
+    given = _given(args)
+    if args.init_from and not Path(args.init_from.rpartition(":")[0] or args.init_from).exists():
+        # a run name under --out
+        from empirics.train import split_init_from
+
+        folder, epoch = split_init_from(args.init_from)
+        if (Path(args.out) / folder).is_dir():
+            args.init_from = str(Path(args.out) / folder) + ("" if epoch is None else f":{epoch}")
     config = config_from_args(args)
-    name = args.run or f"{config.dataset}-{config.model}-{config.optimizer}-s{config.seed}"
+    name = check_run_name(args.run or f"{config.dataset}-{config.model}-{config.optimizer}-s{config.seed}")
+    if args.resume:
+        rd = RunDir(args.out, name, create=False)  # RunNotFoundError for a misspelt name
+        config = resumed_config(_saved_config(rd), config, given)
     run_dir = Path(args.out) / name
-    with progress_bar(args, f"train {name}") as progress:
-        result = train(config, run_dir, resume=args.resume, device=args.device, progress=progress)
+    hint = f"cli.py train --run {name}" + (f" --out {args.out}" if args.out != "runs" else "") + " --resume"
+    try:
+        with progress_bar(args, f"train {name}") as progress:
+            result = train(config, run_dir, resume=args.resume, device=args.device, progress=progress,
+                           require_checkpoint=args.resume)
+    except KeyboardInterrupt:
+        print(f"cli.py train: interrupted; metrics.json says 'interrupted'; continue with: {hint}", file=sys.stderr)
+        return 130
     figure = plot_curves(read_metrics(run_dir), run_dir / "curves.png", run_dir.name)
     if args.json:
         out = result.to_dict()

@@ -79,6 +79,27 @@ def make_activation(activation: str | PolyActivation | nn.Module) -> nn.Module:
     return Polynomial(parse(activation))
 
 
+# Interval [−R, R] of a ReLU approximation that follows batch norm: BN'd pre-activations have zero mean
+# and unit variance per channel, and [−4, 4] holds all but 6·10⁻⁵ of a standard normal.
+BN_RADIUS = 4
+
+
+def fit_relu_approximation(activation: str, batch_norm: bool) -> str:
+    """Return the activation text with the interval of a ReLU approximation fixed to fit its inputs.
+
+    'relu-legendre:L' (any relu-METHOD:L without ':R') after batch norm becomes 'relu-legendre:L:4'
+    (BN_RADIUS: 4 standard deviations of the normalised pre-activations); without batch norm the
+    input scale is unknown and the text is refused unless it names R. Other activations pass unchanged.
+    """
+    parts = activation.strip().lower().split(":")
+    if not parts[0].startswith("relu-") or len(parts) != 2:
+        return activation
+    if batch_norm:
+        return f"{activation.strip()}:{BN_RADIUS}"
+    raise InvalidSpecError(f"{activation!r} approximates the ReLU on [-1, 1], but without batch norm nothing keeps "
+                           f"this network's pre-activations there: give the interval, e.g. '{activation.strip()}:4'")
+
+
 def activation_name(activation: str | PolyActivation | nn.Module) -> str:
     """Return a JSON-friendly description of an activation (its polynomial text for polynomials)."""
     if isinstance(activation, PolyActivation):

@@ -21,6 +21,7 @@ from common.progress import Progress
 from common.seeds import child_seed
 from common.serialize import Serializable, fields_dict, to_jsonable
 from empirics import hessian, probes
+from empirics.bn import EVALUATION, batch_norms
 from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
 from empirics.models import get_flat
 from theory.errors import InvalidSpecError
@@ -292,6 +293,17 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
 # MDS of saved trajectories
 
 
+def _recomputed_errors(run, epochs: Sequence[int], W: torch.Tensor) -> dict[int, list[float]]:
+    """Return {epoch: [training error per trajectory]} of the saved weights W (E, K, P), batch-norm
+    statistics recomputed on the training set (`empirics.bn`, through Objective's 'recompute')."""
+    from empirics.data import load_dataset
+
+    data = load_dataset(run.data_spec, "cpu", dtype=run.config.torch_dtype)
+    objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross_entropy",
+                                 batch_size=run.config.eval_batch, bn="recompute")
+    return {e: [objective.evaluate(W[i, k]).error for k in range(W.shape[1])] for i, e in enumerate(epochs)}
+
+
 @dataclass(frozen=True)
 class RunsMDS(Serializable):
     """Classical MDS of every saved epoch of every trajectory of some runs, per weight layer.
@@ -316,11 +328,13 @@ class RunsMDS(Serializable):
 def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "cosine", every: int = 1) -> RunsMDS:
     """Return the per-layer classical MDS of the saved weight trajectories of `runs` (Theory II §4.1, Fig. 3).
 
-    Points are labelled by the training error of their trajectory at their epoch (or 'e<epoch>').
+    Points are labelled by the training error of their trajectory at their epoch (or 'e<epoch>'),
+    measured with batch-norm statistics recomputed on the training set (`empirics.bn`): read from
+    metrics.json, or measured here for runs recorded before train measured that way.
     """
     from empirics.mds import mds_by_layer
     from empirics.models import layer_slice
-    from empirics.train import load_run, load_trajectory
+    from empirics.train import load_run, load_trajectory, read_metrics
 
     start = time.perf_counter()
     if every < 1:
@@ -331,6 +345,10 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
         model = model or run.models[0]
         epochs, W = load_trajectory(run_path, "cpu")
         errors = {m.epoch: m.train_error for m in run.metrics}
+        if read_metrics(run_path).get("evaluation") != EVALUATION and batch_norms(run.models[0]) \
+                and run.metrics and run.metrics[0].train_error is not None:
+            # Recorded before train measured with recomputed batch-norm statistics: measure again.
+            errors = _recomputed_errors(run, epochs[::every], W[::every])
         for e_i in range(0, len(epochs), every):
             for t in range(W.shape[1]):
                 rows_w.append(W[e_i, t].double().numpy())

@@ -14,7 +14,9 @@ Batch norm under vmap: every trajectory has its own running mean/variance, stack
 weights and passed to `functional_call` as batched buffers; in training mode each trajectory
 normalises with the statistics of its own minibatch and updates its own running statistics in
 place (the batched in-place update writes the k-th slice), exactly as K separate modules would.
-Evaluation uses eval mode (running statistics).
+Evaluation recomputes the statistics on the training set at the evaluated weights (`empirics.bn`:
+the running statistics lag behind the weights, badly so for full-batch GD) into separate buffers,
+so the training state, and bit-identical resumption, are untouched.
 
 Updates (γ = lr, ∇V the minibatch-averaged gradient, Theory IIb eq. (4)–(6)):
     sgd      w ← w − γ ∇V(w; z_t) on minibatches of `batch_size` (Theory II §4.2: 100, γ = 0.01)
@@ -45,9 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from empirics.bn import EVALUATION, batch_norms, recompute_bn, reset_statistics
 from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, synchronize
-from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, set_flat, stacked_flat
+from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, fit_relu_approximation, set_flat, stacked_flat
 from common.errors import CheckpointError, InputFileError, RunNotFoundError
 from common.progress import Progress, report
 from common.seeds import child_seed
@@ -55,7 +58,7 @@ from common.serialize import Serializable, fields_dict
 from empirics.errors import TrainingDiverged
 from theory.errors import InvalidSpecError
 from theory.networks import NetworkSpec
-from common.records import RunDir, check_known_keys
+from common.records import RunDir, atomic_path, check_known_keys
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
 MODELS = ("paper-cnn", "mlp", "theory")
@@ -88,7 +91,8 @@ class TrainConfig(Serializable):
     # --- model ---
     model: str = "paper-cnn"                # paper-cnn | mlp | theory
     widths: tuple[int, ...] | None = None   # paper-cnn: hidden channels; mlp: hidden widths
-    activation: str = "relu"                # paper-cnn/mlp: 'relu', 'tanh' or a polynomial: 'z + z^2/4', 'relu-legendre:8'
+    activation: str = "relu"                # paper-cnn/mlp: 'relu', 'tanh' or a polynomial: 'z + z^2/4', 'relu-legendre:8[:R]'
+                                            # (paper-cnn: R defaults to 4, the scale of batch-normalised inputs)
     bias: bool = True                       # mlp: additive biases
     network: NetworkSpec | None = None      # theory model and regression teacher: the polynomial network
     # --- optimisation ---
@@ -108,8 +112,9 @@ class TrainConfig(Serializable):
     trajectories: int = 1                   # K models trained together; trajectory k uses seed + k
     seed: int = 0                           # base seed of initialisation, batch order and SGDL noise
     parallel: str = "auto"                  # K > 1: vmap | loop (one after another) | auto (vmap on CUDA, loop on CPU)
-    init_from: str | None = None            # run folder whose last weights (trajectory 0) start every trajectory
-    perturb: float = 0.0                    # start noise std, as a multiple of each tensor's std (Theory II §4.2: 0.01)
+    init_from: str | None = None            # 'RUN_DIR' or 'RUN_DIR:EPOCH': that run's weights (trajectory 0; default its last epoch) start every trajectory
+    perturb: float = 0.0                    # start noise std, as a multiple of each tensor's std (Theory II §4.2: 0.01) or mean |w|
+    perturb_scale: str = "std"              # std (Theory II §4.2) | mean_abs (Appendix B: σ = perturb · mean |w| per tensor)
     unperturbed: int = 0                    # leading trajectories started without perturbation (Theory II: 4 of 8)
     # --- evaluation and output ---
     eval_batch: int = 1000                  # examples per forward pass when evaluating
@@ -121,6 +126,9 @@ class TrainConfig(Serializable):
             object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
         if isinstance(self.network, dict):
             object.__setattr__(self, "network", NetworkSpec.from_dict(self.network))
+        if self.model in ("paper-cnn", "mlp"):
+            # A ReLU approximation gets an interval that fits its inputs (empirics.models.fit_relu_approximation).
+            object.__setattr__(self, "activation", fit_relu_approximation(self.activation, self.model == "paper-cnn"))
         checks = [
             (self.model in MODELS, f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}"),
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}"),
@@ -132,6 +140,7 @@ class TrainConfig(Serializable):
             (self.trajectories >= 1, f"trajectories must be >= 1, got {self.trajectories}"),
             (self.sgdl_noise >= 0 and self.sgdl_decay >= 0, "sgdl noise and decay must be >= 0"),
             (self.perturb >= 0, f"perturb must be >= 0, got {self.perturb}"),
+            (self.perturb_scale in ("std", "mean_abs"), f"perturb_scale must be std or mean_abs, got {self.perturb_scale!r}"),
             (0 <= self.unperturbed <= self.trajectories, "unperturbed must lie between 0 and trajectories"),
             (self.eval_batch >= 1, "eval_batch must be >= 1"),
             (self.parallel in ("auto", "vmap", "loop"), f"parallel must be auto, vmap or loop, got {self.parallel!r}"),
@@ -185,9 +194,10 @@ class EpochMetrics(Serializable):
 
     Fields:
         epoch: epochs completed (0: the initialisation).
-        train_loss: loss on the whole training set, eval mode.
+        train_loss: loss on the whole training set, eval mode with batch-norm statistics recomputed on the
+            training set at these weights (`empirics.bn`, the toolkit's one evaluation).
         train_error: fraction misclassified on the training set (None for regression).
-        test_loss: loss on the test set.
+        test_loss: loss on the test set (the same statistics of the training set).
         test_error: fraction misclassified on the test set (None for regression).
         batch_loss: mean minibatch loss seen during the epoch, train mode (None at epoch 0).
         seconds: wall time of the epoch's optimisation steps (device synchronised), evaluation excluded.
@@ -289,18 +299,37 @@ class Trajectories:
 
         return functional_call(self.base, (params, buffers), (x,))
 
-    def __call__(self, x: torch.Tensor, shared: bool = False) -> torch.Tensor:
-        """Return the K outputs; x is (K, B, ...) per trajectory, or (B, ...) for all when `shared`."""
+    def __call__(self, x: torch.Tensor, shared: bool = False, buffers: dict | None = None) -> torch.Tensor:
+        """Return the K outputs; x is (K, B, ...) per trajectory, or (B, ...) for all when `shared`.
+
+        `buffers` replaces the trajectories' own batch-norm statistics (stacked like them).
+        """
+        buffers = self.buffers if buffers is None else buffers
         if self.k == 1 or not self.vectorize:
             outs = []
             for k in range(self.k):
                 p = {n: t[k] for n, t in self.params.items()}
-                b = {n: t[k] for n, t in self.buffers.items()}  # views: in-place BN updates land in slice k
+                b = {n: t[k] for n, t in buffers.items()}  # views: in-place BN updates land in slice k
                 outs.append(self._one(p, b, x if shared else x[k]))
             return torch.stack(outs)
         from torch.func import vmap
 
-        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(self.params, self.buffers, x)
+        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(self.params, buffers, x)
+
+    @property
+    def has_batch_norm(self) -> bool:
+        """Return True when the architecture keeps batch-norm running statistics."""
+        return bool(batch_norms(self.base))
+
+    @torch.no_grad()
+    def recomputed_buffers(self, x: torch.Tensor, batch: int | None = None) -> dict[str, torch.Tensor]:
+        """Return stacked batch-norm statistics recomputed on x at the current weights (`empirics.bn`).
+
+        The trajectories' own running statistics (part of the training state) are not touched.
+        """
+        fresh = reset_statistics(self.buffers)
+        recompute_bn(self.base, x, batch, forward=lambda chunk: self(chunk, shared=True, buffers=fresh))
+        return fresh
 
     def flat(self) -> torch.Tensor:
         """Return the weights as a (K, P) tensor, each row in `get_flat` order."""
@@ -412,14 +441,18 @@ def per_trajectory_loss(out: torch.Tensor, y: torch.Tensor, loss: str, num_class
 
 @torch.no_grad()
 def evaluate(traj: Trajectories, x: torch.Tensor, y: torch.Tensor, loss: str, num_classes: int | None,
-             batch: int) -> tuple[list[float], list[float] | None]:
-    """Return per-trajectory (mean loss, error fraction) over (x, y) in eval mode, in chunks of `batch`."""
+             batch: int, buffers: dict | None = None) -> tuple[list[float], list[float] | None]:
+    """Return per-trajectory (mean loss, error fraction) over (x, y) in eval mode, in chunks of `batch`.
+
+    `buffers`: batch-norm statistics to evaluate with (default: the trajectories' running ones);
+    `train` passes `traj.recomputed_buffers(x_train)`, the toolkit's one evaluation (`empirics.bn`).
+    """
     traj.train(False)
     total = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
     wrong = torch.zeros(traj.k, dtype=torch.float64, device=x.device)
     for start in range(0, x.shape[0], batch):
         xb, yb = x[start:start + batch], y[start:start + batch]
-        out = traj(xb, shared=True)
+        out = traj(xb, shared=True, buffers=buffers)
         ys = yb.expand(traj.k, *yb.shape)
         total += per_trajectory_loss(out, ys, loss, num_classes).double() * xb.shape[0]
         if num_classes is not None:
@@ -433,16 +466,22 @@ def evaluate(traj: Trajectories, x: torch.Tensor, y: torch.Tensor, loss: str, nu
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a kill leaves either the old or the new file, never a torn one
+    with atomic_path(path) as tmp:  # a kill leaves either the old or the new file, never a torn one
+        torch.save(obj, tmp)
 
 
 def _initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
     """Return the K starting models: fresh inits (seed + k), or a run's final weights, perturbed."""
     models = [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(config.trajectories)]
     if config.init_from is not None:
-        start = load_run(config.init_from, device="cpu").models[0]
+        folder, epoch = split_init_from(config.init_from)
+        start = load_run(folder, device="cpu", epoch=epoch).models[0]
+        mine = {n: tuple(t.shape) for n, t in models[0].state_dict().items()}
+        theirs = {n: tuple(t.shape) for n, t in start.state_dict().items()}
+        if mine != theirs:
+            raise CheckpointError(f"cannot start from {folder}: its model ({count_params(start):,} parameters, "
+                                  f"{type(start).__name__}) is not this run's ({count_params(models[0]):,} parameters, "
+                                  f"{type(models[0]).__name__}); use the same --model, --widths and data")
         for m in models:
             m.load_state_dict(start.state_dict())
     if config.perturb > 0:
@@ -452,25 +491,57 @@ def _initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
             g = torch.Generator().manual_seed(child_seed(config.seed + k, "start perturbation"))
             with torch.no_grad():
                 for p in m.parameters():
-                    # Theory II §4.2: noise with std a fraction of the layer's own weight std.
-                    p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * (config.perturb * p.std() if p.numel() > 1 else 0))
+                    # Theory II §4.2: noise with std a fraction of the tensor's own weight std;
+                    # Appendix B: a fraction of its mean |w|.
+                    if config.perturb_scale == "mean_abs":
+                        scale = p.abs().mean()
+                    else:
+                        scale = p.std() if p.numel() > 1 else 0
+                    p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * (config.perturb * scale))
     return models
 
 
+def split_init_from(text: str) -> tuple[str, int | None]:
+    """Return (run folder, epoch or None) of an init_from value 'RUN_DIR' or 'RUN_DIR:EPOCH'."""
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.isdigit() and head:
+        return head, int(tail)
+    return text, None
+
+
 def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool = False, device: str = "auto",
-          progress: Progress | None = None, callback: Callable[[int, int], None] | None = None) -> TrainResult:
+          progress: Progress | None = None, callback: Callable[[int, int], None] | None = None,
+          require_checkpoint: bool = False) -> TrainResult:
     """Train config.trajectories models and return a TrainResult; writes the run folder as it goes.
 
     Files in the run folder: config.json, manifest.json (seed, versions, commit), data.json,
-    metrics.json (one EpochMetrics per epoch, epoch 0 = initialisation), checkpoint.pt (full state
-    after the last completed epoch) and weights/epoch_NNNN.pt. With `resume`, training restarts from
-    checkpoint.pt (a fresh run if there is none); the config must equal the saved one except for
-    `epochs`, `eval_batch` and `parallel`. `callback(epoch, step)` is called after every optimisation step,
-    and `progress(steps done, steps to do)` (common.progress) after every step of this invocation.
-    Raises TrainingDiverged on a non-finite loss or weight, keeping the last good checkpoint.
+    metrics.json (status, evaluation, one EpochMetrics per epoch, epoch 0 = initialisation),
+    checkpoint.pt (full state after the last completed epoch) and weights/epoch_NNNN.pt. The folder
+    is locked while training (`RunDir.lock`): a second training into it fails at once with
+    RunLockedError. With `resume`, training restarts from checkpoint.pt (a fresh run if there is
+    none, unless `require_checkpoint`: then a missing folder is RunNotFoundError and a missing
+    checkpoint CheckpointError); the config must equal the saved one except for `epochs` (which
+    may only grow), `eval_batch` and `parallel`. `callback(epoch, step)` is called after every
+    optimisation step, and `progress(steps done, steps to do)` (common.progress) after every step
+    of this invocation. Raises TrainingDiverged on a non-finite loss or weight, keeping the last
+    good checkpoint (status 'diverged'); a KeyboardInterrupt marks metrics.json 'interrupted' and
+    propagates.
     """
+    if isinstance(run_dir, RunDir):
+        rd = run_dir
+    else:
+        rd = RunDir(Path(run_dir).parent, Path(run_dir).name, create=not require_checkpoint)
+    if require_checkpoint and not rd.file(CHECKPOINT).exists():
+        raise CheckpointError(f"{rd.path} holds no {CHECKPOINT} to resume from (the run never finished an epoch); "
+                              f"start it again without --resume")
+    with rd.lock():
+        return _train_locked(config, rd, resume, device, progress, callback)
+
+
+def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, progress: Progress | None,
+                  callback: Callable[[int, int], None] | None) -> TrainResult:
+    """Body of `train` while the run folder is locked."""
     started = time.perf_counter()
-    rd = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir).parent, Path(run_dir).name)
     dev = pick_device(device)
     ckpt_path = rd.file(CHECKPOINT)
     checkpoint = None
@@ -495,8 +566,10 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     history: list[EpochMetrics] = []
 
     def measure(epoch: int, batch_loss: list[float] | None, seconds: float) -> EpochMetrics:
-        tr = evaluate(traj, data.x_train, data.y_train, loss_name, data.num_classes, config.eval_batch)
-        te = evaluate(traj, data.x_test, data.y_test, loss_name, data.num_classes, config.eval_batch)
+        # Batch-norm statistics recomputed on the training set at these weights (empirics.bn).
+        stats = traj.recomputed_buffers(data.x_train, config.eval_batch) if traj.has_batch_norm else None
+        tr = evaluate(traj, data.x_train, data.y_train, loss_name, data.num_classes, config.eval_batch, stats)
+        te = evaluate(traj, data.x_test, data.y_test, loss_name, data.num_classes, config.eval_batch, stats)
         return EpochMetrics(epoch, tr[0], tr[1], te[0], te[1], batch_loss, seconds)
 
     def save(epoch: int, status: str) -> None:
@@ -517,6 +590,10 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
                                                         "parallel": "vmap" if vectorize and k_count > 1 else "loop"})
         rd.write_json("data.json", data.to_dict())
         history.append(measure(0, None, 0.0))
+        if not all(math.isfinite(v) for v in history[0].train_loss):
+            _write_metrics(rd, history, "diverged")
+            raise TrainingDiverged(f"the loss at initialisation is not finite ({history[0].train_loss}): the "
+                                   f"activation overflows on these inputs; choose another --activation")
         save(0, "running")
         start_epoch, resumed_from = 0, None
     else:
@@ -529,6 +606,18 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
         start_epoch = resumed_from = int(checkpoint["epoch"])
         rd.write_json("config.json", config.to_dict())  # records an extended epoch count
 
+    try:
+        return _epochs(config, rd, data, traj, optimizer, history, batch_gens, loss_name, start_epoch, resumed_from,
+                       measure, save, dev, progress, callback, started, n_params)
+    except KeyboardInterrupt:
+        _write_metrics(rd, history, "interrupted")
+        raise
+
+
+def _epochs(config, rd, data, traj, optimizer, history, batch_gens, loss_name, start_epoch, resumed_from,
+            measure, save, dev, progress, callback, started, n_params) -> TrainResult:
+    """Run the remaining epochs of `_train_locked` and return the TrainResult."""
+    k_count = traj.k
     x_all, y_all, n = data.x_train, data.y_train, data.n_train
     steps = 1 if config.optimizer == "gd" else math.ceil(n / config.batch_size)
     epoch_times = []
@@ -556,15 +645,18 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
         seconds = time.perf_counter() - t0
         epoch_times.append(seconds)
         batch_loss = (seen / n).tolist()
-        bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k])]
-        bad += [k for k in range(k_count) if k not in bad and not all(
+        bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k]) or not all(
             bool(torch.isfinite(t[k]).all()) for t in traj.params.values())]
+        measured = None if bad else measure(epoch, batch_loss, seconds)
+        if measured is not None:
+            bad = [k for k in range(k_count) if not math.isfinite(measured.train_loss[k])]
         if bad:
             _write_metrics(rd, history, "diverged")
+            loss = batch_loss[bad[0]] if measured is None else measured.train_loss[bad[0]]
             raise TrainingDiverged(
-                f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {batch_loss[bad[0]]}); "
+                f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {loss}); "
                 f"the checkpoint of epoch {epoch - 1} is kept in {rd.path}; try a smaller --lr")
-        history.append(measure(epoch, batch_loss, seconds))
+        history.append(measured)
         save(epoch, "running" if epoch < config.epochs else "finished")
     if start_epoch >= config.epochs:
         _write_metrics(rd, history, "finished")
@@ -611,7 +703,8 @@ def run_epoch(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, l
 
 
 def _write_metrics(rd: RunDir, history: list[EpochMetrics], status: str) -> None:
-    rd.write_json("metrics.json", {"status": status, "epochs": [m.to_dict() for m in history]})
+    rd.write_json("metrics.json", {"status": status, "evaluation": EVALUATION,
+                                   "epochs": [m.to_dict() for m in history]})
 
 
 def _read_checkpoint(path: Path, device: torch.device) -> dict:
@@ -622,6 +715,9 @@ def _read_checkpoint(path: Path, device: torch.device) -> dict:
 
 
 def _check_resumable(saved: TrainConfig, asked: TrainConfig) -> None:
+    if asked.epochs < saved.epochs:
+        raise CheckpointError(f"cannot resume with {asked.epochs} epochs: the run was configured for {saved.epochs}; "
+                              f"--epochs can only extend a run")
     a, b = saved.to_dict(), asked.to_dict()
     changed = sorted(k for k in a if a[k] != b[k] and k not in RESUMABLE_CHANGES)
     if changed:
@@ -644,7 +740,7 @@ class LoadedRun(Serializable):
         epoch: the epoch whose weights `models` hold.
         models: one module per trajectory, in eval mode, on the requested device.
         metrics: the EpochMetrics recorded up to the checkpoint.
-        status: 'running' | 'finished' | 'diverged' from metrics.json.
+        status: 'running' | 'finished' | 'diverged' | 'interrupted' from metrics.json.
     """
 
     path: str

@@ -129,8 +129,8 @@ def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path):
 
 def test_killed_cli_run_resumes_to_bitwise_identical_weights(tmp_path):
     """SIGKILL of `cli.py train` after its second epoch, then --resume: final weights equal an unbroken run's bit for bit."""
-    args = ["--subset", "400", "--epochs", "15", "--batch-size", "20", "--widths", "16,16,16,16", "--seed", "3",
-            "--no-progress", "--device", "cpu"]
+    args = ["--dataset", "digits", "--subset", "400", "--epochs", "15", "--batch-size", "20", "--widths", "16,16,16,16",
+            "--seed", "3", "--no-progress", "--device", "cpu"]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     cmd = [sys.executable, str(REPO / "cli.py"), "train", "--out", str(tmp_path), *args]
     proc = subprocess.Popen(cmd + ["--run", "killed"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
@@ -146,7 +146,9 @@ def test_killed_cli_run_resumes_to_bitwise_identical_weights(tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
     killed_at = _final_state(tmp_path / "killed")["epoch"]
     assert 2 <= killed_at < 15
-    resumed = subprocess.run(cmd + ["--run", "killed", "--resume", "--json"], cwd=REPO, env=env,
+    # Resumed by name alone: the saved configuration supplies every other flag.
+    resumed = subprocess.run([sys.executable, str(REPO / "cli.py"), "train", "--out", str(tmp_path), "--run", "killed",
+                              "--resume", "--json", "--no-progress"], cwd=REPO, env=env,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(resumed.stdout)["resumed_from"] == killed_at
@@ -171,22 +173,77 @@ def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_p
     assert all(torch.isfinite(get_flat(m)).all() for m in run.models)
 
 
+def _with_training_set_statistics(model: torch.nn.Module, x: torch.Tensor) -> torch.nn.Module:
+    """An independent recomputation: torch's own cumulative average (momentum None) over one batch, x whole."""
+    import copy
+
+    model = copy.deepcopy(model)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    model.train()
+    with torch.no_grad():
+        model(x)
+    return model.eval()
+
+
 def test_load_run_models_reproduce_the_recorded_metrics(tmp_path):
-    """Models from load_run, evaluated independently in eval mode, give the final recorded train loss and error (1e-6)."""
+    """Models from load_run, with batch-norm statistics recomputed on the whole training set, give the final
+    recorded train loss and error (1e-5): metrics.json measures the weights, not the lagging running statistics."""
     config = TrainConfig(dataset="digits", subset=150, epochs=2, trajectories=2, **SMALL_CNN)
     train(config, tmp_path / "r")
     run = load_run(tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["evaluation"] == "bn-recompute-train"
     data = load_dataset(run.data_spec)
     final = run.metrics[-1]
     for k, model in enumerate(run.models):
         with torch.no_grad():
-            out = model(data.x_train)
+            out = _with_training_set_statistics(model, data.x_train)(data.x_train)
         loss = float(torch.nn.functional.cross_entropy(out, data.y_train))
         error = float((out.argmax(1) != data.y_train).double().mean())
         assert abs(loss - final.train_loss[k]) < 1e-5 and abs(error - final.train_error[k]) < 1e-9
     epochs, W = load_trajectory(tmp_path / "r")
     assert epochs == [0, 1, 2] and W.shape == (3, 2, sum(p.numel() for p in run.models[0].parameters()))
     torch.testing.assert_close(W[-1, 1], get_flat(run.models[1]), atol=0, rtol=0)
+
+
+def test_full_batch_gd_metrics_use_statistics_of_the_evaluated_weights(tmp_path):
+    """Full-batch GD with batch norm: the recorded train error equals the one with statistics recomputed on the
+    training set (independently, torch's momentum=None), in chunks of eval_batch or whole, and not the one
+    of the stored running statistics, which lag behind the weights."""
+    config = TrainConfig(dataset="digits", subset=300, optimizer="gd", lr=0.5, epochs=6, eval_batch=100,
+                         save_weights=False, **SMALL_CNN)
+    train(config, tmp_path / "gd")
+    run = load_run(tmp_path / "gd")
+    data = load_dataset(run.data_spec)
+    model = run.models[0]
+    with torch.no_grad():
+        recomputed = _with_training_set_statistics(model, data.x_train)(data.x_train).argmax(1)
+        stored = model(data.x_train).argmax(1)
+    error = float((recomputed != data.y_train).double().mean())
+    stale = float((stored != data.y_train).double().mean())
+    # Chunks of 100 average the chunks' statistics: the same error up to a few borderline examples.
+    assert abs(run.metrics[-1].train_error[0] - error) <= 3 / 300
+    assert stale > error + 0.1, (stale, error)
+
+
+def test_relu_approximation_gets_the_batch_norm_interval_or_is_refused():
+    """'relu-legendre:8' after batch norm becomes 'relu-legendre:8:4' (4 standard deviations); in an MLP, with no
+    batch norm to fix the scale, it is refused unless the interval is given."""
+    assert TrainConfig(activation="relu-legendre:8", **SMALL_CNN).activation == "relu-legendre:8:4"
+    assert TrainConfig(activation="relu-legendre:8:2", **SMALL_CNN).activation == "relu-legendre:8:2"
+    with pytest.raises(InvalidSpecError, match="relu-legendre:8:4"):
+        TrainConfig(model="mlp", activation="relu-legendre:8")
+    assert TrainConfig(model="mlp", activation="relu-legendre:8:3").activation == "relu-legendre:8:3"
+
+
+def test_non_finite_loss_at_initialisation_is_diverged_not_finished(tmp_path):
+    """An activation that overflows at the first evaluation ends the run as 'diverged' with TrainingDiverged."""
+    config = TrainConfig(dataset="digits", subset=50, epochs=2, activation="z^100", **SMALL_CNN)
+    with pytest.raises(TrainingDiverged):
+        train(config, tmp_path / "boom")
+    assert json.loads((tmp_path / "boom" / "metrics.json").read_text())["status"] == "diverged"
 
 
 def test_perturbed_starts_follow_theory_ii_protocol(tmp_path):
@@ -315,3 +372,97 @@ def test_cuda_run_resumes_after_interruption(tmp_path):
     a, b = _final_state(tmp_path / "whole"), _final_state(tmp_path / "broken")
     for name in a["params"]:
         torch.testing.assert_close(a["params"][name], b["params"][name], atol=1e-5, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs by name: resume, lock, interruption, starts from other runs
+
+TINY = ["--dataset", "digits", "--subset", "60", "--batch-size", "30", "--widths", "4,4,4,4", "--no-progress"]
+
+
+def _cli(argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_path, capsys):
+    """`--run NAME --resume` alone continues with the saved flags; --epochs extends; a different --lr, or fewer
+    epochs, is one line and leaves config.json as it was; a misspelt name creates nothing."""
+    code, _, err = _cli(["train", *TINY, "--lr", "0.05", "--epochs", "2", "--out", tmp_path, "--run", "r"], capsys)
+    assert code == 0, err
+    code, out, err = _cli(["train", "--out", tmp_path, "--run", "r", "--resume", "--epochs", "3", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["resumed_from"] == 2 and json.loads(out)["epochs"] == 3
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert saved["epochs"] == 3 and saved["lr"] == 0.05 and saved["dataset"] == "digits"
+    for argv, word in ((["--lr", "0.01"], "lr"), (["--epochs", "1"], "extend"), (["--dataset", "fashion-mnist"], "dataset")):
+        code, _, err = _cli(["train", "--out", tmp_path, "--run", "r", "--resume", *argv], capsys)
+        assert code == 2 and word in err and err.count("\n") == 1, err
+    assert json.loads((tmp_path / "r" / "config.json").read_text()) == saved
+    code, _, err = _cli(["train", "--out", tmp_path, "--run", "nope", "--resume"], capsys)
+    assert code == 2 and "nope" in err and not (tmp_path / "nope").exists()
+    (tmp_path / "empty").mkdir()
+    code, _, err = _cli(["train", "--out", tmp_path, "--run", "empty", "--resume"], capsys)
+    assert code == 2 and "checkpoint" in err
+
+
+def test_a_locked_run_folder_refuses_a_second_training_at_once(tmp_path, capsys):
+    """While one process holds the run folder, a second identical training exits 2 with one line, writing nothing."""
+    from common.records import RunDir
+
+    with RunDir(tmp_path, "r").lock():
+        code, _, err = _cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--run", "r"], capsys)
+    assert code == 2 and "in use" in err and err.count("\n") == 1
+    assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    """A KeyboardInterrupt in epoch 2: exit 130, metrics.json status 'interrupted' with epochs 0–1, one line naming
+    `cli.py train --run NAME --resume`; that command then finishes the run."""
+    import empirics.train as train_module
+
+    real = train_module.run_epoch
+    calls = []
+
+    def interrupted(*a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(train_module, "run_epoch", interrupted)
+    code, _, err = _cli(["train", *TINY, "--epochs", "3", "--out", tmp_path, "--run", "r"], capsys)
+    assert code == 130 and err.count("\n") == 1 and f"cli.py train --run r --out {tmp_path} --resume" in err
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted" and [e["epoch"] for e in metrics["epochs"]] == [0, 1]
+    code, _, err = _cli(["train", "--run", "r", "--out", tmp_path, "--resume"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["status"] == "finished"
+
+
+def test_run_names_outside_the_runs_folder_are_refused(tmp_path, capsys, monkeypatch):
+    """`--run ../../escape` is one line and creates no folder."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _cli(["train", *TINY, "--run", "../../escape", "--epochs", "0"], capsys)
+    assert code == 2 and "run name" in err and not (tmp_path.parent.parent / "escape").exists()
+
+
+def test_init_from_an_epoch_and_mean_abs_perturbation(tmp_path, capsys):
+    """--init-from RUN:1 starts at that run's epoch-1 weights exactly; --perturb-scale mean_abs adds noise of std
+    0.01 · mean|w| per tensor (Theory II App. B); another architecture is one line."""
+    assert _cli(["train", *TINY, "--epochs", "2", "--out", tmp_path, "--run", "P"], capsys)[0] == 0
+    code, _, err = _cli(["train", *TINY, "--epochs", "0", "--trajectories", "2", "--unperturbed", "1", "--perturb", "0.01",
+                         "--perturb-scale", "mean_abs", "--init-from", "P:1", "--out", tmp_path, "--run", "S"], capsys)
+    assert code == 0, err
+    p1 = load_run(tmp_path / "P", epoch=1).models[0]
+    start = load_run(tmp_path / "S").models
+    assert torch.equal(get_flat(start[0]), get_flat(p1))
+    assert not torch.equal(get_flat(start[0]), get_flat(load_run(tmp_path / "P").models[0]))
+    w_p = dict(p1.named_parameters())
+    name, t = max(start[1].named_parameters(), key=lambda nt: nt[1].numel())
+    ratio = float(((t - w_p[name]).std() / w_p[name].abs().mean()).detach())
+    assert abs(ratio - 0.01) < 0.002, ratio
+    code, _, err = _cli(["train", *TINY[:-3], "--widths", "4,4,4,8", "--no-progress", "--epochs", "0",
+                         "--init-from", tmp_path / "P", "--out", tmp_path, "--run", "X"], capsys)
+    assert code == 2 and "cannot start from" in err and err.count("\n") == 1
