@@ -93,13 +93,19 @@ def _moments(g: np.ndarray) -> dict:
             "mean_over_std": abs(float(g.mean())) / sd if sd > 0 else float("nan")}
 
 
-def _coordinates(model: torch.nn.Module, per_layer: int, rng: np.random.Generator) -> list[tuple[str, int]]:
-    """Return (name, flat index) of `per_layer` seeded weight coordinates in the first, a middle and the top layer."""
+def _coordinates(model: torch.nn.Module, per_layer: int, rng: np.random.Generator, live: np.ndarray
+                 ) -> list[tuple[str, int]]:
+    """Return (name, flat index) of `per_layer` seeded weight coordinates in the first, a middle and the top layer.
+
+    Only coordinates whose gradient is nonzero somewhere (`live`) are drawn: on 32×32 inputs the top
+    convolution sees a 2×2 map, so most of its kernel taps only ever multiply padding.
+    """
     weights = [s for s in param_slices(model) if s.name.endswith("weight")]
     picks = [weights[0], weights[len(weights) // 2], weights[-1]]
     out = []
     for s in picks:
-        for i in rng.choice(s.slice.stop - s.slice.start, size=per_layer, replace=False):
+        alive = np.flatnonzero(live[s.slice])
+        for i in rng.choice(alive, size=min(per_layer, alive.size), replace=False):
             out.append((f"layer {s.layer} {s.name}[{int(i)}]", s.slice.start + int(i)))
     return out
 
@@ -109,9 +115,13 @@ def _noise_stage(ctx: ExperimentContext, s: NoiseSettings) -> dict:
     run = load_run(ctx.subrun("sgd").path, device=dev)
     data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
     model = copy.deepcopy(run.models[0]).train()  # minibatch statistics, as SGD sees them
-    coords = _coordinates(model, s.per_layer, stream(ctx.seed, "fig1/coordinates"))
-    idx = torch.tensor([c[1] for c in coords], device=dev)
     params = list(model.parameters())
+    probe = min(data.n_train, 512)
+    g_all = torch.autograd.grad(torch.nn.functional.cross_entropy(model(data.x_train[:probe]), data.y_train[:probe]),
+                                params)
+    live = (torch.cat([g.reshape(-1) for g in g_all]) != 0).cpu().numpy()
+    coords = _coordinates(model, s.per_layer, stream(ctx.seed, "fig1/coordinates"), live)
+    idx = torch.tensor([c[1] for c in coords], device=dev)
     out = {"coordinates": [c[0] for c in coords], "batches": []}
     for b in s.batches:
         gen = torch.Generator().manual_seed(child_seed(ctx.seed, f"fig1/minibatches/{b}"))
@@ -193,7 +203,9 @@ def _report_fig1(ctx, s, findings, measured, figures) -> ExperimentReport:
                 f"At the final weights, {s.minibatches} minibatch gradients ∇V(w, z_i) for each B in {s.batches} "
                 "(examples drawn uniformly with replacement; batch norm in training mode, as during SGD).",
                 f"{s.per_layer} seeded weight coordinates in each of the first, a middle and the top convolution; "
-                "their skewness, excess kurtosis, Shapiro–Wilk p-value and |mean| / std over minibatches."]
+                "their skewness, excess kurtosis, Shapiro–Wilk p-value and |mean| / std over minibatches (coordinates "
+                "drawn among those with a nonzero gradient on the first 512 examples: the top convolution's taps "
+                "that only see padding are inert)."]
     deviations = [data_note(dataset_of(ctx))]
     if s.subset is not None:
         deviations.append(f"training subset of {s.subset} examples; the paper's network and data are CIFAR-10 scale")
