@@ -16,9 +16,10 @@ weights alone; each published code base fixes the running statistics differently
   'eval'        the model's stored running statistics, unchanged at every probed point, model in
                 eval mode. PyHessian's choice (it calls `model.eval()`).
   'recompute'   at every probed point, reset the running statistics and recompute them with one
-                pass over the probe data in train mode (cumulative average, `momentum=None`), then
-                evaluate in eval mode. Garipov et al.'s `utils.bn_update` for curve points. DEFAULT:
-                it makes the probed quantity a function of the weights only.
+                pass over the probe data in train mode (size-weighted average over chunks), then
+                evaluate in eval mode: `empirics.bn.recompute_bn`, the same evaluation `train`
+                records in metrics.json (Garipov et al.'s `utils.bn_update`). DEFAULT: it makes the
+                probed quantity a function of the weights only.
   'batch'       batch statistics of each evaluation batch (train-mode normalisation, no running
                 statistics kept). With `batch_size=None` the whole probe set is one batch, so this
                 is again a function of the weights.
@@ -40,6 +41,7 @@ from torch import nn
 
 from common.progress import Progress, report
 from common.serialize import Serializable, fields_dict, to_jsonable
+from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
 from theory.errors import InvalidSpecError
 
@@ -140,20 +142,9 @@ class Objective:
                     m.train()
                     m.track_running_stats = False
 
-    @torch.no_grad()
     def _recompute_bn(self) -> None:
-        """Reset running statistics and re-estimate them by a cumulative average over the data (bn_update)."""
-        bns = [m for m in self.model.modules() if isinstance(m, _BN_TYPES)]
-        saved = [m.momentum for m in bns]
-        for m in bns:
-            m.reset_running_stats()
-            m.momentum = None
-            m.train()
-        for x, _ in self._chunks():
-            self.model(x)
-        for m, mom in zip(bns, saved):
-            m.momentum = mom
-        self.model.eval()
+        """Re-estimate the running statistics on the probe data: the toolkit's one evaluation (`empirics.bn`)."""
+        recompute_bn(self.model, self.X, self.batch_size)
 
     @torch.no_grad()
     def outputs(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
@@ -175,6 +166,56 @@ class Objective:
         loss = float(self._normalise(total))
         error = wrong / len(self.X) if self.loss_kind == "cross_entropy" else None
         return Evaluation(loss, error)
+
+    @torch.no_grad()
+    def evaluate_many(self, W: torch.Tensor | np.ndarray, max_models: int | None = None) -> list[Evaluation]:
+        """Return `evaluate(w)` for every row w of W (M, K), many weight vectors per forward pass.
+
+        The rows are stacked like trajectories and run through `torch.func.vmap(functional_call)`,
+        `max_models` at a time (default: about 2¹⁶ example-evaluations per pass); under 'recompute'
+        each row gets its own batch-norm statistics, recomputed on the probe data by the same
+        `empirics.bn.recompute_bn`. Equals `evaluate` row by row up to floating-point reduction order.
+        """
+        from torch.func import functional_call, vmap
+
+        if self.bn == "interpolate":
+            raise InvalidSpecError("evaluate_many takes weights only; bn='interpolate' needs explicit statistics")
+        W = torch.as_tensor(W, dtype=self.dtype, device=self.device)
+        n_chunk = len(self._chunks()[0][0])
+        step = max_models or max(1, 65536 // n_chunk)
+        named = list(self.model.named_parameters())
+        out: list[Evaluation] = []
+
+        def call(params, buffers, x):
+            return functional_call(self.model, (params, buffers), (x,))
+
+        for start in range(0, W.shape[0], step):
+            rows = W[start:start + step]
+            m = rows.shape[0]
+            params, pos = {}, 0
+            for name, p in named:
+                params[name] = rows[:, pos:pos + p.numel()].reshape(m, *p.shape)
+                pos += p.numel()
+            buffers = {n: b.expand(m, *b.shape).clone() for n, b in self.base_buffers.items()}
+            batched = vmap(call, in_dims=(0, 0, None))
+            if self.bn == "recompute" and self.has_bn:
+                buffers = reset_statistics(buffers)
+                recompute_bn(self.model, self.X, self.batch_size, forward=lambda x: batched(params, buffers, x))
+            self._set_mode()
+            total = torch.zeros(m, dtype=torch.float64, device=self.device)
+            wrong = torch.zeros(m, dtype=torch.float64, device=self.device)
+            for x, y in self._chunks():
+                o = batched(params, buffers, x)  # (m, b, out)
+                if self.loss_kind == "cross_entropy":
+                    flat = nn.functional.cross_entropy(o.reshape(-1, o.shape[-1]), y.repeat(m), reduction="none")
+                    total += flat.view(m, -1).sum(1).double()
+                    wrong += (o.argmax(-1) != y).sum(1).double()
+                else:
+                    total += ((o - y.reshape(o.shape[1:])) ** 2).reshape(m, -1).sum(1).double()
+            loss = total if self.loss_kind == "sse" else total / len(self.X)
+            out += [Evaluation(float(loss[i]), float(wrong[i]) / len(self.X) if self.loss_kind == "cross_entropy"
+                               else None) for i in range(m)]
+        return out
 
     @torch.no_grad()
     def correct(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> np.ndarray:
@@ -556,6 +597,49 @@ def radius_along(value: Callable[[np.ndarray], float], w: np.ndarray, directions
     return radii, cens
 
 
+def radius_along_batched(values: Callable[[np.ndarray], np.ndarray], w: np.ndarray, directions: np.ndarray,
+                         epsilon: float, r_max: float = 1e3, r_init: float = 1e-3, rel_tol: float = 1e-3,
+                         max_evals: int = 200, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (radii, censored) like `radius_along`, taking every direction's next step in one call.
+
+    `values(V)` returns the quantity at each row of V (M, K). Each direction follows exactly the
+    doubling-then-bisection sequence of `line_radius` (so the radii are the same numbers); the
+    directions advance in lockstep, so T directions cost about as many calls as one direction.
+    """
+    if not epsilon > 0:
+        raise InvalidSpecError(f"epsilon must be positive, got {epsilon}")
+    T = len(directions)
+    f0 = float(values(w[None, :])[0])
+    lo, hi = np.zeros(T), np.full(T, r_init)
+    bisecting = np.zeros(T, dtype=bool)
+    done = np.zeros(T, dtype=bool)
+    radii, cens, evals = np.zeros(T), np.zeros(T, dtype=bool), np.ones(T, dtype=int)
+    while not done.all():
+        active = np.flatnonzero(~done)
+        r = np.where(bisecting[active], 0.5 * (lo[active] + hi[active]), hi[active])
+        f = np.asarray(values(w[None, :] + r[:, None] * directions[active]), dtype=float)
+        for i, ri, fi in zip(active, r, f):
+            evals[i] += 1
+            crossed = abs(fi - f0) > epsilon
+            if not bisecting[i]:
+                if crossed:
+                    bisecting[i] = True
+                else:
+                    lo[i] = hi[i]
+                    if hi[i] >= r_max:
+                        radii[i], cens[i], done[i] = r_max, True, True
+                        continue
+                    hi[i] = min(2 * hi[i], r_max)
+            elif crossed:
+                hi[i] = ri
+            else:
+                lo[i] = ri
+            if bisecting[i] and not (hi[i] - lo[i] > rel_tol * hi[i] and evals[i] < max_evals):
+                radii[i], done[i] = 0.5 * (lo[i] + hi[i]), True
+        report(progress, int(done.sum()), T)
+    return radii, cens
+
+
 def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n_directions: int = 10,
                  subset: str = "all", quantity: str = "error", seed: int = 0, r_max: float = 1e3,
                  blocks: Sequence[Block] | None = None, rel_tol: float = 1e-3,
@@ -563,7 +647,9 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
     """Return the flatness radii r(w, δw, ε) of Theory IIb eq. 11 for T random unit directions.
 
     `subset='top'` moves only the top layer's weights (Table 1, 'top layer'); `quantity` picks
-    Î = training error (Table 1, ε = 0.05) or the loss.
+    Î = training error (Table 1, ε = 0.05) or the loss. All directions advance together
+    (`radius_along_batched`), each step evaluating every direction's next point in one batched pass
+    (`Objective.evaluate_many`).
     """
     if subset not in SUBSETS:
         raise InvalidSpecError(f"unknown subset {subset!r}: choose all or top")
@@ -579,11 +665,11 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
         mask = top_layer_mask(blocks if blocks is not None else blocks_of(objective.model), w_np.size)
     D = random_directions(w_np.size, n_directions, mask, np.random.default_rng(seed))
 
-    def value(v: np.ndarray) -> float:
-        ev = objective.evaluate(torch.as_tensor(v))
-        return ev.loss if quantity == "loss" else ev.error
+    def values(V: np.ndarray) -> np.ndarray:
+        evs = objective.evaluate_many(torch.as_tensor(V))
+        return np.array([ev.loss if quantity == "loss" else ev.error for ev in evs])
 
-    radii, cens = radius_along(value, w_np, D, epsilon, r_max, rel_tol=rel_tol, progress=progress)
+    radii, cens = radius_along_batched(values, w_np, D, epsilon, r_max, rel_tol=rel_tol, progress=progress)
     return RadiusResult(radii, cens, float(epsilon), quantity, subset, float(r_max), seed, objective.bn)
 
 
