@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from commands._render import add_json_flag, positive_float, positive_int, print_json, table
 
@@ -31,26 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _check_figure_path(path: str) -> None:
-    """Raise InvalidSpecError unless `path` ends in a format matplotlib can write (checked before any work)."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    from theory.errors import InvalidSpecError
-
-    formats = FigureCanvasBase.get_supported_filetypes()
-    ext = Path(path).suffix.lower().lstrip(".")
-    if ext not in formats:
-        shown = f"format .{ext}" if ext else "file name without an extension"
-        raise InvalidSpecError(f"--plot {path}: unsupported figure {shown}; use one of "
-                               + ", ".join(f".{e}" for e in sorted(formats)))
-
-
 def run(args: argparse.Namespace) -> int:
     """Tabulate errors and ℓ(ε) for the three schemes."""
+    from common.figures import check_figure_path
     from theory.activations import RELU_METHODS, degree_for_accuracy, relu_sup_error
 
     if args.plot:
-        _check_figure_path(args.plot)
+        check_figure_path(args.plot)
     errors = {m: [relu_sup_error(d, m, args.radius).sup_error for d in args.degrees] for m in RELU_METHODS}
     needed = {m: degree_for_accuracy(args.epsilon, m, args.radius, args.max_degree) for m in RELU_METHODS}
     result = {"radius": args.radius, "epsilon": args.epsilon, "degrees": args.degrees, "max_degree": args.max_degree,

@@ -19,6 +19,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from common.figures import save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 _DYN_COLOURS = {"gdl": "tab:blue", "sgd": "tab:orange", "sgdl": "tab:green"}
@@ -27,12 +29,8 @@ _MODEL_COLOURS = {"basin": "tab:blue", "basin-fractal": "tab:red"}
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130, make_parents=True)
 
 
 # ----------------------------------------------------------------------------------------------

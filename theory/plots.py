@@ -13,6 +13,7 @@ def plot_relu_approximations(path: str, radius: float, degrees: Sequence[int], e
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from common.figures import save_figure
     from theory.activations import RELU_METHODS, relu, relu_series
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -34,6 +35,4 @@ def plot_relu_approximations(path: str, radius: float, degrees: Sequence[int], e
     ax2.legend()
     ax2.set_title("error against degree")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
