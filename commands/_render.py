@@ -132,3 +132,53 @@ def key_values(pairs: Iterable[tuple[str, Any]]) -> str:
     pairs = list(pairs)
     width = max((len(k) for k, _ in pairs), default=0)
     return "\n".join(f"{k.ljust(width)} : {v}" for k, v in pairs)
+
+
+def add_out_flag(parser: argparse.ArgumentParser) -> None:
+    """Add --out DIR: also save the result with its configuration and a manifest, like a training run."""
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="also save the result in DIR: result.json, config.json (the options) and manifest.json "
+                             "(seed, versions, git commit); DIR is created, its parent must exist")
+
+
+SAVE_SKIP = ("handler", "json", "out", "no_progress", "command")
+
+
+def _out_run(args: argparse.Namespace):
+    from pathlib import Path
+
+    from common.records import RunDir
+
+    folder = Path(args.out)
+    config = {k: v for k, v in vars(args).items() if k not in SAVE_SKIP}
+    return RunDir(folder.parent if str(folder.parent) else ".", folder.name), config
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """Refuse --out before any work when the folder holds a result of other options (CheckpointError)."""
+    if not getattr(args, "out", None):
+        return
+    import json
+
+    from common.errors import CheckpointError
+    from common.serialize import to_jsonable
+
+    run, config = _out_run(args)
+    previous = run.read_json("config.json")
+    if previous is not None and previous != json.loads(json.dumps(to_jsonable(config))):
+        raise CheckpointError(f"{run.path} holds a result of other options: choose another --out or remove it")
+
+
+def save_result(args: argparse.Namespace, result: Any) -> str | None:
+    """Save `result` under --out (if given) as a run folder and return the folder path, else None.
+
+    A folder that already holds a result of other options is refused (CheckpointError) instead of
+    being overwritten; the same options rerun in place.
+    """
+    if not getattr(args, "out", None):
+        return None
+    run, config = _out_run(args)
+    with run.lock():
+        run.start(config, getattr(args, "seed", None), extra={"command": getattr(args, "command", None)})
+        run.write_json("result.json", result)
+    return str(run.path)

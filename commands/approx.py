@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import add_json_flag, positive_float, positive_int, print_json, table
+from commands._render import (add_json_flag, add_out_flag, check_out, positive_float, positive_int, print_json,
+                              save_result, table)
 
 MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
 
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"search limit for ℓ(ε), at most {MAX_DEGREE}")
     p.add_argument("--plot", default=None, metavar="FIGURE",
                    help="save a figure of the approximations and errors (.png, .pdf, .svg, ...)")
+    add_out_flag(p)
     add_json_flag(p)
     p.set_defaults(handler=run)
 
@@ -35,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from common.figures import check_figure_path
     from theory.activations import RELU_METHODS, degree_for_accuracy, relu_sup_error
 
+    check_out(args)
     if args.plot:
         check_figure_path(args.plot)
     errors = {m: [relu_sup_error(d, m, args.radius).sup_error for d in args.degrees] for m in RELU_METHODS}
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
         plot_relu_approximations(args.plot, args.radius, args.degrees, errors)
         result["figure"] = args.plot
+    saved = save_result(args, result)
     if args.json:
         print_json(result)
         return 0
@@ -57,4 +61,6 @@ def run(args: argparse.Namespace) -> int:
     print("odd degrees coincide with the even degree below: ReLU's even part |z|/2 has no odd terms")
     if args.plot:
         print(f"figure: {args.plot}")
+    if saved:
+        print(f"saved: {saved}")
     return 0
