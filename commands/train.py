@@ -45,6 +45,8 @@ def register(subparsers) -> None:
                    help="root of torchvision's layout: cifar-10-batches-py/, MNIST/raw/, FashionMNIST/raw/")
     d.add_argument("--download", action="store_true", help="download CIFAR-10/MNIST with torchvision if missing")
     d.add_argument("--subset", type=positive_int, help="keep this many training examples (seeded choice)")
+    d.add_argument("--test-subset", type=positive_int,
+                   help="score this many test examples (seeded choice, recorded in data.json; default: all)")
     d.add_argument("--random-labels", type=_fraction, nargs="?", const=1.0, default=0.0, metavar="P",
                    help="replace a fraction P of training labels by random classes (flag alone: P = 1)")
     d.add_argument("--data-seed", type=nonnegative_int, default=0, help="seed of split, subset, labels, regression data")
@@ -90,10 +92,13 @@ def register(subparsers) -> None:
     r.add_argument("--out", default="runs", help="root folder of runs (default runs/)")
     r.add_argument("--resume", action="store_true",
                    help="continue run NAME from its last checkpoint with its saved configuration (only --epochs, to "
-                        "extend it, --eval-batch and --parallel may be given; other flags must match)")
+                        "extend it, --eval-batch, --eval-every and --parallel may be given; other flags must match)")
     r.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
     r.add_argument("--float64", action="store_true", help="train in double precision")
     r.add_argument("--eval-batch", type=positive_int, default=1000, help="examples per evaluation pass")
+    r.add_argument("--eval-every", type=positive_int, default=1, metavar="K",
+                   help="measure train/test loss and error every K epochs and after the last (default 1; "
+                        "metrics.json lists the evaluated epochs)")
     r.add_argument("--no-weights", action="store_true", help="do not keep every epoch's weights (only the checkpoint)")
     add_progress_flag(p)
     add_json_flag(p)
@@ -134,7 +139,8 @@ def config_from_args(args):
         weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
         gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
         init_from=args.init_from, perturb=args.perturb, perturb_scale=args.perturb_scale,
-        unperturbed=args.unperturbed, eval_batch=args.eval_batch,
+        unperturbed=args.unperturbed, eval_batch=args.eval_batch, eval_every=args.eval_every,
+        test_subset=args.test_subset,
         save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32")
 
 

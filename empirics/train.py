@@ -66,7 +66,7 @@ LOSSES = ("auto", "cross-entropy", "mse")
 CHECKPOINT = "checkpoint.pt"
 WEIGHTS_DIR = "weights"
 # Fields that may change when a run is resumed: extending it, or how it is watched.
-RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel")
+RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel", "eval_every")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class TrainConfig(Serializable):
     dataset: str = "fashion-mnist"          # fashion-mnist | digits | cifar10 | mnist | regression
     data_dir: str = "data"                  # root of torchvision's layout (cifar-10-batches-py/, MNIST/raw/, FashionMNIST/raw/)
     subset: int | None = None               # training examples kept (seeded choice); None keeps all
+    test_subset: int | None = None          # test examples scored (seeded choice, recorded in data.json); None: all
     random_labels: float = 0.0              # fraction of training labels replaced by random classes
     data_seed: int = 0                      # seed of the split, subset, random labels, regression data
     download: bool = False                  # let torchvision download CIFAR-10/MNIST when missing
@@ -118,6 +119,7 @@ class TrainConfig(Serializable):
     unperturbed: int = 0                    # leading trajectories started without perturbation (Theory II: 4 of 8)
     # --- evaluation and output ---
     eval_batch: int = 1000                  # examples per forward pass when evaluating
+    eval_every: int = 1                     # evaluate after every k-th epoch (and always after the last and at 0)
     save_weights: bool = True               # keep every epoch's weights in weights/ (for MDS and probes)
     dtype: str = "float32"                  # float32 | float64 (theory comparisons)
 
@@ -143,6 +145,8 @@ class TrainConfig(Serializable):
             (self.perturb_scale in ("std", "mean_abs"), f"perturb_scale must be std or mean_abs, got {self.perturb_scale!r}"),
             (0 <= self.unperturbed <= self.trajectories, "unperturbed must lie between 0 and trajectories"),
             (self.eval_batch >= 1, "eval_batch must be >= 1"),
+            (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
+            (self.test_subset is None or self.test_subset >= 1, f"test_subset must be >= 1, got {self.test_subset}"),
             (self.parallel in ("auto", "vmap", "loop"), f"parallel must be auto, vmap or loop, got {self.parallel!r}"),
             (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
             (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
@@ -185,12 +189,16 @@ class TrainConfig(Serializable):
         teacher = self.network.to_dict() if self.dataset == "regression" else None
         return DataSpec(self.dataset, data_dir=self.data_dir, subset=self.subset, random_labels=self.random_labels,
                         seed=self.data_seed, download=self.download, teacher=teacher, n_train=self.n_train,
-                        n_test=self.n_test, noise=self.noise)
+                        n_test=self.n_test, noise=self.noise, test_subset=self.test_subset)
+
+    def evaluates(self, epoch: int) -> bool:
+        """Return True when metrics are measured after `epoch`: 0, every eval_every-th, and the last."""
+        return epoch == 0 or epoch % self.eval_every == 0 or epoch >= self.epochs
 
 
 @dataclass(frozen=True)
 class EpochMetrics(Serializable):
-    """Measurements after one epoch, one entry per trajectory.
+    """Measurements after one evaluated epoch, one entry per trajectory (`TrainConfig.eval_every`).
 
     Fields:
         epoch: epochs completed (0: the initialisation).
@@ -201,6 +209,9 @@ class EpochMetrics(Serializable):
         test_error: fraction misclassified on the test set (None for regression).
         batch_loss: mean minibatch loss seen during the epoch, train mode (None at epoch 0).
         seconds: wall time of the epoch's optimisation steps (device synchronised), evaluation excluded.
+
+    With eval_every = k > 1 only epochs 0, k, 2k, ... and the last are measured; metrics.json lists
+    them under 'evaluated_epochs'.
     """
 
     epoch: int
@@ -582,7 +593,7 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
                             "noise_generators": [g.get_state() for g in noise_gens],
                             "torch_rng": torch.get_rng_state(),
                             "metrics": [m.to_dict() for m in history]}, ckpt_path)
-        _write_metrics(rd, history, status)
+        _write_metrics(rd, history, status, config)
 
     if checkpoint is None:
         rd.start(config.to_dict(), config.seed, extra={"device": describe_device(dev), "n_params": n_params,
@@ -591,7 +602,7 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
         rd.write_json("data.json", data.to_dict())
         history.append(measure(0, None, 0.0))
         if not all(math.isfinite(v) for v in history[0].train_loss):
-            _write_metrics(rd, history, "diverged")
+            _write_metrics(rd, history, "diverged", config)
             raise TrainingDiverged(f"the loss at initialisation is not finite ({history[0].train_loss}): the "
                                    f"activation overflows on these inputs; choose another --activation")
         save(0, "running")
@@ -610,7 +621,7 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
         return _epochs(config, rd, data, traj, optimizer, history, batch_gens, loss_name, start_epoch, resumed_from,
                        measure, save, dev, progress, callback, started, n_params)
     except KeyboardInterrupt:
-        _write_metrics(rd, history, "interrupted")
+        _write_metrics(rd, history, "interrupted", config)
         raise
 
 
@@ -644,22 +655,24 @@ def _epochs(config, rd, data, traj, optimizer, history, batch_gens, loss_name, s
         synchronize(dev)
         seconds = time.perf_counter() - t0
         epoch_times.append(seconds)
-        batch_loss = (seen / n).tolist()
-        bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k]) or not all(
-            bool(torch.isfinite(t[k]).all()) for t in traj.params.values())]
-        measured = None if bad else measure(epoch, batch_loss, seconds)
+        batch_loss = (seen / n).tolist()  # one host sync per epoch, none per step
+        finite = torch.stack([torch.isfinite(t.detach().reshape(k_count, -1)).all(1) for t in traj.params.values()])
+        finite = finite.all(0).tolist()
+        bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k]) or not finite[k]]
+        measured = None if bad or not config.evaluates(epoch) else measure(epoch, batch_loss, seconds)
         if measured is not None:
             bad = [k for k in range(k_count) if not math.isfinite(measured.train_loss[k])]
         if bad:
-            _write_metrics(rd, history, "diverged")
+            _write_metrics(rd, history, "diverged", config)
             loss = batch_loss[bad[0]] if measured is None else measured.train_loss[bad[0]]
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch} (trajectory {bad[0]}: loss {loss}); "
                 f"the checkpoint of epoch {epoch - 1} is kept in {rd.path}; try a smaller --lr")
-        history.append(measured)
+        if measured is not None:
+            history.append(measured)
         save(epoch, "running" if epoch < config.epochs else "finished")
     if start_epoch >= config.epochs:
-        _write_metrics(rd, history, "finished")
+        _write_metrics(rd, history, "finished", config)
     return TrainResult(str(rd.path), history[-1].epoch, resumed_from, k_count, n_params, describe_device(dev),
                        history[-1], time.perf_counter() - started,
                        float(np.mean(epoch_times)) if epoch_times else None, data.to_dict())
@@ -702,9 +715,12 @@ def run_epoch(traj: Trajectories, optimizer, x: torch.Tensor, y: torch.Tensor, l
     return total
 
 
-def _write_metrics(rd: RunDir, history: list[EpochMetrics], status: str) -> None:
-    rd.write_json("metrics.json", {"status": status, "evaluation": EVALUATION,
-                                   "epochs": [m.to_dict() for m in history]})
+def _write_metrics(rd: RunDir, history: list[EpochMetrics], status: str, config: TrainConfig | None = None) -> None:
+    record = {"status": status, "evaluation": EVALUATION, "evaluated_epochs": [m.epoch for m in history]}
+    if config is not None:
+        record["eval_every"] = config.eval_every
+        record["test_subset"] = config.test_subset
+    rd.write_json("metrics.json", {**record, "epochs": [m.to_dict() for m in history]})
 
 
 def _read_checkpoint(path: Path, device: torch.device) -> dict:

@@ -179,3 +179,40 @@ def test_mnist_is_padded_to_32_like_fashion_mnist(mnist_root):
     assert data.input_shape == (1, 32, 32)
     frame = data.x_train[:, :, :2]
     assert float(frame.max() - frame.min()) == 0.0
+
+
+def test_test_subset_is_a_seeded_choice_that_leaves_the_training_set_alone():
+    """test_subset keeps that many test examples, the same ones for the same seed (also after the cache is
+    cleared), drawn from the full test set; the training set is the one without test_subset."""
+    from empirics.data import clear_data_cache
+
+    full = load_dataset(DataSpec("digits", seed=2))
+    part = load_dataset(DataSpec("digits", seed=2, test_subset=50))
+    assert part.x_test.shape[0] == 50 and part.y_test.shape == (50,)
+    assert torch.equal(part.x_train, full.x_train) and torch.equal(part.y_train, full.y_train)
+    # Every kept test image is one of the full test set's, each at most once.
+    matches = (part.x_test.flatten(1)[:, None, :] == full.x_test.flatten(1)[None]).all(-1)
+    assert torch.equal(matches.sum(1), torch.ones(50, dtype=torch.long))
+    assert part.to_dict()["spec"]["test_subset"] == 50 and part.to_dict()["n_test"] == 50
+    clear_data_cache()
+    again = load_dataset(DataSpec("digits", seed=2, test_subset=50))
+    assert again is not part and torch.equal(again.x_test, part.x_test)
+    other = load_dataset(DataSpec("digits", seed=3, test_subset=50))
+    assert not torch.equal(other.y_test, part.y_test) or not torch.equal(other.x_test, part.x_test)
+    with pytest.raises(DataError, match="test subset"):
+        load_dataset(DataSpec("digits", test_subset=10_000))
+    with pytest.raises(InvalidSpecError, match="test_subset"):
+        DataSpec("digits", test_subset=0)
+
+
+def test_load_dataset_builds_each_data_set_once_per_process(monkeypatch):
+    """A second load_dataset with the same spec, device and dtype returns the same tensors without reading again."""
+    from empirics import data as data_module
+
+    data_module.clear_data_cache()
+    first = load_dataset(DataSpec("digits", seed=7))
+    calls = []
+    monkeypatch.setattr(data_module, "_build_dataset", lambda *a: calls.append(a))
+    assert load_dataset(DataSpec("digits", seed=7)) is first and calls == []
+    load_dataset(DataSpec("digits", seed=7), dtype=torch.float64)
+    assert len(calls) == 1  # another dtype is another data set

@@ -466,3 +466,33 @@ def test_init_from_an_epoch_and_mean_abs_perturbation(tmp_path, capsys):
     code, _, err = _cli(["train", *TINY[:-3], "--widths", "4,4,4,8", "--no-progress", "--epochs", "0",
                          "--init-from", tmp_path / "P", "--out", tmp_path, "--run", "X"], capsys)
     assert code == 2 and "cannot start from" in err and err.count("\n") == 1
+
+
+def test_eval_every_measures_only_the_scheduled_epochs_and_trains_the_same_weights(tmp_path):
+    """eval_every = 2 over 5 epochs measures epochs 0, 2, 4 and 5 (the last always), records them in metrics.json,
+    and ends at bit-identical weights to evaluating every epoch: evaluation never touches the training state."""
+    common = dict(dataset="digits", subset=120, epochs=5, batch_size=40, save_weights=False, **SMALL_CNN)
+    train(TrainConfig(**common), tmp_path / "every")
+    result = train(TrainConfig(eval_every=2, test_subset=30, **common), tmp_path / "sparse")
+    metrics = json.loads((tmp_path / "sparse" / "metrics.json").read_text())
+    assert metrics["evaluated_epochs"] == [0, 2, 4, 5] == [m["epoch"] for m in metrics["epochs"]]
+    assert metrics["eval_every"] == 2 and metrics["test_subset"] == 30
+    assert json.loads((tmp_path / "sparse" / "data.json").read_text())["n_test"] == 30
+    assert result.final.epoch == 5
+    a, b = _final_state(tmp_path / "every"), _final_state(tmp_path / "sparse")
+    for name in a["params"]:
+        assert torch.equal(a["params"][name], b["params"][name]), name
+    dense = json.loads((tmp_path / "every" / "metrics.json").read_text())
+    assert dense["evaluated_epochs"] == [0, 1, 2, 3, 4, 5]
+    assert dense["epochs"][4]["train_loss"] == metrics["epochs"][2]["train_loss"]  # epoch 4, same training-set score
+
+
+def test_cli_train_takes_test_subset_and_eval_every(tmp_path, capsys):
+    """`--test-subset 40 --eval-every 3` reach the config: 40 test images, epochs 0, 3, 4 evaluated."""
+    code = cli.main(["train", "--dataset", "digits", "--subset", "80", "--widths", "8,8,8,8", "--epochs", "4",
+                     "--test-subset", "40", "--eval-every", "3", "--out", str(tmp_path), "--run", "r",
+                     "--no-progress", "--device", "cpu"])
+    assert code == 0
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["eval_every"] == 3
+    assert json.loads((tmp_path / "r" / "data.json").read_text())["n_test"] == 40
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["evaluated_epochs"] == [0, 3, 4]
