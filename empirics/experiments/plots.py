@@ -1,13 +1,15 @@
 """Figures of the Theory II CNN experiments, in the paper's layout, drawn from saved stage results.
 
-- `plot_mds`: one MDS embedding (Figs 3, 5, 7, 8, 9, 11, 14–16, 36–38): every model written as its
-  label (training error in %, or epoch), coloured by its group (stage, branch or run) with a legend,
-  each curve joined in order; equal axis scales, so distances read as the embedding's.
+- `plot_mds`: one MDS embedding (Figs 3, 5, 7, 8, 9, 11, 14–16, 36–38): every model a dot with its
+  label (training error in %, or epoch; labels that would overprint one another are thinned),
+  coloured by its group (stage, branch or run) with a legend, each curve joined in order; equal
+  axis scales, so distances read as the embedding's.
 - `plot_mds_panels`: the same embedding split into panels (Figs 4, 6, 10, 12, 17): each panel shows
   its points in colour over the others in light grey.
 - `plot_training_curves`: training/test error and loss per run (Figs 13, 19, 26, 35).
 - `plot_interpolation_rows`: error and loss along (1 − t) w_1 + t w_2 before and after retraining
   (Figs 25, 32), grids that include t = 0 and t = 1.
+- `plot_agreement`: the two conditional agreement matrices (Figs 18, 24, 31).
 Nothing here computes; every function takes JSON-able dicts and a path and returns the path.
 """
 from __future__ import annotations
@@ -35,18 +37,33 @@ def _ordered(values: Sequence[str]) -> list[str]:
 
 
 def _draw(ax, X: np.ndarray, labels: Sequence[str], groups: Sequence[str], curves: Sequence[str], colors: dict,
-          fontsize: float = 7.0, grey: Sequence[bool] | None = None) -> None:
-    """Write each point's label at its position, coloured by group; join each curve's points in order."""
+          fontsize: float = 7.0, grey: Sequence[bool] | None = None, focus: np.ndarray | None = None) -> None:
+    """Write each point's label at its position, coloured by group; join each curve's points in order.
+
+    Every point gets a dot; a label closer than 2.5 % of the frame to a label already written is
+    left out (each curve's last and first labels are written first), so piles of nearly equal
+    models stay legible.
+    """
     grey = grey if grey is not None else [False] * len(X)
+    ref = X if focus is None else focus
+    min_sep = 0.025 * max(np.ptp(ref[:, 0]), np.ptp(ref[:, 1]), 1e-12)
     for c in _ordered(curves):
         idx = [i for i, ci in enumerate(curves) if ci == c]
-        g = groups[idx[0]]
-        col = (0.85, 0.85, 0.85) if grey[idx[0]] else colors[g]
-        ax.plot(X[idx, 0], X[idx, 1], "-", color=col, lw=0.8, alpha=0.5 if not grey[idx[0]] else 0.6,
-                zorder=1)
-    order = sorted(range(len(X)), key=lambda i: not grey[i])  # grey first, coloured on top
+        col = (0.85, 0.85, 0.85) if grey[idx[0]] else colors[groups[idx[0]]]
+        ax.plot(X[idx, 0], X[idx, 1], "-", color=col, lw=0.8, alpha=0.5 if not grey[idx[0]] else 0.6, zorder=1)
+        ax.plot(X[idx, 0], X[idx, 1], ".", color=col, ms=2.5, zorder=1)
+    order = []
+    for wanted_grey in (False, True):  # coloured labels claim their places first
+        for c in _ordered(curves):
+            idx = [i for i, ci in enumerate(curves) if ci == c and grey[i] == wanted_grey]
+            if idx:
+                order += [idx[-1]] + ([idx[0]] if len(idx) > 1 else []) + idx[1:-1]
+    written: list[np.ndarray] = []
     for i in order:
-        col = (0.75, 0.75, 0.75) if grey[i] else colors[groups[i]]
+        if written and np.min(np.linalg.norm(np.asarray(written) - X[i], axis=1)) < min_sep:
+            continue
+        written.append(X[i])
+        col = (0.7, 0.7, 0.7) if grey[i] else colors[groups[i]]
         ax.text(X[i, 0], X[i, 1], str(labels[i]), color=col, fontsize=fontsize, ha="center", va="center",
                 zorder=2 if grey[i] else 3, clip_on=True)
 
@@ -108,8 +125,9 @@ def plot_mds_panels(res: dict, path: str | Path, panels: Sequence[tuple[str, Seq
     for ax, (ptitle, mask) in zip(axes.flat, panels):
         mask = list(mask)
         grey = [not m for m in mask]
-        _draw(ax, X, res["labels"], color_key, curves, colors, fontsize, grey)
-        _frame(ax, X[np.asarray(mask)] if sum(mask) > 1 else X)  # zoom on the panel's own points
+        focus = X[np.asarray(mask)] if sum(mask) > 1 else X  # zoom on the panel's own points
+        _draw(ax, X, res["labels"], color_key, curves, colors, fontsize, grey, focus)
+        _frame(ax, focus)
         ax.set_title(ptitle, fontsize=9)
         shown = [k for k, m in zip(color_key, mask) if m]
         _legend(ax, shown, colors, legend_title)
@@ -157,3 +175,29 @@ def plot_interpolation_rows(rows: dict, path: str | Path, title: str) -> Path:
             ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)
+
+
+def plot_agreement(result: dict, path: str | Path, title: str) -> Path:
+    """Draw P(column correct | row correct) and P(column wrong | row wrong) side by side (Figs 18, 24, 31)."""
+    plt = _plt()
+    labels = list(result["labels"])
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2), constrained_layout=True)
+    for j, (ax, key, sub) in enumerate(zip(axes, ("correct_given_correct", "wrong_given_wrong"),
+                                          ("P(column correct | row correct)", "P(column wrong | row wrong)"))):
+        M = np.array([[float(v) if v is not None else np.nan for v in row] for row in result[key]])
+        im = ax.imshow(M, vmin=0, vmax=1, cmap="magma")
+        for r in range(M.shape[0]):
+            for c in range(M.shape[1]):
+                v = M[r, c]
+                ax.text(c, r, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
+                        color="w" if (np.isnan(v) or v < 0.6) else "k")
+        ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
+        ax.set_yticks(range(len(labels)), labels if j == 0 else [""] * len(labels), fontsize=8)
+        ax.set_title(sub, fontsize=9)
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    fig.suptitle(title, fontsize=10)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

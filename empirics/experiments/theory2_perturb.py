@@ -61,10 +61,10 @@ class PerturbPreset:
 
 
 PRESETS = {
-    "smoke": PerturbPreset(snapshots=(1, 2), sgd_epochs=3, gd_epochs=6, retrain_epochs=5, runs=4, alpha=0.1,
-                           lr_sgd=0.01, lr_gd=0.1, every=1, interp_points=6, test_examples=2000, subset=400,
+    "smoke": PerturbPreset(snapshots=(1, 2), sgd_epochs=3, gd_epochs=4, retrain_epochs=3, runs=4, alpha=0.1,
+                           lr_sgd=0.01, lr_gd=0.1, every=1, interp_points=5, test_examples=1000, subset=400,
                            widths=(8, 16, 32, 16)),
-    "cpu": PerturbPreset(snapshots=(5, 30), sgd_epochs=60, gd_epochs=100, retrain_epochs=50, runs=4, alpha=0.1,
+    "cpu": PerturbPreset(snapshots=(5, 30), sgd_epochs=60, gd_epochs=60, retrain_epochs=30, runs=4, alpha=0.1,
                          lr_sgd=0.01, lr_gd=0.1, every=5, interp_points=11, test_examples=5000, subset=1000,
                          widths=(16, 32, 64, 32)),
     "paper": PerturbPreset(snapshots=(5, 30), sgd_epochs=60, gd_epochs=400, retrain_epochs=200, runs=4, alpha=0.1,
@@ -72,8 +72,8 @@ PRESETS = {
                            widths=None),
 }
 SMALL_PRESETS = {
-    "smoke": replace(PRESETS["smoke"], alpha=0.01, gd_epochs=12, retrain_epochs=5, subset=200),
-    "cpu": replace(PRESETS["cpu"], alpha=0.01, gd_epochs=150, retrain_epochs=60, subset=500),
+    "smoke": replace(PRESETS["smoke"], alpha=0.01, gd_epochs=8, retrain_epochs=3, subset=200),
+    "cpu": replace(PRESETS["cpu"], alpha=0.01, gd_epochs=100, retrain_epochs=40, subset=500),
     "paper": replace(PRESETS["paper"], alpha=0.01, gd_epochs=372, retrain_epochs=400),
 }
 MICRO = PerturbPreset(snapshots=(1, 2), sgd_epochs=2, gd_epochs=1, retrain_epochs=2, runs=2, alpha=0.1, lr_sgd=0.01,
@@ -282,10 +282,9 @@ def _figures(ctx: ExperimentContext, a: dict, name: str, nums: dict, label: str,
         _three_layer_panel(ctx.path(f), res, f"{label}: run 1 alone, layers 2/4/6; numbers are epochs")
         figs.append((f, f"Fig. {nums['run1']}: MDS of run 1 alone, layers 2, 4 and 6"))
     if nums.get("agreement"):
-        from empirics.plots import plot_agreement
-
         f = f"fig{nums['agreement']}_{name}_agreement.png"
-        plot_agreement(a["agreement"], ctx.path(f))
+        xplots.plot_agreement(a["agreement"], ctx.path(f), f"{label}: the {p.runs} retrained models and a random "
+                              f"initialisation on the test set")
         figs.append((f, f"Fig. {nums['agreement']}: agreement of the {p.runs} retrained models and a random "
                         f"reference model on the test set"))
     if nums.get("interp") and "interpolation" in a:
@@ -380,6 +379,7 @@ def perturb_findings(base: dict, an: dict, scale: str) -> tuple[Finding, ...]:
 def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run §4.4 at ctx.scale and return its report."""
     p = preset or PRESETS[ctx.scale]
+    common.pin_preset(ctx, p)
     base, an = run_models(ctx, p)
     figs = []
     nums = {"M5": {"curves": 13, "mds": (14, 15, 16), "run1": 17, "agreement": 18},
@@ -443,6 +443,7 @@ def small_findings(base: dict, a: dict, scale: str) -> tuple[Finding, ...]:
 def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run Appendix B at ctx.scale and return its report."""
     p = preset or SMALL_PRESETS[ctx.scale]
+    common.pin_preset(ctx, p)
     base_runs = train_base(ctx, p)
     run_path = retrain_mean_abs(ctx, p, "retrain_Mfinal_mean_abs", base_runs["Mfinal"])
     a = ctx.stage("analyse", lambda: analyse(run_path, p, ctx.device, False, common.seed_for(ctx, "reference")))

@@ -60,6 +60,7 @@ def compare(nat: dict, rnd: dict) -> Finding:
 def run(ctx: ExperimentContext, preset: sgd.SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §6.1 at ctx.scale and return its report."""
     p = preset or PRESETS[ctx.scale]
+    common.pin_preset(ctx, p)
     nat = sgd.run_stages(ctx, p, prefix="natural_")
     rnd = sgd.run_stages(ctx, p, prefix="random_", random_labels=1.0)
     figs = sgd.draw_stage_figures(ctx, nat, p, prefix="natural_", what=" (natural labels)")

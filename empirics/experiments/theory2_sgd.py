@@ -45,7 +45,7 @@ class SGDStagesPreset:
 
 PRESETS = {
     "smoke": SGDStagesPreset(stages=4, trajectories=4, unperturbed=2, epochs=2, late=3, subset=400, widths=(8, 16, 32, 16)),
-    "cpu": SGDStagesPreset(stages=12, trajectories=8, unperturbed=4, epochs=3, late=5, subset=2000,
+    "cpu": SGDStagesPreset(stages=12, trajectories=8, unperturbed=4, epochs=2, late=5, subset=1000,
                            widths=(16, 32, 64, 32)),
     "paper": SGDStagesPreset(stages=12, trajectories=8, unperturbed=4, epochs=10, late=5, subset=None, widths=None),
 }
@@ -200,6 +200,7 @@ def draw_stage_figures(ctx: ExperimentContext, m: dict, p: SGDStagesPreset, pref
 def run(ctx: ExperimentContext, preset: SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §4.2 at ctx.scale and return its report."""
     p = preset or PRESETS[ctx.scale]
+    common.pin_preset(ctx, p)
     m = run_stages(ctx, p)
     figs = draw_stage_figures(ctx, m, p)
     findings = sgd_findings(m, p)
