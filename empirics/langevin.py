@@ -43,11 +43,12 @@ import numpy as np
 from common.progress import Progress, report
 from common.seeds import stream
 from common.serialize import Serializable
+from empirics.experiments import SCALES as EXPERIMENT_SCALES, fill_scale_defaults
 from theory.errors import InvalidSpecError
 
 DYNAMICS = ("gdl", "sgd", "sgdl")
 NOISE_SCALINGS = ("sqrt", "gamma")
-SCALES = ("smoke", "cpu", "paper")
+SCALES = EXPERIMENT_SCALES
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,11 +261,7 @@ class LangevinConfig(Serializable):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.scale not in SCALES:
-            raise InvalidSpecError(f"scale must be one of {SCALES}, got {self.scale!r}")
-        for name, value in _SCALE_DEFAULTS[self.scale].items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
+        fill_scale_defaults(self, _SCALE_DEFAULTS)
         object.__setattr__(self, "dims", tuple(int(d) for d in self.dims))
         object.__setattr__(self, "dynamics", tuple(self.dynamics))
         if not set(self.dynamics) <= set(DYNAMICS) or not self.dynamics:

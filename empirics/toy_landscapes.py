@@ -34,10 +34,11 @@ import numpy as np
 from common.progress import Progress, report
 from common.seeds import stream
 from common.serialize import Serializable
+from empirics.experiments import SCALES as EXPERIMENT_SCALES, fill_scale_defaults
 from theory.errors import InvalidSpecError
 
 KINDS = ("basin", "basin-fractal")
-SCALES = ("smoke", "cpu", "paper")
+SCALES = EXPERIMENT_SCALES
 
 
 # ----------------------------------------------------------------------------------------------
@@ -353,11 +354,7 @@ class ToyLandscapeConfig(Serializable):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.scale not in SCALES:
-            raise InvalidSpecError(f"scale must be one of {SCALES}, got {self.scale!r}")
-        for name, value in _SCALE_DEFAULTS[self.scale].items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
+        fill_scale_defaults(self, _SCALE_DEFAULTS)
         object.__setattr__(self, "sigmas", tuple(float(s) for s in self.sigmas))
         if self.n_basins < 2:
             raise InvalidSpecError("need n_basins ≥ 2 to interpolate across basins")

@@ -195,6 +195,17 @@ def check_scale(scale: str) -> str:
     return scale
 
 
+def fill_scale_defaults(config: Any, presets: dict[str, dict[str, Any]]) -> None:
+    """Set every field of the frozen dataclass `config` that is None to its value in `presets[config.scale]`.
+
+    The one rule for scale presets: a field the user set wins; a field left None takes the preset.
+    """
+    check_scale(config.scale)
+    for name, value in presets[config.scale].items():
+        if getattr(config, name) is None:
+            object.__setattr__(config, name, value)
+
+
 def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str = "auto", data_dir: str = "data",
                    dataset: str | None = None, out: str = "runs", run_name: str | None = None,
                    progress: Progress | None = None) -> tuple[ExperimentReport, Path]:
