@@ -129,7 +129,7 @@ def test_random_labels_compares_the_two_label_sets(tmp_path, one_thread):
 @pytest.mark.parametrize("name", THEORY2)
 def test_smoke_scale_runs_on_the_default_real_data(tmp_path, one_thread, name):
     rep, path = run_experiment(name, "smoke", 0, "cpu", "data", None, str(tmp_path))
-    assert rep.seconds < 240
+    assert rep.seconds < 600  # 2 minutes on 2 idle cores; generous for a shared, loaded machine
     text = path.read_text()
     assert "## Deviations from the paper" in text and all(f.verdict.upper() in text for f in rep.findings)
     for file, _ in rep.figures:

@@ -1,7 +1,7 @@
 """Figures of the Theory II CNN experiments, in the paper's layout, drawn from saved stage results.
 
-- `plot_mds`: one MDS embedding (Figs 3, 5, 7, 8, 9, 11, 14–16, 36–38): every model a dot with its
-  label (training error in %, or epoch; labels that would overprint one another are thinned),
+- `plot_mds`: one MDS embedding (Figs 3, 5, 7, 8, 9, 11, 14–16, 36–38): every model written as its
+  label (training error in %, or epoch; a label that would overprint another becomes a ring),
   coloured by its group (stage, branch or run) with a legend, each curve joined in order; equal
   axis scales, so distances read as the embedding's.
 - `plot_mds_panels`: the same embedding split into panels (Figs 4, 6, 10, 12, 17): each panel shows
@@ -40,9 +40,8 @@ def _draw(ax, X: np.ndarray, labels: Sequence[str], groups: Sequence[str], curve
           fontsize: float = 7.0, grey: Sequence[bool] | None = None, focus: np.ndarray | None = None) -> None:
     """Write each point's label at its position, coloured by group; join each curve's points in order.
 
-    Every point gets a dot; a label closer than 2.5 % of the frame to a label already written is
-    left out (each curve's last and first labels are written first), so piles of nearly equal
-    models stay legible.
+    A label closer than 2.5 % of the frame to a label already written is replaced by a ring (each
+    curve's last and first labels are written first), so piles of nearly equal models stay legible.
     """
     grey = grey if grey is not None else [False] * len(X)
     ref = X if focus is None else focus
@@ -51,7 +50,6 @@ def _draw(ax, X: np.ndarray, labels: Sequence[str], groups: Sequence[str], curve
         idx = [i for i, ci in enumerate(curves) if ci == c]
         col = (0.85, 0.85, 0.85) if grey[idx[0]] else colors[groups[idx[0]]]
         ax.plot(X[idx, 0], X[idx, 1], "-", color=col, lw=0.8, alpha=0.5 if not grey[idx[0]] else 0.6, zorder=1)
-        ax.plot(X[idx, 0], X[idx, 1], ".", color=col, ms=2.5, zorder=1)
     order = []
     for wanted_grey in (False, True):  # coloured labels claim their places first
         for c in _ordered(curves):
@@ -61,6 +59,9 @@ def _draw(ax, X: np.ndarray, labels: Sequence[str], groups: Sequence[str], curve
     written: list[np.ndarray] = []
     for i in order:
         if written and np.min(np.linalg.norm(np.asarray(written) - X[i], axis=1)) < min_sep:
+            # a ring, not a label (a filled dot beside a label would read as a decimal point)
+            ax.plot(X[i, 0], X[i, 1], "o", mfc="none", mew=0.6, ms=4, alpha=0.6, zorder=1,
+                    color=(0.75, 0.75, 0.75) if grey[i] else colors[groups[i]])
             continue
         written.append(X[i])
         col = (0.7, 0.7, 0.7) if grey[i] else colors[groups[i]]

@@ -17,7 +17,7 @@ from empirics.experiments import common
 from empirics.experiments import theory2_sgd as sgd
 
 PRESETS = {
-    "smoke": sgd.SGDStagesPreset(stages=3, trajectories=4, unperturbed=2, epochs=2, late=2, subset=300,
+    "smoke": sgd.SGDStagesPreset(stages=3, trajectories=4, unperturbed=2, epochs=1, late=2, subset=300,
                                  widths=(8, 16, 32, 16)),
     "cpu": sgd.SGDStagesPreset(stages=8, trajectories=8, unperturbed=4, epochs=3, late=4, subset=1000,
                                widths=(16, 32, 64, 32)),
