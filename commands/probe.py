@@ -115,6 +115,7 @@ def register(subparsers) -> None:
     m.add_argument("--layers", type=comma_list(nonnegative_int), default=(2,), help="weight layers to embed; 0 means all weights (default 2)")
     m.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine", help="dissimilarity (default cosine)")
     m.add_argument("--every", type=positive_int, default=1, help="keep every k-th saved epoch (default 1)")
+    m.add_argument("--device", default="cpu", help="torch device for re-measured errors: cpu, cuda, auto (default cpu)")
     m.add_argument("--name", help="output folder name (default mds-<first run name>)")
     m.add_argument("--out", default="runs", help="parent folder (default runs)")
     add_json_flag(m)
@@ -249,7 +250,7 @@ def run_mds(args) -> int:
     from empirics import plots
     from empirics.probe_runs import runs_mds
 
-    res = runs_mds(args.run, args.layers, args.metric, args.every)
+    res = runs_mds(args.run, args.layers, args.metric, args.every, device=args.device)
     rd = RunDir(args.out, args.name or f"mds-{Path(args.run[0]).name}")
     rd.start({"runs": list(args.run), "layers": list(args.layers), "metric": args.metric, "every": args.every}, None)
     results, table_rows, figures = {}, [], []

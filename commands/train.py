@@ -77,8 +77,9 @@ def register(subparsers) -> None:
     t = p.add_argument_group("trajectories")
     t.add_argument("--seed", type=nonnegative_int, default=0, help="trajectory k uses seed + k (default 0)")
     t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together, seeds seed..seed+K-1")
-    t.add_argument("--parallel", choices=["auto", "vmap", "loop"], default="auto",
-                   help="K > 1: vmap all trajectories in one pass, or loop over them (auto: vmap on CUDA, loop on CPU)")
+    t.add_argument("--parallel", choices=["auto", "vmap", "grouped", "loop"], default="auto",
+                   help="K > 1: vmap all trajectories in one pass, grouped (the DCNN as one network with groups=K "
+                        "convolutions), or loop over them (auto: grouped for the DCNN, else vmap on CUDA, loop on CPU)")
     t.add_argument("--init-from", metavar="RUN[:EPOCH]",
                    help="start from this run's weights (trajectory 0) at EPOCH (default: its last); a run folder, "
                         "or a run name under --out")
@@ -95,6 +96,11 @@ def register(subparsers) -> None:
                         "extend it, --eval-batch, --eval-every and --parallel may be given; other flags must match)")
     r.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
     r.add_argument("--float64", action="store_true", help="train in double precision")
+    r.add_argument("--precision", choices=["float32", "tf32", "bf16-mixed"], default="float32",
+                   help="training steps: float32 (default, the papers' numerics), tf32 (CUDA TensorFloat-32; float32 "
+                        "elsewhere) or bf16-mixed (autocast); evaluation stays float32")
+    r.add_argument("--channels-last", action="store_true", help="images in channels_last memory format (GPU speed)")
+    r.add_argument("--compile", action="store_true", help="torch.compile the forward pass once per run")
     r.add_argument("--eval-batch", type=positive_int, default=1000, help="examples per evaluation pass")
     r.add_argument("--eval-every", type=positive_int, default=1, metavar="K",
                    help="measure train/test loss and error every K epochs and after the last (default 1; "
@@ -141,7 +147,8 @@ def config_from_args(args):
         init_from=args.init_from, perturb=args.perturb, perturb_scale=args.perturb_scale,
         unperturbed=args.unperturbed, eval_batch=args.eval_batch, eval_every=args.eval_every,
         test_subset=args.test_subset,
-        save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32")
+        save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32",
+        precision=args.precision, channels_last=args.channels_last, compile=args.compile)
 
 
 def _given(args) -> set[str]:

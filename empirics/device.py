@@ -1,6 +1,9 @@
 """Device choice by a string ('auto', 'cpu', 'cuda', 'cuda:1', 'mps'), never by `.cuda()`."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import torch
 
 from empirics.errors import DeviceUnavailable
@@ -45,3 +48,32 @@ def synchronize(device: torch.device) -> None:
     """Wait for queued kernels on `device` (for honest wall-clock timings); a no-op on the CPU."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+@contextlib.contextmanager
+def precision_context(precision: str, device: torch.device) -> Iterator[None]:
+    """Run the enclosed steps in `precision`: 'float32' (unchanged), 'tf32' or 'bf16-mixed'.
+
+    tf32: CUDA matmuls and cuDNN convolutions use TensorFloat-32 (10-bit mantissa inputs, float32
+    accumulation); the global flags are restored on exit; elsewhere it is float32. bf16-mixed:
+    `torch.autocast(device.type, torch.bfloat16)` (weights, gradients and optimiser stay float32);
+    on CPUs without bfloat16 units it runs, slowly. Nothing here is CUDA-only.
+    """
+    if precision == "float32":
+        yield
+        return
+    if precision == "bf16-mixed":
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            yield
+        return
+    if precision != "tf32":
+        raise ValueError(f"unknown precision {precision!r}")
+    if device.type != "cuda":
+        yield
+        return
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

@@ -222,6 +222,65 @@ class PaperCNN(nn.Module):
         return self.net(x).mean(dim=(2, 3))
 
 
+def grouped_cnn_forward(model: PaperCNN, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+                        x: torch.Tensor, shared: bool = False) -> torch.Tensor:
+    """Return the class scores (K, B, classes) of K stacked PaperCNNs, all K in one grouped pass per layer.
+
+    `params`/`buffers` map `model`'s names to tensors with a leading dimension K (as
+    `torch.func.stack_module_state` gives); x is (K, B, C, H, W), or (B, C, H, W) for all K when
+    `shared`. The K networks become one network on K·c channels: convolution k·c_out..(k+1)·c_out
+    sees only channels k·c_in..(k+1)·c_in (`groups=K`; the first layer on shared input is an
+    ordinary convolution with the K weight sets concatenated), batch norm normalises each of the
+    K·c channels with its own statistics, so trajectory k computes exactly PaperCNN's function with
+    its own weights. Running statistics are updated in place in the stacked buffers (slice k for
+    trajectory k), with `model`'s BN modes and momenta, as K separate modules would update theirs.
+    """
+    k = next(iter(params.values())).shape[0]
+    if shared:
+        h, grouped = x, False
+    else:
+        h = x.transpose(0, 1).reshape(x.shape[1], k * x.shape[2], *x.shape[3:])  # (B, K·C, H, W)
+        grouped = True
+    for index, layer in enumerate(model.net):
+        name = f"net.{index}"
+        if isinstance(layer, nn.Conv2d):
+            w = params[f"{name}.weight"]
+            b = params.get(f"{name}.bias")
+            h = torch.nn.functional.conv2d(h, w.reshape(-1, *w.shape[2:]), None if b is None else b.reshape(-1),
+                                           layer.stride, layer.padding, layer.dilation, k if grouped else 1)
+            grouped = True
+        elif isinstance(layer, nn.BatchNorm2d):
+            h = _grouped_batch_norm(layer, buffers, name, h)
+        else:
+            h = layer(h)  # elementwise activation
+    scores = h.mean(dim=(2, 3))  # (B, K·classes)
+    return scores.reshape(scores.shape[0], k, -1).transpose(0, 1)
+
+
+def _grouped_batch_norm(layer: nn.BatchNorm2d, buffers: dict[str, torch.Tensor], name: str,
+                        h: torch.Tensor) -> torch.Tensor:
+    """Return BatchNorm2d(affine=False) over the K·c channels of h, updating the stacked statistics in place."""
+    use_batch = layer.training or not layer.track_running_stats
+    mean = buffers.get(f"{name}.running_mean")
+    var = buffers.get(f"{name}.running_var")
+    momentum = 0.0 if layer.momentum is None else layer.momentum
+    if layer.training and layer.track_running_stats and mean is not None:
+        tracked = buffers[f"{name}.num_batches_tracked"]
+        tracked.add_(1)
+        if layer.momentum is None:  # cumulative average, as nn.BatchNorm2d
+            momentum = 1.0 / float(tracked.reshape(-1)[0])
+    return torch.nn.functional.batch_norm(
+        h, None if mean is None else mean.view(-1), None if var is None else var.view(-1), None, None,
+        use_batch, momentum, layer.eps)
+
+
+def supports_grouped(model: nn.Module) -> bool:
+    """Return True when `grouped_cnn_forward` realises `model` (a PaperCNN of convolutions, BN, elementwise activations)."""
+    if not isinstance(model, PaperCNN):
+        return False
+    return all(isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Tanh, Polynomial)) for m in model.net)
+
+
 class MLP(nn.Module):
     """A fully connected classifier/regressor: returns (N, out) for inputs flattened to (N, in).
 

@@ -298,10 +298,11 @@ def _recomputed_errors(run, epochs: Sequence[int], W: torch.Tensor) -> dict[int,
     statistics recomputed on the training set (`empirics.bn`, through Objective's 'recompute')."""
     from empirics.data import load_dataset
 
-    data = load_dataset(run.data_spec, "cpu", dtype=run.config.torch_dtype)
+    device = next(run.models[0].parameters()).device
+    data = load_dataset(run.data_spec, device, dtype=run.config.torch_dtype)
     objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross_entropy",
                                  batch_size=run.config.eval_batch, bn="recompute")
-    return {e: [objective.evaluate(W[i, k]).error for k in range(W.shape[1])] for i, e in enumerate(epochs)}
+    return {e: [objective.evaluate(W[i, k].to(device)).error for k in range(W.shape[1])] for i, e in enumerate(epochs)}
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,8 @@ class RunsMDS(Serializable):
     seconds: float
 
 
-def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "cosine", every: int = 1) -> RunsMDS:
+def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "cosine", every: int = 1,
+             device: str = "cpu") -> RunsMDS:
     """Return the per-layer classical MDS of the saved weight trajectories of `runs` (Theory II §4.1, Fig. 3).
 
     Points are labelled by the training error of their trajectory at their epoch (or 'e<epoch>'),
@@ -341,7 +343,7 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
         raise InvalidSpecError(f"every must be a positive integer, got {every}")
     rows_w, labels, groups, epochs_all, model = [], [], [], [], None
     for r_i, run_path in enumerate(runs):
-        run = load_run(run_path, "cpu")
+        run = load_run(run_path, device)  # the models re-measure old runs' errors on `device`; MDS itself is numpy
         model = model or run.models[0]
         epochs, W = load_trajectory(run_path, "cpu")
         errors = {m.epoch: m.train_error for m in run.metrics}

@@ -3,12 +3,26 @@
 A run trains K trajectories of one architecture (trajectory k seeded with seed + k: its own
 initialisation, minibatch order and SGDL noise), so a run with K trajectories computes the same
 numbers as K runs with one trajectory each, up to floating-point reduction order. The K models are
-held as stacked tensors (leading dimension K, `torch.func.stack_module_state`) and evaluated with
-`torch.func.vmap(functional_call)` (one batched kernel for all K; Theory II §4.2 runs 8 parallel
-SGD trajectories per stage), or one after another. `parallel='auto'` takes vmap on CUDA and the
-loop on the CPU, where benchmarks/train.py measured vmap slower (0.65–0.7× for K = 4 on 2 cores:
-batched convolutions become grouped convolutions, which the CPU kernels run less well). The optimisers act
-elementwise, so one torch.optim optimiser over the stacked tensors is K independent optimisers.
+held as stacked tensors (leading dimension K, `torch.func.stack_module_state`) and run in one of
+three ways (`parallel`): 'vmap' (`torch.func.vmap(functional_call)`, one batched kernel for all K),
+'grouped' (the DCNN only: one network on K·c channels whose convolutions have groups=K,
+`empirics.models.grouped_cnn_forward`), or 'loop' (one after another). Theory II §4.2 runs 8
+parallel SGD trajectories per stage. `parallel='auto'` takes the grouped network for the DCNN on
+every device, vmap for other models on CUDA and the loop for them on the CPU. benchmarks/train.py
+on 2 shared CPU cores (K = 8, batch 100, torch's 2 threads, load average ~8): loop 11.5 s/step,
+vmap 2.8, grouped 2.3 (4.9× the loop); with 1 thread the loop was faster (1.21 vs grouped 1.57), so
+the choice depends on the thread count and load: pass --parallel loop for single-threaded CPU runs.
+On CUDA grouped is the choice by construction (vmap turns each convolution into the same grouped
+convolution, with more overhead) but not measured here; tests/test_gpu.py prints the comparison.
+The optimisers act elementwise, so one torch.optim optimiser over the stacked tensors is K
+independent optimisers.
+
+Speed options, none of which is CUDA-only: `channels_last` (memory format of the images),
+`compile` (torch.compile of the trajectories' forward, once per run), `precision` for the
+training steps ('float32', the papers' numerics and the default; 'tf32' on CUDA; 'bf16-mixed'
+autocast). All are off by default on every device: only the CPU could be measured here, where
+they do not help. The hot loop indexes device tensors (no DataLoader) and never syncs with the
+host inside an epoch: losses accumulate on the device and are read once per epoch.
 
 Batch norm under vmap: every trajectory has its own running mean/variance, stacked like the
 weights and passed to `functional_call` as batched buffers; in training mode each trajectory
@@ -49,8 +63,9 @@ from torch import nn
 
 from empirics.bn import EVALUATION, batch_norms, recompute_bn, reset_statistics
 from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
-from empirics.device import describe_device, pick_device, synchronize
-from empirics.models import MLP, PaperCNN, TorchNetwork, count_params, fit_relu_approximation, set_flat, stacked_flat
+from empirics.device import describe_device, pick_device, precision_context, synchronize
+from empirics.models import (MLP, PaperCNN, TorchNetwork, count_params, fit_relu_approximation, grouped_cnn_forward,
+                             set_flat, stacked_flat, supports_grouped)
 from common.errors import CheckpointError, InputFileError, RunNotFoundError
 from common.progress import Progress, report
 from common.seeds import child_seed
@@ -66,7 +81,9 @@ LOSSES = ("auto", "cross-entropy", "mse")
 CHECKPOINT = "checkpoint.pt"
 WEIGHTS_DIR = "weights"
 # Fields that may change when a run is resumed: extending it, or how it is watched.
-RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel", "eval_every")
+RESUMABLE_CHANGES = ("epochs", "eval_batch", "parallel", "eval_every", "channels_last", "compile")
+PARALLEL = ("auto", "vmap", "grouped", "loop")
+PRECISIONS = ("float32", "tf32", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -112,7 +129,8 @@ class TrainConfig(Serializable):
     # --- trajectories ---
     trajectories: int = 1                   # K models trained together; trajectory k uses seed + k
     seed: int = 0                           # base seed of initialisation, batch order and SGDL noise
-    parallel: str = "auto"                  # K > 1: vmap | loop (one after another) | auto (vmap on CUDA, loop on CPU)
+    parallel: str = "auto"                  # K > 1: vmap | grouped (paper-cnn: groups=K convolutions) | loop (one after
+                                            # another) | auto (paper-cnn: grouped; else vmap on CUDA, loop on CPU)
     init_from: str | None = None            # 'RUN_DIR' or 'RUN_DIR:EPOCH': that run's weights (trajectory 0; default its last epoch) start every trajectory
     perturb: float = 0.0                    # start noise std, as a multiple of each tensor's std (Theory II §4.2: 0.01) or mean |w|
     perturb_scale: str = "std"              # std (Theory II §4.2) | mean_abs (Appendix B: σ = perturb · mean |w| per tensor)
@@ -122,6 +140,11 @@ class TrainConfig(Serializable):
     eval_every: int = 1                     # evaluate after every k-th epoch (and always after the last and at 0)
     save_weights: bool = True               # keep every epoch's weights in weights/ (for MDS and probes)
     dtype: str = "float32"                  # float32 | float64 (theory comparisons)
+    # --- speed (the numbers stay those of float32 up to rounding, except precision) ---
+    precision: str = "float32"              # training steps: float32 (the papers') | tf32 (CUDA matmul/conv; CPU: float32)
+                                            # | bf16-mixed (autocast to bfloat16); evaluation always runs in `dtype`
+    channels_last: bool = False             # images in channels_last memory format (helps cuDNN; off by default)
+    compile: bool = False                   # torch.compile the trajectories' forward once per run (off by default)
 
     def __post_init__(self) -> None:
         if self.widths is not None:
@@ -147,7 +170,9 @@ class TrainConfig(Serializable):
             (self.eval_batch >= 1, "eval_batch must be >= 1"),
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.test_subset is None or self.test_subset >= 1, f"test_subset must be >= 1, got {self.test_subset}"),
-            (self.parallel in ("auto", "vmap", "loop"), f"parallel must be auto, vmap or loop, got {self.parallel!r}"),
+            (self.parallel in PARALLEL, f"parallel must be one of {', '.join(PARALLEL)}, got {self.parallel!r}"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
+            (self.precision == "float32" or self.dtype == "float32", "a faster precision applies to float32 runs only"),
             (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
             (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
             (self.network is None or isinstance(self.network, NetworkSpec), "network must be a theory NetworkSpec"),
@@ -290,7 +315,8 @@ class Trajectories:
     `buffers`, one slice per trajectory (see the module docstring).
     """
 
-    def __init__(self, models: list[nn.Module], device: torch.device, vectorize: bool = True):
+    def __init__(self, models: list[nn.Module], device: torch.device, vectorize: bool = True, mode: str | None = None,
+                 channels_last: bool = False, compile: bool = False):
         from torch.func import stack_module_state
 
         params, buffers = stack_module_state([m.to(device) for m in models])
@@ -298,7 +324,15 @@ class Trajectories:
         self.buffers = {k: v.detach().clone() for k, v in buffers.items()}
         self.base = copy.deepcopy(models[0]).to("meta")  # structure only; tensors come from params/buffers
         self.k = len(models)
-        self.vectorize = vectorize
+        # mode: 'loop' (one functional_call per trajectory), 'vmap' (torch.func.vmap over the K),
+        # 'grouped' (PaperCNN only: one network on K·c channels, empirics.models.grouped_cnn_forward).
+        mode = mode or ("vmap" if vectorize else "loop")
+        if mode == "grouped" and not supports_grouped(self.base):
+            mode = "vmap"
+        self.mode = mode if self.k > 1 or mode == "grouped" else "loop"
+        self.vectorize = self.mode != "loop"
+        self.channels_last = channels_last
+        self._forward = torch.compile(self._forward_eager) if compile else self._forward_eager
 
     def train(self, mode: bool = True) -> "Trajectories":
         """Set train (batch statistics) or eval (running statistics) mode; return self."""
@@ -316,16 +350,24 @@ class Trajectories:
         `buffers` replaces the trajectories' own batch-norm statistics (stacked like them).
         """
         buffers = self.buffers if buffers is None else buffers
-        if self.k == 1 or not self.vectorize:
+        if self.channels_last and x.dim() == (4 if shared else 5):
+            x = x.contiguous(memory_format=torch.channels_last) if shared else \
+                torch.stack([xk.contiguous(memory_format=torch.channels_last) for xk in x])
+        return self._forward(self.params, buffers, x, shared)
+
+    def _forward_eager(self, params: dict, buffers: dict, x: torch.Tensor, shared: bool) -> torch.Tensor:
+        if self.mode == "grouped":
+            return grouped_cnn_forward(self.base, params, buffers, x, shared=shared)
+        if self.mode == "loop":
             outs = []
             for k in range(self.k):
-                p = {n: t[k] for n, t in self.params.items()}
+                p = {n: t[k] for n, t in params.items()}
                 b = {n: t[k] for n, t in buffers.items()}  # views: in-place BN updates land in slice k
                 outs.append(self._one(p, b, x if shared else x[k]))
             return torch.stack(outs)
         from torch.func import vmap
 
-        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(self.params, buffers, x)
+        return vmap(self._one, in_dims=(0, 0, None if shared else 0))(params, buffers, x)
 
     @property
     def has_batch_norm(self) -> bool:
@@ -520,6 +562,25 @@ def split_init_from(text: str) -> tuple[str, int | None]:
     return text, None
 
 
+def parallel_mode(parallel: str, device: torch.device, model: nn.Module) -> str:
+    """Return how K trajectories run: 'loop', 'vmap' or 'grouped' for the config's `parallel` on `device`.
+
+    'auto': grouped for the DCNN (measured fastest on the CPU with torch's default threads, see the
+    module docstring; on CUDA one grouped kernel per layer instead of K), else vmap on CUDA and the
+    loop on the CPU.
+    """
+    if parallel != "auto":
+        return parallel
+    if supports_grouped(model):
+        return "grouped"
+    return "vmap" if device.type == "cuda" else "loop"
+
+
+def effective_precision(precision: str, device: torch.device) -> str:
+    """Return the precision training steps actually run in: tf32 exists on CUDA only (elsewhere float32)."""
+    return "float32" if precision == "tf32" and device.type != "cuda" else precision
+
+
 def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool = False, device: str = "auto",
           progress: Progress | None = None, callback: Callable[[int, int], None] | None = None,
           require_checkpoint: bool = False) -> TrainResult:
@@ -568,8 +629,8 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
     models = _initial_models(config, data) if checkpoint is None else \
         [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(k_count)]
     n_params = count_params(models[0])
-    vectorize = config.parallel == "vmap" or (config.parallel == "auto" and dev.type == "cuda")
-    traj = Trajectories(models, dev, vectorize=vectorize)
+    mode = parallel_mode(config.parallel, dev, models[0])
+    traj = Trajectories(models, dev, mode=mode, channels_last=config.channels_last, compile=config.compile)
     batch_gens = [torch.Generator().manual_seed(config.seed + k) for k in range(k_count)]
     noise_gens = [torch.Generator(device=dev).manual_seed(child_seed(config.seed + k, "sgdl noise"))
                   for k in range(k_count)]
@@ -598,7 +659,8 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
     if checkpoint is None:
         rd.start(config.to_dict(), config.seed, extra={"device": describe_device(dev), "n_params": n_params,
                                                         "trajectories": k_count,
-                                                        "parallel": "vmap" if vectorize and k_count > 1 else "loop"})
+                                                        "parallel": traj.mode if k_count > 1 else "loop",
+                                                        "precision": effective_precision(config.precision, dev)})
         rd.write_json("data.json", data.to_dict())
         history.append(measure(0, None, 0.0))
         if not all(math.isfinite(v) for v in history[0].train_loss):
@@ -650,8 +712,9 @@ def _epochs(config, rd, data, traj, optimizer, history, batch_gens, loss_name, s
             done_steps += 1
             report(progress, done_steps, total_steps)
 
-        seen = run_epoch(traj, optimizer, x_all, y_all, loss_name, data.num_classes, batches,
-                         gd_chunk=config.gd_chunk, after_step=after_step)
+        with precision_context(config.precision, dev):
+            seen = run_epoch(traj, optimizer, x_all, y_all, loss_name, data.num_classes, batches,
+                             gd_chunk=config.gd_chunk, after_step=after_step)
         synchronize(dev)
         seconds = time.perf_counter() - t0
         epoch_times.append(seconds)

@@ -199,3 +199,32 @@ def test_digits_8x8_leaves_most_deep_dcnn_weights_without_gradient():
     live3, total3 = cov.per_layer[3]
     live4, total4 = cov.per_layer[4]
     assert live3 < 0.5 * total3 and live4 < 0.15 * total4
+
+
+def test_grouped_cnn_forward_is_k_separate_paper_cnns_with_their_own_batch_norm():
+    """One grouped pass over K = 3 stacked DCNNs gives each network's own scores and running statistics
+    (train mode, per-trajectory inputs) and its eval-mode scores on a shared input (float64, 1e-10)."""
+    from torch.func import functional_call, stack_module_state
+
+    from empirics.models import grouped_cnn_forward, supports_grouped
+
+    nets = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        nets.append(PaperCNN(2, 5, widths=(4, 6, 5, 3)).double())
+    params, buffers = stack_module_state(nets)
+    grouped_buffers = {n: t.clone() for n, t in buffers.items()}
+    base = PaperCNN(2, 5, widths=(4, 6, 5, 3)).double().train()
+    assert supports_grouped(base)
+    x = torch.randn(3, 7, 2, 16, 16, dtype=torch.float64)
+    out = grouped_cnn_forward(base, params, grouped_buffers, x)
+    for k, net in enumerate(nets):
+        torch.testing.assert_close(out[k], net.train()(x[k]), atol=1e-10, rtol=0)
+        for name, t in net.named_buffers():
+            assert torch.allclose(grouped_buffers[name][k].double(), t.double(), atol=1e-12), name
+    base.eval()
+    shared = torch.randn(4, 2, 16, 16, dtype=torch.float64)
+    out = grouped_cnn_forward(base, params, grouped_buffers, shared, shared=True)
+    for k, net in enumerate(nets):
+        expected = functional_call(net.eval(), {n: t[k] for n, t in {**params, **grouped_buffers}.items()}, (shared,))
+        torch.testing.assert_close(out[k], expected, atol=1e-10, rtol=0)

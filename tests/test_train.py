@@ -496,3 +496,37 @@ def test_cli_train_takes_test_subset_and_eval_every(tmp_path, capsys):
     assert json.loads((tmp_path / "r" / "config.json").read_text())["eval_every"] == 3
     assert json.loads((tmp_path / "r" / "data.json").read_text())["n_test"] == 40
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["evaluated_epochs"] == [0, 3, 4]
+
+
+def test_grouped_trajectories_train_the_weights_of_the_loop(tmp_path):
+    """parallel='grouped' (one network on K·c channels, groups=K) ends at the loop's weights and BN statistics (K = 2)."""
+    common = dict(dataset="digits", subset=200, epochs=2, batch_size=50, momentum=0.9, trajectories=2, seed=1,
+                  save_weights=False, **SMALL_CNN)
+    grouped = train(TrainConfig(parallel="grouped", **common), tmp_path / "grouped")
+    train(TrainConfig(parallel="loop", **common), tmp_path / "loop")
+    a, b = _final_state(tmp_path / "grouped"), _final_state(tmp_path / "loop")
+    for group in ("params", "buffers"):
+        for name, t in b[group].items():
+            torch.testing.assert_close(a[group][name], t, atol=2e-5, rtol=1e-4)
+    manifest = json.loads((tmp_path / "grouped" / "manifest.json").read_text())
+    assert "grouped" in json.dumps(manifest) and grouped.final.train_error is not None
+
+
+def test_speed_options_keep_the_float32_numbers(tmp_path):
+    """channels_last changes memory layout only (weights within float32 rounding); tf32 on the CPU is float32
+    (bit-identical); bf16-mixed trains (finite, loss falls) and is refused for float64 runs."""
+    common = dict(dataset="digits", subset=150, epochs=2, batch_size=50, save_weights=False, **SMALL_CNN)
+    train(TrainConfig(**common), tmp_path / "plain")
+    train(TrainConfig(channels_last=True, **common), tmp_path / "cl")
+    train(TrainConfig(precision="tf32", **common), tmp_path / "tf32")
+    bf16 = train(TrainConfig(precision="bf16-mixed", **common), tmp_path / "bf16")
+    plain = _final_state(tmp_path / "plain")["params"]
+    for name, t in plain.items():
+        torch.testing.assert_close(_final_state(tmp_path / "cl")["params"][name], t, atol=1e-5, rtol=1e-4)
+        assert torch.equal(_final_state(tmp_path / "tf32")["params"][name], t)
+    first = json.loads((tmp_path / "bf16" / "metrics.json").read_text())["epochs"][0]["train_loss"][0]
+    assert math.isfinite(bf16.final.train_loss[0]) and bf16.final.train_loss[0] < first
+    with pytest.raises(InvalidSpecError, match="precision"):
+        TrainConfig(precision="bf16-mixed", dtype="float64")
+    with pytest.raises(InvalidSpecError, match="parallel"):
+        TrainConfig(parallel="threads")
