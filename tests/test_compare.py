@@ -26,14 +26,17 @@ CLASSIC = ["--input-dim", "3", "--layers", "2", "--activation", "z + z^2/4", "--
 
 @pytest.fixture(scope="module")
 def sweep():
-    return run_compare(CompareConfig(widths=(1, 3, 6), n_directions=6, restarts=2))
+    return run_compare(CompareConfig(widths=(1, 6, 8), n_directions=6, restarts=2))
 
 
 def test_overparametrized_networks_reach_zero_loss_and_nullity_equals_kernel_and_theory(sweep):
-    """For h = 3 and 6 (K = 16, 31 > N = 10, theory r = 10): Σr² ≤ 1e-18, ∇²L = 2JᵀJ to 1e-8, and
-    Hessian nullity = K − rank J = theory's K − r (6 and 21)."""
+    """For h = 6 and 8 (K = 31, 41 > N = 10, theory r = 10): Σr² ≤ 1e-18, ∇²L = 2JᵀJ to 1e-8, and
+    Hessian nullity = K − rank J = theory's K − r (21 and 31).
+
+    (On these seeded data h = 3 and 4 stop at losses 1.1e-3 and 9.3e-3 although r = N: a complex
+    zero-error set of dimension K − r exists, but a real zero need not — measured, see README.)"""
     rows = {r.width: r for r in sweep.rows}
-    for h, dim in ((3, 6), (6, 21)):
+    for h, dim in ((6, 21), (8, 31)):
         row = rows[h]
         assert row.reached_zero and row.loss <= 1e-18 and row.status == "zero"
         assert row.gauss_newton_gap < 1e-8
@@ -104,7 +107,7 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["compare", *CLASSIC, "--widths", "1,3", "--directions", "2", "--restarts", "2",
+    rc = cli.main(["compare", *CLASSIC, "--widths", "1,6", "--directions", "2", "--restarts", "2",
                    "--out", str(tmp_path), "--name", "cmp", "--no-progress"])
     assert rc == 0
     out = capsys.readouterr().out
@@ -113,9 +116,9 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
     for f in ("config.json", "metrics.json", "manifest.json", "compare.png"):
         assert (folder / f).exists()
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 6]
+    assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 21]
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 0
-    rc = cli.main(["compare", *CLASSIC, "--widths", "3", "--directions", "1", "--restarts", "2",
+    rc = cli.main(["compare", *CLASSIC, "--widths", "6", "--directions", "1", "--restarts", "2",
                    "--out", str(tmp_path), "--name", "cmp2", "--no-progress", "--json"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["rows"][0]["reached_zero"]
 
