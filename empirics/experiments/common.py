@@ -44,8 +44,13 @@ def dataset_of(ctx: ExperimentContext) -> str:
     return ctx.dataset or dataset_choices()[0]
 
 
-def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | None) -> list[str]:
-    """Return the deviation lines for the data set, training subset and CNN widths actually used."""
+# Test examples scored per evaluation below paper scale (a seeded subset; the paper scores all of them).
+TEST_SUBSET = {"smoke": 1000, "cpu": 2000, "paper": None}
+
+
+def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | None,
+                    scale: str | None = None) -> list[str]:
+    """Return the deviation lines for the data set, training and test subsets and CNN widths actually used."""
     out = []
     if dataset != PAPER_DATA:
         out.append(f"data set {dataset} instead of CIFAR-10"
@@ -54,6 +59,8 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
                       if dataset == "digits" else ""))
     if subset is not None:
         out.append(f"training set: a seeded subset of {subset} examples instead of 50,000")
+    if scale is not None and TEST_SUBSET.get(scale):
+        out.append(f"test error on a seeded subset of {TEST_SUBSET[scale]:,} test examples")
     if widths is not None:
         out.append(f"CNN hidden widths {tuple(widths)} instead of the 188,810-parameter network "
                    f"({PAPER_WIDTHS_NOTE})")
@@ -61,9 +68,14 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
 
 
 def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, **kw):
-    """Return the TrainConfig of the paper's DCNN on this run's data; `kw` overrides optimisation fields."""
+    """Return the TrainConfig of the paper's DCNN on this run's data; `kw` overrides optimisation fields.
+
+    Below paper scale the test error is measured on a seeded subset of `TEST_SUBSET[scale]` test
+    examples (scoring all 10,000 every epoch dominated small runs).
+    """
     from empirics.train import TrainConfig
 
+    kw.setdefault("test_subset", TEST_SUBSET[ctx.scale])
     return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=subset,
                        widths=None if widths is None else tuple(widths), model="paper-cnn",
                        data_seed=child_seed(ctx.seed, "data") % (2 ** 31), **kw)

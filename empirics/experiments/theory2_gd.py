@@ -260,7 +260,7 @@ def run(ctx: ExperimentContext, preset: GDBranchesPreset | None = None) -> Exper
     m = ctx.stage("measure", lambda: measure(segs, branches, p, ctx.device))
     figs = draw(ctx, m, p)
     dataset = common.dataset_of(ctx)
-    deviations = common.data_deviations(dataset, p.subset, p.widths)
+    deviations = common.data_deviations(dataset, p.subset, p.widths, ctx.scale)
     if p.branch_at != (0, 10, 50, 200):
         deviations.append(f"branches at epochs {p.branch_at} instead of 0, 10, 50, 200")
     deviations.append(f"main trajectory of {p.epochs} GD epochs with lr {p.lr} (the paper states neither)")

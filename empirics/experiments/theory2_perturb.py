@@ -398,7 +398,7 @@ def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Experime
               "Mfinal": f"M_final (SGD {p.sgd_epochs} + GD {p.gd_epochs})"}
     for name in MODELS:
         figs += _figures(ctx, an[name], name, nums[name], labels[name], p)
-    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths)
+    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths, ctx.scale)
     if (p.snapshots, p.sgd_epochs, p.gd_epochs, p.retrain_epochs) != ((5, 30), 60, 400, 200):
         deviations.append(f"M_5, M_30 taken at SGD epochs {p.snapshots}, {p.sgd_epochs} SGD + {p.gd_epochs} GD epochs to "
                           f"M_final, {p.retrain_epochs} GD epochs of retraining (paper: 5, 30; 60 + 400; 200)")
@@ -475,7 +475,7 @@ def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Ex
     base = ctx.stage("base_summary", base_summary)
     figs = _figures(ctx, a, "Mfinal_small", {"curves": 35, "mds": (36, 37, 38)},
                     f"M_final (SGD {p.sgd_epochs} + GD {p.gd_epochs}), mean-abs noise", p)
-    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths)
+    deviations = common.data_deviations(common.dataset_of(ctx), p.subset, p.widths, ctx.scale)
     if (p.sgd_epochs, p.gd_epochs, p.retrain_epochs) != (60, 372, 400):
         deviations.append(f"{p.sgd_epochs} SGD + {p.gd_epochs} GD epochs to M_final and {p.retrain_epochs} GD epochs of "
                           f"retraining (paper: 60 + 372; 400)")

@@ -66,7 +66,7 @@ def run(ctx: ExperimentContext, preset: sgd.SGDStagesPreset | None = None) -> Ex
     figs = sgd.draw_stage_figures(ctx, nat, p, prefix="natural_", what=" (natural labels)")
     figs += sgd.draw_stage_figures(ctx, rnd, p, prefix="random_", what=" (random labels)")
     figs = [(f, ("natural labels: " if f.startswith("natural") else "random labels: ") + c) for f, c in figs]
-    deviations = sgd.paper_deviations(p, common.dataset_of(ctx))
+    deviations = sgd.paper_deviations(p, common.dataset_of(ctx), ctx.scale)
     deviations.append("the paper gives no protocol for §6.1; the §4.2 protocol is run on natural and on random labels "
                       "from the same seeds")
     protocol = ("§4.2 protocol (theory2_sgd) with the natural training labels",

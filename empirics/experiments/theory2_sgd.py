@@ -60,9 +60,9 @@ CLAIMS = (
 )
 
 
-def paper_deviations(p: SGDStagesPreset, dataset: str) -> list[str]:
+def paper_deviations(p: SGDStagesPreset, dataset: str, scale: str | None = None) -> list[str]:
     """Return the ways preset `p` on `dataset` differs from §4.2's protocol."""
-    out = common.data_deviations(dataset, p.subset, p.widths)
+    out = common.data_deviations(dataset, p.subset, p.widths, scale)
     if (p.stages, p.trajectories, p.unperturbed, p.epochs) != (12, 8, 4, 10):
         out.append(f"{p.stages} stages × {p.trajectories} trajectories ({p.unperturbed} unperturbed) × {p.epochs} "
                    f"epochs instead of 12 × 8 (4) × 10")
@@ -218,7 +218,7 @@ def run(ctx: ExperimentContext, preset: SGDStagesPreset | None = None) -> Experi
                 "points": m["points"], "stress": {k: m["all"][k]["stress"] for k in m["all"]}}
     return ExperimentReport("ii-sgd-stages", "SGD in stages of parallel trajectories (MDS of layer weights)",
                             "Theory II §4.2, Figs 3–8", ctx.scale, ctx.seed, protocol,
-                            tuple(paper_deviations(p, common.dataset_of(ctx))), CLAIMS, findings, measured,
+                            tuple(paper_deviations(p, common.dataset_of(ctx), ctx.scale)), CLAIMS, findings, measured,
                             tuple(figs), 0.0)
 
 
