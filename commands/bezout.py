@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from commands._network import add_network_args, data_from_args, spec_from_args
-from commands._render import add_json_flag, big, key_values, positive_int, print_json
+from commands._render import add_json_flag, add_out_flag, big, check_out, key_values, positive_int, print_json, save_result
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "exact ones: certified equation degrees, Bezout and multihomogeneous Bezout numbers, "
                     "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.")
     add_network_args(p)
+    add_out_flag(p)
     add_json_flag(p)
     p.add_argument("--export", choices=("phc", "m2", "json"), default=None,
                    help="also write the system: PHCpack input (float coefficients), Macaulay2 or JSON (exact)")
@@ -37,11 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
+    from common.records import atomic_write_text, check_writable_target
     from theory.bezout import bezout_report
-    from common.records import atomic_write_text
     from theory.export import to_json, to_macaulay2, to_phc
     from theory.systems import CriticalSystem, ZeroErrorSystem
 
+    check_out(args)
+    if args.output:  # refuse an unwritable --output before any work
+        check_writable_target(args.output)
     spec = spec_from_args(args)
     data = data_from_args(spec, args)
     report = bezout_report(spec, data.n_points, seed=args.seed, data=data)
@@ -60,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
         export_text = writer(system, expanded=True if args.expanded else None)
         if args.output:
             atomic_write_text(args.output, export_text)
+    doc = report.to_dict()
+    if verification is not None:
+        doc["verification"] = verification.to_dict()
+    saved = save_result(args, doc)
     if args.json:
-        doc = report.to_dict()
-        if verification is not None:
-            doc["verification"] = verification.to_dict()
         if export_text is not None and not args.output:  # one JSON document: the export goes inside it
             doc["export"] = {"format": args.export, "system": args.system, "text": export_text}
         print_json(doc)
@@ -73,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
             print("\n" + render_verification(verification))
         if args.output:
             print(f"\nexported {args.system} system ({args.export}) to {args.output}")
+        if saved:
+            print(f"\nsaved: {saved}")
     if export_text is not None and not args.output and not args.json:
         sys.stdout.write("\n" + export_text)
     return 0
