@@ -99,5 +99,8 @@ def test_out_saves_the_report_as_a_run_folder(tmp_path):
     saved = subprocess.run(args + ["--out", str(out)], capture_output=True, text=True)
     assert saved.returncode == 0, saved.stderr
     printed = json.loads(subprocess.run(args + ["--json"], capture_output=True, text=True).stdout)
-    assert json.loads((out / "result.json").read_text()) == printed
+    result = json.loads((out / "result.json").read_text())
+    for key in ("degree", "bezout", "multihomogeneous_bezout", "predicted_dimension", "expected_dimension"):
+        assert result[key] == printed[key]  # the same report (wall-time fields aside)
+    assert result["jacobian"]["rank"] == printed["jacobian"]["rank"]
     assert json.loads((out / "manifest.json").read_text())["seed"] == 0
