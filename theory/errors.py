@@ -10,10 +10,6 @@ class ExpansionTooLarge(ToolkitError):
     """A symbolic expansion whose guaranteed term bound exceeds the allowed size."""
 
 
-class InconsistentSystemError(ToolkitError):
-    """A polynomial system with no complex solution (1 lies in its ideal)."""
-
-
 class PathBudgetExceeded(ToolkitError):
     """A homotopy whose number of start paths exceeds the path budget."""
 
