@@ -28,9 +28,9 @@ _DYN_NAMES = {"gdl": "GDL (Langevin)", "sgd": "SGD", "sgdl": "SGDL"}
 _MODEL_COLOURS = {"basin": "tab:blue", "basin-fractal": "tab:red"}
 
 
-def _save(fig, path: str | Path) -> Path:
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=130, make_parents=True)
+def _save(fig, path: str | Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    fig.tight_layout(rect=rect)
+    return save_figure(fig, path, dpi=130, make_parents=True, bbox_inches="tight", pad_inches=0.1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,10 +69,25 @@ def plot_langevin_histograms(result: dict, path: str | Path, dynamics: tuple[str
                 ax.set_xlabel("first coordinate x₁")
             if j == 0:
                 ax.set_ylabel("density of x₁")
-            if i == 0 and j == len(dims) - 1:
-                ax.legend(fontsize=7, loc="upper right")
-    fig.suptitle("x₁ marginal: sharp well (red band, bottom radius ρ_s) vs flat well (green, 2ρ_s)", fontsize=10)
-    return _save(fig, path)
+    # One legend for the figure, below the panels: inside a panel it covers the tallest histogram.
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=_DYN_COLOURS[dyn], alpha=0.45, label=f"{_DYN_NAMES[dyn]} (simulated)") for dyn in dynamics]
+    handles += [plt.Line2D([], [], color="k", lw=1.3, label="Boltzmann exp(−U/T), exact marginal")]
+    if cfg["sharp_radius"] > 0:
+        handles.append(Patch(color="tab:red", alpha=0.15, label=f"sharp well's flat bottom (radius ρ_s = {cfg['sharp_radius']:g})"))
+    handles.append(Patch(color="tab:green", alpha=0.15, label=f"flat well's flat bottom (radius ρ_f = {cfg['flat_radius']:g})"))
+    ncol = min(len(handles), 3 if len(dims) > 1 else 1)
+    rows = -(-len(handles) // ncol)
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    sharp = ("sharp well with a flat bottom of radius ρ_s (red)" if cfg["sharp_radius"] > 0
+             else "non-degenerate (point) minimum")
+    title = f"x₁ marginal: {sharp} vs degenerate well with a flat ball of radius ρ_f (green)"
+    if len(dims) < 3:
+        title = title.replace(" vs ", "\nvs ")
+    fig.suptitle(title, fontsize=9)
+    bottom = (0.14 * rows + 0.1) / fig.get_figheight()  # the legend's height in inches, as a fraction
+    return _save(fig, path, rect=(0, bottom, 1, 1))
 
 
 def plot_flat_fraction(result: dict, path: str | Path) -> Path:
@@ -89,12 +104,16 @@ def plot_flat_fraction(result: dict, path: str | Path) -> Path:
                 label=f"Boltzmann at T = {rs[0]['temperature']:.3g}")
     dims = sorted({r["dim"] for r in runs})
     limit = [next(r["volume_ratio_fraction"] for r in runs if r["dim"] == d) for d in dims]
-    ax.plot(dims, limit, "k--", lw=1, label="T → 0: ρ_f^d / (ρ_s^d + ρ_f^d)")
+    point = result["config"]["sharp_radius"] == 0
+    ax.plot(dims, limit, "k--", lw=1, label="T → 0: all mass in the degenerate well" if point
+            else "T → 0: volume ratio ρ_f^d / (ρ_s^d + ρ_f^d)")
     ax.set_xticks(dims)
     ax.set_xlabel("dimension d")
-    ax.set_ylabel("mass in the flat basin")
+    ax.set_ylabel("mass in the degenerate (ball) well" if point else "mass in the flat basin")
     held = {True: "held", False: "not held", None: "inconclusive"}[result["held"]]
-    ax.set_title(f"Theory IIb Fig. 3: concentration in the flatter minimum vs d ({held})", fontsize=10)
+    what = ("Figs 4–5: degenerate vs non-degenerate minimum" if point
+            else "Fig. 3: concentration in the flatter minimum")
+    ax.set_title(f"Theory IIb {what} vs d (rise with d: {held})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)

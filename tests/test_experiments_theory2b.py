@@ -68,6 +68,17 @@ def test_table1_resumes_from_finished_stages(tmp_path, tiny):
     assert rep.seconds < 30  # every stage read back: only the figure is redrawn
 
 
+def test_table1_verdict_needs_a_significant_welch_test():
+    radii = lambda nat, ran: {"natural": {"radii": {"all": nat}}, "random": {"radii": {"all": ran}}}  # noqa: E731
+    fit = {"natural": True, "random": True}
+    # Two minima each, difference three standard errors: Welch's p ≈ 0.1, not significant.
+    two = flat._radius_finding(flat.CLAIM_TABLE, "all", radii([[4.2], [4.8]], [[5.1], [5.3]]), 0.05, fit)
+    assert two.verdict == "inconclusive" and two.measured["p_value"] > 0.05
+    many = [[10.0 + 0.1 * i] for i in range(5)], [[5.0 + 0.1 * i] for i in range(5)]
+    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(*many), 0.05, fit).verdict == "held"
+    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(many[1], many[0]), 0.05, fit).verdict == "not held"
+
+
 def test_simplex_flat_fraction_counts_points_near_the_corners():
     from empirics.probes import simplex_grid
 

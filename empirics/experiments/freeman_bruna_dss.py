@@ -28,7 +28,8 @@ REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 @dataclass(frozen=True)
 class DSSSettings:
     """Sizes at one scale: subset, CNN widths, SGD epochs/lr/batch for the two end models; level factors
-    (L_0 = factor × the larger end loss, decreasing); interp_points, max_beads, max_steps, lr of DSS."""
+    (L_0 = factor × the larger end loss, decreasing); interp_points, max_beads, max_steps, lr of DSS;
+    test_subset: test examples training scores (None: all; DSS uses the training set only)."""
 
     subset: int
     widths: tuple[int, ...] | None
@@ -40,13 +41,15 @@ class DSSSettings:
     max_beads: int
     max_steps: int
     dss_lr: float = 1e-3
+    test_subset: int | None = None
 
 
 SETTINGS = {
-    "smoke": DSSSettings(subset=128, widths=(8, 16, 16, 16), epochs=6, lr=0.05, batch=8, factors=(8.0, 3.0, 1.5),
-                         interp_points=9, max_beads=8, max_steps=150),
+    "smoke": DSSSettings(subset=128, widths=(8, 16, 16, 16), epochs=6, lr=0.1, batch=16, factors=(8.0, 3.0, 1.5),
+                         interp_points=9, max_beads=8, max_steps=150, test_subset=500),
     "cpu": DSSSettings(subset=1000, widths=(16, 32, 64, 32), epochs=15, lr=0.05, batch=20,
-                       factors=(16.0, 8.0, 4.0, 2.0, 1.3), interp_points=17, max_beads=20, max_steps=1000),
+                       factors=(16.0, 8.0, 4.0, 2.0, 1.3), interp_points=17, max_beads=20, max_steps=1000,
+                       test_subset=2000),
     "paper": DSSSettings(subset=10000, widths=None, epochs=40, lr=0.01, batch=100,
                          factors=(32.0, 16.0, 8.0, 4.0, 2.0, 1.3, 1.1), interp_points=33, max_beads=60,
                          max_steps=20000),
@@ -114,7 +117,8 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
     cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
                       data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
                       optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2,
-                      seed=child_seed(ctx.seed, "dss/ends") % 2**31, save_weights=False)
+                      seed=child_seed(ctx.seed, "dss/ends") % 2**31, save_weights=False, test_subset=s.test_subset,
+                      eval_every=s.epochs)  # only the end weights are used
     trained = train_stage(ctx, "ends", cfg)
     if trained["status"] != "finished":
         reason = f"training the end models diverged: {trained['message']}"

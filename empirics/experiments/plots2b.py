@@ -14,21 +14,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.patches  # noqa: F401  (figure legends)
+import matplotlib.ticker  # noqa: F401  (integer bead ticks, plain L₀ labels, sparse histogram ticks)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.tri as mtri  # noqa: E402
 import numpy as np  # noqa: E402
 
+from common.figures import save_figure  # noqa: E402
+
 _LABEL_COLOURS = {"natural": "tab:blue", "random": "tab:red"}
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130, bbox_inches="tight", pad_inches=0.15)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130, make_parents=True, bbox_inches="tight", pad_inches=0.15)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def plot_radius_table(radii: dict, path: str | Path) -> Path:
 def plot_simplex(sims: dict, path: str | Path) -> Path:
     """Save training error on the simplex Δ_3 (filled contours), one panel per label condition; return the file."""
     labels = [lab for lab in ("natural", "random") if lab in sims]
-    fig, axes = plt.subplots(1, len(labels), figsize=(5.0 * len(labels) + 0.8, 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(5.0 * len(labels) + 0.8, 4.0), squeeze=False)
     levels = np.linspace(0.0, 1.0, 21)
     corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
     im = None
@@ -71,8 +71,9 @@ def plot_simplex(sims: dict, path: str | Path) -> Path:
         xy, err = np.asarray(sim["xy"]), np.asarray(sim["error"])
         tri = mtri.Triangulation(xy[:, 0], xy[:, 1])
         im = ax.tricontourf(tri, err, levels=levels, cmap="viridis_r")
-        ax.tricontour(tri, err, levels=[min(err.max(), np.max(sim["train_error"]) + 0.05)], colors="w",
-                      linewidths=1.0)
+        # Red, not white: the low-error end of the colour map is pale yellow.
+        ax.tricontour(tri, err, levels=[min(err.max(), np.max(sim["train_error"]) + 0.05)], colors="tab:red",
+                      linewidths=1.4, linestyles="--")
         ax.plot(*np.vstack([corners, corners[:1]]).T, "k-", lw=0.8)
         offsets = [(-0.06, -0.07), (0.06, -0.07), (0.0, 0.06)]
         for k, (c, off) in enumerate(zip(corners, offsets)):
@@ -84,8 +85,8 @@ def plot_simplex(sims: dict, path: str | Path) -> Path:
         ax.set_axis_off()
         ax.set_title(f"{lab} labels", fontsize=10)
     cbar = fig.colorbar(im, ax=axes[0].tolist(), shrink=0.85)
-    cbar.set_label("training error (white line: corners' error + 0.05)")
-    fig.suptitle("Training error on w_λ = λ₁w₁ + λ₂w₂ + λ₃w₃ (Theory IIb Figs 7–8)", fontsize=10)
+    cbar.set_label("training error (red dashes: worst corner + 0.05)")
+    fig.suptitle("Training error on w_λ = λ₁w₁ + λ₂w₂ + λ₃w₃ (Theory IIb Figs 7–8)", fontsize=10, y=0.97)
     return _save(fig, path)
 
 
@@ -113,14 +114,22 @@ def plot_gradient_histograms(noise: dict, path: str | Path) -> Path:
             sk, ku = (float(comp[k]) if isinstance(comp[k], (int, float)) else float("nan") for k in ("skew", "kurtosis"))
             ax.set_title(f"{comp['name']}\nB = {row['batch']}: skew {sk:.2f}, kurt {ku:.2f}", fontsize=7)
             ax.tick_params(labelsize=6)
+            # Few ticks, with a common ×10^k offset, so small components' labels do not run together.
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+            ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
+            ax.xaxis.get_offset_text().set_fontsize(6)
+            ax.yaxis.get_offset_text().set_fontsize(6)
             if j == 0:
                 ax.set_ylabel("density", fontsize=8)
             if i == len(rows) - 1:
                 ax.set_xlabel("gradient component", fontsize=8)
-            if i == 0 and j == ncol - 1:
-                ax.legend(fontsize=6, loc="upper right")
+    # One legend for the figure (inside a panel it covers a histogram).
+    handles = [matplotlib.patches.Patch(color="tab:blue", alpha=0.5, label="histogram over minibatches"),
+               plt.Line2D([], [], color="k", lw=1.1, label="Gaussian of the same mean and variance"),
+               plt.Line2D([], [], color="tab:red", lw=1.0, label="mean (≈ the full gradient, eq. 7)")]
     fig.suptitle("Components of ∇V(w, z_i) over minibatches i at fixed w (Theory IIb Fig. 1)", fontsize=10)
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
     return _save(fig, path)
 
 
@@ -166,11 +175,14 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
         ax.plot(l0[~ok], length[~ok], "x", color="tab:blue", ms=8, label="normalised length (not connected)")
     ax.set_xscale("log")
     ax.invert_xaxis()
+    ax.set_xticks(l0, [f"{v:.3g}" for v in l0])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("loss level L₀ (decreasing →)")
     ax.set_ylabel("normalised geodesic length Σ|θᵢ₊₁ − θᵢ| / |θ_B − θ₁|", color="tab:blue", fontsize=8)
     ax2 = ax.twinx()
     ax2.plot(l0, beads, "s--", color="tab:orange", label="beads")
     ax2.set_ylabel("number of beads", color="tab:orange")
+    ax2.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     h1, lab1 = ax.get_legend_handles_labels()
     h2, lab2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, lab1 + lab2, fontsize=8, loc="upper left")
@@ -179,9 +191,13 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     for i, lv in enumerate(levels):
         seg = np.asarray(lv.get("segment_lengths") or [])
         pos = np.concatenate([[0.0], np.cumsum(seg)]) if seg.size else np.arange(lv["n_beads"])
-        c = cmap(i / max(len(levels) - 1, 1))
-        ax3.plot(pos, lv["bead_losses"], "o-", color=c, ms=4, label=f"L₀ = {lv['config']['threshold']:.3g}")
-        ax3.axhline(lv["config"]["threshold"], color=c, lw=0.7, ls=":")
+        c = cmap(0.85 * i / max(len(levels) - 1, 1))  # stop before viridis' yellow, unreadable on white
+        ax3.plot(pos, lv["bead_losses"], "o-", color=c, ms=4, label=f"L₀ = {lv['config']['threshold']:.3g}: beads")
+        peaks = lv.get("segment_max_losses") or []
+        if seg.size and len(peaks) == seg.size:
+            ax3.plot((pos[1:] + pos[:-1]) / 2, peaks, "x", color=c, ms=6)
+        ax3.axhline(lv["config"]["threshold"], color=c, lw=0.9, ls=":")
+    ax3.plot([], [], "kx", label="highest loss on each segment (at its middle)")
     ax3.set_xlabel("distance along the string")
     ax3.set_ylabel("training loss at each bead (dotted: L₀)")
     ax3.set_yscale("log")

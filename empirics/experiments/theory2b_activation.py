@@ -21,7 +21,8 @@ REF = "Theory IIb §1.2"
 @dataclass(frozen=True)
 class ActivationSettings:
     """Sizes at one scale: subset (None: all), CNN widths (None: the paper's), epochs, lr, batch,
-    trajectories K per activation, and the polynomial activation."""
+    trajectories K per activation, the polynomial activation, test_subset (test examples scored; None:
+    all) and eval_every (errors measured every that many epochs, and at 0 and the last)."""
 
     subset: int | None
     widths: tuple[int, ...] | None
@@ -30,11 +31,15 @@ class ActivationSettings:
     batch: int
     trajectories: int
     polynomial: str = "relu-legendre:4"
+    test_subset: int | None = None
+    eval_every: int = 1
 
 
 SETTINGS = {
-    "smoke": ActivationSettings(subset=200, widths=(16, 32, 64, 32), epochs=5, lr=0.05, batch=10, trajectories=2),
-    "cpu": ActivationSettings(subset=5000, widths=None, epochs=15, lr=0.02, batch=50, trajectories=2),
+    "smoke": ActivationSettings(subset=200, widths=(16, 32, 64, 32), epochs=5, lr=0.05, batch=20, trajectories=2,
+                                test_subset=500),
+    "cpu": ActivationSettings(subset=2000, widths=None, epochs=10, lr=0.05, batch=50, trajectories=2,
+                              test_subset=2000),
     "paper": ActivationSettings(subset=None, widths=None, epochs=60, lr=0.01, batch=100, trajectories=4),
 }
 
@@ -63,9 +68,10 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
                           data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
                           activation=act, optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch,
                           trajectories=s.trajectories, seed=child_seed(ctx.seed, "activation") % 2**31,
-                          save_weights=False)
+                          save_weights=False, test_subset=s.test_subset, eval_every=s.eval_every)
         stages[name] = train_stage(ctx, name, cfg)
-    curves = {f"{name} ({acts[name]})": ctx.stage(f"curves-{name}", lambda n=name: _curves(ctx, n)) for name in acts}
+    shown = {"relu": "ReLU", "polynomial": f"polynomial {s.polynomial}"}
+    curves = {shown[name]: ctx.stage(f"curves-{name}", lambda n=name: _curves(ctx, n)) for name in acts}
     plot_curves(curves, ctx.path("relu_vs_polynomial.png"), f"ReLU vs polynomial activation ({s.polynomial}), "
                 "Theory IIb §1.2")
     fin = {n: {k: np.asarray(c[k][-1], float) for k in ("train_error", "test_error")} for n, c in curves.items()}
@@ -95,6 +101,10 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
                   f"polynomial: {s.polynomial}, the Legendre least-squares fit of the ReLU on the interval the models "
                   "module gives it after batch norm; the paper does not name its polynomial or degree",
                   "training error as recorded by training (metrics.json)"]
+    if s.subset is not None:
+        deviations.append(f"training set: a seeded subset of {s.subset} examples (paper: the full set)")
+    if s.test_subset is not None:
+        deviations.append(f"test error on a seeded subset of {s.test_subset} test examples (paper: the full test set)")
     if s.widths is not None:
         deviations.append(f"CNN widths {s.widths} instead of (32, 64, 152, 56)")
     return ExperimentReport("iib-poly-activation", "DCNN with a polynomial activation vs ReLU", REF, ctx.scale,
