@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark: our path tracking (PHCpack trackers + independent endpoint checks) against PHCpack's blackbox solver.
+"""Benchmark: our routes (start systems, strata monodromy) beside PHCpack's blackbox solver, in the same run.
 
-For each system: paths per second and wall time of `theory.solve.solve` (total degree and,
-for networks, multihomogeneous) and of `phcpy.solver.solve` (verbose, C-level stdout discarded),
-the solutions each finds, and the time ratio. Then the time to solve each network instance used
-in the tests, and monodromy beside total degree where both run.
+For each system: every route's paths, distinct regular solutions found, Krawczyk-certified ones,
+wall time, and the blackbox solver's wall time and solutions (`phcpy.solver.solve`, run in a
+worker process like our tracking, one task). The blackbox reports the solutions it reaches from
+stable mixed cells with t = 0 (they are genuine solutions with zero coordinates, not stalled
+paths); they are counted separately and shown as "found (+ t = 0)". Ratio = our wall / blackbox
+wall. Then path tracking with 1 and 2 workers: the whole solve and the parallel (tracking) part.
 
 Usage: .venv/bin/python benchmarks/homotopy.py [--quick] [--json FILE]
 """
@@ -16,101 +18,125 @@ import os
 import sys
 import time
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from theory import phc  # noqa: E402
-from theory.catalog import cyclic, katsura  # noqa: E402
-from theory.polysystem import from_strings, network_system  # noqa: E402
+from theory.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
+from theory.path_result import cluster  # noqa: E402
+from theory.polysystem import from_strings  # noqa: E402
 from theory.solve import solve  # noqa: E402
 from theory.tracker import TrackOptions  # noqa: E402
 
 
-def blackbox(polys: list[str]) -> tuple[int, float]:
-    """Return (regular finite solutions, seconds) of PHCpack's blackbox solver."""
+def blackbox(polys: list[str]) -> dict:
+    """Return the blackbox solver's distinct regular finite solutions at t = 1 and at t = 0, and its wall time."""
     t0 = time.perf_counter()
     sols = phc.blackbox_solve(polys)
     dt = time.perf_counter() - t0
     names = phc.symbols(polys)
-    n = 0
+    at1, at0 = [], []
     for s in sols:
         e = phc.parse_solution(s, names)
-        if e.rco > 1e-8 and abs(e.t.real - 1) < 1e-9 and max(abs(v) for v in e.x) < 1e8:
-            n += 1
-    return n, dt
+        if not (np.all(np.isfinite(e.x)) and e.rco > 1e-8 and max(abs(v) for v in e.x) < 1e8):
+            continue
+        if abs(e.t.real - 1) < 1e-9:
+            at1.append(e.x)
+        elif abs(e.t) < 1e-9:
+            at0.append(e.x)
+    n1 = len(cluster(at1, 1e-6)) if at1 else 0
+    n_all = len(cluster(at1 + at0, 1e-6)) if at1 + at0 else 0
+    return {"found_t1": n1, "found_t0": n_all - n1, "seconds": dt, "reported": len(sols)}
 
 
-def classical(quick: bool) -> list[dict]:
-    systems = [("cyclic-5", cyclic(5)), ("katsura-6", katsura(6))]
+def _row(name: str, route: str, paths: int, found: int, certified, seconds: float, bb: dict) -> dict:
+    return {"system": name, "route": route, "paths": paths, "found": found, "certified": certified,
+            "seconds": seconds, "blackbox_seconds": bb["seconds"], "blackbox_found": bb["found_t1"],
+            "blackbox_found_t0": bb["found_t0"], "ratio": seconds / bb["seconds"]}
+
+
+def systems(quick: bool) -> list[tuple[str, object]]:
+    out = [("cyclic-5", from_strings(cyclic(5), label="cyclic-5")),
+           ("katsura-6", from_strings(katsura(6), label="katsura-6")),
+           ("noon-4", from_strings(noon(4), label="noon-4")),
+           ("mehta-222", mehta_critical(2, 2))]
     if not quick:
-        systems += [("cyclic-6", cyclic(6)), ("katsura-7", katsura(7))]
+        out += [("cyclic-6", from_strings(cyclic(6), label="cyclic-6")),
+                ("katsura-7", from_strings(katsura(7), label="katsura-7"))]
+    return out
+
+
+def compare(quick: bool, workers: int | None) -> list[dict]:
+    """Return one row per (system, route)."""
     rows = []
-    for name, polys in systems:
-        s = from_strings(polys, label=name)
-        n_bb, t_bb = blackbox(polys)
-        for start in ("total_degree", "polyhedral"):
-            ours = solve(s, start=start, options=TrackOptions(seed=1))
-            rows.append({"system": name, "start": start, "paths": ours.n_paths, "ours_solutions": ours.n_solutions,
-                         "ours_seconds": ours.seconds, "ours_paths_per_s": ours.paths_per_second,
-                         "ours_failed": ours.outcomes["failed"],
-                         "blackbox_solutions": n_bb, "blackbox_seconds": t_bb,
-                         "ratio_ours_over_blackbox": ours.seconds / t_bb})
+    for name, system in systems(quick):
+        bb = blackbox(list(system.polys))
+        routes = ["auto", "polyhedral"] if quick else ["auto", "polyhedral", "total_degree"]
+        if name == "mehta-222":
+            routes = ["strata"] + (["polyhedral"] if not quick else [])
+        for route in routes:
+            if route == "strata":
+                rows.append(_strata_row(name, bb, workers))
+                continue
+            t0 = time.perf_counter()
+            r = solve(system, start=route, options=TrackOptions(seed=1, workers=workers))
+            rows.append(_row(name, f"{route} ({r.start_system})" if route == "auto" else route, r.n_paths,
+                             r.n_solutions, r.n_certified, time.perf_counter() - t0, bb))
+            rows[-1]["completeness"] = r.completeness
     return rows
 
 
-def networks(quick: bool) -> list[dict]:
+def _strata_row(name: str, bb: dict, workers: int | None) -> dict:
+    """Mehta (2,2,2) by the default `critical` route: per-stratum monodromy with exact Macaulay2 counts."""
     from theory.activations import parse
+    from theory.monodromy import critical_monodromy
     from theory.networks import NetworkSpec
-    from theory.data import planted_data
-    from theory.systems import ZeroErrorSystem
 
-    cubic = parse("z + z^2/4 + z^3/8")
-    cases = [("fc 1-1-1 cubic, linear out, N=4", NetworkSpec.fully_connected(1, 1, 2, cubic, output_activation=False))]
-    if not quick:
-        cases.append(("fc 2-1-1 cubic, no bias, linear out, N=3",
-                      NetworkSpec.fully_connected(2, 1, 2, cubic, bias=False, output_activation=False)))
-    rows = []
-    for name, spec in cases:
-        data, _ = planted_data(spec, spec.n_params, 0)
-        system = network_system(ZeroErrorSystem(spec, data))
-        row = {"network": name, "K": spec.n_params}
-        for start in ("total_degree", "multihomogeneous"):
-            r = solve(system, start=start, options=TrackOptions(seed=0))
-            row[start] = {"paths": r.n_paths, "solutions": r.n_solutions, "real": r.n_real,
-                          "failed": r.outcomes["failed"], "seconds": r.seconds, "paths_per_s": r.paths_per_second}
-            row["mixed_volume"] = r.mixed_volume
-        n_bb, t_bb = blackbox(list(system.polys))
-        row["blackbox"] = {"solutions": n_bb, "seconds": t_bb}
-        from theory.monodromy import square_monodromy
-        m = square_monodromy(spec, seed=0, stop_after=5)
-        row["monodromy"] = {"solutions": m.n_solutions, "paths": m.paths_tracked, "seconds": m.seconds}
-        rows.append(row)
-    return rows
+    spec = NetworkSpec.fully_connected(2, 2, 2, parse("z"), output_dim=2, bias=False, output_activation=False)
+    t0 = time.perf_counter()
+    m = critical_monodromy(spec, 1, seed=0, options=TrackOptions(seed=0, workers=workers))
+    paths = sum(c.monodromy.paths_tracked for c in m.components if c.monodromy) + len(m.solutions)
+    row = _row(name, "strata monodromy", paths, m.n_isolated,
+               m.certification.n_distinct if m.certification else None, time.perf_counter() - t0, bb)
+    row["completeness"] = m.completeness
+    return row
+
+
+def worker_speedup(quick: bool) -> list[dict]:
+    """Return the whole solve's and the tracking part's wall time with 1 and 2 workers."""
+    name, polys = ("katsura-6", katsura(6)) if quick else ("katsura-7", katsura(7))
+    system = from_strings(polys, label=name)
+    out = []
+    for w in (1, 2):
+        t0 = time.perf_counter()
+        r = solve(system, start="total_degree", options=TrackOptions(seed=1, workers=w), certify=False)
+        out.append({"system": name, "workers": w, "paths": r.n_paths, "found": r.n_solutions,
+                    "seconds": time.perf_counter() - t0, "tracking_seconds": r.n_paths / r.paths_per_second})
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="only the smallest systems")
+    ap.add_argument("--quick", action="store_true", help="the smaller systems and fewer routes")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     ap.add_argument("--json", default=None, metavar="FILE", help="also write the measurements as JSON")
     args = ap.parse_args()
     phc.load()
-    out = {"phcpack": phc.version(), "classical": classical(args.quick), "networks": networks(args.quick)}
-    print(f"{out['phcpack']}; our tracker = PHCpack's trackers + numpy endpoint checks; blackbox = phcpy.solver.solve")
-    print(f"\n{'system':<12} {'start':<13} {'paths':>6} {'ours sols':>9} {'ours s':>8} {'paths/s':>8} {'bb sols':>8} "
-          f"{'bb s':>8} {'ours/bb':>8}")
-    for r in out["classical"]:
-        print(f"{r['system']:<12} {r['start']:<13} {r['paths']:>6} {r['ours_solutions']:>9} {r['ours_seconds']:>8.2f} "
-              f"{r['ours_paths_per_s']:>8.0f} {r['blackbox_solutions']:>8} {r['blackbox_seconds']:>8.2f} "
-              f"{r['ratio_ours_over_blackbox']:>8.2f}")
-    print(f"\n{'network':<40} {'K':>2} {'start':<17} {'paths':>6} {'sols':>5} {'real':>4} {'fail':>4} {'s':>7} {'paths/s':>8}")
-    for r in out["networks"]:
-        for start in ("total_degree", "multihomogeneous"):
-            d = r[start]
-            print(f"{r['network']:<40} {r['K']:>2} {start:<17} {d['paths']:>6} {d['solutions']:>5} {d['real']:>4} "
-                  f"{d['failed']:>4} {d['seconds']:>7.2f} {d['paths_per_s']:>8.0f}")
-        bb, m = r["blackbox"], r["monodromy"]
-        print(f"{'':<40} {'':>2} {'phc blackbox':<17} {'':>6} {bb['solutions']:>5} {'':>4} {'':>4} {bb['seconds']:>7.2f}")
-        print(f"{'':<40} {'':>2} {'monodromy':<17} {m['paths']:>6} {m['solutions']:>5} {'':>4} {'':>4} {m['seconds']:>7.2f}"
-              f"   (mixed volume {r['mixed_volume']})")
+    out = {"phcpack": phc.version(), "cores": os.cpu_count(), "rows": compare(args.quick, args.workers),
+           "workers": worker_speedup(args.quick)}
+    print(f"{out['phcpack']}; {out['cores']} cores; blackbox = phcpy.solver.solve in a worker, one task")
+    print(f"\n{'system':<10} {'route':<26} {'paths':>6} {'found':>6} {'cert':>5} {'wall s':>7} {'bb s':>7} "
+          f"{'bb found (+t=0)':>16} {'ratio':>6}")
+    for r in out["rows"]:
+        bbf = f"{r['blackbox_found']} (+{r['blackbox_found_t0']})"
+        print(f"{r['system']:<10} {r['route']:<26} {r['paths']:>6} {r['found']:>6} {str(r['certified']):>5} "
+              f"{r['seconds']:>7.2f} {r['blackbox_seconds']:>7.2f} {bbf:>16} {r['ratio']:>6.2f}")
+    w1, w2 = out["workers"]
+    print(f"\n{w1['system']} total degree, {w1['paths']} paths: 1 worker {w1['seconds']:.2f} s "
+          f"(tracking {w1['tracking_seconds']:.2f} s), 2 workers {w2['seconds']:.2f} s (tracking "
+          f"{w2['tracking_seconds']:.2f} s): speedup {w1['seconds'] / w2['seconds']:.2f}x whole, "
+          f"{w1['tracking_seconds'] / w2['tracking_seconds']:.2f}x tracking")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1)

@@ -77,9 +77,38 @@ def test_critical_monodromy_cli_reports_isolated_points(capsys):
     assert code == 0 and doc["n_isolated"] == 5 and doc["failed_paths"] == 0
 
 
+def test_critical_default_route_prints_the_proof_and_the_certificates(capsys):
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 is not installed")
+    code, out, _ = run(capsys, "critical", "--activation", "z^2", "--no-bias", "--layers", "2", "--width", "1",
+                       "--input-dim", "1", "--points", "2", "--penalty", "generic", "--no-progress")
+    assert code == 0 and "strata monodromy" in out
+    assert "complete: 21 = the exact count 21 (Macaulay2" in out
+    assert "21 distinct solutions certified" in out
+    code, out, _ = run(capsys, "critical", "--activation", "z^2", "--no-bias", "--layers", "2", "--width", "1",
+                       "--input-dim", "1", "--points", "2", "--penalty", "generic", "--no-progress", "--json")
+    doc = json.loads(out)
+    assert doc["route"] == "strata monodromy" and doc["completeness"].startswith("complete: 21")
+    assert doc["certified"].startswith("21 distinct solutions certified")
+
+
+def test_solve_report_prints_certificates_and_completeness(tmp_path, capsys):
+    f = tmp_path / "sys.phc"
+    f.write_text("2\n x^2 + y^2 - 4;\n x*y - 1;\n")
+    code, out, _ = run(capsys, "solve", str(f), "--no-progress")
+    assert code == 0 and "4 distinct solutions certified, 4 certified real" in out
+    assert "complete: 4 regular solutions = stable mixed volume 4" in out
+    doc = json.loads(run(capsys, "solve", str(f), "--no-progress", "--json")[1])
+    assert doc["certified"] == "4 distinct solutions certified, 4 certified real"
+    assert doc["completeness"].startswith("complete: 4")
+
+
 def test_critical_text_report_states_completeness_and_the_groebner_count(capsys):
     code, out, _ = run(capsys, "critical", "--activation", "z^2", "--no-bias", "--layers", "2", "--width", "1",
-                       "--input-dim", "1", "--points", "2", "--penalty", "generic", "--groebner")
+                       "--input-dim", "1", "--points", "2", "--penalty", "generic", "--groebner",
+                       "--start", "total-degree")
     assert code == 0
     assert "complete: 21 regular solutions = stable mixed volume 21" in out
+    assert "21 distinct solutions certified" in out
     assert "21 complex solutions with multiplicity" in out and "all found" in out

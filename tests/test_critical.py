@@ -60,7 +60,7 @@ def test_generic_penalty_isolates_critical_points_and_count_matches_closed_form(
     # with λ: b(abS − T) + λ1 a = 0, a(abS − T) + λ2 b = 0 ⇒ 0, or b = s a with s² = λ1/λ2 and
     # a² = (sT − λ1)/(s² S): 1 + 4 isolated points, real ones where sT > λ1.
     spec = scalar_linear()
-    rep = C.critical_points(spec, 2, seed=4, planted=False, penalty="generic")
+    rep = C.critical_points(spec, 2, seed=4, planted=False, penalty="generic", start="total_degree")
     l1, l2 = (float(Fraction(v)) for v in rep.penalty)
     S, T, _ = sums(spec, 2, 4)
     expected_real = 1 + sum(2 for s in (math.sqrt(l1 / l2), -math.sqrt(l1 / l2)) if s * T > l1)
@@ -68,6 +68,23 @@ def test_generic_penalty_isolates_critical_points_and_count_matches_closed_form(
     assert rep.counts["real"] == expected_real
     minima = [p for p in rep.points if p.kind == "minimum"]
     assert minima and all(p.nullity == 0 for p in minima)
+
+
+def test_default_route_with_generic_penalty_is_strata_monodromy_complete_and_certified():
+    # the same 1 + 4 points as the closed form above, by per-stratum monodromy (no dead unit: 4,
+    # W = 0: 1), proved complete by Macaulay2's exact counts and certified by Krawczyk
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 is not installed")
+    spec = scalar_linear()
+    rep = C.critical_points(spec, 2, seed=4, planted=False, penalty="generic")
+    td = C.critical_points(spec, 2, seed=4, planted=False, penalty="generic", start="total_degree")
+    assert rep.route == "strata monodromy" and rep.solve is None
+    assert len(rep.points) == 5 and rep.counts["real"] == td.counts["real"]
+    assert rep.completeness.startswith("complete: 5 = the exact count 5")
+    assert rep.certified == f"5 distinct solutions certified, {td.counts['real']} certified real"
+    d = rep.to_dict()
+    assert d["completeness"] == rep.completeness and d["certified"] == rep.certified
 
 
 def _sympy_hessian(spec, data):
@@ -130,5 +147,5 @@ def test_homotopy_count_equals_the_groebner_count(act, penalty):
     spec = NetworkSpec.fully_connected(1, 1, 2, parse(act), bias=False)
     rep = C.critical_points(spec, 2, seed=0, planted=False, penalty=penalty, groebner=True)
     counts = {g.n_solutions for g in rep.groebner}
-    assert len(counts) == 1 and rep.solve.n_solutions == counts.pop()
+    assert len(counts) == 1 and rep.counts["isolated"] == counts.pop()  # either route: solve or strata monodromy
     assert rep.groebner[0].modulus != rep.groebner[1].modulus

@@ -87,7 +87,7 @@ def test_critical_monodromy_plus_parameter_homotopy_matches_total_degree(spec, n
     # the data's targets and the generic penalty; total degree solves the same penalised system
     from theory import critical as Cr
     mono = M.critical_monodromy(spec, n, seed=0)
-    td = Cr.critical_points(spec, n, seed=0, planted=False, penalty="generic")
+    td = Cr.critical_points(spec, n, seed=0, planted=False, penalty="generic", start="total_degree")
     assert td.solve.outcomes["failed"] == 0 and mono.failed_paths == 0
     assert same_set(mono.solution_array(), td.solve.solution_array())
     assert mono.n_real == td.counts["real"]

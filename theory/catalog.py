@@ -44,13 +44,15 @@ def noon(n: int) -> list[str]:
     return polys
 
 
-def mehta_critical(layers: int = 3, width: int = 2, seed: int = 0):
+def mehta_critical(layers: int = 2, width: int = 2, seed: int = 0):
     """Return the critical system of a deep linear network with one data point and a generic L2 penalty (a System).
 
     Mehta, Chen, Tang, Hauenstein 2018 (arXiv:1810.07716): widths `width`, no bias, loss
-    ‖W_H⋯W_1 x − y‖² + Σ λ_ij w_ij² with generic λ; `layers` = 3, width 2 has 33 complex critical
-    points, layers = 2 has 1 (with the data and λ of `critical --activation linear --input-dim 2
-    --width 2 --output-dim 2 --no-bias --no-output-activation --points 1 --penalty generic`).
+    ‖W_H⋯W_1 x − y‖² + Σ λ_ij w_ij² with generic λ; `layers` counts weight matrices: width 2 with
+    layers = 2 (fc 2-2-2, their (2,2,2), 8 weights) has 33 complex critical points, layers = 3
+    (fc 2-2-2-2, 12 weights) 641, layers = 1 has 1 (with the data and λ of `critical --activation
+    linear --layers 2 --input-dim 2 --width 2 --output-dim 2 --no-bias --no-output-activation
+    --points 1 --penalty generic`).
     """
     from theory.activations import parse
     from theory.critical import critical_system, generic_penalty

@@ -104,3 +104,71 @@ def ideal_invariants(system, prime: int | None = None, timeout: float = 300.0) -
     t0 = time.perf_counter()
     dim, degree = parse_invariants(run_script(script, timeout))
     return IdealInvariants(dim, degree, field, time.perf_counter() - t0)
+
+
+_MULTI = re.compile(r"^(DIM|DEGREE)(\d+)=(-?\d+|-infinity|infinity)\s*$", re.M)
+
+
+class PendingInvariants:
+    """`dim I` and `degree I` of several ideals, computed by one `M2 --script` run in the background.
+
+    One process pays Macaulay2's start-up (about 1.5 s) once, and the caller keeps working (path
+    tracking) while it runs; `result()` waits for it. Start with `start_invariants`.
+    """
+
+    def __init__(self, systems, timeout: float = 300.0, prime: int | None = None) -> None:
+        from theory.export import to_macaulay2
+
+        self.field = "QQ" if prime is None else f"ZZ/{int(prime)}"
+        parts = []
+        for k, system in enumerate(systems):
+            text = to_macaulay2(system, expanded=True)
+            if prime is not None:
+                text = text.replace("R = QQ[", f"R = ZZ/{int(prime)}[", 1)
+            parts.append(text + f'print("DIM{k}=" | toString(dim I));\nprint("DEGREE{k}=" | toString(degree I));\n')
+        self.n = len(parts)
+        self.timeout = timeout
+        self._tmp = tempfile.TemporaryDirectory()
+        path = os.path.join(self._tmp.name, "ideals.m2")
+        with open(path, "w") as fh:
+            fh.write("".join(parts))
+        self._t0 = time.perf_counter()
+        self._proc = subprocess.Popen([m2_binary(), "--script", path], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, cwd=self._tmp.name)
+
+    def result(self) -> list[IdealInvariants]:
+        """Return the invariants of each system, in order; SolverError on failure or timeout."""
+        try:
+            left = max(1.0, self.timeout - (time.perf_counter() - self._t0))
+            out, err = self._proc.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            raise SolverError(f"Macaulay2 did not finish within {self.timeout:g} s") from None
+        finally:
+            self._tmp.cleanup()
+        if self._proc.returncode != 0:
+            last = (err.strip().splitlines() or ["no message"])[-1]
+            raise SolverError(f"Macaulay2 failed (exit {self._proc.returncode}): {last}")
+        seconds = time.perf_counter() - self._t0
+        found: dict[tuple[str, int], str] = {(key, int(k)): v for key, k, v in _MULTI.findall(out)}
+        invs = []
+        for k in range(self.n):
+            if ("DIM", k) not in found or ("DEGREE", k) not in found:
+                raise SolverError(f"could not read dim and degree of ideal {k} from Macaulay2's output: {out[-200:]!r}")
+            dim, deg = found[("DIM", k)], found[("DEGREE", k)]
+            invs.append(IdealInvariants(-1 if dim in ("-infinity", "-1") else int(dim),
+                                        int(deg) if deg.lstrip("-").isdigit() else 0, self.field, seconds))
+        return invs
+
+    def cancel(self) -> None:
+        """Stop the M2 process (when its answer is no longer needed)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        self._tmp.cleanup()
+
+
+def start_invariants(systems, timeout: float = 300.0, prime: int | None = None) -> PendingInvariants:
+    """Return a PendingInvariants: one background M2 run computing `dim I`, `degree I` of each system."""
+    return PendingInvariants(list(systems), timeout, prime)

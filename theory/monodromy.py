@@ -60,6 +60,7 @@ class Family:
     jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray] = field(repr=False)
     n_params: int
     label: str = "family"
+    max_degree: int | None = None  # the largest total degree of F(·; p) for generic p (None: ask PHCpack per move)
 
     def at(self, p: np.ndarray) -> System:
         """Return the System F(·; p)."""
@@ -149,7 +150,7 @@ def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarra
         raws = [r for part in batched(target.polys, start.polys, halves, family.names, gamma, "d") for r in part]
     else:
         raws = phc.track(target.polys, start.polys, points, family.names, gamma, "d", opts.tasks)
-    dmax = max(1, max(target.degrees()))
+    dmax = family.max_degree or max(1, max(target.degrees()))
     out, failed = [], 0
     for k, raw in enumerate(raws):
         res = _judge(target, raw, k, "d", opts, dmax)
@@ -176,14 +177,15 @@ def _is_new(x: np.ndarray, known: list[np.ndarray], tol: float) -> bool:
 
 def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], seed: int = 0,
                     stop_after: int = 3, max_loops: int = 50, max_seconds: float = 300.0,
-                    target_count: int | None = None, options: TrackOptions | None = None,
+                    target_count: "int | Callable[[], int | None] | None" = None, options: TrackOptions | None = None,
                     trace_slices: tuple[int, int] | None = None, group: "GroupAction | None" = None,
                     accept: Callable[[np.ndarray], bool] | None = None,
                     progress: Progress | None = None) -> MonodromyResult:
     """Return all solutions of F(w; base) reachable by monodromy loops from `start`.
 
     Stops after `stop_after` consecutive loops without a new solution, after `max_loops`, after
-    `max_seconds`, or when `target_count` solutions are known. `trace_slices` = (i, j) marks the
+    `max_seconds`, or when `target_count` solutions are known (a callable is asked before each
+    loop: a count that arrives while monodromy runs, e.g. from a background Macaulay2 run). `trace_slices` = (i, j) marks the
     parameters p[i:j] as slice offsets, enabling the linear trace test. `group`: a finite group of
     signed permutations g with F(g w; p) = g F(w; p) for every p (`theory.symmetry`); the known
     set is closed under it and only one representative per orbit is tracked, since g commutes
@@ -213,8 +215,11 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
     t0 = time.perf_counter()
     history, tracked, failed, quiet_loops, loops = [], 0, 0, 0, 0
     stagnated = False
+    def count() -> int | None:
+        return target_count() if callable(target_count) else target_count
+
     while (loops < max_loops and time.perf_counter() - t0 < max_seconds
-           and not (target_count is not None and len(known) >= target_count)):
+           and not (count() is not None and len(known) >= count())):
         loops += 1
         p1 = random_complex(rng, family.n_params)
         p2 = random_complex(rng, family.n_params)
@@ -236,8 +241,9 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
     if trace_slices is not None and known:
         trace = trace_test(family, base, np.array(known), trace_slices, rng, opts)
         tracked += 2 * len(known)
-    reached = target_count is not None and len(known) >= target_count
-    stop = (f"the known count {target_count} was reached" if reached else
+    target = count()
+    reached = target is not None and len(known) >= target
+    stop = (f"the known count {target} was reached" if reached else
             f"stagnation: {stop_after} consecutive loops found nothing new (a heuristic stop, not a proof)"
             if stagnated else "stopped by the loop/time limit before stagnation")
     how = (stop + (f"; linear trace test {'passed' if trace.passed else 'FAILED'} (residual {trace.residual:.1e})"
@@ -408,8 +414,11 @@ def critical_family(spec, data) -> Family:
     gens = f[0].ring.gens
     names = tuple(spec.variable_names())
     K, n = len(gens), len(f)
-    A = [_poly_string(sum((fi * fi.diff(g) for fi in f), f[0].ring.zero), names) for g in gens]
-    B = [[_poly_string(fi.diff(g), names) for fi in f] for g in gens]
+    A_polys = [sum((fi * fi.diff(g) for fi in f), f[0].ring.zero) for g in gens]
+    B_polys = [[fi.diff(g) for fi in f] for g in gens]
+    A = [_poly_string(a, names) for a in A_polys]
+    B = [[_poly_string(b, names) for b in row] for row in B_polys]
+    dmax = max([1] + [sum(m) for q in A_polys + [b for row in B_polys for b in row] for m in q.monoms()])
 
     def polys(p: np.ndarray) -> list[str]:
         y, lam = p[:n], p[n:]
@@ -428,7 +437,8 @@ def critical_family(spec, data) -> Family:
         fw, J, Hs = network_jets(spec, bare, w, order=2)
         return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
 
-    return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}")
+    return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}",
+                  dmax)
 
 
 @dataclass(frozen=True)
@@ -536,20 +546,37 @@ def exact_stratum_counts(spec, data, lam_t, strata, zero_regular: bool, timeout:
     closed(S) = degree of the critical ideal of the network with S's units removed (its complex
     critical points with multiplicity); W = 0 counts 1 when it is a regular critical point.
     """
-    from theory.macaulay2 import ideal_invariants
+    return start_stratum_counts(spec, data, lam_t, strata, zero_regular, timeout)()
+
+
+def start_stratum_counts(spec, data, lam_t, strata, zero_regular: bool, timeout: float = 300.0):
+    """Start `exact_stratum_counts` in one background Macaulay2 run; return a function that waits for it.
+
+    One M2 process for all strata (its start-up, about 1.5 s, paid once), running while the
+    caller tracks paths on the other core.
+    """
+    from theory.macaulay2 import start_invariants
     from theory.strata import mobius_open_counts, reduced_penalty, reduced_spec
     from theory.systems import CriticalSystem
 
-    closed = {}
-    for s in strata:
-        if s.zero:
-            closed[s.label] = 1 if zero_regular else 0
-            continue
-        inv = ideal_invariants(CriticalSystem(reduced_spec(spec, s), data, reduced_penalty(lam_t, s)), timeout=timeout)
-        closed[s.label] = inv.degree if inv.dim == 0 else -1
-    if any(v < 0 for v in closed.values()):
-        return {}
-    return mobius_open_counts(tuple(strata), closed)
+    solved = [s for s in strata if not s.zero]
+    pending = start_invariants([CriticalSystem(reduced_spec(spec, s), data, reduced_penalty(lam_t, s))
+                                for s in solved], timeout=timeout)
+    memo: list[dict[str, int]] = []
+
+    def wait() -> dict[str, int]:
+        if not memo:
+            closed = {s.label: (1 if zero_regular else 0) for s in strata if s.zero}
+            for s, inv in zip(solved, pending.result()):
+                closed[s.label] = inv.degree if inv.dim == 0 else -1
+            memo.append({} if any(v < 0 for v in closed.values()) else mobius_open_counts(tuple(strata), closed))
+        return memo[0]
+
+    def ready() -> bool:
+        return bool(memo) or pending._proc.poll() is not None
+
+    wait.ready = ready  # type: ignore[attr-defined]
+    return wait
 
 
 def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | None = None, planted: bool = False,
@@ -594,11 +621,16 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
     strata = tuple(s for s in strata if not s.zero or zero_solves)
     if exact is None:
         exact = macaulay2.available() and not spec.bias
-    counts = exact_stratum_counts(spec, data, lam_t, strata, zero_cond <= opts.cond_max) if exact else {}
+    exact_counts = start_stratum_counts(spec, data, lam_t, strata, zero_cond <= opts.cond_max) if exact else None
+
+    def known(label: str) -> int | None:
+        """The exact count of a stratum once Macaulay2 has answered (monodromy does not wait for it)."""
+        return exact_counts().get(label) if exact_counts is not None and exact_counts.ready() else None
+
     group_all = network_group(spec, lam_f, parameters_move_penalty=True)
     components, found, failed = [], [], 0
     for s in strata:
-        want = counts.get(s.label)
+        want = known(s.label)
         if s.zero:
             ok = zero_cond <= opts.cond_max
             if ok:
@@ -628,7 +660,8 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
                          lambda w: float(np.max(np.abs(fam.evaluate(w, base)))), [w0])
         live = _on_open_stratum(rspec)
         mono = monodromy_solve(fam, base, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
-                               target_count=want, options=opts, group=group, accept=live, progress=progress)
+                               target_count=lambda label=s.label: known(label), options=opts, group=group,
+                               accept=live, progress=progress)
         reps = _representatives(mono.solution_array(), group, opts.same_tol)
         rtarget = np.concatenate([target[:n], target[n + np.array(s.kept)]])
         ends, nf = move(fam, np.array(reps), base, rtarget, np.exp(2j * np.pi * srng.uniform()), opts)
@@ -646,6 +679,8 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
                f"NOT complete: {len(here)} of the exact {want}" if want is not None else
                f"not proved complete: {mono.completeness}")
         components.append(ComponentCount(s, "solved", cond, mono, len(here), want, complete, how))
+    counts = exact_counts() if exact_counts is not None else {}
+    components = [_with_exact(c, counts.get(c.stratum.label)) for c in components]
     groups = cluster(found, opts.same_tol)
     sols = [found[gr[0]] for gr in groups]
     real = sum(is_real(x, opts.real_tol) for x in sols)
@@ -663,6 +698,23 @@ def critical_monodromy(spec, n_points: int, seed: int = 0, penalty: Sequence | N
                                    tuple(tuple(complex(v) for v in x) for x in sols), failed,
                                    tuple(str(v) for v in lam_t), total, complete, completeness, cert,
                                    time.perf_counter() - t0)
+
+
+def _with_exact(c: ComponentCount, want: int | None) -> ComponentCount:
+    """Return the component judged against the exact count `want` (Macaulay2), which may arrive after its solve."""
+    from dataclasses import replace as _replace
+
+    if c.stratum.zero:
+        return _replace(c, exact=want, complete=c.n_solutions == 1 and want == 1)
+    if c.status != "solved":
+        return _replace(c, exact=want, complete=want == 0,
+                        how="complete: the exact count is 0 (no isolated critical point here)" if want == 0
+                        else "not solved: no regular seed")
+    complete = want is not None and c.n_solutions == want
+    how = (f"complete: {c.n_solutions} = the exact count (Macaulay2)" if complete else
+           f"NOT complete: {c.n_solutions} of the exact {want}" if want is not None else
+           f"not proved complete: {c.monodromy.completeness}")
+    return _replace(c, exact=want, complete=complete, how=how)
 
 
 def certify_critical(spec, data, lam_t, solutions: np.ndarray):

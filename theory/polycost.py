@@ -158,6 +158,28 @@ def parse_cost(poly: str, n_vars: int, budget: float = math.inf) -> float:
     return p.cost
 
 
+_EXPONENT_OR_NUMBER = re.compile(r"((?:\^|\*\*)\s*\d+)|" + _NUMBER.pattern)
+_SHAPE_COSTS: dict[tuple[str, int], float] = {}
+_SHAPE_CACHE_SIZE = 4096
+
+
+def shape(poly: str) -> str:
+    """Return `poly` with every coefficient replaced by 1 and exponents kept: the text its parse cost depends on."""
+    return _EXPONENT_OR_NUMBER.sub(lambda m: m.group(1) or "1", poly)
+
+
+def shape_cost(poly: str, n_vars: int, budget: float = math.inf) -> float:
+    """Return `parse_cost(poly)`, remembered by `shape`: parameter homotopies re-send one formula with new coefficients."""
+    key = (shape(poly), n_vars)
+    cost = _SHAPE_COSTS.get(key)
+    if cost is None:
+        cost = parse_cost(key[0], n_vars)
+        if len(_SHAPE_COSTS) >= _SHAPE_CACHE_SIZE:
+            _SHAPE_COSTS.clear()
+        _SHAPE_COSTS[key] = cost
+    return cost if cost <= budget else math.inf
+
+
 def _check_text(k: int, p: str) -> None:
     if not p.isascii():
         col, ch = next((j, c) for j, c in enumerate(p) if not c.isascii())
@@ -192,7 +214,7 @@ def check_polys(polys: Sequence[str], n_vars: int | None = None, max_cost: float
     cost = 0.0
     for k, p in enumerate(polys, 1):
         try:
-            cost += parse_cost(p, n, max_cost - cost)
+            cost += shape_cost(p, n, max_cost - cost)
         except InvalidSpecError as exc:
             shown = p if len(p) < 60 else p[:57] + "..."
             raise InvalidSpecError(f"PHCpack cannot parse polynomial {k} ({exc}): {shown!r}") from None
