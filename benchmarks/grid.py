@@ -1,10 +1,10 @@
 """Benchmark: grid throughput of the executor backends: local process pool (1, 2 workers) vs submitit's local executor.
 
-Run: .venv/bin/python benchmarks/grid.py [--tasks 40] [--target trivial|smoke]
+Run: .venv/bin/python benchmarks/grid.py [--tasks 40] [--target trivial|bezout]
 Each configuration runs a fresh grid of N tasks (submit to gather, results written to task folders)
 and prints tasks/s with the ratio to the 1-worker pool, then the cost of a re-run that finds every
 task finished. `trivial` tasks do nothing (json.dumps of the task index), so the figures are the
-seam's own overhead; `smoke` tasks compute a small Bezout report (theory.bezout) each.
+seam's own overhead; `bezout` tasks compute a small Bezout report (theory.bezout) each.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def tasks_for(target: str, n: int) -> list[Task]:
     """Return N tasks of the chosen kind."""
     if target == "trivial":
         return [Task("json:dumps", {"obj": i}, f"i={i}") for i in range(n)]
-    return list(grid_tasks("common.grid_targets:smoke", {"seed": list(range(n))}, {"width": 2}))
+    return list(grid_tasks("common.grid_targets:bezout_figures", {"seed": list(range(n))}, {"width": 2}))
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40, help="tasks per grid (default 40)")
     parser.add_argument("--submitit-tasks", type=int, default=12,
                         help="tasks per submitit-local grid (default 12: it starts two Python processes per task)")
-    parser.add_argument("--target", choices=("trivial", "smoke"), default="trivial")
+    parser.add_argument("--target", choices=("trivial", "bezout"), default="trivial")
     args = parser.parse_args()
     configs = [("local", 1), ("local", 2), ("submitit-local", 1), ("submitit-local", 2)]
     print(f"{args.target} tasks: {args.tasks} per local grid, {args.submitit_tasks} per submitit-local grid; "

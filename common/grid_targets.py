@@ -19,19 +19,22 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "smoke": Target("common.grid_targets:smoke",
+    "bezout": Target("common.grid_targets:bezout_figures",
                     "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bezout; "
                     "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']"),
     "valleys": Target("common.grid_targets:valley_start",
                       "one seeded L-BFGS start of a width-p student against the valleys teacher "
                       "(theory.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
+    "experiment": Target("common.grid_targets:experiment_run",
+                         "one paper experiment (cli.py experiment) in the task's folder, resumed stage by stage "
+                         "on a re-run: name, seed [scale=smoke, device, data_dir, dataset]"),
     "train": Target("common.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
                     "on a re-run: any TrainConfig key, e.g. seed, widths, lr [device=auto]"),
 }
 
 
-def smoke(width: int, seed: int, layers: int = 2, input_dim: int = 2, points: int = 4,
+def bezout_figures(width: int, seed: int, layers: int = 2, input_dim: int = 2, points: int = 4,
           activation: str = "z + z^2/4") -> dict:
     """Return the Bezout figures of the fc network (input_dim, width, …, width, 1) on `points` seeded data points.
 
@@ -87,3 +90,16 @@ def train_run(task_dir: str, device: str = "auto", **config) -> dict:
 
     cfg = TrainConfig.from_dict(config)
     return train(cfg, Path(task_dir) / "run", resume=True, device=device).to_dict()
+
+
+def experiment_run(task_dir: str, name: str, scale: str = "smoke", seed: int = 0, device: str = "auto",
+                   data_dir: str = "data", dataset: str | None = None) -> dict:
+    """Return the report (as a dict) of one paper experiment run in `<task_dir>/run` (empirics.experiments).
+
+    The experiment's own stage-level resume applies inside the task, so a lost worker's task
+    continues from its last finished stage on the next run of the grid.
+    """
+    from empirics.experiments import run_experiment
+
+    rep, _ = run_experiment(name, scale, seed, device, data_dir, dataset, out=task_dir, run_name="run")
+    return rep.to_dict()

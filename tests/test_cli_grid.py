@@ -13,7 +13,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_grid_runs_every_task_locally_and_a_second_run_skips_them(tmp_path):
-    args = ["smoke", "--axis", "seed=0,1", "--axis", "width=2,3", "--set", "points=3", "--executor", "local",
+    args = ["bezout", "--axis", "seed=0,1", "--axis", "width=2,3", "--set", "points=3", "--executor", "local",
             "--workers", "2", "--run", "g", "--out", str(tmp_path), "--json"]
     first = cli(*args)
     assert first.returncode == 0, first.stderr
@@ -29,14 +29,14 @@ def test_grid_runs_every_task_locally_and_a_second_run_skips_them(tmp_path):
 
 
 def test_grid_table_reports_a_failed_task_and_exits_1(tmp_path):
-    res = cli("smoke", "--axis", "width=0,2", "--set", "seed=0", "--run", "g", "--out", str(tmp_path), "--workers", "1")
+    res = cli("bezout", "--axis", "width=0,2", "--set", "seed=0", "--run", "g", "--out", str(tmp_path), "--workers", "1")
     assert res.returncode == 1
     assert "failed" in res.stdout and "InvalidSpecError" in res.stdout and "1 done" in res.stdout
 
 
 def test_bad_axis_spec_is_one_line_and_exit_2(tmp_path):
     for bad in (["--axis", "seed"], ["--axis", "seed="], ["--axis", "2x=1"]):
-        res = cli("smoke", *bad, "--run", "g", "--out", str(tmp_path))
+        res = cli("bezout", *bad, "--run", "g", "--out", str(tmp_path))
         assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, (bad, res.stderr)
         assert "--axis" in res.stderr
 
@@ -44,6 +44,6 @@ def test_bad_axis_spec_is_one_line_and_exit_2(tmp_path):
 def test_unknown_target_argument_and_repeated_axis_are_one_line_and_exit_2(tmp_path):
     for args in (["--axis", "seed=0", "--set", "width=2", "--set", "colour=red"],
                  ["--axis", "seed=0", "--axis", "seed=1", "--set", "width=2"]):
-        res = cli("smoke", *args, "--run", "g", "--out", str(tmp_path))
+        res = cli("bezout", *args, "--run", "g", "--out", str(tmp_path))
         assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert not list((tmp_path / "g").glob("seed=*/status"))  # refused before anything ran

@@ -13,7 +13,7 @@ from common.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, Backe
                              GridSpecError, Task, grid_tasks, read_grid, run_grid, run_task, submit,
                              submitit_parameters)
 
-SMOKE = "common.grid_targets:smoke"
+SMOKE = "common.grid_targets:bezout_figures"
 
 
 def _smoke_expected(width: int) -> dict:
@@ -90,7 +90,7 @@ def test_submit_checks_every_task_signature_before_running_any(tmp_path):
 
 
 def test_two_by_three_smoke_grid_through_submitit_local_writes_six_correct_results(tmp_path):
-    """Issue 12: a 2 × 3 grid of `smoke` runs through submitit's local executor."""
+    """Claim: a 2 × 3 grid of Bezout tasks runs through submitit's local executor and writes six correct results."""
     tasks = grid_tasks(SMOKE, {"seed": [0, 1], "width": [2, 3, 4]})
     result = run_grid(tasks, tmp_path, "smoke", "submitit-local", ExecutorOptions(workers=2, timeout_min=5))
     assert (result.done, result.failed, result.lost, result.skipped) == (6, 0, 0, 0)
@@ -226,3 +226,19 @@ def test_run_task_in_process_records_done_then_skips(tmp_path):
     before = (tmp_path / "one" / RESULT_FILE).stat().st_mtime_ns
     assert run_task(task, str(tmp_path)) == DONE
     assert (tmp_path / "one" / RESULT_FILE).stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_two_by_three_grid_of_smoke_experiments_through_submitit_local_resumes_without_redoing(tmp_path):
+    """Claim (issue 12): experiment × seed, 2 × 3, at smoke scale, runs through submitit's local executor;
+    every task writes the experiment's report, and a re-run redoes nothing."""
+    tasks = grid_tasks("common.grid_targets:experiment_run",
+                       {"name": ["iib-langevin", "ii-basins"], "seed": [0, 1, 2]}, {"scale": "smoke", "device": "cpu"})
+    first = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorOptions(workers=2, timeout_min=20))
+    assert first.done == 6, [r.error for r in first.records if r.error]
+    for task in tasks:
+        report = tmp_path / "experiments" / task.key / "run" / "report.md"
+        assert report.is_file() and task.kwargs["name"] in report.read_text()
+        assert first.record(task.key).result["name"] == task.kwargs["name"]
+    again = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorOptions(workers=2, timeout_min=20))
+    assert all(r.skipped for r in again.records)

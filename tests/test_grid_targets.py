@@ -1,7 +1,7 @@
 """Claims about `common.grid_targets`: each target is the library call it names, task by task."""
 import pytest
 
-from common.grid_targets import TARGETS, smoke, valley_start
+from common.grid_targets import TARGETS, bezout_figures, valley_start
 from common.executor import resolve
 
 
@@ -10,12 +10,12 @@ def test_every_target_path_resolves():
         assert callable(resolve(target.path))
 
 
-def test_smoke_reports_the_bezout_report_figures():
+def test_bezout_target_reports_the_bezout_report_figures():
     from theory.activations import parse
     from theory.bezout import bezout_report
     from theory.networks import NetworkSpec
 
-    out = smoke(width=3, seed=2, layers=3, points=5)
+    out = bezout_figures(width=3, seed=2, layers=3, points=5)
     rep = bezout_report(NetworkSpec.fully_connected(2, 3, 3, parse("z + z^2/4")), 5, seed=2)
     assert (out["n_params"], out["degree"], out["bezout"], out["predicted_dimension"]) == \
         (rep.n_params, rep.degree, rep.bezout, rep.predicted_dimension)
