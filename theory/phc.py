@@ -28,7 +28,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -311,11 +311,14 @@ def track(target: Sequence[str], start: Sequence[str], start_points: Sequence[Se
 
 
 def track_batches(target: Sequence[str], start: Sequence[str], batches: Sequence[np.ndarray], names: Sequence[str],
-                  gamma: complex, precision: str = "d", workers: int | None = None) -> list[list[RawEndpoint]]:
+                  gamma: complex, precision: str = "d", workers: int | None = None,
+                  on_done: Callable[[int, list[RawEndpoint]], None] | None = None) -> list[list[RawEndpoint]]:
     """Return `track` of each batch of start points, the batches spread over `workers` processes, in batch order.
 
-    Each worker stores the systems and tracks its batch independently (PHCpack's state is per
-    process), so the endpoints are the same as with one worker.
+    All batches are queued at once; each worker takes the next as it finishes one, and
+    `on_done(k, endpoints)` is called as batch k finishes. Each worker stores the systems and
+    tracks its batch independently (PHCpack's state is per process), so the endpoints are the
+    same as with one worker.
     """
     if precision not in PRECISIONS:
         raise InvalidSpecError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -324,7 +327,7 @@ def track_batches(target: Sequence[str], start: Sequence[str], batches: Sequence
     check_polys(start, len(names))
     tasks = [(target, start, np.asarray(b, dtype=complex), tuple(names), complex(gamma), precision, 0)
              for b in batches]
-    return phc_worker.map_tasks(_track_here, tasks, workers)
+    return phc_worker.map_tasks(_track_here, tasks, workers, on_done)
 
 
 def _track_here(target: Sequence[str], start: Sequence[str], start_points, names: Sequence[str],

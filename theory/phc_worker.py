@@ -172,15 +172,24 @@ def _died(w: _Worker) -> SolverError:
     return SolverError("PHCpack aborted" + (f": {why}" if why else f" (its worker process exited with code {code})"))
 
 
-def map_tasks(fn: Callable, tasks: Sequence[tuple], workers: int | None = None) -> list:
+def map_tasks(fn: Callable, tasks: Sequence[tuple], workers: int | None = None,
+              on_done: Callable[[int, Any], None] | None = None) -> list:
     """Return [fn(*args) for args in tasks], computed in worker processes, in task order.
+
+    A work queue: each worker takes the next task as soon as it finishes one, and `on_done(k,
+    value)` is called as task k finishes (in completion order), so progress can be reported.
 
     `fn` must be a module-level function (it is pickled by name). Raises SolverError when a worker
     dies (PHCpack aborted), KeyboardInterrupt after killing the busy workers on Ctrl-C, and
     re-raises an exception raised by `fn` after the tasks in flight finish.
     """
     if _IN_WORKER:
-        return [fn(*args) for args in tasks]
+        out = []
+        for k, args in enumerate(tasks):
+            out.append(fn(*args))
+            if on_done is not None:
+                on_done(k, out[-1])
+        return out
     if not tasks:
         return []
     n = default_workers() if workers is None else max(1, int(workers))
@@ -211,6 +220,8 @@ def map_tasks(fn: Callable, tasks: Sequence[tuple], workers: int | None = None) 
                 w.busy = False
                 if ok:
                     results[k] = value
+                    if on_done is not None and error is None:
+                        on_done(k, value)
                 elif error is None:
                     error = value
     except BaseException:

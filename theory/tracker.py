@@ -15,7 +15,8 @@ of PHCpack, and classified:
 * at_infinity: x_0 ≈ 0 in projective tracking, or a non-regular endpoint with ‖x‖∞ > diverge_norm
                (PHCpack's end game converges only slowly to singular points at infinity), or
                ‖x‖∞ > infinity_norm;
-* failed:      anything else (NaN, no convergence at moderate ‖x‖): retried once in double-double
+* failed:      anything else (NaN, no convergence at moderate ‖x‖): retried in double precision
+               with a second γ (kept only if a new regular endpoint), then in double-double
                precision on the same homotopy (same γ, same start point); still failing ones are
                counted as failed, never dropped.
 """
@@ -288,33 +289,62 @@ def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackO
 
     n = len(start.points)
     spans = _batches(n, opts, workers)
+    done = [0]
+    total = [n]
+
+    def finished(size: int) -> None:
+        done[0] += size
+        report(progress, done[0], total[0])
+
+    # a work queue: every batch is submitted at once and each worker takes the next as it finishes
+    raws = phc.track_batches(target, start.polys, [start.points[lo:hi] for lo, hi in spans], names, gamma, "d",
+                             workers, on_done=lambda k, batch: finished(len(batch)))
     results: list[PathResult] = []
-    # groups of `workers` batches per round, so progress is reported as rounds finish
-    for r in range(0, len(spans), workers):
-        round_spans = spans[r:r + workers]
-        raws = phc.track_batches(target, start.polys, [start.points[lo:hi] for lo, hi in round_spans], names,
-                                 gamma, "d", workers)
-        for (lo, _), batch in zip(round_spans, raws):
-            results.extend(judge(raw, lo + k, "d", False) for k, raw in enumerate(batch))
-        report(progress, round_spans[-1][1], n)
-    retries = []
-    if projective:
-        retries.append(("d", random_gamma(opts.seed, "gamma retry")))
+    for (lo, _), batch in zip(spans, raws):
+        results.extend(judge(raw, lo + k, "d", False) for k, raw in enumerate(batch))
+    # Failed paths: first another γ in double precision (cheap), then `opts.retry` precision with the
+    # original γ (double-double is ~5× slower per path). A second-γ endpoint is accepted only when it
+    # is regular and distinct from every other endpoint: with all other paths kept from γ, such a
+    # point is one of the solutions the failed paths were heading for, so counts stay exact; any
+    # other outcome leaves the path failed for the next retry. Paths failing every retry stay failed.
+    retries = [("d", random_gamma(opts.seed, "gamma retry"))]
     if opts.retry:
         retries.append((opts.retry, gamma))
     for precision, g in retries:
         bad = [p.index for p in results if p.outcome == "failed"]
         if not bad:
             break
-        chunks = [bad[k:k + max(1, -(-len(bad) // workers))] for k in range(0, len(bad), max(1, -(-len(bad) // workers)))]
-        raws = phc.track_batches(target, start.polys, [start.points[c] for c in chunks], names, g, precision, workers)
+        size = max(1, min(opts.batch, -(-len(bad) // (4 * workers))))
+        chunks = [bad[k:k + size] for k in range(0, len(bad), size)]
+        total[0] += len(bad)
+        raws = phc.track_batches(target, start.polys, [start.points[c] for c in chunks], names, g, precision, workers,
+                                 on_done=lambda k, batch: finished(len(batch)))
+        second_gamma = g != gamma
         for c, batch in zip(chunks, raws):
             for idx, raw in zip(c, batch):
                 again = judge(raw, idx, precision, True)
-                results[idx] = again if again.outcome != "failed" else replace(results[idx], retried=True)
+                accept = again.outcome != "failed" and (projective or not second_gamma
+                                                        or _new_regular(again, results, opts))
+                if accept:
+                    results[idx] = again
+                else:
+                    results[idx] = replace(results[idx], retried=True)
     if projective:
         results = summarize_singular(results, opts)
     return results
+
+
+def _new_regular(p: PathResult, results: list[PathResult], opts: TrackOptions) -> bool:
+    """Return whether p is regular and differs from every regular or singular endpoint in `results`."""
+    if p.outcome != "regular":
+        return False
+    x = np.array(p.x)
+    tol = opts.same_tol * (1.0 + float(np.max(np.abs(x), initial=0.0)))
+    for q in results:
+        if q.outcome in ("regular", "singular") and q.index != p.index and len(q.x) == len(x):
+            if float(np.max(np.abs(np.array(q.x) - x), initial=0.0)) <= tol:
+                return False
+    return True
 
 
 def random_gamma(seed: int, name: str = "gamma") -> complex:
