@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import contextlib
 from typing import Iterator
 
 from commands._network import add_network_args, spec_from_args
-from commands._render import (add_json_flag, add_progress_flag, big, key_values, positive_float, positive_int,
-                              print_json, progress_bar, table)
+from commands._render import (add_json_flag, add_out_flag, add_progress_flag, big, check_out, key_values,
+                              positive_float, positive_int, print_json, progress_bar, save_result, table)
 from common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
@@ -91,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
     p.add_argument("--check-gamma", action="store_true",
                    help="solve again with another gamma (seed + 1) and compare the solution sets")
+    add_out_flag(p)
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
 
@@ -114,6 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="monodromy stops after this many consecutive loops find nothing new")
     d.add_argument("--decompose", action="store_true", help="also run PHCpack's cascade + factor (small systems)")
     d.add_argument("--groebner", action="store_true", help="also decide consistency exactly (sympy; tiny systems)")
+    add_out_flag(d)
     add_json_flag(d)
     d.set_defaults(handler=run_dimension)
 
@@ -136,6 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "large primes, sympy; tiny systems), to check the homotopy count")
     c.add_argument("--loops-without-news", type=positive_int, default=5,
                    help="monodromy stops after this many consecutive loops find nothing new")
+    add_out_flag(c)
     add_json_flag(c)
     c.set_defaults(handler=run_critical)
 
@@ -148,6 +152,7 @@ def run_solve(args: argparse.Namespace) -> int:
     """Solve a square system from a file or a network and print the result."""
     from theory.solve import solve, solve_zero_error
 
+    check_out(args)
     gamma_seed = args.seed + 1 if args.check_gamma else None
     if args.file is not None:
         from theory.polysystem import load_system_file
@@ -155,6 +160,7 @@ def run_solve(args: argparse.Namespace) -> int:
         with _progress(args, "paths") as progress:
             result = solve(system, start=_start(args), options=_options(args), progress=progress,
                            gamma_seed=gamma_seed)
+        _save(args, result)
         _print_solve(result, args)
         return 0
     spec = spec_from_args(args)
@@ -163,6 +169,7 @@ def run_solve(args: argparse.Namespace) -> int:
         with _progress(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
+        _save(args, result)
         if args.json:
             print_json(result)
         else:
@@ -177,11 +184,19 @@ def run_solve(args: argparse.Namespace) -> int:
     with _progress(args, "paths") as progress:
         result = solve_zero_error(spec, data, known=w_star, start=_start(args), options=_options(args),
                                   progress=progress, gamma_seed=gamma_seed)
+    _save(args, result)
     _print_solve(result, args)
     if result.known_found is not None and not args.json:
         print(f"\nplanted solution w* among the solutions: "
               f"{'yes' if result.known_found else 'NO (a path was lost or w* is singular)'}")
     return 0
+
+
+def _save(args: argparse.Namespace, result) -> None:
+    """Save the result under --out (if given), saying where on stderr."""
+    saved = save_result(args, result)
+    if saved:
+        print(f"saved: {saved}", file=sys.stderr)
 
 
 def _print_solve(result, args: argparse.Namespace) -> None:
@@ -232,6 +247,7 @@ def run_dimension(args: argparse.Namespace) -> int:
     """Measure and print the dimension and degree of the zero-error set."""
     from theory.witness import zero_error_dimension
 
+    check_out(args)
     spec = spec_from_args(args)
     data, w_star = _data(spec, args)
     with _progress(args, "paths") as progress:
@@ -239,6 +255,7 @@ def run_dimension(args: argparse.Namespace) -> int:
                                    data=data, w_star=w_star,
                                    monodromy=args.loops_without_news if args.monodromy else None,
                                    decompose_set=args.decompose, groebner=args.groebner, progress=progress)
+    _save(args, rep)
     if args.json:
         print_json(rep)
         return 0
@@ -285,6 +302,7 @@ def run_critical(args: argparse.Namespace) -> int:
     """Find, classify and print the critical points and the §3.3 verdict."""
     from theory.critical import critical_points
 
+    check_out(args)
     spec = spec_from_args(args)
     if args.monodromy:
         from theory.monodromy import critical_monodromy
@@ -294,6 +312,7 @@ def run_critical(args: argparse.Namespace) -> int:
         with _progress(args, "monodromy loops") as progress:
             m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",
                                    stop_after=args.loops_without_news, options=_options(args), progress=progress)
+        _save(args, m)
         if args.json:
             print_json(m)
             return 0
@@ -323,6 +342,7 @@ def run_critical(args: argparse.Namespace) -> int:
         rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                               planted=args.targets == "planted", start=_start(args), options=_options(args),
                               data=None if seeded else data, groebner=args.groebner, progress=progress)
+    _save(args, rep)
     if args.json:
         print_json(rep)
         return 0

@@ -112,3 +112,19 @@ def test_critical_text_report_states_completeness_and_the_groebner_count(capsys)
     assert "complete: 21 regular solutions = stable mixed volume 21" in out
     assert "21 distinct solutions certified" in out
     assert "21 complex solutions with multiplicity" in out and "all found" in out
+
+
+def test_out_saves_solve_results_as_a_run_folder(tmp_path):
+    """Claim: `solve FILE --out DIR` saves result.json (the same counts as --json), config.json, manifest.json."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "s"
+    run = subprocess.run([sys.executable, "cli.py", "solve", "examples/cyclic5.phc", "--out", str(out), "--no-progress"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["n_solutions"] == 70
+    assert json.loads((out / "config.json").read_text())["file"] == "examples/cyclic5.phc"
+    assert (out / "manifest.json").is_file()
