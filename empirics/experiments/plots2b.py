@@ -172,7 +172,8 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     ax.plot(l0, length, "-", color="tab:blue", lw=1.2)
     ax.plot(l0[ok], length[ok], "o", color="tab:blue", label="normalised length (connected)")
     if (~ok).any():
-        ax.plot(l0[~ok], length[~ok], "x", color="tab:blue", ms=8, label="normalised length (not connected)")
+        ax.plot(l0[~ok], length[~ok], "x", color="tab:blue", ms=10, mew=2, zorder=5,
+                label="normalised length (not connected: bead cap reached)")
     ax.set_xscale("log")
     ax.invert_xaxis()
     ax.set_xticks(l0, [f"{v:.3g}" for v in l0])
@@ -180,12 +181,12 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     ax.set_xlabel("loss level L₀ (decreasing →)")
     ax.set_ylabel("normalised geodesic length Σ|θᵢ₊₁ − θᵢ| / |θ_B − θ₁|", color="tab:blue", fontsize=8)
     ax2 = ax.twinx()
-    ax2.plot(l0, beads, "s--", color="tab:orange", label="beads")
+    ax2.plot(l0, beads, "s--", color="tab:orange", ms=4, alpha=0.7, label="beads")
     ax2.set_ylabel("number of beads", color="tab:orange")
     ax2.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     h1, lab1 = ax.get_legend_handles_labels()
     h2, lab2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, lab1 + lab2, fontsize=8, loc="upper left")
+    ax.legend(h1 + h2, lab1 + lab2, fontsize=8, loc="center left")
     ax.set_title("Dynamic String Sampling on the CNN", fontsize=10)
     cmap = plt.get_cmap("viridis")
     for i, lv in enumerate(levels):
@@ -201,7 +202,8 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     ax3.set_xlabel("distance along the string")
     ax3.set_ylabel("training loss at each bead (dotted: L₀)")
     ax3.set_yscale("log")
-    ax3.legend(fontsize=7)
+    # Below the panel: inside it covers the strings.
+    ax3.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     ax3.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
