@@ -59,7 +59,7 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
                       if dataset == "digits" else ""))
     if subset is not None:
         out.append(f"training set: a seeded subset of {subset} examples instead of 50,000")
-    if scale is not None and TEST_SUBSET.get(scale):
+    if scale is not None and TEST_SUBSET.get(scale) and dataset != "digits":
         out.append(f"test error on a seeded subset of {TEST_SUBSET[scale]:,} test examples")
     if widths is not None:
         out.append(f"CNN hidden widths {tuple(widths)} instead of the 188,810-parameter network "
@@ -75,8 +75,10 @@ def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int
     """
     from empirics.train import TrainConfig
 
-    kw.setdefault("test_subset", TEST_SUBSET[ctx.scale])
-    return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=subset,
+    dataset = dataset_of(ctx)
+    # digits has only 450 test examples: score them all
+    kw.setdefault("test_subset", None if dataset == "digits" else TEST_SUBSET[ctx.scale])
+    return TrainConfig(dataset=dataset, data_dir=ctx.data_dir, subset=subset,
                        widths=None if widths is None else tuple(widths), model="paper-cnn",
                        data_seed=child_seed(ctx.seed, "data") % (2 ** 31), **kw)
 
