@@ -12,7 +12,8 @@ import numpy as np
 
 from common.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
-from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
+from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
+                                                    train_stage)
 from empirics.train import TrainConfig, read_metrics
 
 REF = "Theory IIb §1.2"
@@ -101,12 +102,7 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
                   f"polynomial: {s.polynomial}, the Legendre least-squares fit of the ReLU on the interval the models "
                   "module gives it after batch norm; the paper does not name its polynomial or degree",
                   "training error as recorded by training (metrics.json)"]
-    if s.subset is not None:
-        deviations.append(f"training set: a seeded subset of {s.subset} examples (paper: the full set)")
-    if s.test_subset is not None:
-        deviations.append(f"test error on a seeded subset of {s.test_subset} test examples (paper: the full test set)")
-    if s.widths is not None:
-        deviations.append(f"CNN widths {s.widths} instead of (32, 64, 152, 56)")
+    deviations += size_deviations(s.subset, s.test_subset, s.widths)
     return ExperimentReport("iib-poly-activation", "DCNN with a polynomial activation vs ReLU", REF, ctx.scale,
                             ctx.seed, tuple(protocol), tuple(deviations), (CLAIM,), (finding,), measured,
                             (("relu_vs_polynomial.png", "Training (solid) and test (dashed) error of the ReLU and the "

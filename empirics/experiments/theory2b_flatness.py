@@ -57,6 +57,18 @@ def data_note(name: str) -> str:
     return f"data: {name}"
 
 
+def size_deviations(subset: int | None, test_subset: int | None, widths) -> list[str]:
+    """Return the deviation lines for a training subset, a test subset and reduced CNN widths (where used)."""
+    out = []
+    if subset is not None:
+        out.append(f"training set: a seeded subset of {subset} examples (paper: the full set)")
+    if test_subset is not None:
+        out.append(f"test error on a seeded subset of {test_subset} test examples (paper: the full test set)")
+    if widths is not None:
+        out.append(f"CNN widths {widths} instead of the paper's (32, 64, 152, 56), to fit the CPU budget")
+    return out
+
+
 def train_stage(ctx: ExperimentContext, name: str, config: TrainConfig) -> dict:
     """Return the summary of training stage `name` (trained in ctx.subrun(name), resumed if interrupted).
 
@@ -158,14 +170,7 @@ def _protocol_training(ctx: ExperimentContext, s: FlatnessSettings) -> list[str]
 
 
 def _deviations_training(ctx: ExperimentContext, s: FlatnessSettings) -> list[str]:
-    out = [data_note(dataset_of(ctx))]
-    if s.subset is not None:
-        out.append(f"training set: a seeded subset of {s.subset} examples (paper: the full set)")
-    if s.widths is not None:
-        out.append(f"CNN widths {s.widths} instead of the paper's (32, 64, 152, 56), to fit the CPU budget")
-    if s.test_subset is not None:
-        out.append(f"test error (not used by any verdict here) scored on a seeded subset of {s.test_subset} test "
-                   "examples")
+    out = [data_note(dataset_of(ctx))] + size_deviations(s.subset, s.test_subset, s.widths)
     out.append(f"minima per condition: {s.minima}; SGD epochs {s.epochs} (natural) / {s.random_epochs} (random); "
                "the paper does not state its epochs for Table 1")
     return out

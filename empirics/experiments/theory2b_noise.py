@@ -24,7 +24,8 @@ from scipy import stats
 from common.seeds import child_seed, stream
 from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
-from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
+from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
+                                                    train_stage)
 from empirics.data import load_dataset
 from empirics.models import param_slices
 from empirics.train import TrainConfig, load_run, read_metrics
@@ -276,12 +277,7 @@ def run_fig2(ctx: ExperimentContext) -> ExperimentReport:
                 "differences ≤ 0.03; SGD better: Welch's t-test on the final test errors, p < 0.05)."]
     deviations = [data_note(dataset_of(ctx)), "the paper does not state γ′, the step or the epochs of Fig. 2",
                   "training error as recorded by training (metrics.json)"]
-    if s.subset is not None:
-        deviations.append(f"training set: a seeded subset of {s.subset} examples (paper: the full set)")
-    if s.test_subset is not None:
-        deviations.append(f"test error on a seeded subset of {s.test_subset} test examples (paper: the full test set)")
-    if s.widths is not None:
-        deviations.append(f"CNN widths {s.widths} instead of (32, 64, 152, 56)")
+    deviations += size_deviations(s.subset, s.test_subset, s.widths)
     return ExperimentReport("iib-sgd-vs-sgdl", "SGD vs SGDL with constant noise power: training curves overlaid",
                             REF_FIG2, ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
                             (CLAIM_SGDL, CLAIM_SGD_BETTER), (f1, f2), measured,
