@@ -138,7 +138,7 @@ def add_out_flag(parser: argparse.ArgumentParser) -> None:
     """Add --out DIR: also save the result with its configuration and a manifest, like a training run."""
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="also save the result in DIR: result.json, config.json (the options) and manifest.json "
-                             "(seed, versions, git commit); DIR is created, its parent must exist")
+                             "(seed, versions, git commit); DIR is created if missing")
 
 
 SAVE_SKIP = ("handler", "json", "out", "no_progress", "command")
@@ -158,15 +158,9 @@ def check_out(args: argparse.Namespace) -> None:
     """Refuse --out before any work when the folder holds a result of other options (CheckpointError)."""
     if not getattr(args, "out", None):
         return
-    import json
+    from common.records import check_config
 
-    from common.errors import CheckpointError
-    from common.serialize import to_jsonable
-
-    run, config = _out_run(args)
-    previous = run.read_json("config.json")
-    if previous is not None and previous != json.loads(json.dumps(to_jsonable(config))):
-        raise CheckpointError(f"{run.path} holds a result of other options: choose another --out or remove it")
+    check_config(args.out, {k: v for k, v in vars(args).items() if k not in SAVE_SKIP})
 
 
 def save_result(args: argparse.Namespace, result: Any) -> str | None:

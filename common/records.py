@@ -170,6 +170,18 @@ def check_run_name(name: str) -> str:
     return name
 
 
+def check_config(folder: str | os.PathLike, config: Any) -> None:
+    """Raise CheckpointError if `folder/config.json` exists and holds another configuration than `config`.
+
+    Reads only; creates nothing, so commands can call it before any work.
+    """
+    path = Path(folder) / "config.json"
+    if path.exists() and read_json_file(path, "config.json") != json.loads(json.dumps(to_jsonable(config))):
+        from common.errors import CheckpointError
+        raise CheckpointError(f"{folder} holds a run with another configuration: "
+                              f"choose another run name or remove that folder")
+
+
 class RunDir:
     """A run folder `root/name` holding config.json, metrics.json, manifest.json and figures."""
 
@@ -239,10 +251,6 @@ class RunDir:
         A folder that already holds another configuration is never overwritten (CheckpointError);
         the same configuration is rerun in place.
         """
-        previous = self.read_json("config.json")
-        if previous is not None and previous != json.loads(json.dumps(to_jsonable(config))):
-            from common.errors import CheckpointError
-            raise CheckpointError(f"{self.path} holds a run with another configuration: "
-                                  f"choose another run name or remove that folder")
+        check_config(self.path, config)
         self.write_json("config.json", config)
         self.write_json("manifest.json", manifest(seed, extra))
