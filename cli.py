@@ -1,83 +1,11 @@
 #!/usr/bin/env python3
-"""Entry point: `python cli.py <command> [options]`; `python cli.py --help` lists the commands.
+"""Entry point from a source checkout: `python cli.py <command> [options]` (installed: `landscape-toolkit`).
 
-Each command lives in `commands/<module>.py` with `register(subparsers)`; this file only builds
-the parser, dispatches, and is the one boundary where a ToolkitError, a failed file operation
-(OSError), undecodable input, malformed JSON or a numerical overflow becomes one line on stderr
-with exit code 2.
+The parser and the dispatch live in `landscape_toolkit.cli`; `python cli.py --help` lists the commands.
 """
-from __future__ import annotations
-
-import argparse
-import importlib
-import json
-import os
-import pkgutil
 import sys
-import warnings
 
-# Debian's matplotlib (pulled in beside phcpy) shadows the venv's 3-D toolkit; no figure here is 3-D.
-warnings.filterwarnings("ignore", message="Unable to import Axes3D")
-
-import commands  # noqa: E402
-from common.errors import ToolkitError  # noqa: E402
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line and exit code 2."""
-
-    def error(self, message: str) -> None:  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with every command module's subcommands registered."""
-    parser = OneLineParser(
-        prog="cli.py",
-        description="Verify the loss-landscape theory of polynomial-activation networks "
-                    "(Bezout bounds, homotopy counts, connecting paths) and measure real training runs.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"commands.{info.name}").register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parse `argv`, run the chosen command, and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except ToolkitError as exc:
-        return _fail(args.command, str(exc))
-    except OSError as exc:  # the boundary for files and devices: name the file, never a traceback
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        return _fail(args.command, f"{where}{exc.strerror or exc}")
-    except UnicodeDecodeError as exc:
-        return _fail(args.command, f"input is not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except json.JSONDecodeError as exc:
-        return _fail(args.command, f"malformed JSON ({exc.msg}, line {exc.lineno})")
-    except (OverflowError, FloatingPointError) as exc:
-        return _fail(args.command, f"numerical overflow: {exc}; use smaller values")
-    except MemoryError:
-        return _fail(args.command, "out of memory: use a smaller instance")
-    except KeyboardInterrupt:
-        print(f"cli.py {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-
-
-def _fail(command: str, message: str) -> int:
-    """Print `message` as the command's one-line error on stderr and return exit code 2."""
-    line = " ".join(message.split())  # one line, whatever the message held
-    print(f"cli.py {command}: error: {line}", file=sys.stderr)
-    return 2
-
+from landscape_toolkit.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,14 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.executor import ExecutorOptions, Task, grid_tasks, run_grid  # noqa: E402
+from landscape_toolkit.common.executor import ExecutorOptions, Task, grid_tasks, run_grid  # noqa: E402
 
 
 def tasks_for(target: str, n: int) -> list[Task]:
     """Return N tasks of the chosen kind."""
     if target == "trivial":
         return [Task("json:dumps", {"obj": i}, f"i={i}") for i in range(n)]
-    return list(grid_tasks("common.grid_targets:bezout_figures", {"seed": list(range(n))}, {"width": 2}))
+    return list(grid_tasks("landscape_toolkit.grid_targets:bezout_figures", {"seed": list(range(n))}, {"width": 2}))
 
 
 def main() -> None:

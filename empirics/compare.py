@@ -38,15 +38,15 @@ from typing import Callable
 import numpy as np
 import torch
 
-from common.progress import Progress, report
-from common.records import check_known_keys
-from common.seeds import stream
-from common.serialize import Serializable
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.records import check_known_keys
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
 from empirics.hessian import flat_hessian, spectrum_of
 from empirics.models import param_views
 from empirics.probes import line_radius, random_directions
 from theory.activations import parse
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec
 from theory.rank import numerical_rank
 
@@ -323,7 +323,7 @@ def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor,
         if loss <= config.zero_loss * 1e-2:
             break  # further restarts cannot do better than a zero
     if best is None:
-        from empirics.errors import TrainingDiverged
+        from landscape_toolkit.common.errors import TrainingDiverged
 
         raise TrainingDiverged(f"every restart diverged for {spec.describe()}; lower --lr or --init-scale")
     w, loss, iters, idx, hist = best

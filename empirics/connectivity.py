@@ -30,11 +30,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from common.progress import Progress, report
-from common.seeds import child_seed
-from common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import child_seed
+from landscape_toolkit.common.serialize import Serializable, fields_dict
 from empirics.models import get_flat, set_flat
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 LossFn = Callable[[nn.Module], torch.Tensor]
 

@@ -46,11 +46,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from common.errors import InputFileError
-from theory.errors import DataError, InvalidSpecError
-from common.records import check_known_keys
-from common.seeds import stream
-from common.serialize import Serializable
+from landscape_toolkit.common.errors import InputFileError
+from landscape_toolkit.common.errors import DataError, InvalidSpecError
+from landscape_toolkit.common.records import check_known_keys
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
 
 DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -519,7 +519,7 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     """Return N points x ~ U[−s, s]^{n_0} with targets y = f(x; w*) (+ noise) of a random teacher network.
 
     The teacher is `theory.networks.NetworkSpec.from_dict(spec.teacher)` with weights
-    w* = init_weights(teacher, rng), rng = common.seeds.stream(seed, "regression teacher"), and
+    w* = init_weights(teacher, rng), rng = landscape_toolkit.common.seeds.stream(seed, "regression teacher"), and
     f = theory.networks.forward (the numpy pass, float64), so
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.

@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from common.serialize import Serializable, fields_dict
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.rank import numerical_rank
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]

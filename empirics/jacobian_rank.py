@@ -23,9 +23,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp, vmap
 
-from common.seeds import child_seed
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import child_seed
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.rank import numerical_rank
 
 STATEMENT = ("estimate: the numerical rank of the sketch J·Ω (Ω Gaussian K × s) estimates rank J; in exact "

@@ -20,8 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 
 METRICS = ("cosine", "euclidean")
 

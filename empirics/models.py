@@ -22,9 +22,9 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector
 
-from common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory.activations import PolyActivation, parse
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec
 
 # Theory II §4.1 states 188,810 parameters but not the widths. With five biased 3×3 convolutions

@@ -17,14 +17,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.progress import Progress
-from common.seeds import child_seed
-from common.serialize import Serializable, fields_dict, to_jsonable
+from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.seeds import child_seed
+from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
 from empirics import hessian, probes
 from empirics.bn import EVALUATION, batch_norms
 from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
 from empirics.models import get_flat
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 KINDS = ("perturb", "interpolate", "radius", "hessian", "agreement")
 HESSIAN_METHODS = ("auto", "exact", "top", "density", "all")

@@ -39,11 +39,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.progress import Progress, report
-from common.serialize import Serializable, fields_dict, to_jsonable
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
 from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 LOSSES = ("sse", "mse", "cross_entropy")
 BN_MODES = ("recompute", "eval", "batch", "interpolate")

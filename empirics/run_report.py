@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.errors import RunNotFoundError
-from common.records import read_json_file
-from common.serialize import Serializable
+from landscape_toolkit.common.errors import RunNotFoundError
+from landscape_toolkit.common.records import read_json_file
+from landscape_toolkit.common.serialize import Serializable
 
 MAX_FIGURES_PER_RUN = 24
 VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "inconclusive": "#9a6700"}

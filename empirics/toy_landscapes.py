@@ -31,14 +31,13 @@ from typing import Literal
 
 import numpy as np
 
-from common.progress import Progress, report
-from common.seeds import stream
-from common.serialize import Serializable
-from empirics.experiments import SCALES as EXPERIMENT_SCALES, fill_scale_defaults
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
+from empirics.scales import SCALES, fill_scale_defaults
+from landscape_toolkit.common.errors import InvalidSpecError
 
 KINDS = ("basin", "basin-fractal")
-SCALES = EXPERIMENT_SCALES
 
 
 # ----------------------------------------------------------------------------------------------

@@ -66,14 +66,14 @@ from empirics.data import DataSpec, Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, precision_context, synchronize
 from empirics.models import (MLP, PaperCNN, TorchNetwork, count_params, fit_relu_approximation, grouped_cnn_forward,
                              set_flat, stacked_flat, supports_grouped)
-from common.errors import CheckpointError, InputFileError, RunNotFoundError
-from common.progress import Progress, report
-from common.seeds import child_seed
-from common.serialize import Serializable, fields_dict
-from empirics.errors import TrainingDiverged
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import CheckpointError, InputFileError, RunNotFoundError
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import child_seed
+from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.errors import TrainingDiverged
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec
-from common.records import RunDir, atomic_path, check_known_keys
+from landscape_toolkit.common.records import RunDir, atomic_path, check_known_keys
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
 MODELS = ("paper-cnn", "mlp", "theory")

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from theory.activations import (MAX_DEGREE, RELU_METHODS, PolyActivation, degree_for_accuracy, linear, parse, relu,
                                 relu_approximation, relu_chebyshev, relu_legendre, relu_minimax, relu_series,
                                 relu_sup_error, sup_error)
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 
 def test_parse_reads_exact_rational_coefficients():

@@ -95,7 +95,7 @@ def test_quadratic_without_bias_has_a_rank_deficiency():
 def test_report_serialises_to_json():
     import json
 
-    from common.serialize import to_jsonable
+    from landscape_toolkit.common.serialize import to_jsonable
 
     spec = NetworkSpec.tree(2, parse("z^2 + z"), units=1, output_activation=False)
     doc = json.loads(json.dumps(to_jsonable(bezout_report(spec, 3, seed=0))))

@@ -11,11 +11,11 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from common.serialize import dumps
+from landscape_toolkit.common.serialize import dumps
 from theory.certify import (PolyTerms, _abs_down, _abs_up, _add, _compile, _evaluate, _mul, _mul_point, _sub, _sum,
                             certify,
                             krawczyk, terms_from_strings, terms_from_sympy)
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 x, y, z = sp.symbols("x y z")
 

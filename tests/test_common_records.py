@@ -5,9 +5,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from common.errors import CheckpointError
-from common.records import RunDir, atomic_write_json
-from common.serialize import to_jsonable
+from landscape_toolkit.common.errors import CheckpointError
+from landscape_toolkit.common.records import RunDir, atomic_write_json
+from landscape_toolkit.common.serialize import to_jsonable
 
 
 def test_a_folder_holding_another_configuration_is_refused_and_kept(tmp_path):
@@ -30,7 +30,7 @@ def test_json_records_keep_exact_numbers_and_leave_no_temporary_files(tmp_path):
 
 
 def test_run_names_that_escape_the_root_are_refused(tmp_path):
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     for bad in ("", "..", "a/b"):
         with pytest.raises(InvalidSpecError):
@@ -42,12 +42,12 @@ def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
     import subprocess
     import sys
 
-    from common.errors import RunLockedError
+    from landscape_toolkit.common.errors import RunLockedError
 
     rd = RunDir(tmp_path, "r")
     with rd.lock():
         code = ("import sys; sys.path.insert(0, '.');"
-                "from common.records import RunDir; from common.errors import RunLockedError\n"
+                "from landscape_toolkit.common.records import RunDir; from landscape_toolkit.common.errors import RunLockedError\n"
                 f"try:\n    RunDir({str(tmp_path)!r}, 'r').lock().__enter__()\nexcept RunLockedError:\n    sys.exit(3)\n")
         assert subprocess.run([sys.executable, "-c", code]).returncode == 3
         with pytest.raises(RunLockedError):
@@ -59,8 +59,8 @@ def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
 
 def test_missing_run_is_an_error_and_names_are_plain(tmp_path):
     """Claim: opening a run that does not exist raises RunNotFoundError; names with separators are refused."""
-    from common.errors import RunNotFoundError
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import RunNotFoundError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     with pytest.raises(RunNotFoundError):
         RunDir(tmp_path, "nope", create=False)
@@ -73,8 +73,8 @@ def test_atomic_writes_refuse_devices_and_directories_and_keep_the_umask(tmp_pat
     """Claim: writes never replace a non-regular target, need an existing folder, and honour the umask."""
     import os
 
-    from common.errors import OutputFileError
-    from common.records import atomic_write_text
+    from landscape_toolkit.common.errors import OutputFileError
+    from landscape_toolkit.common.records import atomic_write_text
 
     with pytest.raises(OutputFileError):
         atomic_write_text(tmp_path, "x")

@@ -13,7 +13,7 @@ import torch
 from empirics.compare import (CompareConfig, gradient_descent, levenberg_marquardt, measure, residual_fn,
                               run_compare)
 from empirics.models import TorchNetwork
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.activations import parse
 from theory.networks import NetworkSpec, init_weights
 from theory.data import planted_data, random_data

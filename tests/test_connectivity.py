@@ -12,8 +12,8 @@ from empirics.models import get_flat
 from empirics.connectivity import (DSSConfig, PolyRegressionConfig, dynamic_string_sampling,
                                    interpolated_losses, polynomial_regression_study, polynomial_target,
                                    train_to_level, _hyperplane_projector)
-from theory.errors import InvalidSpecError
-from common.serialize import to_jsonable
+from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import to_jsonable
 from theory.relu_paths import counterexample
 
 torch.set_num_threads(1)

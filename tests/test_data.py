@@ -10,7 +10,7 @@ import torch
 from empirics.data import (DataSpec, batch_indices, load_dataset, randomize_labels, read_cifar10, read_mnist,
                            regression_data)
 from theory.activations import parse
-from theory.errors import DataError, InvalidSpecError
+from landscape_toolkit.common.errors import DataError, InvalidSpecError
 from theory.networks import NetworkSpec, forward
 from conftest import CIFAR_PER_BATCH, CIFAR_TEST
 
@@ -164,7 +164,7 @@ def test_fashion_mnist_is_the_default_and_padded_to_the_dcnn_input():
 
 def test_missing_fashion_mnist_file_is_one_input_file_error_naming_it_and_the_package(tmp_path, monkeypatch):
     """Without the Debian package's files, loading names the missing file and dataset-fashion-mnist."""
-    from common.errors import InputFileError
+    from landscape_toolkit.common.errors import InputFileError
     from empirics import data as data_module
 
     monkeypatch.setattr(data_module, "FASHION_MNIST_DIR", tmp_path / "none")

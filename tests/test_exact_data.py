@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.errors import InputFileError
+from landscape_toolkit.common.errors import InputFileError
 from theory.activations import parse
 from theory.data import ExactData, planted_data, random_data, read_dataset
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec
 from theory.systems import ZeroErrorSystem
 

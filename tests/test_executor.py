@@ -1,4 +1,4 @@
-"""Claims about `common.executor`: grids run on every backend, resume without redoing finished
+"""Claims about `landscape_toolkit.common.executor`: grids run on every backend, resume without redoing finished
 tasks, and record failures and lost workers per task without stopping the others."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import CheckpointError, ToolkitError
-from common.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorOptions,
+from landscape_toolkit.common.errors import CheckpointError, ToolkitError
+from landscape_toolkit.common.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorOptions,
                              GridSpecError, Task, grid_tasks, read_grid, run_grid, run_task, submit,
                              submitit_parameters)
 
-SMOKE = "common.grid_targets:bezout_figures"
+SMOKE = "landscape_toolkit.grid_targets:bezout_figures"
 
 
 def _smoke_expected(width: int) -> dict:
@@ -81,7 +81,7 @@ def test_submit_checks_every_task_signature_before_running_any(tmp_path):
     with pytest.raises(GridSpecError, match="width"):
         submit(missing, tmp_path, "g")
     with pytest.raises(GridSpecError, match="cannot import"):
-        submit(grid_tasks("common.grid_targets:nothing", {"seed": [0]}), tmp_path, "g")
+        submit(grid_tasks("landscape_toolkit.grid_targets:nothing", {"seed": [0]}), tmp_path, "g")
     assert not list((tmp_path / "g").glob("seed=*/status"))
 
 
@@ -118,7 +118,7 @@ def test_slurm_options_reach_the_sbatch_file(tmp_path, monkeypatch):
     """Partition, time, GPUs, cores, memory and array parallelism end up as #SBATCH lines."""
     from submitit.slurm import slurm
 
-    from common.executor import _submitit_executor
+    from landscape_toolkit.common.executor import _submitit_executor
 
     local = submitit_parameters("submitit-local", ExecutorOptions(partition="gpu"))
     assert "slurm_partition" not in local and local["gpus_per_node"] == 0
@@ -232,7 +232,7 @@ def test_run_task_in_process_records_done_then_skips(tmp_path):
 def test_two_by_three_grid_of_smoke_experiments_through_submitit_local_resumes_without_redoing(tmp_path):
     """Claim (issue 12): experiment × seed, 2 × 3, at smoke scale, runs through submitit's local executor;
     every task writes the experiment's report, and a re-run redoes nothing."""
-    tasks = grid_tasks("common.grid_targets:experiment_run",
+    tasks = grid_tasks("landscape_toolkit.grid_targets:experiment_run",
                        {"name": ["iib-langevin", "ii-basins"], "seed": [0, 1, 2]}, {"scale": "smoke", "device": "cpu"})
     first = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorOptions(workers=2, timeout_min=20))
     assert first.done == 6, [r.error for r in first.records if r.error]

@@ -6,7 +6,7 @@ import pytest
 
 from theory.activations import parse, relu_legendre
 from theory.data import ExactData, random_data
-from theory.errors import ExpansionTooLarge
+from landscape_toolkit.common.errors import ExpansionTooLarge
 from theory.export import parse_equations, read_phc, to_json, to_macaulay2, to_phc
 from theory.networks import NetworkSpec
 from theory.rings import nested_formula_length

@@ -1,8 +1,8 @@
-"""Claims about `common.grid_targets`: each target is the library call it names, task by task."""
+"""Claims about `landscape_toolkit.grid_targets`: each target is the library call it names, task by task."""
 import pytest
 
-from common.grid_targets import TARGETS, bezout_figures, valley_start
-from common.executor import resolve
+from landscape_toolkit.grid_targets import TARGETS, bezout_figures, valley_start
+from landscape_toolkit.common.executor import resolve
 
 
 def test_every_target_path_resolves():
@@ -39,7 +39,7 @@ def test_valley_starts_reproduce_the_width_sweep_run_by_run():
 def test_train_run_is_empirics_train_and_resumes_its_own_folder(tmp_path):
     """The `train` target gives the run `empirics.train.train` gives, and a lost task continues its checkpoint."""
     pytest.importorskip("torch")
-    from common.grid_targets import train_run
+    from landscape_toolkit.grid_targets import train_run
     from empirics.train import TrainConfig, train
 
     config = dict(dataset="digits", model="mlp", widths=[8], subset=64, epochs=2, batch_size=16,

@@ -7,7 +7,7 @@ import torch
 
 from empirics.hessian import (flat_hessian, hessian_spectrum, hvp_fn, lanczos, spectral_density, spectrum_of,
                               top_eigenvalues)
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 torch.set_num_threads(1)
 

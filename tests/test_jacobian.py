@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from theory.activations import linear, parse, relu_legendre
 from theory.data import random_data
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.jacobian import (_Arith, _fc_jacobian, _reverse_jacobian, modular_jacobian_fast, modular_jacobian_rank,
                              modular_weights, stable_numerical_jacobian_rank)
 from theory.networks import NetworkSpec, forward_point, init_weights

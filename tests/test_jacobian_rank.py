@@ -5,7 +5,7 @@ torch = pytest.importorskip("torch")
 
 from empirics.jacobian_rank import full_jacobian_rank, output_map, randomized_jacobian_rank  # noqa: E402
 from empirics.models import MLP, PaperCNN  # noqa: E402
-from theory.errors import InvalidSpecError  # noqa: E402
+from landscape_toolkit.common.errors import InvalidSpecError  # noqa: E402
 
 
 def _inputs(shape, seed=0):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from theory.activations import linear
-from theory.errors import InvalidSpecError, WidthConditionError
+from landscape_toolkit.common.errors import InvalidSpecError, WidthConditionError
 from theory.linear_paths import (LinearRegressionLoss, canonical_factorization, certify_path, check_widths,
                                  connecting_path, end_to_end, equal_width_obstruction, fibre_equivalent,
                                  fibre_segments, from_flat, random_weights, to_flat)

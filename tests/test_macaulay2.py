@@ -10,7 +10,7 @@ from theory import macaulay2 as M2
 from theory.activations import linear, parse
 from theory.critical import generic_penalty
 from theory.data import random_data
-from theory.errors import SolverError
+from landscape_toolkit.common.errors import SolverError
 from theory.networks import NetworkSpec
 from theory.systems import CriticalSystem
 

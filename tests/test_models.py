@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from empirics.models import (MLP, PAPER_N_PARAMS, PAPER_WIDTHS, PaperCNN, Polynomial, TorchNetwork, count_params,
                              get_flat, layer_slice, make_activation, param_slices, set_flat)
 from theory.activations import PolyActivation, parse, relu_approximation
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward, init_weights
 
 torch.set_num_threads(1)

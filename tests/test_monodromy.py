@@ -11,7 +11,7 @@ from theory.polysystem import network_system
 from theory.solve import solve
 from theory.tracker import TrackOptions
 from theory.activations import parse
-from theory.errors import PathBudgetExceeded
+from landscape_toolkit.common.errors import PathBudgetExceeded
 from theory.networks import NetworkSpec
 from theory.data import planted_data
 from theory.systems import ZeroErrorSystem

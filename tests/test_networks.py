@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
 from theory.activations import linear, parse, relu_legendre
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward, forward_point, init_weights
 
 

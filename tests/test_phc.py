@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from theory import phc
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 
 def test_import_and_blackbox_print_nothing_to_stdout(capfd):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from theory import phc, phc_worker
-from theory.errors import InvalidSpecError, SolverError
+from landscape_toolkit.common.errors import InvalidSpecError, SolverError
 from theory.polycost import MAX_PARSE_COST, check_polys, parse_cost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.errors import InputFileError
+from landscape_toolkit.common.errors import InputFileError
 from theory import polysystem as P
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 
 def test_unparsable_polynomial_raises_a_named_error():

@@ -15,7 +15,7 @@ from empirics.hessian import hessian_spectrum
 from empirics.probes import (Block, Objective, agreement_matrices, interpolate_linear, interpolate_simplex,
                              layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
                              radius_probe, random_directions, simplex_grid)
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 torch.set_num_threads(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.seeds import stream
+from landscape_toolkit.common.seeds import stream
 from theory import slicing as L
 from theory.polysystem import from_strings
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory.catalog import cyclic, katsura
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.polysystem import from_strings
 from theory.solve import gamma_check, solve, solve_zero_error
 from theory.tracker import TrackOptions

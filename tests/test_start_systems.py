@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from theory import start_systems as S
 from theory.bezout import bezout_number, multihomogeneous_bezout
 from theory.catalog import cyclic
-from theory.errors import PathBudgetExceeded
+from landscape_toolkit.common.errors import PathBudgetExceeded
 from theory.polysystem import from_strings
 from theory.solve import solve
 from theory.tracker import TrackOptions

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from tests.strategies import specs
 from theory.activations import parse, relu_legendre
 from theory.data import random_data
-from theory.errors import ExpansionTooLarge
+from landscape_toolkit.common.errors import ExpansionTooLarge
 from theory.export import to_phc
 from theory.networks import NetworkSpec, init_weights
 from theory.systems import CriticalSystem, ZeroErrorSystem

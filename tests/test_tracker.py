@@ -30,7 +30,7 @@ def test_paths_to_infinity_are_counted_not_dropped():
 def test_projective_tracking_ends_diverging_paths_at_x0_zero():
     # same system as above, tracked in a random chart of P^2: the 3 paths at infinity converge.
     # Two of them meet at a double point at infinity, where x0 converges only to about √ε in
-    # double precision; seed 7 (in the named streams of common.seeds) is one where both fall below 1e-8.
+    # double precision; seed 7 (in the named streams of landscape_toolkit.common.seeds) is one where both fall below 1e-8.
     opts = T.TrackOptions(seed=7, projective=True)
     r = solve(from_strings(["x*y - 1;", "x*y - x - 2;"]), start="total_degree", options=opts)
     assert r.outcomes == {"regular": 1, "singular": 0, "at_infinity": 3, "failed": 0}

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory.activations import PolyActivation, parse
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward
 from theory.valleys import (ValleyExperimentConfig, intrinsic_dimension, measured_span_dimension,
                             monomial_features, quadratic_layer_widths, span_dimension, two_layer_loss_and_grad,

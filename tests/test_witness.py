@@ -132,7 +132,7 @@ def test_tree_network_zero_error_set_dimension_and_degree():
 def test_dimension_report_carries_the_studies_asked_for_and_json_only_those():
     import json
 
-    from common.serialize import to_jsonable
+    from landscape_toolkit.common.serialize import to_jsonable
 
     spec = fc(1, 1, 2, linear(), bias=False)
     rep = W.zero_error_dimension(spec, 1, seed=3, groebner=True)
@@ -143,7 +143,7 @@ def test_dimension_report_carries_the_studies_asked_for_and_json_only_those():
 
 
 def test_dimension_monodromy_needs_a_known_solution():
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     spec = fc(1, 1, 2, linear(), bias=False)
     with pytest.raises(InvalidSpecError, match="--targets planted"):

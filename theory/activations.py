@@ -21,8 +21,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 
 RELU_METHODS = ("chebyshev", "legendre", "minimax")
 

@@ -17,11 +17,11 @@ from typing import Sequence
 
 import numpy as np
 
-from common.serialize import Serializable
+from landscape_toolkit.common.serialize import Serializable
 from theory.data import ExactData, random_data
 from theory.degrees import (MeasuredDegree, closed_form_degree, critical_degree_bounds,
                             measured_zero_error_degrees)
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.jacobian import STABLE_RULE, modular_jacobian_rank, stable_numerical_jacobian_rank
 from theory.networks import NetworkSpec
 from theory.rank import FAST_PRIME

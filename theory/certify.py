@@ -48,8 +48,8 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 
 U = 2.0 ** -53      # unit roundoff of binary64, round-to-nearest
 ETA = 2.0 ** -1074  # smallest positive subnormal: bound on the absolute error of an underflowing product

@@ -29,10 +29,10 @@ from typing import Sequence
 
 import numpy as np
 
-from common.progress import Progress
-from common.seeds import stream
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.groebner import GroebnerCheck, count_verdict, groebner_check
 from theory.path_result import cluster, is_real
 from theory.polysystem import System, network_jets

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from common.errors import InputFileError
-from common.serialize import Serializable, fields_dict
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InputFileError
+from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward_point
 
 MAX_POINTS = 100_000

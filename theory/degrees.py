@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory.networks import NetworkSpec, forward_point
 from theory.rings import Degree, Dual, ModPoly, PRIME, TermCount, fraction_mod
 

@@ -12,7 +12,7 @@ import re
 from fractions import Fraction
 from typing import Any, Sequence
 
-from theory.errors import ExpansionTooLarge, InvalidSpecError
+from landscape_toolkit.common.errors import ExpansionTooLarge, InvalidSpecError
 from theory.systems import DEFAULT_MAX_TERMS, CriticalSystem, ZeroErrorSystem
 
 

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from common.seeds import stream
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.networks import NetworkSpec, forward_point
 from theory.rank import FAST_PRIME, NumericalRank, check_word_prime, matmul_mod, numerical_rank, rank_mod_p_fast
 from theory.rings import Degree, fraction_mod

@@ -72,8 +72,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from common.serialize import Serializable, fields_dict
-from theory.errors import InvalidSpecError, WidthConditionError
+from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.errors import InvalidSpecError, WidthConditionError
 
 Weights = tuple  # (W_1, ..., W_K) as float arrays, W_k of shape (n_k, n_{k−1})
 Segment = tuple  # (label, function s ∈ [0, 1] -> Weights)

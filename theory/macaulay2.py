@@ -24,8 +24,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from common.serialize import Serializable
-from theory.errors import SolverError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import SolverError
 
 INSTALL_HINT = "install Macaulay2 (Debian/Ubuntu: apt-get install macaulay2; or run setup.sh)"
 _MARK = re.compile(r"^(DIM|DEGREE)=(-?\d+|-infinity|infinity)\s*$", re.M)

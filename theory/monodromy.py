@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from common.progress import Progress, report
-from common.seeds import stream
-from common.serialize import Serializable
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
 from theory import phc
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.path_result import cluster, is_real
 from theory.polysystem import System, complex_literal, linear_string, network_jets, network_system
 from theory.slicing import random_complex, witness_slice

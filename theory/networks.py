@@ -28,9 +28,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from common.serialize import fields_dict
+from landscape_toolkit.common.serialize import fields_dict
 from theory.activations import PolyActivation
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 ARCHITECTURES = ("fc", "tree")
 # Variable prefixes per layer: PHCpack reserves e/E (exponent) and i/I (imaginary unit).

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.serialize import Serializable
+from landscape_toolkit.common.serialize import Serializable
 
 OUTCOMES = ("regular", "singular", "at_infinity", "failed")
 

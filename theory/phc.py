@@ -33,7 +33,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from theory import phc_worker
-from theory.errors import InvalidSpecError, SolverError
+from landscape_toolkit.common.errors import InvalidSpecError, SolverError
 from theory.polycost import check_polys
 
 _LOCK = threading.RLock()

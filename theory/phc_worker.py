@@ -28,7 +28,7 @@ import tempfile
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Sequence
 
-from theory.errors import SolverError
+from landscape_toolkit.common.errors import SolverError
 
 _IN_WORKER = False
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,7 +13,7 @@ def plot_relu_approximations(path: str, radius: float, degrees: Sequence[int], e
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from common.figures import save_figure
+    from landscape_toolkit.common.figures import save_figure
     from theory.activations import RELU_METHODS, relu, relu_series
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))

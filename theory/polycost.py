@@ -16,7 +16,7 @@ import math
 import re
 from typing import Sequence
 
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 MAX_CHARS = 4_000_000          # characters in one system (PHCpack copies each string several times)
 MAX_PARSE_COST = 5e7           # bound on the parser's term operations: PHCpack does about 7e6 per second

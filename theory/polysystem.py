@@ -16,9 +16,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from common.errors import InputFileError
+from landscape_toolkit.common.errors import InputFileError
 from theory import phc
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 
 HOM = "xhom"  # the homogenizing variable: never a network name (those are one letter and digits)
 

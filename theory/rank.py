@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from common.seeds import stream
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.rings import PRIME
 
 

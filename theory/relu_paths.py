@@ -33,8 +33,8 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.optimize import brentq
 
-from common.serialize import Serializable, fields_dict
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.errors import InvalidSpecError
 
 WIDTHS = (1, 2, 1)
 

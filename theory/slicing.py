@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from common.seeds import stream
+from landscape_toolkit.common.seeds import stream
 from theory.polysystem import System, complex_literal
 
 

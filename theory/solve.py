@@ -16,11 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
-from common.progress import Progress
-from common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory import phc
 from theory.bezout import bezout_number
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.path_result import OUTCOMES, PathResult, cluster
 from theory.polysystem import System, network_system
 from theory.start_systems import MAX_MV_VARS, StartSystem, start_system

@@ -30,11 +30,11 @@ from typing import Sequence
 
 import numpy as np
 
-from common.text import count_text
-from common.seeds import stream
+from landscape_toolkit.common.text import count_text
+from landscape_toolkit.common.seeds import stream
 from theory import phc
 from theory.bezout import MAX_MHOM_STATES, bezout_number, multihomogeneous_bezout
-from theory.errors import InvalidSpecError, PathBudgetExceeded
+from landscape_toolkit.common.errors import InvalidSpecError, PathBudgetExceeded
 from theory.polysystem import HOM, System, complex_literal, homogenize, homogenize_strings, linear_string
 from theory.slicing import random_complex
 

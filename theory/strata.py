@@ -26,8 +26,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from common.serialize import Serializable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.errors import InvalidSpecError
 
 
 @dataclass(frozen=True)

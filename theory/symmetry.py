@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.serialize import Serializable
+from landscape_toolkit.common.serialize import Serializable
 
 
 @dataclass(frozen=True)

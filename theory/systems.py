@@ -18,9 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 from theory.data import ExactData
-from common.text import count_text
+from landscape_toolkit.common.text import count_text
 from theory.degrees import critical_expansion_bound, output_degree_bound, zero_error_expansion_bound
-from theory.errors import ExpansionTooLarge, InvalidSpecError
+from landscape_toolkit.common.errors import ExpansionTooLarge, InvalidSpecError
 from theory.networks import NetworkSpec, forward, forward_point
 from theory.rings import Jet, nested_equations, nested_formula_length
 

@@ -27,9 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-from common.progress import Progress, report
-from common.seeds import stream
-from common.serialize import Serializable
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
 from theory import phc, phc_worker
 from theory.path_result import PathResult, cluster, is_real
 from theory.polysystem import HOM, System

@@ -34,10 +34,10 @@ from typing import Callable
 
 import numpy as np
 
-from common.seeds import stream
-from common.serialize import Serializable
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable
 from theory.activations import PolyActivation, parse
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.errors import InvalidSpecError
 from theory.rank import numerical_rank
 
 

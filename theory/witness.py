@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from common.progress import Progress
-from common.seeds import stream
-from common.serialize import Serializable, fields_dict
+from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory import phc
-from theory.errors import InvalidSpecError, PathBudgetExceeded
+from landscape_toolkit.common.errors import InvalidSpecError, PathBudgetExceeded
 from theory.groebner import GroebnerCheck, zero_error_groebner
 from theory.polysystem import System, network_system
 from theory.rank import numerical_rank

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from common.progress import Progress
-from common.records import RunDir, atomic_write_json, read_json_file
-from common.serialize import Serializable, to_jsonable
-from theory.errors import InvalidSpecError
+from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.records import RunDir, atomic_write_json, read_json_file
+from landscape_toolkit.common.serialize import Serializable, to_jsonable
+from landscape_toolkit.common.errors import InvalidSpecError
+from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
-SCALES = ("smoke", "cpu", "paper")
 VERDICTS = ("held", "not held", "inconclusive")
 
 
@@ -101,7 +101,7 @@ class ExperimentContext:
     """What an experiment's `run` receives: the preset, where to write, and stage-level resume.
 
     scale: 'smoke' | 'cpu' | 'paper'.
-    seed: base seed; every stochastic step derives its seed from it (common.seeds).
+    seed: base seed; every stochastic step derives its seed from it (landscape_toolkit.common.seeds).
     device: torch device string ('auto', 'cpu', 'cuda', 'cuda:1').
     data_dir: root of torchvision's data layout (CIFAR-10, MNIST), for experiments that take it.
     dataset: the data set name chosen by the user, or None for the experiment's default.
@@ -186,24 +186,6 @@ def get(name: str) -> Experiment:
     if name not in exps:
         raise InvalidSpecError(f"unknown experiment {name!r}: `cli.py experiment --list` shows them")
     return exps[name]
-
-
-def check_scale(scale: str) -> str:
-    """Return `scale` if it is one of SCALES."""
-    if scale not in SCALES:
-        raise InvalidSpecError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    return scale
-
-
-def fill_scale_defaults(config: Any, presets: dict[str, dict[str, Any]]) -> None:
-    """Set every field of the frozen dataclass `config` that is None to its value in `presets[config.scale]`.
-
-    The one rule for scale presets: a field the user set wins; a field left None takes the preset.
-    """
-    check_scale(config.scale)
-    for name, value in presets[config.scale].items():
-        if getattr(config, name) is None:
-            object.__setattr__(config, name, value)
 
 
 def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str = "auto", data_dir: str = "data",

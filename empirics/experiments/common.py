@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-from common.seeds import child_seed
+from landscape_toolkit.common.seeds import child_seed
 from empirics.experiments import ExperimentContext
 
 PAPER_DATA = "cifar10"
@@ -112,7 +112,7 @@ def paper_layer_columns(model: torch.nn.Module, layer: int) -> np.ndarray:
     convolution.
     """
     from empirics.models import layer_slice
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     if layer < 2:
         raise InvalidSpecError(f"paper layer {layer} holds no weights: layer 1 is the input")
@@ -282,7 +282,7 @@ def model_of(run: str) -> torch.nn.Module:
 def load_config(run: str):
     """Return the TrainConfig a run folder was trained with."""
     from empirics.train import TrainConfig
-    from common.records import read_json_file
+    from landscape_toolkit.common.records import read_json_file
     from pathlib import Path
 
     return TrainConfig.from_dict(read_json_file(Path(run) / "config.json", what="training config"))
@@ -296,7 +296,7 @@ def pin_preset(ctx: ExperimentContext, preset, name: str = "preset") -> None:
     """
     from dataclasses import asdict
 
-    from common.errors import CheckpointError
+    from landscape_toolkit.common.errors import CheckpointError
 
     want = json.loads(json.dumps(asdict(preset)))
     got = ctx.stage(name, lambda: want)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from common.seeds import child_seed
+from landscape_toolkit.common.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.common import base_config, data_deviations, dataset_choices, dataset_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common.records import atomic_write_text
+from landscape_toolkit.common.records import atomic_write_text
 from empirics.experiments import ExperimentReport
 
 

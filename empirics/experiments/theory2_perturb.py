@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from common.seeds import stream
+from landscape_toolkit.common.seeds import stream
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments import common
 from empirics.experiments import plots as xplots

@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from common.seeds import child_seed, stream
+from landscape_toolkit.common.seeds import child_seed, stream
 from empirics.data import DATASETS, load_dataset
 from empirics.device import pick_device
-from empirics.errors import TrainingDiverged
+from landscape_toolkit.common.errors import TrainingDiverged
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.models import get_flat
 from empirics.probes import (Objective, blocks_of, interpolate_simplex, radius_along_batched, random_directions,

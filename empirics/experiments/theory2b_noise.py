@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from common.seeds import child_seed, stream
+from landscape_toolkit.common.seeds import child_seed, stream
 from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,

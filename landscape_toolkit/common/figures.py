@@ -20,7 +20,7 @@ def figure_formats() -> dict[str, str]:
 
 def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
     """Return `path` as a Path if its extension names a format matplotlib writes (InvalidSpecError otherwise)."""
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     path = Path(path)
     ext = path.suffix.lower().lstrip(".")
@@ -36,7 +36,7 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 130, make_parents: bool
     """Write `fig` to `path` atomically in the format its extension names, close it, and return the path."""
     import matplotlib.pyplot as plt
 
-    from common.records import atomic_path
+    from landscape_toolkit.common.records import atomic_path
 
     path = check_figure_path(path, flag="figure")
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_int, positive_float,
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_int, positive_float,
                               positive_int, print_json, progress_bar, table)
 
 
@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _start(args: argparse.Namespace, command: str, config: Any):
     """Create the run folder <out>/<name> and write its config and manifest; return it."""
-    from common.records import RunDir
+    from landscape_toolkit.common.records import RunDir
 
     rd = RunDir(args.out, args.name or f"{command}-seed{args.seed}")
     rd.start(config, args.seed)
@@ -92,7 +92,7 @@ def _start(args: argparse.Namespace, command: str, config: Any):
 
 def _finish(rd: Any, result: Any, plot: Callable, figure: str) -> tuple[dict, Any]:
     """Write the result as metrics.json and draw its figure; return (the JSON data, figure path)."""
-    from common.serialize import to_jsonable
+    from landscape_toolkit.common.serialize import to_jsonable
 
     data = to_jsonable(result.to_dict())
     rd.write_json("metrics.json", data)

@@ -19,16 +19,16 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "bezout": Target("common.grid_targets:bezout_figures",
+    "bezout": Target("landscape_toolkit.grid_targets:bezout_figures",
                     "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bezout; "
                     "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']"),
-    "valleys": Target("common.grid_targets:valley_start",
+    "valleys": Target("landscape_toolkit.grid_targets:valley_start",
                       "one seeded L-BFGS start of a width-p student against the valleys teacher "
                       "(theory.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
-    "experiment": Target("common.grid_targets:experiment_run",
+    "experiment": Target("landscape_toolkit.grid_targets:experiment_run",
                          "one paper experiment (cli.py experiment) in the task's folder, resumed stage by stage "
                          "on a re-run: name, seed [scale=smoke, device, data_dir, dataset]"),
-    "train": Target("common.grid_targets:train_run",
+    "train": Target("landscape_toolkit.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
                     "on a re-run: any TrainConfig key, e.g. seed, widths, lr [device=auto]"),
 }

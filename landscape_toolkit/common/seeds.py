@@ -14,7 +14,7 @@ import numpy as np
 def seed_sequence(seed: int, name: str) -> np.random.SeedSequence:
     """Return the SeedSequence of the stream `name` under the user seed `seed`."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:
-        from theory.errors import InvalidSpecError
+        from landscape_toolkit.common.errors import InvalidSpecError
 
         raise InvalidSpecError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.SeedSequence(int(seed), spawn_key=(zlib.crc32(name.encode()),))

@@ -18,12 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from common.serialize import to_jsonable
+from landscape_toolkit.common.serialize import to_jsonable
 
 
 def check_known_keys(cls: type, data: dict, what: str) -> None:
     """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
-    from theory.errors import InvalidSpecError
+    from landscape_toolkit.common.errors import InvalidSpecError
 
     unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
     if unknown:
@@ -43,7 +43,7 @@ def check_writable_target(path: str | os.PathLike, make_parents: bool = False) -
     Refuses (OutputFileError) a target that exists and is not a regular file (a directory, a device
     such as /dev/full, a FIFO), and a missing parent folder unless `make_parents`.
     """
-    from common.errors import OutputFileError
+    from landscape_toolkit.common.errors import OutputFileError
 
     path = Path(path)
     if path.exists() and not path.is_file():
@@ -67,7 +67,7 @@ def atomic_path(path: str | os.PathLike, make_parents: bool = False) -> Iterator
     target is either the old file or the complete new one: on any failure (full disk, Ctrl-C) the
     temporary file is removed and the target untouched. OSError becomes OutputFileError naming `path`.
     """
-    from common.errors import OutputFileError
+    from landscape_toolkit.common.errors import OutputFileError
 
     path = check_writable_target(path, make_parents)
     try:
@@ -103,7 +103,7 @@ def atomic_write_text(path: str | os.PathLike, text: str, make_parents: bool = F
 
 def read_json_file(path: str | os.PathLike, what: str = "file") -> Any:
     """Return the parsed JSON at `path`; unreadable, undecodable or malformed files raise InputFileError."""
-    from common.errors import InputFileError
+    from landscape_toolkit.common.errors import InputFileError
 
     try:
         return json.loads(Path(path).read_bytes().decode("utf-8"))
@@ -165,7 +165,7 @@ def manifest(seed: int | None, extra: dict | None = None) -> dict:
 def check_run_name(name: str) -> str:
     """Return `name` if it is a plain folder name (no separators, not '.'/'..'), else raise InvalidSpecError."""
     if not name or "/" in name or "\\" in name or name in {".", ".."} or name.startswith("-") or "\0" in name:
-        from theory.errors import InvalidSpecError
+        from landscape_toolkit.common.errors import InvalidSpecError
         raise InvalidSpecError(f"invalid run name {name!r}: use a plain folder name (letters, digits, '-', '_', '.')")
     return name
 
@@ -177,7 +177,7 @@ def check_config(folder: str | os.PathLike, config: Any) -> None:
     """
     path = Path(folder) / "config.json"
     if path.exists() and read_json_file(path, "config.json") != json.loads(json.dumps(to_jsonable(config))):
-        from common.errors import CheckpointError
+        from landscape_toolkit.common.errors import CheckpointError
         raise CheckpointError(f"{folder} holds a run with another configuration: "
                               f"choose another run name or remove that folder")
 
@@ -189,13 +189,13 @@ class RunDir:
         check_run_name(name)
         self.path = Path(root) / name
         if not create and not self.path.is_dir():
-            from common.errors import RunNotFoundError
+            from landscape_toolkit.common.errors import RunNotFoundError
             raise RunNotFoundError(f"no run {name!r} in {root}/ (looked for the folder {self.path})")
         if create:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                from common.errors import OutputFileError
+                from landscape_toolkit.common.errors import OutputFileError
                 raise OutputFileError(f"cannot create run folder {self.path}: {exc.strerror or exc}") from None
         self._lock_handle = None
 
@@ -209,7 +209,7 @@ class RunDir:
         """
         import fcntl
 
-        from common.errors import RunLockedError
+        from landscape_toolkit.common.errors import RunLockedError
 
         handle = open(self.path / ".lock", "a+")
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import add_json_flag, print_json
+from landscape_toolkit.commands._render import add_json_flag, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,11 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from common.records import atomic_write_text
+    from landscape_toolkit.common.records import atomic_write_text
     from empirics.run_report import build_report
 
     if not args.output.endswith((".html", ".htm")):
-        from theory.errors import InvalidSpecError
+        from landscape_toolkit.common.errors import InvalidSpecError
         raise InvalidSpecError(f"--output must name an .html file, got {args.output!r}")
     rep = build_report(args.runs)
     path = atomic_write_text(args.output, rep.html)

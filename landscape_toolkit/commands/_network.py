@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import nonnegative_int, positive_float, positive_int
+from landscape_toolkit.commands._render import nonnegative_int, positive_float, positive_int
 
 
 def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,

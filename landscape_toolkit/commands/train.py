@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands._network import add_network_args, spec_from_args
-from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
+from landscape_toolkit.commands._network import add_network_args, spec_from_args
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
                               nonnegative_int, positive_float, positive_int, print_json, progress_bar)
 
 EXAMPLES = """examples:
@@ -170,7 +170,7 @@ def resumed_config(saved, asked, given: set[str]):
     """
     from dataclasses import fields, replace
 
-    from common.errors import CheckpointError
+    from landscape_toolkit.common.errors import CheckpointError
     from empirics.train import RESUMABLE_CHANGES
 
     names = {f.name for f in fields(saved)}
@@ -190,7 +190,7 @@ def resumed_config(saved, asked, given: set[str]):
 
 def _saved_config(rd):
     """Return the TrainConfig saved in run folder `rd` (config.json), CheckpointError without a checkpoint."""
-    from common.errors import CheckpointError
+    from landscape_toolkit.common.errors import CheckpointError
     from empirics.train import CHECKPOINT, TrainConfig
 
     if not rd.file(CHECKPOINT).exists():
@@ -203,7 +203,7 @@ def _saved_config(rd):
 
 def run_train(args) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
-    from common.records import RunDir, check_run_name
+    from landscape_toolkit.common.records import RunDir, check_run_name
     from empirics.plots import plot_curves
     from empirics.train import read_metrics, train
 

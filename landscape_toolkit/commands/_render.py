@@ -8,9 +8,9 @@ import math
 import sys
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from common.progress import Progress
+from landscape_toolkit.common.progress import Progress
 
-from common.serialize import to_jsonable
+from landscape_toolkit.common.serialize import to_jsonable
 
 
 def _number(cast: type, lowest: float, strict: bool, noun: str):
@@ -147,7 +147,7 @@ SAVE_SKIP = ("handler", "json", "out", "no_progress", "command")
 def _out_run(args: argparse.Namespace):
     from pathlib import Path
 
-    from common.records import RunDir
+    from landscape_toolkit.common.records import RunDir
 
     folder = Path(args.out)
     config = {k: v for k, v in vars(args).items() if k not in SAVE_SKIP}
@@ -158,7 +158,7 @@ def check_out(args: argparse.Namespace) -> None:
     """Refuse --out before any work when the folder holds a result of other options (CheckpointError)."""
     if not getattr(args, "out", None):
         return
-    from common.records import check_config
+    from landscape_toolkit.common.records import check_config
 
     check_config(args.out, {k: v for k, v in vars(args).items() if k not in SAVE_SKIP})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from commands._network import add_network_args, spec_from_args
-from commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
+from landscape_toolkit.commands._network import add_network_args, spec_from_args
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
                               nonnegative_int, positive_float, positive_int, print_json, progress_bar, table)
 
 PROBE_EXAMPLES = """examples:
@@ -168,7 +168,7 @@ def _options(args):
 
 def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe, save config, metrics, figure, manifest, print the table."""
-    from common.records import RunDir
+    from landscape_toolkit.common.records import RunDir
     from empirics import plots
     from empirics.probe_runs import ProbeSource, load_source, run_probe as probe
 
@@ -246,7 +246,7 @@ def run_probe(args) -> int:
 
 def run_mds(args) -> int:
     """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and metrics."""
-    from common.records import RunDir
+    from landscape_toolkit.common.records import RunDir
     from empirics import plots
     from empirics.probe_runs import runs_mds
 
@@ -274,7 +274,7 @@ def run_mds(args) -> int:
 
 def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
-    from common.records import RunDir
+    from landscape_toolkit.common.records import RunDir
     from empirics.compare import CompareConfig, run_compare
     from empirics.plots import plot_compare
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import add_json_flag, add_progress_flag, nonnegative_int, print_json, progress_bar, table
+from landscape_toolkit.commands._render import add_json_flag, add_progress_flag, nonnegative_int, print_json, progress_bar, table
 
 EPILOG = """examples:
   cli.py experiment --list                                   # every experiment, with its paper reference

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from common.errors import CheckpointError, ToolkitError
-from common.progress import Progress, report
-from common.records import RunDir, atomic_write_json, atomic_write_text, manifest, read_json_file
-from common.serialize import Serializable, to_jsonable
+from landscape_toolkit.common.errors import CheckpointError, ToolkitError
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.records import RunDir, atomic_write_json, atomic_write_text, manifest, read_json_file
+from landscape_toolkit.common.serialize import Serializable, to_jsonable
 
 BACKENDS = ("local", "submitit-local", "slurm")
 TASK_FILE, STATUS_FILE, RESULT_FILE = "task.json", "status", "result.json"

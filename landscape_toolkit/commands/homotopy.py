@@ -6,10 +6,10 @@ import sys
 import contextlib
 from typing import Iterator
 
-from commands._network import add_network_args, spec_from_args
-from commands._render import (add_json_flag, add_out_flag, add_progress_flag, big, check_out, key_values,
+from landscape_toolkit.commands._network import add_network_args, spec_from_args
+from landscape_toolkit.commands._render import (add_json_flag, add_out_flag, add_progress_flag, big, check_out, key_values,
                               positive_float, positive_int, print_json, progress_bar, save_result, table)
-from common.progress import Progress
+from landscape_toolkit.common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
 
@@ -68,7 +68,7 @@ def _data(spec, args: argparse.Namespace):
 
     if args.data is None and args.targets == "planted":
         return planted_data(spec, args.points, args.seed)
-    from commands._network import data_from_args
+    from landscape_toolkit.commands._network import data_from_args
     return data_from_args(spec, args), None
 
 
@@ -307,7 +307,7 @@ def run_critical(args: argparse.Namespace) -> int:
     if args.monodromy:
         from theory.monodromy import critical_monodromy
         if args.data is not None:
-            from theory.errors import InvalidSpecError
+            from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
         with _progress(args, "monodromy loops") as progress:
             m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",

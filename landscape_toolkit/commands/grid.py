@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import math
 
-from commands._render import (add_json_flag, add_progress_flag, comma_list, nonnegative_int, positive_float,
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, nonnegative_int, positive_float,
                               positive_int, print_json, progress_bar, table)
-from common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
-from common.grid_targets import TARGETS
+from landscape_toolkit.common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
+from landscape_toolkit.grid_targets import TARGETS
 
 
 def value(text: str):

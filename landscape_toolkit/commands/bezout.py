@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from commands._network import add_network_args, data_from_args, spec_from_args
-from commands._render import add_json_flag, add_out_flag, big, check_out, key_values, positive_int, print_json, save_result
+from landscape_toolkit.commands._network import add_network_args, data_from_args, spec_from_args
+from landscape_toolkit.commands._render import add_json_flag, add_out_flag, big, check_out, key_values, positive_int, print_json, save_result
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
-    from common.records import atomic_write_text, check_writable_target
+    from landscape_toolkit.common.records import atomic_write_text, check_writable_target
     from theory.bezout import bezout_report
     from theory.export import to_json, to_macaulay2, to_phc
     from theory.systems import CriticalSystem, ZeroErrorSystem
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     report = bezout_report(spec, data.n_points, seed=args.seed, data=data)
     verification = None
     if args.verify:
-        from theory.errors import InvalidSpecError
+        from landscape_toolkit.common.errors import InvalidSpecError
         from theory.witness import verify_bezout
 
         if args.data or args.targets != "random":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from commands._render import (add_json_flag, add_out_flag, check_out, positive_float, positive_int, print_json,
+from landscape_toolkit.commands._render import (add_json_flag, add_out_flag, check_out, positive_float, positive_int, print_json,
                               save_result, table)
 
 MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Tabulate errors and ℓ(ε) for the three schemes."""
-    from common.figures import check_figure_path
+    from landscape_toolkit.common.figures import check_figure_path
     from theory.activations import RELU_METHODS, degree_for_accuracy, relu_sup_error
 
     check_out(args)

@@ -1,0 +1,31 @@
+"""Scale presets: `smoke`, `cpu` and `paper`, and the one rule that fills a config from its preset.
+
+Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run),
+`paper` (the paper's protocol, for a GPU). Library modules (Langevin, toy landscapes) and the
+experiments share this module, so library code never imports the experiments package.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from landscape_toolkit.common.errors import InvalidSpecError
+
+SCALES = ("smoke", "cpu", "paper")
+
+
+def check_scale(scale: str) -> str:
+    """Return `scale` if it is one of SCALES."""
+    if scale not in SCALES:
+        raise InvalidSpecError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    return scale
+
+
+def fill_scale_defaults(config: Any, presets: dict[str, dict[str, Any]]) -> None:
+    """Set every field of the frozen dataclass `config` that is None to its value in `presets[config.scale]`.
+
+    The one rule for scale presets: a field the user set wins; a field left None takes the preset.
+    """
+    check_scale(config.scale)
+    for name, value in presets[config.scale].items():
+        if getattr(config, name) is None:
+            object.__setattr__(config, name, value)
