@@ -33,6 +33,8 @@ LAYERS = {
 
 def _layer(module: str) -> int | None:
     """Return the layer of `module` (a dotted name), or None for third-party modules."""
+    if module == "landscape_toolkit":
+        return 0  # the bare package: its __init__ imports nothing, and every layer-0 import passes through it
     best = None
     for prefix in LAYERS:
         if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > len(best)):
