@@ -59,7 +59,7 @@ class LoadedSource:
         models: one module per trajectory, in eval mode.
         description: JSON summary (run or demo, epoch, split, examples, loss).
         X, Y: the probe data on the models' device.
-        loss: 'cross_entropy' (classification) or 'mse' (regression).
+        loss: the loss the run was trained with (its config's `loss`): 'cross-entropy' or 'mse'.
         fresh: seed ↦ a freshly initialised model of the same architecture (the agreement reference).
     """
 
@@ -74,10 +74,10 @@ class LoadedSource:
 def load_source(source: ProbeSource) -> LoadedSource:
     """Return the models and probe data of `source.run` (or of the digits demo)."""
     from empirics.data import DataSpec, load_dataset
-    from empirics.train import TrainConfig, build_model, load_run
+    from empirics.train import TrainConfig, build_model, load_run, loss_name
 
     if bool(source.run) == bool(source.demo):
-        raise InvalidSpecError("give either --run RUN_FOLDER or --demo")
+        raise InvalidSpecError("give either --from RUN_FOLDER or --demo")
     if source.split not in ("train", "test"):
         raise InvalidSpecError(f"unknown split {source.split!r}: choose train or test")
     if source.demo:
@@ -95,7 +95,7 @@ def load_source(source: ProbeSource) -> LoadedSource:
     X, Y = (data.x_train, data.y_train) if source.split == "train" else (data.x_test, data.y_test)
     if source.examples:
         X, Y = X[:source.examples], Y[:source.examples]
-    loss = "cross_entropy" if data.num_classes is not None else "mse"
+    loss = loss_name(config, data)  # the loss the run was trained with, never guessed from the data
     description.update({"split": source.split, "examples": int(len(X)), "loss": loss})
 
     def fresh(seed: int) -> nn.Module:
@@ -276,7 +276,7 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
     elif kind == "hessian":
         result = hessian_report(objective(_pick(models, options.trajectory)), options)
     else:
-        if loaded.loss != "cross_entropy":
+        if loaded.loss != "cross-entropy":
             raise InvalidSpecError("agreement matrices need a classification run")
         chosen = list(models)
         labels = [f"traj {i}" for i in range(len(models))]
@@ -300,7 +300,7 @@ def _recomputed_errors(run, epochs: Sequence[int], W: torch.Tensor) -> dict[int,
 
     device = next(run.models[0].parameters()).device
     data = load_dataset(run.data_spec, device, dtype=run.config.torch_dtype)
-    objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross_entropy",
+    objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross-entropy",
                                  batch_size=run.config.eval_batch, bn="recompute")
     return {e: [objective.evaluate(W[i, k].to(device)).error for k in range(W.shape[1])] for i, e in enumerate(epochs)}
 

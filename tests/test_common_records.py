@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from landscape_toolkit.common.errors import CheckpointError
-from landscape_toolkit.common.records import RunDir, atomic_write_json
+from landscape_toolkit.common.records import atomic_write_json
+from landscape_toolkit.common.runs import RunDir
 from landscape_toolkit.common.serialize import to_jsonable
 
 
@@ -47,7 +48,7 @@ def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
     rd = RunDir(tmp_path, "r")
     with rd.lock():
         code = ("import sys; sys.path.insert(0, '.');"
-                "from landscape_toolkit.common.records import RunDir; from landscape_toolkit.common.errors import RunLockedError\n"
+                "from landscape_toolkit.common.runs import RunDir; from landscape_toolkit.common.errors import RunLockedError\n"
                 f"try:\n    RunDir({str(tmp_path)!r}, 'r').lock().__enter__()\nexcept RunLockedError:\n    sys.exit(3)\n")
         assert subprocess.run([sys.executable, "-c", code]).returncode == 3
         with pytest.raises(RunLockedError):

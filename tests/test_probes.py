@@ -102,7 +102,7 @@ def test_top_layer_radius_moves_only_the_top_layer():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
     X = torch.randn(20, 3, dtype=torch.float64)
     y = torch.randint(0, 2, (20,))
-    obj = Objective(model, X, y, loss="cross_entropy")
+    obj = Objective(model, X, y, loss="cross-entropy")
     mask_dirs = random_directions(26, 4, np.r_[np.zeros(16, bool), np.ones(10, bool)], np.random.default_rng(0))
     assert np.all(mask_dirs[:, :16] == 0) and np.allclose(np.linalg.norm(mask_dirs, axis=1), 1.0)
     res = radius_probe(obj, obj.flat(), epsilon=0.2, n_directions=3, subset="top", quantity="loss", seed=0)
@@ -253,7 +253,7 @@ def test_cli_probe_kinds_write_run_folders(argv, trained_run, tmp_path, capsys):
     for f in ("config.json", "metrics.json", "manifest.json", f"{argv[0]}.png"):
         assert (folder / f).exists(), f
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross_entropy"
+    assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross-entropy"
     if argv[0] == "hessian":
         # exact and Lanczos agree on the top eigenvalue of the same 50-example loss
         exact, top = metrics["result"]["exact"]["eigenvalues"][0], metrics["result"]["top"]["eigenvalues"][0]

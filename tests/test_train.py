@@ -409,7 +409,7 @@ def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_pa
 
 def test_a_locked_run_folder_refuses_a_second_training_at_once(tmp_path, capsys):
     """While one process holds the run folder, a second identical training exits 2 with one line, writing nothing."""
-    from landscape_toolkit.common.records import RunDir
+    from landscape_toolkit.common.runs import RunDir
 
     with RunDir(tmp_path, "r").lock():
         code, _, err = _cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--run", "r"], capsys)

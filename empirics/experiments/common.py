@@ -80,12 +80,12 @@ def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int
     kw.setdefault("test_subset", None if dataset == "digits" else TEST_SUBSET[ctx.scale])
     return TrainConfig(dataset=dataset, data_dir=ctx.data_dir, subset=subset,
                        widths=None if widths is None else tuple(widths), model="paper-cnn",
-                       data_seed=child_seed(ctx.seed, "data") % (2 ** 31), **kw)
+                       data_seed=child_seed(ctx.seed, "data"), **kw)
 
 
 def seed_for(ctx: ExperimentContext, name: str) -> int:
-    """Return the training seed of stage `name` (a 31-bit child of the experiment seed)."""
-    return child_seed(ctx.seed, name) % (2 ** 31)
+    """Return the training seed of stage `name` (a 63-bit child of the experiment seed)."""
+    return child_seed(ctx.seed, name)
 
 
 def train_stage(ctx: ExperimentContext, name: str, config) -> dict:
@@ -160,7 +160,7 @@ class Evaluator:
         self.data = data
         n_test = len(data.x_test) if test_examples is None else min(test_examples, len(data.x_test))
         self.x_test, self.y_test = data.x_test[:n_test], data.y_test[:n_test]
-        self.train = Objective(self.model, data.x_train, data.y_train, "cross_entropy", batch_size, "recompute")
+        self.train = Objective(self.model, data.x_train, data.y_train, "cross-entropy", batch_size, "recompute")
         self.cache: dict = {}
 
     def evaluate(self, w: np.ndarray | torch.Tensor) -> tuple[float, float]:
@@ -281,11 +281,9 @@ def model_of(run: str) -> torch.nn.Module:
 
 def load_config(run: str):
     """Return the TrainConfig a run folder was trained with."""
-    from empirics.train import TrainConfig
-    from landscape_toolkit.common.records import read_json_file
-    from pathlib import Path
+    from empirics.train import run_config
 
-    return TrainConfig.from_dict(read_json_file(Path(run) / "config.json", what="training config"))
+    return run_config(run)
 
 
 def pin_preset(ctx: ExperimentContext, preset, name: str = "preset") -> None:

@@ -213,7 +213,7 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
     dataset = dataset_of(ctx)
     results = {}
     for label, activation in ACTIVATIONS:
-        seed = child_seed(ctx.seed, f"train {label}") % 2**31
+        seed = child_seed(ctx.seed, f"train {label}")
         cfg = base_config(ctx, preset["n"], None, activation=activation, optimizer="gd", epochs=preset["epochs"],
                           lr=preset["lr"], momentum=0.9, batch_size=preset["n"], seed=seed, save_weights=False)
         trained = ctx.stage(f"train-{label}", lambda: train_to_zero(ctx, label, cfg, seed))

@@ -85,9 +85,9 @@ CLAIM_SGD_BETTER = Claim(
 def _config(ctx: ExperimentContext, s: NoiseSettings, optimizer: str, k: int, name: str, eval_every: int = 1
             ) -> TrainConfig:
     return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                       data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
+                       data_seed=child_seed(ctx.seed, "data"), model="paper-cnn", widths=s.widths,
                        optimizer=optimizer, epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=k,
-                       sgdl_noise=s.sgdl_noise, sgdl_decay=0.0, seed=child_seed(ctx.seed, name) % 2**31,
+                       sgdl_noise=s.sgdl_noise, sgdl_decay=0.0, seed=child_seed(ctx.seed, name),
                        save_weights=False, test_subset=s.test_subset, eval_every=eval_every)
 
 

@@ -125,30 +125,36 @@ class _Unset:
 
 _UNSET = _Unset()
 _DEFAULTS: dict = {}
-# Flags whose config field has another name; the network flags all feed `network`.
-_FIELD_OF = {"no_bias": "bias", "no_weights": "save_weights", "float64": "dtype"}
-_NETWORK_FLAGS = ("layers", "degree", "approx", "radius", "arch", "width", "input_dim", "output_dim", "units",
-                  "shared", "no_output_activation")
-_NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
+# Every train flag is named after its TrainConfig field (tests/test_cli_train_flags.py checks both ways),
+# except these, whose field has another name or form; the network flags all feed `network`.
+_CONVERTED = {"no_bias": ("bias", lambda v: not v), "no_weights": ("save_weights", lambda v: not v),
+              "float64": ("dtype", lambda v: "float64" if v else "float32")}
+NETWORK_FLAGS = ("layers", "degree", "approx", "radius", "arch", "width", "input_dim", "output_dim", "units",
+                 "shared", "no_output_activation")
+NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
 
 
 def config_from_args(args):
-    """Return the TrainConfig described by the parsed arguments."""
+    """Return the TrainConfig described by the parsed arguments (each flag to its field)."""
     from empirics.train import TrainConfig
 
-    return TrainConfig(
-        dataset=args.dataset, data_dir=args.data_dir, subset=args.subset, random_labels=args.random_labels,
-        data_seed=args.data_seed, download=args.download, n_train=args.n_train, n_test=args.n_test, noise=args.noise,
-        model=args.model, widths=args.widths, activation=args.activation or "relu", bias=not args.no_bias,
-        network=spec_from_args(args) if args.model == "theory" or args.dataset == "regression" else None,
-        optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, momentum=args.momentum,
-        weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
-        gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
-        init_from=args.init_from, perturb=args.perturb, perturb_scale=args.perturb_scale,
-        unperturbed=args.unperturbed, eval_batch=args.eval_batch, eval_every=args.eval_every,
-        test_subset=args.test_subset,
-        save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32",
-        precision=args.precision, channels_last=args.channels_last, compile=args.compile)
+    values = {}
+    for dest, value in vars(args).items():
+        if dest in NOT_CONFIG or dest in NETWORK_FLAGS:
+            continue
+        field, convert = _CONVERTED.get(dest, (dest, None))
+        values[field] = convert(value) if convert else value
+    values["activation"] = values["activation"] or "relu"
+    values["network"] = spec_from_args(args) if args.model == "theory" or args.dataset == "regression" else None
+    return TrainConfig.from_dict(values)
+
+
+def given_fields(given: set[str], saved) -> set[str]:
+    """Return the TrainConfig fields set by the flags (argparse dests) given on the command line."""
+    fields = {_CONVERTED.get(d, (d,))[0] for d in given if d not in NOT_CONFIG and d not in NETWORK_FLAGS}
+    if given & set(NETWORK_FLAGS) or ("activation" in given and saved.network is not None):
+        fields.add("network")
+    return fields
 
 
 def _given(args) -> set[str]:
@@ -162,50 +168,11 @@ def _given(args) -> set[str]:
     return given
 
 
-def resumed_config(saved, asked, given: set[str]):
-    """Return the saved TrainConfig with the resumable fields the user gave (epochs, eval_batch, parallel).
-
-    Raises CheckpointError naming every other given flag whose value differs from the saved run's,
-    and an --epochs below the saved count (a run is extended, never shortened).
-    """
-    from dataclasses import fields, replace
-
-    from landscape_toolkit.common.errors import CheckpointError
-    from empirics.train import RESUMABLE_CHANGES
-
-    names = {f.name for f in fields(saved)}
-    touched = {_FIELD_OF.get(d, d) for d in given if d not in _NOT_CONFIG} & names
-    if given & set(_NETWORK_FLAGS) or ("activation" in given and saved.network is not None):
-        touched.add("network")
-    differ = sorted(f for f in touched if getattr(saved, f) != getattr(asked, f) and f not in RESUMABLE_CHANGES)
-    if differ:
-        detail = ", ".join(f"{f}: saved {getattr(saved, f)!r}, asked {getattr(asked, f)!r}" for f in differ)
-        raise CheckpointError(f"cannot resume with other settings ({detail}); give only --run NAME --resume "
-                              f"(and --epochs to extend the run)")
-    if "epochs" in touched and asked.epochs < saved.epochs:
-        raise CheckpointError(f"cannot resume with --epochs {asked.epochs}: the run is configured for {saved.epochs} "
-                              f"epochs and --epochs can only extend it")
-    return replace(saved, **{f: getattr(asked, f) for f in touched & set(RESUMABLE_CHANGES)})
-
-
-def _saved_config(rd):
-    """Return the TrainConfig saved in run folder `rd` (config.json), CheckpointError without a checkpoint."""
-    from landscape_toolkit.common.errors import CheckpointError
-    from empirics.train import CHECKPOINT, TrainConfig
-
-    if not rd.file(CHECKPOINT).exists():
-        raise CheckpointError(f"{rd.path} holds no {CHECKPOINT} to resume from; start it again without --resume")
-    saved = rd.read_json("config.json")
-    if not isinstance(saved, dict):
-        raise CheckpointError(f"{rd.path} holds no config.json: not a training run folder")
-    return TrainConfig.from_dict(saved)
-
-
 def run_train(args) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
-    from landscape_toolkit.common.records import RunDir, check_run_name
     from empirics.plots import plot_curves
-    from empirics.train import read_metrics, train
+    from empirics.train import read_metrics, resumed_config, saved_config, train
+    from landscape_toolkit.common.runs import RunDir, check_run_name
 
     given = _given(args)
     if args.init_from and not Path(args.init_from.rpartition(":")[0] or args.init_from).exists():
@@ -218,8 +185,8 @@ def run_train(args) -> int:
     config = config_from_args(args)
     name = check_run_name(args.run or f"{config.dataset}-{config.model}-{config.optimizer}-s{config.seed}")
     if args.resume:
-        rd = RunDir(args.out, name, create=False)  # RunNotFoundError for a misspelt name
-        config = resumed_config(_saved_config(rd), config, given)
+        saved = saved_config(RunDir(args.out, name, create=False).path)  # RunNotFoundError for a misspelt name
+        config = resumed_config(saved, config, given_fields(given, saved))
     run_dir = Path(args.out) / name
     hint = f"cli.py train --run {name}" + (f" --out {args.out}" if args.out != "runs" else "") + " --resume"
     try:

@@ -42,7 +42,8 @@ from typing import Any, Callable
 
 from landscape_toolkit.common.errors import CheckpointError, ToolkitError
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.records import RunDir, atomic_write_json, atomic_write_text, manifest, read_json_file
+from landscape_toolkit.common.records import atomic_write_json, atomic_write_text, read_json_file
+from landscape_toolkit.common.runs import RunDir, manifest
 from landscape_toolkit.common.serialize import Serializable, to_jsonable
 
 BACKENDS = ("local", "submitit-local", "slurm")

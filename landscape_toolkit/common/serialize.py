@@ -6,16 +6,36 @@ arrays), and then still builds on `fields_dict`.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+# Inside `exact_ints()` every integer stays a JSON integer, however large: configurations (seeds)
+# must read back exactly, and Python's json reads big integers exactly.
+_EXACT_INTS: contextvars.ContextVar[bool] = contextvars.ContextVar("exact_ints", default=False)
+
+
+@contextlib.contextmanager
+def exact_ints() -> Iterator[None]:
+    """Within the block, `to_jsonable` keeps every int as an int (for configurations, not results)."""
+    token = _EXACT_INTS.set(True)
+    try:
+        yield
+    finally:
+        _EXACT_INTS.reset(token)
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan)."""
+    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan).
+
+    Integers of 2^53 or more become strings (most JSON readers would round them), except inside
+    `exact_ints()`, which configurations use so that seeds survive a JSON round trip.
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         if hasattr(obj, "to_dict"):
             return to_jsonable(obj.to_dict())
@@ -31,7 +51,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, int):
         # JSON integers are exact in Python but not in most readers: keep huge ones as strings,
         # and beyond 4,000 digits (Python's default str limit) only their order of magnitude.
-        if abs(obj) < 2**53:
+        if abs(obj) < 2**53 or (_EXACT_INTS.get() and obj.bit_length() < 13_000):
             return obj
         if obj.bit_length() < 13_000:
             return str(obj)
