@@ -129,6 +129,11 @@ def summarize_run(path: str | Path) -> RunSummary:
             for key in ("train_loss", "train_error", "test_loss", "test_error"):
                 if last.get(key) is not None:
                     facts.append((f"final {key.replace('_', ' ')}", _fmt(last[key])))
+    elif (folder / "result.json").is_file():  # a probe, comparison or saved command result (common.runs)
+        result = read_json_file(folder / "result.json", "result")
+        kind = "result"
+        if isinstance(result, dict):
+            facts += [(k, _fmt(v)) for k, v in result.items() if isinstance(v, (int, float, str, bool))][:20]
     # measurements first, then the configuration that produced them
     facts += [(f"config: {k}", _fmt(v)) for k, v in config.items() if v not in (None, "", [], {})][:40]
     if kind == "training" and config.get("model") == "theory":

@@ -231,7 +231,7 @@ def test_cli_paths_certifies_and_saves_a_run_folder(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["holds"] and out["endpoints_exact"] and out["seed"] == 4
     folder = tmp_path / "paths-seed4"
-    for name in ("config.json", "metrics.json", "manifest.json", "path_profile.png"):
+    for name in ("config.json", "result.json", "manifest.json", "path_profile.png"):
         assert (folder / name).exists()
 
 

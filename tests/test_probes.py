@@ -241,18 +241,18 @@ def trained_run(tmp_path_factory):
                                   ["hessian", "--method", "all", "--examples", "50", "--probes", "1", "--steps", "5"],
                                   ["agreement"]])
 def test_cli_probe_kinds_write_run_folders(argv, trained_run, tmp_path, capsys):
-    """Each probe kind on a trained run writes config, metrics, figure and manifest and prints a table."""
+    """Each probe kind on a trained run writes config, result, figure and manifest and prints a table."""
     import json
 
     import cli
 
-    rc = cli.main(["probe", *argv, "--run", str(trained_run), "--out", str(tmp_path), "--name", "p", "--no-progress"])
+    rc = cli.main(["probe", *argv, "--from", str(trained_run), "--out", str(tmp_path), "--run", "p", "--no-progress"])
     assert rc == 0
     assert "output" in capsys.readouterr().out
     folder = tmp_path / "p"
-    for f in ("config.json", "metrics.json", "manifest.json", f"{argv[0]}.png"):
+    for f in ("config.json", "result.json", "manifest.json", f"{argv[0]}.png"):
         assert (folder / f).exists(), f
-    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics = json.loads((folder / "result.json").read_text())
     assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross-entropy"
     if argv[0] == "hessian":
         # exact and Lanczos agree on the top eigenvalue of the same 50-example loss
@@ -266,17 +266,17 @@ def test_cli_mds_embeds_saved_trajectories(trained_run, tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["mds", "--run", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--name", "m", "--json"])
+    rc = cli.main(["mds", "--from", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--run", "m", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_points"] == 12 and set(out["stress"]) == {"0", "1", "2"}
     assert all((tmp_path / "m" / f"mds_layer{k}.png").exists() for k in (0, 1, 2))
 
 
-@pytest.mark.parametrize("argv", [["probe", "perturb", "--run", "/nonexistent/run"],
+@pytest.mark.parametrize("argv", [["probe", "perturb", "--from", "/nonexistent/run"],
                                   ["probe", "radius"],
                                   ["probe", "radius", "--demo", "--directions", "0"],
-                                  ["mds", "--run", "/nonexistent/run"]])
+                                  ["mds", "--from", "/nonexistent/run"]])
 def test_cli_probe_bad_input_is_one_line_exit_2(argv, tmp_path, capsys):
     """Missing run folder, no source, zero directions: one line on stderr, exit code 2."""
     import cli
