@@ -40,7 +40,7 @@ import torch
 
 from landscape_toolkit.common.progress import Progress, report
 from landscape_toolkit.common.records import check_known_keys
-from landscape_toolkit.common.seeds import stream
+from landscape_toolkit.common.seeds import child_seed, stream
 from landscape_toolkit.common.serialize import Serializable
 from empirics.hessian import flat_hessian, spectrum_of
 from empirics.models import param_views
@@ -354,7 +354,7 @@ def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.T
     k, n = spec.n_params, data.n_points * spec.output_dim
     # Kept from the first release rather than a named stream: the recorded sweeps (and the tests'
     # statements about which widths reach zero with two restarts) are tied to these initialisations.
-    trained = train_to_zero(config, spec, X, Y, config.seed + 1000 * width)
+    trained = train_to_zero(config, spec, X, Y, child_seed(config.seed, f"compare initialisations, width {width}"))
     w = torch.as_tensor(trained.w)
     model = TorchNetwork(spec, dtype=torch.float64)
     r = residual_fn(model, X, Y)

@@ -44,6 +44,7 @@ from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jso
 from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
 from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
 
 LOSSES = ("sse", "mse", "cross-entropy")
 BN_MODES = ("recompute", "eval", "batch", "interpolate")
@@ -367,7 +368,7 @@ def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[B
     """Return the loss/error at w + ξ, ξ_l ~ N(0, (α s_l)² I), s_l = std or mean|·| of block l (Theory II §4)."""
     if n_samples < 1 or not alphas:
         raise InvalidSpecError("need at least one perturbation size and one sample")
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "perturbation")
     w_np = torch.as_tensor(w).detach().cpu().double().numpy()
     base = objective.evaluate(torch.as_tensor(w_np))
     loss = np.zeros((len(alphas), n_samples))
@@ -670,7 +671,7 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
     mask = None
     if subset == "top":
         mask = top_layer_mask(blocks if blocks is not None else blocks_of(objective.model), w_np.size)
-    D = random_directions(w_np.size, n_directions, mask, np.random.default_rng(seed))
+    D = random_directions(w_np.size, n_directions, mask, stream(seed, "radius directions"))
 
     def values(V: np.ndarray) -> np.ndarray:
         evs = objective.evaluate_many(torch.as_tensor(V))

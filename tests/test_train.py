@@ -530,3 +530,22 @@ def test_speed_options_keep_the_float32_numbers(tmp_path):
         TrainConfig(precision="bf16-mixed", dtype="float64")
     with pytest.raises(InvalidSpecError, match="parallel"):
         TrainConfig(parallel="threads")
+
+
+def test_a_seed_beyond_2_to_the_63_round_trips_through_config_json_and_reproduces_the_run(tmp_path):
+    """Claim: seeds ≥ 2^63 are recorded exactly in config.json; the config read back equals the original and
+    trains to the same weights; and the seed is not cut (seed mod 2^64 trains other weights)."""
+    big = 2**64 + 7
+    config = _regression_config(optimizer="sgd", epochs=2, batch_size=4, seed=big, data_seed=2**70 + 1)
+    train(config, tmp_path / "a", device="cpu")
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["seed"] == big and saved["data_seed"] == 2**70 + 1
+    again = TrainConfig.from_dict(saved)
+    assert again == config
+    train(again, tmp_path / "b", device="cpu")
+    train(_regression_config(optimizer="sgd", epochs=2, batch_size=4, seed=big % 2**64, data_seed=2**70 + 1),
+          tmp_path / "c", device="cpu")
+    a, b, c = (load_trajectory(tmp_path / r)[1] for r in ("a", "b", "c"))
+    assert torch.equal(a, b)
+    assert not torch.allclose(a[0], c[0])
+    assert load_run(tmp_path / "b").config.seed == big

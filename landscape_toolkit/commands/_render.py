@@ -135,7 +135,8 @@ def key_values(pairs: Iterable[tuple[str, Any]]) -> str:
     return "\n".join(f"{k.ljust(width)} : {v}" for k, v in pairs)
 
 
-def add_run_flags(parser: argparse.ArgumentParser, default: str | None = None, optional: bool = False) -> None:
+def add_run_flags(parser: argparse.ArgumentParser, default: str | None = None, optional: bool = False,
+                  required: bool = False) -> None:
     """Add the output flags every command shares: --out ROOT (default runs) and --run NAME.
 
     The run folder is ROOT/NAME (`landscape_toolkit.common.runs`). With `optional`, the result is
@@ -147,6 +148,8 @@ def add_run_flags(parser: argparse.ArgumentParser, default: str | None = None, o
         g.add_argument("--run", metavar="NAME", default=None,
                        help="also save the result in ROOT/NAME: result.json, config.json (the options) and "
                             "manifest.json (seed, versions, git commit, code diff)")
+    elif required:
+        g.add_argument("--run", metavar="NAME", required=True, help="run folder name under ROOT")
     else:
         g.add_argument("--run", metavar="NAME", default=None,
                        help=f"run folder name under ROOT (default {default or 'derived from the options'})")

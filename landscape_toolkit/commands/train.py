@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
-                              nonnegative_int, positive_float, positive_int, print_json, progress_bar)
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list, key_values,
+                                                nonnegative_float, nonnegative_int, positive_float, positive_int,
+                                                print_json, progress_bar)
 
 EXAMPLES = """examples:
   cli.py train                                   # the DCNN on Fashion-MNIST (32×32), SGD, batch 100, lr 0.01
@@ -71,6 +72,8 @@ def register(subparsers) -> None:
     o.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 coefficient")
     o.add_argument("--sgdl-noise", type=nonnegative_float, default=1e-3, help="SGDL γ′_0, weight-noise std per step")
     o.add_argument("--sgdl-decay", type=nonnegative_float, default=0.5, help="SGDL: γ′_t = γ′_0 (1+t)^-decay")
+    o.add_argument("--rmsprop-alpha", type=nonnegative_float, default=0.99, help="RMSProp smoothing of the squared gradient")
+    o.add_argument("--rmsprop-eps", type=positive_float, default=1e-8, help="RMSProp denominator guard")
     o.add_argument("--loss", choices=["auto", "cross-entropy", "mse"], default="auto",
                    help="auto: cross-entropy for classes, mse for regression")
     o.add_argument("--gd-chunk", type=positive_int, help="gd: examples per forward pass (default: all)")
@@ -88,9 +91,8 @@ def register(subparsers) -> None:
     t.add_argument("--perturb-scale", choices=("std", "mean_abs"), default="std",
                    help="σ = perturb · std(w) per tensor (§4.2, default) or perturb · mean|w| (Appendix B)")
     t.add_argument("--unperturbed", type=nonnegative_int, default=0, help="leading trajectories not perturbed")
+    add_run_flags(p, default="dataset-model-optimizer-sSEED")
     r = p.add_argument_group("run")
-    r.add_argument("--run", metavar="NAME", help="run folder name (default: dataset-model-optimizer-sSEED)")
-    r.add_argument("--out", default="runs", help="root folder of runs (default runs/)")
     r.add_argument("--resume", action="store_true",
                    help="continue run NAME from its last checkpoint with its saved configuration (only --epochs, to "
                         "extend it, --eval-batch, --eval-every and --parallel may be given; other flags must match)")

@@ -55,7 +55,8 @@ def config_record(config: Any) -> Any:
 
 def write_config(path: str | os.PathLike, config: Any) -> Path:
     """Write `config` as JSON to `path` atomically, every integer exact."""
-    return atomic_write_json(path, config_record(config))
+    with exact_ints():
+        return atomic_write_json(path, config)
 
 
 def check_run_name(name: str) -> str:
@@ -227,7 +228,8 @@ class RunDir:
         """
         check_config(self.path, config, resumable)
         write_config(self.path / CONFIG, config)
-        self.write_json(MANIFEST, manifest(seed, extra))
+        with exact_ints():  # the manifest's seed, like the config's, reads back exactly
+            self.write_json(MANIFEST, manifest(seed, extra))
 
     def write_config(self, config: Any) -> Path:
         """Rewrite config.json (a resumed run that changed a resumable field, e.g. extended epochs)."""

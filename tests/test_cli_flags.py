@@ -1,0 +1,74 @@
+"""One flag vocabulary: outputs are `--out ROOT --run NAME`, inputs `--from PATH`, and `train`'s flags are
+exactly TrainConfig's fields."""
+import argparse
+import dataclasses
+
+import pytest
+
+from landscape_toolkit.cli import build_parser
+
+
+def _leaves(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Return every command's parser (sub-subcommands such as `probe perturb` included), by command line."""
+    out = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out.update(_leaves(sub, f"{prefix} {name}".strip()))
+    return out or {prefix: parser}
+
+
+LEAVES = _leaves(build_parser())
+
+
+def train_defaults() -> dict:
+    """`train` marks its defaults (to tell given flags on --resume); the real ones are kept aside."""
+    from landscape_toolkit.commands import train
+
+    return train._DEFAULTS
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {s: a for a in parser._actions for s in a.option_strings}
+
+
+def test_the_walk_finds_the_commands():
+    """The checks below see every command, the probe kinds included."""
+    assert {"train", "probe perturb", "mds", "compare", "paths", "experiment", "bezout", "solve", "approx",
+            "grid"} <= set(LEAVES)
+
+
+@pytest.mark.parametrize("command", sorted(LEAVES))
+def test_output_flags_follow_the_vocabulary(command):
+    """Claim: a command that writes a run folder takes --out ROOT and --run NAME (never --name, never --out
+    as the folder itself); --run is an output name, not an input; inputs are --from PATH."""
+    opts = _options(LEAVES[command])
+    assert "--name" not in opts and "--input" not in opts
+    if "--out" in opts or "--run" in opts:
+        assert "--out" in opts and "--run" in opts, command
+        default = train_defaults()["out"] if command == "train" else opts["--out"].default
+        assert opts["--out"].metavar == "ROOT" and default == "runs", command
+        assert opts["--run"].metavar == "NAME" and not isinstance(opts["--run"], argparse._AppendAction), command
+    if "--from" in opts:
+        assert opts["--from"].dest == "source" and opts["--from"].metavar == "PATH"
+    if "--output" in opts:  # a single exported file (bezout's system, report's HTML), not a run folder
+        assert opts["--output"].metavar == "FILE" or opts["--output"].default == "report.html"
+
+
+def test_probe_and_mds_read_runs_with_from():
+    """Claim: the commands that read a training run take it with --from."""
+    for command in ("probe perturb", "probe hessian", "mds"):
+        assert "--from" in _options(LEAVES[command])
+
+
+def test_train_flags_are_exactly_the_train_config_fields():
+    """Claim: every train flag sets one TrainConfig field (the network flags together set `network`), and every
+    field has a flag; so the CLI and the config cannot drift apart."""
+    from empirics.train import TrainConfig
+    from landscape_toolkit.commands import train as command
+
+    dests = {a.dest for a in LEAVES["train"]._actions if a.dest != "help"}
+    fields = {command._CONVERTED.get(d, (d,))[0] for d in dests
+              if d not in command.NOT_CONFIG and d not in command.NETWORK_FLAGS}
+    assert set(command.NETWORK_FLAGS) <= dests
+    assert fields | {"network"} == {f.name for f in dataclasses.fields(TrainConfig)}
