@@ -39,9 +39,8 @@ import numpy as np
 import torch
 
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.records import check_known_keys
 from landscape_toolkit.common.seeds import child_seed, stream
-from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.serialize import Config, Serializable
 from empirics.hessian import flat_hessian, spectrum_of
 from empirics.models import param_views
 from empirics.probes import line_radius, random_directions
@@ -61,7 +60,7 @@ def _classic_network() -> NetworkSpec:
 
 
 @dataclass(frozen=True)
-class CompareConfig(Serializable):
+class CompareConfig(Config):
     """The sweep: one network per hidden width, same data, same measurement.
 
     Fields:
@@ -82,6 +81,8 @@ class CompareConfig(Serializable):
         r_max: radius search limit (in weight units).
         seed: seed of data, initialisations, directions and theory's random points.
     """
+
+    CONFIG_NAME = "compare config"
 
     network: NetworkSpec = field(default_factory=_classic_network)
     widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
@@ -127,11 +128,6 @@ class CompareConfig(Serializable):
         net = self.network
         return replace(net, widths=(net.input_dim,) + (width,) * (net.depth - 1) + (net.output_dim,))
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "CompareConfig":
-        """Inverse of `to_dict` (the network through `NetworkSpec.from_dict`); unknown keys are an error."""
-        check_known_keys(cls, data, "compare config")
-        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,8 @@ import torch
 
 from landscape_toolkit.common.errors import InputFileError
 from landscape_toolkit.common.errors import DataError, InvalidSpecError
-from landscape_toolkit.common.records import check_known_keys
 from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.serialize import Config, Serializable
 
 DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -68,7 +67,7 @@ PAD_TO = 32  # the DCNN's input size (Theory II §4.1, CIFAR-10's 32×32)
 
 
 @dataclass(frozen=True)
-class DataSpec(Serializable):
+class DataSpec(Config):
     """Which data a run uses; everything needed to rebuild it bit for bit.
 
     Fields:
@@ -88,6 +87,8 @@ class DataSpec(Serializable):
         input_scale: regression only: inputs are uniform on [−input_scale, input_scale]^{n_0}.
         noise: regression only: standard deviation of Gaussian noise added to the training targets.
     """
+
+    CONFIG_NAME = "data"
 
     name: str = "fashion-mnist"
     data_dir: str = "data"
@@ -122,11 +123,6 @@ class DataSpec(Serializable):
             if self.random_labels:
                 raise InvalidSpecError("random labels apply to classification data, not regression")
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "DataSpec":
-        """Inverse of `to_dict`; unknown keys are an error."""
-        check_known_keys(cls, data, "data")
-        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ import torch
 from empirics.data import DataSpec
 from empirics.models import fit_relu_approximation
 from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError
-from landscape_toolkit.common.records import check_known_keys
 from landscape_toolkit.common.seeds import check_seed
-from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.serialize import Config, Serializable
 from theory.networks import NetworkSpec
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
@@ -35,13 +34,15 @@ PRECISIONS = ("float32", "tf32", "bf16-mixed")
 
 
 @dataclass(frozen=True)
-class TrainConfig(Serializable):
+class TrainConfig(Config):
     """Everything that defines a training run; saved as config.json, unknown keys are an error.
 
     The polynomial network of model 'theory' (and the teacher of regression data) is one
     `theory.networks.NetworkSpec`, saved through its own `to_dict`; `widths`, `activation` and
     `bias` describe the paper's CNN and the MLP only.
     """
+
+    CONFIG_NAME = "training config"
 
     # --- data ---
     dataset: str = "fashion-mnist"          # fashion-mnist | digits | cifar10 | mnist | regression
@@ -135,11 +136,6 @@ class TrainConfig(Serializable):
         if self.dataset == "regression" and self.model == "paper-cnn":
             raise InvalidSpecError("regression data are vectors: use --model theory or mlp")
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """Inverse of `to_dict` (the network through `NetworkSpec.from_dict`); unknown keys raise InvalidSpecError."""
-        check_known_keys(cls, data, "training config")
-        return cls(**data)
 
     @property
     def torch_dtype(self) -> torch.dtype:

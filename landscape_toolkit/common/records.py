@@ -7,7 +7,6 @@ in `landscape_toolkit.common.runs`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import tempfile
@@ -15,14 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from landscape_toolkit.common.errors import InputFileError, InvalidSpecError, OutputFileError
-from landscape_toolkit.common.serialize import to_jsonable
-
-
-def check_known_keys(cls: type, data: dict, what: str) -> None:
-    """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
-    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-    if unknown:
-        raise InvalidSpecError(f"unknown {what} keys: {', '.join(unknown)}")
+from landscape_toolkit.common.serialize import check_known_keys, to_jsonable  # noqa: F401 - re-exported
 
 
 def _umask() -> int:

@@ -87,6 +87,31 @@ class Serializable:
         return fields_dict(self)
 
 
+def check_known_keys(cls: type, data: dict, what: str) -> None:
+    """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
+    from landscape_toolkit.common.errors import InvalidSpecError
+
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise InvalidSpecError(f"unknown {what} keys: {', '.join(unknown)}")
+
+
+class Config(Serializable):
+    """Mixin for frozen configurations: `from_dict` inverts `to_dict`; unknown keys are an error.
+
+    Nested specs given as dicts (a network, data) are turned back into their classes by the
+    configuration's own `__post_init__`. `CONFIG_NAME` names the configuration in error messages.
+    """
+
+    CONFIG_NAME = "config"
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Return the configuration whose `to_dict` is `data` (InvalidSpecError naming unknown keys)."""
+        check_known_keys(cls, data, cls.CONFIG_NAME)
+        return cls(**data)
+
+
 def dumps(obj: Any, indent: int | None = 2) -> str:
     """Return `obj` as JSON text (through `to_jsonable`)."""
     return json.dumps(to_jsonable(obj), indent=indent)
