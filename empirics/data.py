@@ -49,7 +49,8 @@ import torch
 from landscape_toolkit.common.errors import InputFileError
 from landscape_toolkit.common.errors import DataError, InvalidSpecError
 from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Config, Serializable
+from landscape_toolkit.common.serialize import Config
+from theory.networks import NetworkSpec, forward, init_weights
 
 DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -522,8 +523,6 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.
     """
-    from theory.networks import NetworkSpec, forward, init_weights
-
     teacher = NetworkSpec.from_dict(spec.teacher)
     # A stream of its own: a student initialised with init_weights(spec, seed) for the same integer
     # seed would otherwise start exactly at the planted solution w*.

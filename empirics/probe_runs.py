@@ -17,14 +17,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from empirics import hessian, probes
+from empirics.bn import EVALUATION, batch_norms
+from empirics.data import DataSpec, load_dataset
+from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
+from empirics.mds import mds_by_layer
+from empirics.models import get_flat, layer_slice
+from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
+from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.progress import Progress
 from landscape_toolkit.common.seeds import child_seed
 from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
-from empirics import hessian, probes
-from empirics.bn import EVALUATION, batch_norms
-from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
-from empirics.models import get_flat
-from landscape_toolkit.common.errors import InvalidSpecError
 
 KINDS = ("perturb", "interpolate", "radius", "hessian", "agreement")
 HESSIAN_METHODS = ("auto", "exact", "top", "density", "all")
@@ -73,9 +76,6 @@ class LoadedSource:
 
 def load_source(source: ProbeSource) -> LoadedSource:
     """Return the models and probe data of `source.run` (or of the digits demo)."""
-    from empirics.data import DataSpec, load_dataset
-    from empirics.train import TrainConfig, build_model, load_run, loss_name
-
     if bool(source.run) == bool(source.demo):
         raise InvalidSpecError("give either --from RUN_FOLDER or --demo")
     if source.split not in ("train", "test"):
@@ -296,8 +296,6 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
 def _recomputed_errors(run, epochs: Sequence[int], W: torch.Tensor) -> dict[int, list[float]]:
     """Return {epoch: [training error per trajectory]} of the saved weights W (E, K, P), batch-norm
     statistics recomputed on the training set (`empirics.bn`, through Objective's 'recompute')."""
-    from empirics.data import load_dataset
-
     device = next(run.models[0].parameters()).device
     data = load_dataset(run.data_spec, device, dtype=run.config.torch_dtype)
     objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross-entropy",
@@ -334,10 +332,6 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
     measured with batch-norm statistics recomputed on the training set (`empirics.bn`): read from
     metrics.json, or measured here for runs recorded before train measured that way.
     """
-    from empirics.mds import mds_by_layer
-    from empirics.models import layer_slice
-    from empirics.train import load_run, load_trajectory, read_metrics
-
     start = time.perf_counter()
     if every < 1:
         raise InvalidSpecError(f"every must be a positive integer, got {every}")

@@ -45,6 +45,7 @@ from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
 from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.seeds import stream
+from empirics.models import param_slices
 
 LOSSES = ("sse", "mse", "cross-entropy")
 BN_MODES = ("recompute", "eval", "batch", "interpolate")
@@ -286,8 +287,6 @@ class Block:
 
 def blocks_of(model: nn.Module) -> list[Block]:
     """Return one Block per parameter tensor, in flat order (layer index from `empirics.models.param_slices`)."""
-    from empirics.models import param_slices
-
     return [Block(s.name, s.slice, s.layer) for s in param_slices(model)]
 
 

@@ -20,6 +20,8 @@ from typing import Any
 from landscape_toolkit.common.errors import RunNotFoundError
 from landscape_toolkit.common.records import read_json_file
 from landscape_toolkit.common.serialize import Serializable
+from theory.bezout import bezout_report
+from theory.networks import NetworkSpec
 
 MAX_FIGURES_PER_RUN = 24
 VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "inconclusive": "#9a6700"}
@@ -77,9 +79,6 @@ def _figures(folder: Path, listed: list[tuple[str, str]] | None = None) -> tuple
 
 def _theory_predictions(network: dict, n_points: int | None) -> tuple[tuple[str, str, str], ...]:
     """Return theory's predictions for a polynomial network trained on N points (empty if not applicable)."""
-    from theory.bezout import bezout_report
-    from theory.networks import NetworkSpec
-
     if not network or not n_points:
         return ()
     spec = NetworkSpec.from_dict(network)

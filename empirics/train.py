@@ -58,7 +58,6 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -77,7 +76,7 @@ from empirics.trajectories import (SGDL, Trajectories, build_model, effective_pr
                                    loss_name, make_optimizer, parallel_mode, per_trajectory_loss, run_epoch)
 from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, TrainingDiverged
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.runs import CHECKPOINT, RunDir, config_record
+from landscape_toolkit.common.runs import CHECKPOINT, RunDir
 from landscape_toolkit.common.seeds import child_seed
 
 

@@ -16,6 +16,7 @@ from empirics.probes import (Block, Objective, agreement_matrices, interpolate_l
                              layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
                              radius_probe, random_directions, simplex_grid)
 from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
 
 torch.set_num_threads(1)
 
@@ -79,7 +80,7 @@ def test_flatness_radius_of_least_squares_minimum_is_sqrt_eps_over_norm_Xd():
     eps = 0.05
     res = radius_probe(obj, w_star, epsilon=eps, n_directions=6, quantity="loss", seed=11,
                        blocks=[Block("weight", slice(0, 5), 1)], rel_tol=1e-6)
-    D = random_directions(5, 6, None, np.random.default_rng(11))
+    D = random_directions(5, 6, None, stream(11, "radius directions"))  # the probe's own stream of its seed
     expected = np.sqrt(eps) / np.linalg.norm(D @ X.numpy().T, axis=1)
     np.testing.assert_allclose(res.radii, expected, rtol=1e-5)
     assert not res.censored.any()

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from landscape_toolkit.common.errors import InputFileError, InvalidSpecError, OutputFileError
+from landscape_toolkit.common.errors import InputFileError, OutputFileError
 from landscape_toolkit.common.serialize import check_known_keys, to_jsonable  # noqa: F401 - re-exported
 
 

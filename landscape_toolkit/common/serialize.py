@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
+from landscape_toolkit.common.errors import InvalidSpecError
 
 # Inside `exact_ints()` every integer stays a JSON integer, however large: configurations (seeds)
 # must read back exactly, and Python's json reads big integers exactly.
@@ -89,8 +90,6 @@ class Serializable:
 
 def check_known_keys(cls: type, data: dict, what: str) -> None:
     """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
-    from landscape_toolkit.common.errors import InvalidSpecError
-
     unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
     if unknown:
         raise InvalidSpecError(f"unknown {what} keys: {', '.join(unknown)}")
