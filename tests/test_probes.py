@@ -324,3 +324,39 @@ def test_batched_radius_search_takes_the_steps_of_the_sequential_one():
         assert (r, c) == (ref[0], ref[1])
     flat = radius_along_batched(lambda V: np.zeros(len(V)), w, D, 0.05, r_max=8.0)
     assert flat[1].all() and (flat[0] == 8.0).all()
+
+
+def test_probe_takes_the_loss_the_run_was_trained_with(tmp_path, capsys):
+    """Claim: a classification run trained with --loss mse is probed with the square loss (read from its config,
+    not guessed from the classes): the probe's unperturbed loss equals the run's recorded final training loss."""
+    import json
+
+    import cli
+
+    assert cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "8", "--epochs", "1", "--subset", "100",
+                     "--loss", "mse", "--out", str(tmp_path), "--run", "sq", "--no-progress"]) == 0
+    assert cli.main(["probe", "perturb", "--from", str(tmp_path / "sq"), "--alphas", "0.1", "--samples", "1",
+                     "--out", str(tmp_path), "--run", "p", "--no-progress"]) == 0
+    result = json.loads((tmp_path / "p" / "result.json").read_text())
+    recorded = json.loads((tmp_path / "sq" / "metrics.json").read_text())["epochs"][-1]["train_loss"][0]
+    assert result["source"]["loss"] == "mse"
+    assert result["result"]["base"]["loss"] == pytest.approx(recorded, rel=1e-5)
+
+
+def test_probe_refuses_a_folder_of_other_options_before_loading_anything(trained_run, tmp_path, capsys, monkeypatch):
+    """Claim: a probe into a run folder holding other options is one line, exit 2, and loads no model."""
+    import cli
+    import empirics.probe_runs
+
+    assert cli.main(["probe", "agreement", "--from", str(trained_run), "--out", str(tmp_path), "--run", "a",
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the run was loaded before its folder was checked")
+
+    monkeypatch.setattr(empirics.probe_runs, "load_source", loaded)
+    rc = cli.main(["probe", "agreement", "--split", "test", "--from", str(trained_run), "--out", str(tmp_path),
+                   "--run", "a", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "another configuration" in err
