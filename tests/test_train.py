@@ -542,6 +542,7 @@ def test_a_seed_beyond_2_to_the_63_round_trips_through_config_json_and_reproduce
     assert saved["seed"] == big and saved["data_seed"] == 2**70 + 1
     again = TrainConfig.from_dict(saved)
     assert again == config
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config  # to_dict keeps seeds exact too
     train(again, tmp_path / "b", device="cpu")
     train(_regression_config(optimizer="sgd", epochs=2, batch_size=4, seed=big % 2**64, data_seed=2**70 + 1),
           tmp_path / "c", device="cpu")

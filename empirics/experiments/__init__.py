@@ -25,7 +25,7 @@ from typing import Any, Callable
 from landscape_toolkit.common.progress import Progress
 from landscape_toolkit.common.records import atomic_write_json, read_json_file
 from landscape_toolkit.common.runs import RunDir, open_run
-from landscape_toolkit.common.serialize import Serializable, to_jsonable
+from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
 from landscape_toolkit.common.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
@@ -139,8 +139,9 @@ class ExperimentContext:
         if path.exists():
             self.stages_loaded.append(name)
             return read_json_file(path, what=f"stage result {name}")
-        value = to_jsonable(compute())
-        atomic_write_json(path, value, make_parents=True)
+        with exact_ints():  # seeds recorded in a stage read back exactly
+            value = to_jsonable(compute())
+            atomic_write_json(path, value, make_parents=True)
         self.stages_run.append(name)
         return json.loads(json.dumps(value))
 

@@ -201,7 +201,7 @@ def train_to_zero(ctx: ExperimentContext, label: str, cfg, seed: int) -> dict:
         history.append([epoch + 1, float(loss), err])
         if ctx.progress is not None:
             ctx.progress(epoch + 1, cfg.epochs)
-    torch.save(model.state_dict(), ctx.path(f"model-{label}.pt"))
+    ctx.run.save_checkpoint(model.state_dict(), f"model-{label}.pt")
     return {"weights": str(ctx.path(f"model-{label}.pt")), "history": history, "config": cfg.to_dict(), "seed": seed}
 
 
@@ -220,7 +220,7 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
 
         def compute() -> dict:
             model, data = _model_and_data(TrainConfig.from_dict(trained["config"]), trained["seed"])
-            model.load_state_dict(torch.load(trained["weights"], map_location="cpu"))
+            model.load_state_dict(ctx.run.load_checkpoint(f"model-{label}.pt"))
             return measure(ctx, label, model, data, preset, len(trained["history"]))
 
         results[label] = ctx.stage(f"measure-{label}", compute)

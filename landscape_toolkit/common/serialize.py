@@ -104,6 +104,11 @@ class Config(Serializable):
 
     CONFIG_NAME = "config"
 
+    def to_dict(self) -> dict:
+        """Return the JSON-compatible dict of the fields, every integer exact (seeds of any width)."""
+        with exact_ints():
+            return fields_dict(self)
+
     @classmethod
     def from_dict(cls, data: dict):
         """Return the configuration whose `to_dict` is `data` (InvalidSpecError naming unknown keys)."""
