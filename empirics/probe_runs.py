@@ -191,7 +191,7 @@ class ProbeRun(Serializable):
     seconds: float = field(default=0.0)
 
     def to_dict(self) -> dict:
-        """Return the metrics.json record: probe kind, result, source, seconds."""
+        """Return the result.json record: probe kind, result, source, seconds."""
         return {"probe": self.kind, "result": to_jsonable(self.result), "source": self.source,
                 "seconds": self.seconds}
 

@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     """Add the `train` subcommand."""
     p = subparsers.add_parser(
         "train", help="train networks (SGD/GD/SGDL/RMSProp) with per-epoch checkpoints into runs/<name>/",
-        description="Train K trajectories of one network and write runs/<name>/ with config.json, metrics.json, "
+        description="Train K trajectories of one network and write runs/<name>/ with config.json, metrics.json, result.json, "
                     "checkpoint.pt, weights/epoch_NNNN.pt, curves.png and manifest.json. Defaults follow "
                     "Theory II §4 (batch 100, lr 0.01, the 6-layer DCNN) on Fashion-MNIST padded to 32×32.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,7 +78,8 @@ def register(subparsers) -> None:
                    help="auto: cross-entropy for classes, mse for regression")
     o.add_argument("--gd-chunk", type=positive_int, help="gd: examples per forward pass (default: all)")
     t = p.add_argument_group("trajectories")
-    t.add_argument("--seed", type=nonnegative_int, default=0, help="trajectory k uses seed + k (default 0)")
+    t.add_argument("--seed", type=nonnegative_int, default=0, help="any non-negative integer; trajectory k is the run of seed + k, with named streams for its weights, "
+                        "batch order and noise (default 0)")
     t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together, seeds seed..seed+K-1")
     t.add_argument("--parallel", choices=["auto", "vmap", "grouped", "loop"], default="auto",
                    help="K > 1: vmap all trajectories in one pass, grouped (the DCNN as one network with groups=K "
