@@ -9,7 +9,8 @@ and this module turns the pair into the run folder `ROOT/NAME/`:
                     diff against the commit when the tree is dirty (results kept beside the code
                     that produced them, as cifar10-airbench does)
     result.json     the result (`RunDir.write_result`)
-    *.png, *.pdf    figures (`RunDir.save_figure`)
+    *.png, *.pdf    figures, drawn into `RunDir.file(name)` by the plotting functions, which write
+                    through `common.figures.save_figure` (format checked, atomic, closed)
     checkpoint.pt   state to resume from, and any other torch file (`RunDir.save_checkpoint`)
     .lock           held while the run is in use (a second user fails at once, RunLockedError)
 
@@ -31,11 +32,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from landscape_toolkit.common.errors import (CheckpointError, InvalidSpecError, OutputFileError, RunLockedError,
                                              RunNotFoundError)
-from landscape_toolkit.common.figures import save_figure
 from landscape_toolkit.common.records import atomic_path, atomic_write_json, read_json_file
 from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
 
@@ -238,18 +238,6 @@ class RunDir:
     def write_result(self, result: Any) -> Path:
         """Write the result (a Serializable dataclass or JSON-able value) as result.json."""
         return self.write_json(RESULT, result)
-
-    def save_figure(self, name: str, draw: Callable[[Any, Path], Any], data: Any) -> Path:
-        """Draw `data` into the file `name` of the run folder with `draw(data, path)`; return the path.
-
-        `draw` is one of the plotting functions (empirics.plots, ...), which write through
-        `common.figures.save_figure` (atomic, closed after writing).
-        """
-        return Path(draw(data, self.file(name)))
-
-    def save_matplotlib(self, name: str, fig: Any) -> Path:
-        """Write a matplotlib figure to the file `name` of the run folder, atomically, and close it."""
-        return save_figure(fig, self.file(name))
 
     def save_checkpoint(self, obj: Any, name: str = CHECKPOINT) -> Path:
         """Write `obj` with torch.save to `name` (relative, sub-folders created) atomically, fsync'd."""
