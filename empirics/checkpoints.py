@@ -99,7 +99,7 @@ def _run_shapes(path: Path, config: TrainConfig) -> tuple[tuple[int, ...], int]:
     if not (path / "data.json").exists():
         raise CheckpointError(f"{path} has no data.json: not a training run folder")
     info = read_json_file(path / "data.json")
-    output_dim = info["num_classes"] if info["num_classes"] is not None else config.theory_spec().output_dim
+    output_dim = info["num_classes"] if info["num_classes"] is not None else config.teacher.output_dim
     return tuple(info["input_shape"]), int(output_dim)
 
 
@@ -120,7 +120,7 @@ def load_run(run_dir: str | os.PathLike, device: str | torch.device = "cpu", epo
     input_shape, output_dim = _run_shapes(path, config)
     models = []
     for k in range(config.trajectories):
-        m = build_model(config, input_shape, output_dim, config.seed + k).to(dev)
+        m = build_model(config.model, input_shape, output_dim, config.seed + k, config.torch_dtype).to(dev)
         m.load_state_dict({**{n: t[k] for n, t in state["params"].items()},
                            **{n: t[k] for n, t in state["buffers"].items()}})
         models.append(m.eval())

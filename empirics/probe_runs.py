@@ -23,6 +23,7 @@ from empirics.data import DataSpec, load_dataset
 from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
 from empirics.mds import mds_by_layer
 from empirics.models import get_flat, layer_slice
+from empirics.model_spec import ModelSpec
 from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
 from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.progress import Progress
@@ -81,9 +82,9 @@ def load_source(source: ProbeSource) -> LoadedSource:
     if source.split not in ("train", "test"):
         raise InvalidSpecError(f"unknown split {source.split!r}: choose train or test")
     if source.demo:
-        config = TrainConfig(dataset="digits", model="mlp", widths=(32,))
+        config = TrainConfig(dataset="digits", model=ModelSpec("mlp", widths=(32,)))
         data = load_dataset(DataSpec("digits"), source.device)
-        models = [build_model(config, data.input_shape, data.output_dim, seed).to(data.device) for seed in range(3)]
+        models = [build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(data.device) for seed in range(3)]
         description = {"demo": "three freshly initialised MLPs 64-32-10 (seeds 0, 1, 2) on scikit-learn digits"}
     else:
         path = Path(source.run)
@@ -91,7 +92,7 @@ def load_source(source: ProbeSource) -> LoadedSource:
         config = run.config
         data = load_dataset(run.data_spec, source.device, dtype=config.torch_dtype)
         models = run.models
-        description = {"run": str(path), "epoch": run.epoch, "trajectories": len(models), "model": config.model}
+        description = {"run": str(path), "epoch": run.epoch, "trajectories": len(models), "model": config.model.kind}
     X, Y = (data.x_train, data.y_train) if source.split == "train" else (data.x_test, data.y_test)
     if source.examples:
         X, Y = X[:source.examples], Y[:source.examples]
@@ -99,7 +100,7 @@ def load_source(source: ProbeSource) -> LoadedSource:
     description.update({"split": source.split, "examples": int(len(X)), "loss": loss})
 
     def fresh(seed: int) -> nn.Module:
-        return build_model(config, data.input_shape, data.output_dim, seed).to(X.device)
+        return build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(X.device)
 
     return LoadedSource(models, description, X, Y, loss, fresh)
 

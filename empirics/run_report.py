@@ -135,9 +135,10 @@ def summarize_run(path: str | Path) -> RunSummary:
             facts += [(k, _fmt(v)) for k, v in result.items() if isinstance(v, (int, float, str, bool))][:20]
     # measurements first, then the configuration that produced them
     facts += [(f"config: {k}", _fmt(v)) for k, v in config.items() if v not in (None, "", [], {})][:40]
-    if kind == "training" and config.get("model") == "theory":
+    model = config.get("model")
+    if kind == "training" and isinstance(model, dict) and model.get("kind") == "theory":
         n = config.get("subset") or config.get("n_train")
-        preds = _theory_predictions(config.get("network") or {}, n)
+        preds = _theory_predictions(model.get("network") or {}, n)
     return RunSummary(str(folder), kind, f"{kind} run {folder.name}", tuple(facts), (), preds, _figures(folder))
 
 

@@ -69,6 +69,7 @@ from empirics.checkpoints import (METRICS, WEIGHTS_DIR, LoadedRun, load_run, loa
 from empirics.data import Dataset, batch_indices, load_dataset
 from empirics.device import describe_device, pick_device, precision_context, synchronize
 from empirics.models import count_params
+from empirics.model_spec import ModelSpec  # noqa: F401
 from empirics.train_config import (LOSSES, MODELS, OPTIMIZERS, PARALLEL, PRECISIONS, RESUMABLE,  # noqa: F401
                                    RESUMABLE_CHANGES, EpochMetrics, TrainConfig, TrainResult, resumed_config,
                                    split_init_from)
@@ -87,7 +88,8 @@ def trajectory_generator(config: TrainConfig, k: int, name: str, device: torch.d
 
 def initial_models(config: TrainConfig, data: Dataset) -> list[nn.Module]:
     """Return the K starting models: fresh inits (seed + k), or a run's weights, perturbed (Theory II §4.2)."""
-    models = [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(config.trajectories)]
+    models = [build_model(config.model, data.input_shape, data.output_dim, config.seed + k, config.torch_dtype)
+              for k in range(config.trajectories)]
     if config.init_from is not None:
         folder, epoch = split_init_from(config.init_from)
         start = load_run(folder, device="cpu", epoch=epoch).models[0]
@@ -225,7 +227,7 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
     data = load_dataset(config.data_spec(), device=dev, dtype=config.torch_dtype)
     k_count = config.trajectories
     models = initial_models(config, data) if checkpoint is None else \
-        [build_model(config, data.input_shape, data.output_dim, config.seed + k) for k in range(k_count)]
+        [build_model(config.model, data.input_shape, data.output_dim, config.seed + k, config.torch_dtype) for k in range(k_count)]
     traj = Trajectories(models, dev, mode=parallel_mode(config.parallel, dev, models[0]),
                         channels_last=config.channels_last, compile=config.compile)
     noise_gens = [trajectory_generator(config, k, "sgdl noise", dev) for k in range(k_count)]

@@ -18,14 +18,14 @@ from typing import Iterable
 import torch
 
 from empirics.data import DataSpec
-from empirics.models import fit_relu_approximation
+from empirics.model_spec import KINDS, ModelSpec
 from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError
 from landscape_toolkit.common.seeds import check_seed
 from landscape_toolkit.common.serialize import Config, Serializable
 from theory.networks import NetworkSpec
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
-MODELS = ("paper-cnn", "mlp", "theory")
+MODELS = KINDS
 LOSSES = ("auto", "cross-entropy", "mse")
 # Fields that may change when a run is resumed: extending it, or how it is watched.
 RESUMABLE = ("epochs", "eval_batch", "parallel", "eval_every", "channels_last", "compile")
@@ -37,9 +37,8 @@ PRECISIONS = ("float32", "tf32", "bf16-mixed")
 class TrainConfig(Config):
     """Everything that defines a training run; saved as config.json, unknown keys are an error.
 
-    The polynomial network of model 'theory' (and the teacher of regression data) is one
-    `theory.networks.NetworkSpec`, saved through its own `to_dict`; `widths`, `activation` and
-    `bias` describe the paper's CNN and the MLP only.
+    The network is one nested `empirics.model_spec.ModelSpec` (`model`), kept apart from the
+    training settings; the teacher of regression data is data, its own `teacher` NetworkSpec.
     """
 
     CONFIG_NAME = "training config"
@@ -55,13 +54,9 @@ class TrainConfig(Config):
     n_train: int = 256                      # regression: training points
     n_test: int = 256                       # regression: test points
     noise: float = 0.0                      # regression: std of Gaussian noise on training targets
-    # --- model ---
-    model: str = "paper-cnn"                # paper-cnn | mlp | theory
-    widths: tuple[int, ...] | None = None   # paper-cnn: hidden channels; mlp: hidden widths
-    activation: str = "relu"                # paper-cnn/mlp: 'relu', 'tanh' or a polynomial: 'z + z^2/4', 'relu-legendre:8[:R]'
-                                            # (paper-cnn: R defaults to 4, the scale of batch-normalised inputs)
-    bias: bool = True                       # mlp: additive biases
-    network: NetworkSpec | None = None      # theory model and regression teacher: the polynomial network
+    teacher: NetworkSpec | None = None      # regression: the polynomial network that plants the targets (data, not the model)
+    # --- model (the network's shape, apart from the training settings; resume pins it) ---
+    model: ModelSpec = field(default_factory=ModelSpec)  # empirics.model_spec: kind, widths, activation, bias, theory network
     # --- optimisation ---
     optimizer: str = "sgd"                  # sgd | gd | sgdl | rmsprop
     epochs: int = 10                        # passes over the training set
@@ -98,15 +93,12 @@ class TrainConfig(Config):
     def __post_init__(self) -> None:
         check_seed(self.seed)
         check_seed(self.data_seed)
-        if self.widths is not None:
-            object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        if isinstance(self.network, dict):
-            object.__setattr__(self, "network", NetworkSpec.from_dict(self.network))
-        if self.model in ("paper-cnn", "mlp"):
-            # A ReLU approximation gets an interval that fits its inputs (empirics.models.fit_relu_approximation).
-            object.__setattr__(self, "activation", fit_relu_approximation(self.activation, self.model == "paper-cnn"))
+        if isinstance(self.model, dict):
+            object.__setattr__(self, "model", ModelSpec.from_dict(self.model))
+        if isinstance(self.teacher, dict):
+            object.__setattr__(self, "teacher", NetworkSpec.from_dict(self.teacher))
         checks = [
-            (self.model in MODELS, f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}"),
+            (isinstance(self.model, ModelSpec), "model must be an empirics.model_spec.ModelSpec"),
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}"),
             (self.loss in LOSSES, f"unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)}"),
             (self.dtype in ("float32", "float64"), f"dtype must be float32 or float64, got {self.dtype!r}"),
@@ -125,15 +117,14 @@ class TrainConfig(Config):
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
             (self.precision == "float32" or self.dtype == "float32", "a faster precision applies to float32 runs only"),
             (self.gd_chunk is None or self.gd_chunk >= 1, "gd_chunk must be >= 1"),
-            (self.widths is None or all(w >= 1 for w in self.widths), f"widths must be positive, got {self.widths}"),
-            (self.network is None or isinstance(self.network, NetworkSpec), "network must be a theory NetworkSpec"),
-            (self.network is not None or (self.model != "theory" and self.dataset != "regression"),
-             "the theory model and regression data need a network spec (the polynomial network / teacher)"),
+            (self.teacher is None or isinstance(self.teacher, NetworkSpec), "teacher must be a theory NetworkSpec"),
+            ((self.teacher is not None) == (self.dataset == "regression"),
+             "regression data need a teacher network (and only regression data take one)"),
         ]
         for ok, message in checks:
             if not ok:
                 raise InvalidSpecError(message)
-        if self.dataset == "regression" and self.model == "paper-cnn":
+        if self.dataset == "regression" and self.model.kind == "paper-cnn":
             raise InvalidSpecError("regression data are vectors: use --model theory or mlp")
 
 
@@ -142,22 +133,9 @@ class TrainConfig(Config):
         """Return the torch dtype of weights and inputs."""
         return torch.float64 if self.dtype == "float64" else torch.float32
 
-    def theory_spec(self, input_dim: int | None = None, output_dim: int | None = None) -> NetworkSpec:
-        """Return the config's NetworkSpec, checked against the data's input and output sizes when given."""
-        spec = self.network
-        if spec is None:
-            raise InvalidSpecError("this configuration holds no theory network spec")
-        if input_dim is not None and spec.input_dim != input_dim:
-            raise InvalidSpecError(f"the theory network takes {spec.input_dim} inputs but the data have {input_dim}: "
-                                   f"set --input-dim {input_dim}")
-        if output_dim is not None and spec.output_dim != output_dim:
-            raise InvalidSpecError(f"the theory network has {spec.output_dim} outputs but the task needs {output_dim}: "
-                                   f"set --output-dim {output_dim}")
-        return spec
-
     def data_spec(self) -> DataSpec:
-        """Return the DataSpec of the run's data (regression: the teacher is the config's theory network)."""
-        teacher = self.network.to_dict() if self.dataset == "regression" else None
+        """Return the DataSpec of the run's data (regression: planted by the config's teacher network)."""
+        teacher = self.teacher.to_dict() if self.teacher is not None else None
         return DataSpec(self.dataset, data_dir=self.data_dir, subset=self.subset, random_labels=self.random_labels,
                         seed=self.data_seed, download=self.download, teacher=teacher, n_train=self.n_train,
                         n_test=self.n_test, noise=self.noise, test_subset=self.test_subset)
@@ -238,7 +216,8 @@ def split_init_from(text: str) -> tuple[str, int | None]:
 def resumed_config(saved: TrainConfig, asked: TrainConfig, given: Iterable[str] | None = None) -> TrainConfig:
     """Return the configuration a resumed run continues with: `saved`, with the RESUMABLE fields of `asked`.
 
-    The one resume rule. `given` names the fields the caller set explicitly (the CLI passes the
+    The one resume rule. The model spec is one field: any other shape is refused, as is any other
+    non-resumable setting. `given` names the fields the caller set explicitly (the CLI passes the
     flags given on its command line); None means every field of `asked` counts. A given field
     outside RESUMABLE that differs from the saved run raises CheckpointError naming it, and so does
     fewer epochs than saved (a run is extended, never shortened).
@@ -247,7 +226,8 @@ def resumed_config(saved: TrainConfig, asked: TrainConfig, given: Iterable[str] 
     touched = set(names) if given is None else set(given) & set(names)
     differ = sorted(f for f in touched if f not in RESUMABLE and getattr(saved, f) != getattr(asked, f))
     if differ:
-        detail = ", ".join(f"{f}: saved {getattr(saved, f)!r}, asked {getattr(asked, f)!r}" for f in differ)
+        shown = lambda v: v.describe() if hasattr(v, "describe") else repr(v)  # noqa: E731  (specs in one line)
+        detail = ", ".join(f"{f}: saved {shown(getattr(saved, f))}, asked {shown(getattr(asked, f))}" for f in differ)
         raise CheckpointError(f"cannot resume: the run was made with another configuration ({detail}); give only "
                               f"--run NAME --resume (and --epochs to extend the run)")
     if "epochs" in touched and asked.epochs < saved.epochs:

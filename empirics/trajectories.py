@@ -1,6 +1,6 @@
 """K models of one architecture trained as one: model construction, stacked trajectories, optimisers, losses.
 
-`build_model` turns a TrainConfig into one freshly initialised module (its 'weights' stream);
+`build_model` turns a ModelSpec into one freshly initialised module (its 'weights' stream);
 `Trajectories` holds K of them as stacked tensors and runs them by vmap, grouped convolutions or a
 loop (`parallel_mode`, see `empirics.train`); `SGDL` and `make_optimizer` give the update rules of
 Theory IIb eq. (4)–(6); `per_trajectory_loss`, `evaluate` and `run_epoch` are the loss, the
@@ -19,32 +19,32 @@ from torch import nn
 from empirics.bn import batch_norms, recompute_bn, reset_statistics
 from empirics.data import Dataset
 from empirics.models import MLP, PaperCNN, TorchNetwork, grouped_cnn_forward, set_flat, stacked_flat, supports_grouped
+from empirics.model_spec import ModelSpec
 from empirics.train_config import TrainConfig
 from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.seeds import child_seed, stream
 from theory.networks import init_weights
 
-def build_model(config: TrainConfig, input_shape: tuple[int, ...], output_dim: int, seed: int) -> nn.Module:
-    """Return one freshly initialised model for `config` (CPU; init drawn from the stream 'weights' of `seed`).
+def build_model(spec: ModelSpec, input_shape: tuple[int, ...], output_dim: int, seed: int,
+                dtype: torch.dtype = torch.float32) -> nn.Module:
+    """Return one freshly initialised model of `spec` (CPU, `dtype`; init drawn from the stream 'weights' of `seed`).
 
-    paper-cnn: PaperCNN(in_channels, classes, widths or PAPER_WIDTHS); mlp: MLP with hidden widths
-    (default (256, 256)); theory: TorchNetwork(spec) with theory's init_weights(spec, stream(seed, 'weights')).
+    paper-cnn: PaperCNN(in_channels, classes, spec.widths); mlp: MLP with hidden widths spec.widths;
+    theory: TorchNetwork(spec.network) with theory's init_weights(network, stream(seed, 'weights')).
     """
-    dtype = config.torch_dtype
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(child_seed(seed, "weights"))  # torch.nn initialisers draw from the global generator
-        if config.model == "paper-cnn":
+        if spec.kind == "paper-cnn":
             if len(input_shape) != 3:
                 raise InvalidSpecError(f"the CNN needs image inputs (C, H, W), got shape {input_shape}")
-            kwargs = {} if config.widths is None else {"widths": config.widths}
-            model = PaperCNN(input_shape[0], output_dim, activation=config.activation, **kwargs)
-        elif config.model == "mlp":
-            hidden = config.widths if config.widths is not None else (256, 256)
-            model = MLP((int(np.prod(input_shape)),) + tuple(hidden) + (output_dim,), config.activation, bias=config.bias)
+            model = PaperCNN(input_shape[0], output_dim, widths=spec.widths, activation=spec.activation)
+        elif spec.kind == "mlp":
+            model = MLP((int(np.prod(input_shape)),) + tuple(spec.widths) + (output_dim,), spec.activation,
+                        bias=spec.bias)
         else:
-            spec = config.theory_spec(int(np.prod(input_shape)), output_dim)
-            model = TorchNetwork(spec, dtype=torch.float64)
-            set_flat(model, torch.from_numpy(init_weights(spec, stream(seed, "weights"))))
+            network = spec.checked_network(int(np.prod(input_shape)), output_dim)
+            model = TorchNetwork(network, dtype=torch.float64)
+            set_flat(model, torch.from_numpy(init_weights(network, stream(seed, "weights"))))
     return model.to(dtype)
 
 

@@ -22,10 +22,10 @@ LEAVES = _leaves(build_parser())
 
 
 def train_defaults() -> dict:
-    """`train` marks its defaults (to tell given flags on --resume); the real ones are kept aside."""
+    """`train`'s parser defaults are SUPPRESS (to tell given flags on --resume); the real ones are kept aside."""
     from landscape_toolkit.commands import train
 
-    return train._DEFAULTS
+    return train.DEFAULTS
 
 
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
@@ -62,13 +62,45 @@ def test_probe_and_mds_read_runs_with_from():
 
 
 def test_train_flags_are_exactly_the_train_config_fields():
-    """Claim: every train flag sets one TrainConfig field (the network flags together set `network`), and every
-    field has a flag; so the CLI and the config cannot drift apart."""
+    """Claim: every train flag sets one TrainConfig field (the model flags together set `model`, and the
+    regression `teacher`), and every field has a flag; so the CLI and the config cannot drift apart."""
     from empirics.train import TrainConfig
     from landscape_toolkit.commands import train as command
 
     dests = {a.dest for a in LEAVES["train"]._actions if a.dest != "help"}
     fields = {command._CONVERTED.get(d, (d,))[0] for d in dests
-              if d not in command.NOT_CONFIG and d not in command.NETWORK_FLAGS}
-    assert set(command.NETWORK_FLAGS) <= dests
-    assert fields | {"network"} == {f.name for f in dataclasses.fields(TrainConfig)}
+              if d not in command.NOT_CONFIG and d not in command.MODEL_FLAGS}
+    assert set(command.MODEL_FLAGS) <= dests
+    assert fields | {"model", "teacher"} == {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def test_train_has_one_set_of_network_flags():
+    """Claim: train describes every kind of network with one set of flags: --widths for hidden widths, no --width;
+    the parsed namespace holds exactly the flags given (so --resume can tell them apart)."""
+    opts = _options(LEAVES["train"])
+    assert "--widths" in opts and "--width" not in opts
+    from landscape_toolkit.commands import train as command
+
+    args = LEAVES["train"].parse_args(["--model", "mlp", "--epochs", "20"])  # 20 is the default: still given
+    assert command.given_flags(args) == {"model", "epochs"}
+    assert vars(command.with_defaults(args)) == {**command.DEFAULTS, "model": "mlp", "epochs": 20, "handler": args.handler}
+
+
+def test_train_builds_one_model_spec_for_every_kind():
+    """Claim: --widths gives the hidden widths of the CNN, the MLP and the theory network alike; the regression
+    teacher is the theory network of the same flags; --layers with a fully connected net is refused (exit 2)."""
+    from empirics.train import ModelSpec
+    from landscape_toolkit.cli import main
+    from landscape_toolkit.commands import train as command
+
+    def config(*argv):
+        args = build_parser().parse_args(["train", *argv])
+        return command.config_from_args(command.with_defaults(args), command.given_flags(args))
+
+    assert config("--widths", "4,5,6,7").model == ModelSpec("paper-cnn", widths=(4, 5, 6, 7))
+    assert config("--model", "mlp", "--widths", "9", "--no-bias").model == ModelSpec("mlp", widths=(9,), bias=False)
+    theory = config("--dataset", "regression", "--model", "theory", "--widths", "3,5", "--input-dim", "4")
+    assert theory.model.kind == "theory" and theory.model.network.widths == (4, 3, 5, 1)
+    assert theory.model.widths == (3, 5) and theory.teacher == theory.model.network
+    assert config("--model", "mlp").teacher is None
+    assert main(["train", "--model", "theory", "--layers", "2", "--no-progress"]) == 2

@@ -42,7 +42,7 @@ def test_train_run_is_empirics_train_and_resumes_its_own_folder(tmp_path):
     from landscape_toolkit.grid_targets import train_run
     from empirics.train import TrainConfig, train
 
-    config = dict(dataset="digits", model="mlp", widths=[8], subset=64, epochs=2, batch_size=16,
+    config = dict(dataset="digits", model={"kind": "mlp", "widths": [8]}, subset=64, epochs=2, batch_size=16,
                   save_weights=False, seed=1)
     out = train_run(str(tmp_path / "task"), device="cpu", **config)
     direct = train(TrainConfig.from_dict(config), tmp_path / "direct", device="cpu")

@@ -67,19 +67,21 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
     return out
 
 
-def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, **kw):
-    """Return the TrainConfig of the paper's DCNN on this run's data; `kw` overrides optimisation fields.
+def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, activation: str | None = None,
+                **kw):
+    """Return the TrainConfig of the paper's DCNN (hidden `widths`, `activation`; None: the paper's) on this
+    run's data; `kw` overrides optimisation fields.
 
     Below paper scale the test error is measured on a seeded subset of `TEST_SUBSET[scale]` test
     examples (scoring all 10,000 every epoch dominated small runs).
     """
-    from empirics.train import TrainConfig
+    from empirics.train import ModelSpec, TrainConfig
 
     dataset = dataset_of(ctx)
     # digits has only 450 test examples: score them all
     kw.setdefault("test_subset", None if dataset == "digits" else TEST_SUBSET[ctx.scale])
     return TrainConfig(dataset=dataset, data_dir=ctx.data_dir, subset=subset,
-                       widths=None if widths is None else tuple(widths), model="paper-cnn",
+                       model=ModelSpec("paper-cnn", widths=None if widths is None else tuple(widths), activation=activation),
                        data_seed=child_seed(ctx.seed, "data"), **kw)
 
 

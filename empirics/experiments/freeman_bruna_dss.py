@@ -20,7 +20,7 @@ from empirics.experiments import Claim, Experiment, ExperimentContext, Experimen
 from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
 from empirics.data import load_dataset
 from empirics.models import get_flat
-from empirics.train import TrainConfig, load_run
+from empirics.train import ModelSpec, TrainConfig, load_run
 
 REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 
@@ -115,7 +115,7 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
 
     s = SETTINGS[ctx.scale]
     cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                      data_seed=child_seed(ctx.seed, "data"), model="paper-cnn", widths=s.widths,
+                      data_seed=child_seed(ctx.seed, "data"), model=ModelSpec("paper-cnn", widths=s.widths),
                       optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2,
                       seed=child_seed(ctx.seed, "dss/ends"), save_weights=False, test_subset=s.test_subset,
                       eval_every=s.epochs)  # only the end weights are used

@@ -31,7 +31,7 @@ from empirics.experiments import Claim, Experiment, ExperimentContext, Experimen
 from empirics.models import get_flat
 from empirics.probes import (Objective, blocks_of, interpolate_simplex, radius_along_batched, random_directions,
                              top_layer_mask)
-from empirics.train import TrainConfig, load_run, train
+from empirics.train import ModelSpec, TrainConfig, load_run, train
 
 # The real-image data set the paper's DCNN fits without dead weights, once data.py provides it.
 _PREFERRED = ("fashion-mnist", "digits", "mnist", "cifar10")
@@ -154,8 +154,9 @@ LABELS = ("natural", "random")
 def minima_config(ctx: ExperimentContext, s: FlatnessSettings, labels: str, seed_name: str) -> TrainConfig:
     """Return the TrainConfig of the SGD minima of one label condition ('natural' or 'random')."""
     return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                       random_labels=1.0 if labels == "random" else 0.0, data_seed=ctx.seed, model="paper-cnn",
-                       widths=s.widths, optimizer="sgd", epochs=s.random_epochs if labels == "random" else s.epochs,
+                       random_labels=1.0 if labels == "random" else 0.0, data_seed=ctx.seed,
+                       model=ModelSpec("paper-cnn", widths=s.widths), optimizer="sgd",
+                       epochs=s.random_epochs if labels == "random" else s.epochs,
                        lr=s.lr, batch_size=s.batch, trajectories=s.minima,
                        seed=child_seed(ctx.seed, f"{seed_name}/{labels}"), save_weights=False,
                        test_subset=s.test_subset, eval_every=s.eval_every)
