@@ -135,11 +135,10 @@ def run_paths(args: argparse.Namespace) -> int:
         ]))
         return 0
 
-    from theory.linear_paths import certify_path, connecting_path, demo_instance
+    from theory.linear_paths import certify_demo
 
     def compute():
-        loss, a, b = demo_instance(args.widths, args.loss, args.samples, args.endpoints, args.seed)
-        return certify_path(connecting_path(a, b), loss, n_grid=args.grid)
+        return certify_demo(args.widths, args.loss, args.samples, args.endpoints, args.seed, n_grid=args.grid)
 
     config = {"command": "paths", "widths": list(args.widths), "loss": args.loss, "samples": args.samples,
               "endpoints": args.endpoints, "grid": args.grid, "seed": args.seed}
