@@ -56,9 +56,14 @@ def test_output_flags_follow_the_vocabulary(command):
 
 
 def test_probe_and_mds_read_runs_with_from():
-    """Claim: the commands that read a training run take it with --from."""
-    for command in ("probe perturb", "probe hessian", "mds"):
+    """Claim: the commands that read a training run take it with --from (report: repeatable, like mds), and
+    report takes no positional run folders."""
+    for command in ("probe perturb", "probe hessian", "mds", "report"):
         assert "--from" in _options(LEAVES[command])
+    assert isinstance(_options(LEAVES["report"])["--from"], argparse._AppendAction)
+    assert not [a for a in LEAVES["report"]._actions if not a.option_strings]
+    args = build_parser().parse_args(["report", "--from", "runs/a", "--from", "runs/b"])
+    assert args.source == ["runs/a", "runs/b"]
 
 
 def test_train_flags_are_exactly_the_train_config_fields():
