@@ -49,3 +49,6 @@ def test_train_run_is_empirics_train_and_resumes_its_own_folder(tmp_path):
     assert out["final"]["train_loss"] == pytest.approx(direct.final.train_loss, rel=1e-6)
     again = train_run(str(tmp_path / "task"), device="cpu", **{**config, "epochs": 3})
     assert (again["resumed_from"], again["epochs"]) == (2, 3)
+    flat = {k: v for k, v in config.items() if k != "model"} | {"model": "mlp", "widths": 8}  # as on the grid's axes
+    same = train_run(str(tmp_path / "flat"), device="cpu", **flat)
+    assert same["final"]["train_loss"] == pytest.approx(direct.final.train_loss, rel=1e-6)
