@@ -1,7 +1,9 @@
 """Network flags: one set, with the same names and defaults in every command that builds a network.
 
 bezout, solve, dimension and critical (and train and compare) take them from here. Tree depth is
-`--layers`; P is applied at the output unless `--no-output-activation` (Theory II eq. (5)).
+`--layers`; P is applied at the output unless `--no-output-activation` (Theory II eq. (5)). `train`,
+which describes the CNN and the MLP too, takes hidden widths as its own `--widths` instead of
+`--width`/`--layers` (fully connected depth = number of widths + 1).
 """
 from __future__ import annotations
 
