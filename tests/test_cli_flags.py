@@ -93,7 +93,8 @@ def test_train_has_one_set_of_network_flags():
 
 def test_train_builds_one_model_spec_for_every_kind():
     """Claim: --widths gives the hidden widths of the CNN, the MLP and the theory network alike; the regression
-    teacher is the theory network of the same flags; --layers with a fully connected net is refused (exit 2)."""
+    teacher is the theory network of the same flags; --layers sets only a tree's depth: with a fully connected net
+    it is refused, as --widths is with a tree (exit 2)."""
     from empirics.train import ModelSpec
     from landscape_toolkit.cli import main
     from landscape_toolkit.commands import train as command
@@ -109,3 +110,6 @@ def test_train_builds_one_model_spec_for_every_kind():
     assert theory.model.widths == (3, 5) and theory.teacher == theory.model.network
     assert config("--model", "mlp").teacher is None
     assert main(["train", "--model", "theory", "--layers", "2", "--no-progress"]) == 2
+    assert main(["train", "--model", "theory", "--arch", "tree", "--widths", "3", "--no-progress"]) == 2
+    tree = config("--dataset", "regression", "--model", "theory", "--arch", "tree", "--layers", "2", "--input-dim", "4")
+    assert tree.model.network.architecture == "tree" and tree.model.network.widths == (4, 2, 1)

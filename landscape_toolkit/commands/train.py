@@ -144,13 +144,16 @@ NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler"
 
 def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
     """Return the TrainConfig described by the parsed arguments (each flag to its field; the model flags to
-    one ModelSpec, and to the regression teacher). `given`: the flags given, to refuse --layers for fc."""
+    one ModelSpec, and to the regression teacher). `given`: the flags given, to refuse --layers for fc and
+    --widths for a theory tree."""
     from empirics.train import ModelSpec, TrainConfig
     from landscape_toolkit.common.errors import InvalidSpecError
 
     if "layers" in given and args.arch == "fc":
         raise InvalidSpecError("--layers is the depth of --arch tree; a fully connected network takes its hidden "
                                "widths from --widths")
+    if "widths" in given and args.arch == "tree" and args.model == "theory":
+        raise InvalidSpecError("a tree's widths follow from its depth --layers: drop --widths")
     values = {}
     for dest, value in vars(args).items():
         if dest in NOT_CONFIG or dest in MODEL_FLAGS:
