@@ -84,7 +84,8 @@ def load_source(source: ProbeSource) -> LoadedSource:
     if source.demo:
         config = TrainConfig(dataset="digits", model=ModelSpec("mlp", widths=(32,)))
         data = load_dataset(DataSpec("digits"), source.device)
-        models = [build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(data.device) for seed in range(3)]
+        models = [build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(data.device)
+                  for seed in range(3)]
         description = {"demo": "three freshly initialised MLPs 64-32-10 (seeds 0, 1, 2) on scikit-learn digits"}
     else:
         path = Path(source.run)

@@ -227,7 +227,8 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
     data = load_dataset(config.data_spec(), device=dev, dtype=config.torch_dtype)
     k_count = config.trajectories
     models = initial_models(config, data) if checkpoint is None else \
-        [build_model(config.model, data.input_shape, data.output_dim, config.seed + k, config.torch_dtype) for k in range(k_count)]
+        [build_model(config.model, data.input_shape, data.output_dim, config.seed + k, config.torch_dtype)
+         for k in range(k_count)]
     traj = Trajectories(models, dev, mode=parallel_mode(config.parallel, dev, models[0]),
                         channels_last=config.channels_last, compile=config.compile)
     noise_gens = [trajectory_generator(config, k, "sgdl noise", dev) for k in range(k_count)]

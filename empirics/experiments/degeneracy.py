@@ -174,7 +174,7 @@ def _model_and_data(cfg, seed: int):
     from empirics.train import build_model
 
     data = load_dataset(cfg.data_spec(), "cpu", dtype=cfg.torch_dtype)
-    return build_model(cfg, tuple(data.x_train.shape[1:]), data.num_classes, seed), data
+    return build_model(cfg.model, tuple(data.x_train.shape[1:]), data.num_classes, seed, cfg.torch_dtype), data
 
 
 def train_to_zero(ctx: ExperimentContext, label: str, cfg, seed: int) -> dict:

@@ -221,7 +221,7 @@ def analyse(run: str, p: PerturbPreset, device: str, interpolate: bool, referenc
     out["final_errors"] = [curves[f"run {k + 1}"]["train_error"][-1] for k in range(W.shape[1])]
     out["max_errors"] = [max(curves[f"run {k + 1}"]["train_error"]) for k in range(W.shape[1])]
     cfg = common.load_config(run)
-    ref = build_model(cfg, tuple(ev.data.x_train.shape[1:]), ev.data.output_dim, reference_seed)
+    ref = build_model(cfg.model, tuple(ev.data.x_train.shape[1:]), ev.data.output_dim, reference_seed, cfg.torch_dtype)
     correct = np.stack([ev.correct(final[k]) for k in range(W.shape[1])] + [ev.correct(get_flat(ref).double())])
     labels = [f"perturbation {k + 1}" for k in range(W.shape[1])] + ["random init"]
     out["agreement"] = agreement_matrices(correct, labels).to_dict()
