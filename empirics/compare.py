@@ -38,17 +38,19 @@ from typing import Callable
 import numpy as np
 import torch
 
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.records import check_known_keys
-from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Serializable
 from empirics.hessian import flat_hessian, spectrum_of
-from empirics.models import param_views
+from empirics.models import TorchNetwork, param_views
 from empirics.probes import line_radius, random_directions
+from landscape_toolkit.common.errors import InvalidSpecError, TrainingDiverged
+from landscape_toolkit.common.progress import Progress, report
+from landscape_toolkit.common.seeds import child_seed, stream
+from landscape_toolkit.common.serialize import Config, Serializable
 from theory.activations import parse
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec
+from theory.bezout import bezout_report
+from theory.data import planted_data, random_data
+from theory.networks import NetworkSpec, init_weights
 from theory.rank import numerical_rank
+from theory.systems import ZeroErrorSystem
 
 OPTIMIZERS = ("lm", "gd")
 STATIONARY_GRAD = 1e-6  # ‖∇L‖ below which a run that missed zero loss counts as stationary
@@ -61,7 +63,7 @@ def _classic_network() -> NetworkSpec:
 
 
 @dataclass(frozen=True)
-class CompareConfig(Serializable):
+class CompareConfig(Config):
     """The sweep: one network per hidden width, same data, same measurement.
 
     Fields:
@@ -82,6 +84,8 @@ class CompareConfig(Serializable):
         r_max: radius search limit (in weight units).
         seed: seed of data, initialisations, directions and theory's random points.
     """
+
+    CONFIG_NAME = "compare config"
 
     network: NetworkSpec = field(default_factory=_classic_network)
     widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
@@ -127,11 +131,6 @@ class CompareConfig(Serializable):
         net = self.network
         return replace(net, widths=(net.input_dim,) + (width,) * (net.depth - 1) + (net.output_dim,))
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "CompareConfig":
-        """Inverse of `to_dict` (the network through `NetworkSpec.from_dict`); unknown keys are an error."""
-        check_known_keys(cls, data, "compare config")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -300,9 +299,6 @@ def gradient_descent(r: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor
 
 def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor, seed: int) -> ZeroLossFit:
     """Return the best of `config.restarts` runs of the chosen optimizer on L = Σ_i ‖f(x_i; w) − y_i‖² (float64)."""
-    from empirics.models import TorchNetwork
-    from theory.networks import init_weights
-
     start = time.perf_counter()
     model = TorchNetwork(spec, dtype=torch.float64)
     r = residual_fn(model, X, Y)
@@ -323,8 +319,6 @@ def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor,
         if loss <= config.zero_loss * 1e-2:
             break  # further restarts cannot do better than a zero
     if best is None:
-        from landscape_toolkit.common.errors import TrainingDiverged
-
         raise TrainingDiverged(f"every restart diverged for {spec.describe()}; lower --lr or --init-scale")
     w, loss, iters, idx, hist = best
     return ZeroLossFit(w.detach().numpy(), loss, iters, idx, hist, time.perf_counter() - start)
@@ -336,8 +330,6 @@ def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor,
 
 def _theory_rank(spec, data, seed: int) -> tuple[int | None, bool | None, str | None]:
     """Return (r, dependent, note) from theory.bezout.bezout_report on the same network and data."""
-    from theory.bezout import bezout_report
-
     report = bezout_report(spec, data.n_points, seed=seed, data=data)
     if report.predicted_dimension is None:
         return None, None, f"theory gave no Jacobian rank for K = {spec.n_params}"
@@ -346,15 +338,12 @@ def _theory_rank(spec, data, seed: int) -> tuple[int | None, bool | None, str | 
 
 def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.Tensor) -> tuple[CompareRow, str | None]:
     """Return the CompareRow for hidden width `width`: train, then Hessian, Jacobian, radii and theory's rank."""
-    from empirics.models import TorchNetwork
-    from theory.systems import ZeroErrorSystem
-
     start = time.perf_counter()
     spec = config.spec(width)
     k, n = spec.n_params, data.n_points * spec.output_dim
     # Kept from the first release rather than a named stream: the recorded sweeps (and the tests'
     # statements about which widths reach zero with two restarts) are tied to these initialisations.
-    trained = train_to_zero(config, spec, X, Y, config.seed + 1000 * width)
+    trained = train_to_zero(config, spec, X, Y, child_seed(config.seed, f"compare initialisations, width {width}"))
     w = torch.as_tensor(trained.w)
     model = TorchNetwork(spec, dtype=torch.float64)
     r = residual_fn(model, X, Y)
@@ -421,8 +410,6 @@ def run_compare(config: CompareConfig, progress: Progress | None = None) -> Comp
     Data: N points from `theory.data.random_data` (or `planted_data`, targets of a random network
     of the widest spec) with `config.seed`; the same points for every width.
     """
-    from theory.data import planted_data, random_data
-
     start = time.perf_counter()
     base = config.spec(config.widths[0])
     if config.data == "random":

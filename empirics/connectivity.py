@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.seeds import child_seed
+from landscape_toolkit.common.seeds import child_seed, stream
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from empirics.models import get_flat, set_flat
 from landscape_toolkit.common.errors import InvalidSpecError
@@ -280,7 +280,7 @@ def polynomial_target(degree: int, samples: int, seed: int) -> tuple[torch.Tenso
     Coefficients ~ N(0, 1) (lowest degree first), then f ← (f − min) / (max − min) over a fine grid
     of [0, 1]; x are `samples` equispaced points of [0, 1], as float64 column tensors.
     """
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "polynomial target")
     coeffs = rng.normal(size=degree + 1)
     fine = np.linspace(0.0, 1.0, 2001)
     vals = np.polynomial.polynomial.polyval(fine, coeffs)
@@ -295,7 +295,7 @@ def polynomial_target(degree: int, samples: int, seed: int) -> tuple[torch.Tenso
 def relu_mlp(hidden: Sequence[int], seed: int) -> nn.Module:
     """Return the 1-h_1-...-1 ReLU MLP (float64) with torch's default init under `seed`."""
     gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
+    torch.manual_seed(child_seed(seed, "weights"))  # torch.nn initialisers draw from the global generator
     layers, width = [], 1
     for h in hidden:
         layers += [nn.Linear(width, h), nn.ReLU()]

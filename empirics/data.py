@@ -48,9 +48,9 @@ import torch
 
 from landscape_toolkit.common.errors import InputFileError
 from landscape_toolkit.common.errors import DataError, InvalidSpecError
-from landscape_toolkit.common.records import check_known_keys
 from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Serializable
+from landscape_toolkit.common.serialize import Config
+from theory.networks import NetworkSpec, forward, init_weights
 
 DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -68,7 +68,7 @@ PAD_TO = 32  # the DCNN's input size (Theory II §4.1, CIFAR-10's 32×32)
 
 
 @dataclass(frozen=True)
-class DataSpec(Serializable):
+class DataSpec(Config):
     """Which data a run uses; everything needed to rebuild it bit for bit.
 
     Fields:
@@ -88,6 +88,8 @@ class DataSpec(Serializable):
         input_scale: regression only: inputs are uniform on [−input_scale, input_scale]^{n_0}.
         noise: regression only: standard deviation of Gaussian noise added to the training targets.
     """
+
+    CONFIG_NAME = "data"
 
     name: str = "fashion-mnist"
     data_dir: str = "data"
@@ -122,11 +124,6 @@ class DataSpec(Serializable):
             if self.random_labels:
                 raise InvalidSpecError("random labels apply to classification data, not regression")
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "DataSpec":
-        """Inverse of `to_dict`; unknown keys are an error."""
-        check_known_keys(cls, data, "data")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -244,14 +241,13 @@ def _build_dataset(spec: DataSpec, device: torch.device, dtype: torch.dtype) -> 
     # Statistics accumulate in float64; the images stay float32 (CIFAR-10 is 614 MB as float32).
     mean = xtr.mean(axis=(0, 2, 3), keepdims=True, dtype=np.float64).astype(xtr.dtype)
     std = (xtr.std(axis=(0, 2, 3), keepdims=True, dtype=np.float64) + 1e-8).astype(xtr.dtype)
-    rng = np.random.default_rng(spec.seed)
     if spec.subset is not None:
         if spec.subset > len(ytr):
             raise DataError(f"subset of {spec.subset} asked from {spec.name}, which has {len(ytr)} training examples")
-        keep = np.sort(rng.permutation(len(ytr))[:spec.subset])
+        keep = np.sort(stream(spec.seed, "training subset").permutation(len(ytr))[:spec.subset])
         xtr, ytr = xtr[keep], ytr[keep]
     true = ytr.copy()
-    ytr = randomize_labels(ytr, spec.random_labels, 10, rng)
+    ytr = randomize_labels(ytr, spec.random_labels, 10, stream(spec.seed, "random labels"))
     if spec.test_subset is not None:
         if spec.test_subset > len(yte):
             raise DataError(f"test subset of {spec.test_subset} asked from {spec.name}, which has {len(yte)} test "
@@ -304,8 +300,10 @@ def _digits_arrays(seed: int, test_fraction: float) -> tuple[np.ndarray, np.ndar
 
     bunch = load_digits()
     images = bunch.images.astype(np.float64)[:, None, :, :] / 16.0
+    # scikit-learn takes a 32-bit seed: draw it from the split's own stream of the (any-width) data seed
+    split_seed = int(stream(seed, "digits split").integers(2**32))
     xtr, xte, ytr, yte = train_test_split(images, bunch.target.astype(np.int64), test_size=test_fraction,
-                                          random_state=seed, stratify=bunch.target)
+                                          random_state=split_seed, stratify=bunch.target)
     return xtr, ytr, xte, yte
 
 
@@ -519,23 +517,21 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     """Return N points x ~ U[−s, s]^{n_0} with targets y = f(x; w*) (+ noise) of a random teacher network.
 
     The teacher is `theory.networks.NetworkSpec.from_dict(spec.teacher)` with weights
-    w* = init_weights(teacher, rng), rng = landscape_toolkit.common.seeds.stream(seed, "regression teacher"), and
+    w* = init_weights(teacher, stream(seed, "regression teacher")) (`landscape_toolkit.common.seeds`; the
+    inputs and the noise have the streams "regression inputs" and "regression noise"), and
     f = theory.networks.forward (the numpy pass, float64), so
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.
     """
-    from theory.networks import NetworkSpec, forward, init_weights
-
     teacher = NetworkSpec.from_dict(spec.teacher)
     # A stream of its own: a student initialised with init_weights(spec, seed) for the same integer
     # seed would otherwise start exactly at the planted solution w*.
-    rng = stream(spec.seed, "regression teacher")
-    w_star = init_weights(teacher, rng)
-    x = rng.uniform(-spec.input_scale, spec.input_scale, size=(spec.n_train + spec.n_test, teacher.input_dim))
+    w_star = init_weights(teacher, stream(spec.seed, "regression teacher"))
+    x = stream(spec.seed, "regression inputs").uniform(-spec.input_scale, spec.input_scale, size=(spec.n_train + spec.n_test, teacher.input_dim))
     y = forward(teacher, w_star, x)
     if not np.isfinite(y).all():
         raise DataError("the teacher network's outputs overflow: lower input_scale or the activation degree")
-    ytr = y[:spec.n_train] + spec.noise * rng.normal(size=(spec.n_train, y.shape[1]))
+    ytr = y[:spec.n_train] + spec.noise * stream(spec.seed, "regression noise").normal(size=(spec.n_train, y.shape[1]))
     xte, yte = x[spec.n_train:], y[spec.n_train:]
     if spec.test_subset is not None and spec.test_subset < spec.n_test:
         keep = np.sort(stream(spec.seed, "test subset").permutation(spec.n_test)[:spec.test_subset])

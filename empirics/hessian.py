@@ -29,6 +29,7 @@ import torch
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from landscape_toolkit.common.errors import InvalidSpecError
 from theory.rank import numerical_rank
+from landscape_toolkit.common.seeds import stream
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 MAX_EXACT_PARAMS = 20_000  # beyond this the K×K Hessian (3.2 GB at 20,000) is refused
@@ -223,7 +224,7 @@ def top_eigenvalues(fn: LossFn, w: torch.Tensor, k: int = 5, which: str = "LA", 
     if which not in ("LA", "SA", "LM"):
         raise InvalidSpecError(f"which must be LA, SA or LM, got {which!r}")
     op = hessian_operator(fn, w)
-    v0 = np.random.default_rng(seed).standard_normal(n)
+    v0 = stream(seed, "eigsh start").standard_normal(n)
     values = eigsh(op, k=k, which=which, v0=v0, tol=tol, maxiter=maxiter, return_eigenvectors=False)
     return TopEigenvalues(np.sort(values)[::-1].copy(), which, int(op.counter["n"]), seed)
 
@@ -271,7 +272,7 @@ def spectral_density(fn: LossFn, w: torch.Tensor, n_probes: int = 4, n_steps: in
         raise InvalidSpecError(f"n_probes and n_steps must be positive, got {n_probes}, {n_steps}")
     w = torch.as_tensor(w).detach()
     op = hessian_operator(fn, w)
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "slq probes")
     nodes, weights = [], []
     m = min(n_steps, w.numel())
     for _ in range(n_probes):

@@ -1,4 +1,4 @@
-"""Figures of the probes, MDS and the theory comparison, drawn from saved results (dicts from metrics.json).
+"""Figures of the probes, MDS and the theory comparison, drawn from saved results (dicts from result.json and metrics.json).
 
 Each function takes the `to_dict()` record a computation saved and a path, writes one PNG with
 matplotlib's Agg backend (no display needed) and returns the path. Nothing here computes a probe.

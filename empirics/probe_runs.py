@@ -17,14 +17,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from empirics import hessian, probes
+from empirics.bn import EVALUATION, batch_norms
+from empirics.data import DataSpec, load_dataset
+from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
+from empirics.mds import mds_by_layer
+from empirics.models import get_flat, layer_slice
+from empirics.model_spec import ModelSpec
+from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
+from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.progress import Progress
 from landscape_toolkit.common.seeds import child_seed
 from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
-from empirics import hessian, probes
-from empirics.bn import EVALUATION, batch_norms
-from empirics.hessian import AUTO_EXACT_PARAMS, MAX_EXACT_PARAMS
-from empirics.models import get_flat
-from landscape_toolkit.common.errors import InvalidSpecError
 
 KINDS = ("perturb", "interpolate", "radius", "hessian", "agreement")
 HESSIAN_METHODS = ("auto", "exact", "top", "density", "all")
@@ -59,7 +63,7 @@ class LoadedSource:
         models: one module per trajectory, in eval mode.
         description: JSON summary (run or demo, epoch, split, examples, loss).
         X, Y: the probe data on the models' device.
-        loss: 'cross_entropy' (classification) or 'mse' (regression).
+        loss: the loss the run was trained with (its config's `loss`): 'cross-entropy' or 'mse'.
         fresh: seed ↦ a freshly initialised model of the same architecture (the agreement reference).
     """
 
@@ -73,17 +77,15 @@ class LoadedSource:
 
 def load_source(source: ProbeSource) -> LoadedSource:
     """Return the models and probe data of `source.run` (or of the digits demo)."""
-    from empirics.data import DataSpec, load_dataset
-    from empirics.train import TrainConfig, build_model, load_run
-
     if bool(source.run) == bool(source.demo):
-        raise InvalidSpecError("give either --run RUN_FOLDER or --demo")
+        raise InvalidSpecError("give either --from RUN_FOLDER or --demo")
     if source.split not in ("train", "test"):
         raise InvalidSpecError(f"unknown split {source.split!r}: choose train or test")
     if source.demo:
-        config = TrainConfig(dataset="digits", model="mlp", widths=(32,))
+        config = TrainConfig(dataset="digits", model=ModelSpec("mlp", widths=(32,)))
         data = load_dataset(DataSpec("digits"), source.device)
-        models = [build_model(config, data.input_shape, data.output_dim, seed).to(data.device) for seed in range(3)]
+        models = [build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(data.device)
+                  for seed in range(3)]
         description = {"demo": "three freshly initialised MLPs 64-32-10 (seeds 0, 1, 2) on scikit-learn digits"}
     else:
         path = Path(source.run)
@@ -91,15 +93,15 @@ def load_source(source: ProbeSource) -> LoadedSource:
         config = run.config
         data = load_dataset(run.data_spec, source.device, dtype=config.torch_dtype)
         models = run.models
-        description = {"run": str(path), "epoch": run.epoch, "trajectories": len(models), "model": config.model}
+        description = {"run": str(path), "epoch": run.epoch, "trajectories": len(models), "model": config.model.kind}
     X, Y = (data.x_train, data.y_train) if source.split == "train" else (data.x_test, data.y_test)
     if source.examples:
         X, Y = X[:source.examples], Y[:source.examples]
-    loss = "cross_entropy" if data.num_classes is not None else "mse"
+    loss = loss_name(config, data)  # the loss the run was trained with, never guessed from the data
     description.update({"split": source.split, "examples": int(len(X)), "loss": loss})
 
     def fresh(seed: int) -> nn.Module:
-        return build_model(config, data.input_shape, data.output_dim, seed).to(X.device)
+        return build_model(config.model, data.input_shape, data.output_dim, seed, config.torch_dtype).to(X.device)
 
     return LoadedSource(models, description, X, Y, loss, fresh)
 
@@ -191,7 +193,7 @@ class ProbeRun(Serializable):
     seconds: float = field(default=0.0)
 
     def to_dict(self) -> dict:
-        """Return the metrics.json record: probe kind, result, source, seconds."""
+        """Return the result.json record: probe kind, result, source, seconds."""
         return {"probe": self.kind, "result": to_jsonable(self.result), "source": self.source,
                 "seconds": self.seconds}
 
@@ -276,7 +278,7 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
     elif kind == "hessian":
         result = hessian_report(objective(_pick(models, options.trajectory)), options)
     else:
-        if loaded.loss != "cross_entropy":
+        if loaded.loss != "cross-entropy":
             raise InvalidSpecError("agreement matrices need a classification run")
         chosen = list(models)
         labels = [f"traj {i}" for i in range(len(models))]
@@ -296,11 +298,9 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
 def _recomputed_errors(run, epochs: Sequence[int], W: torch.Tensor) -> dict[int, list[float]]:
     """Return {epoch: [training error per trajectory]} of the saved weights W (E, K, P), batch-norm
     statistics recomputed on the training set (`empirics.bn`, through Objective's 'recompute')."""
-    from empirics.data import load_dataset
-
     device = next(run.models[0].parameters()).device
     data = load_dataset(run.data_spec, device, dtype=run.config.torch_dtype)
-    objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross_entropy",
+    objective = probes.Objective(run.models[0], data.x_train, data.y_train, loss="cross-entropy",
                                  batch_size=run.config.eval_batch, bn="recompute")
     return {e: [objective.evaluate(W[i, k].to(device)).error for k in range(W.shape[1])] for i, e in enumerate(epochs)}
 
@@ -334,10 +334,6 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
     measured with batch-norm statistics recomputed on the training set (`empirics.bn`): read from
     metrics.json, or measured here for runs recorded before train measured that way.
     """
-    from empirics.mds import mds_by_layer
-    from empirics.models import layer_slice
-    from empirics.train import load_run, load_trajectory, read_metrics
-
     start = time.perf_counter()
     if every < 1:
         raise InvalidSpecError(f"every must be a positive integer, got {every}")

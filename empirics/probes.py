@@ -44,8 +44,10 @@ from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jso
 from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
 from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
+from empirics.models import param_slices
 
-LOSSES = ("sse", "mse", "cross_entropy")
+LOSSES = ("sse", "mse", "cross-entropy")
 BN_MODES = ("recompute", "eval", "batch", "interpolate")
 SCALES = ("std", "mean_abs")
 SUBSETS = ("all", "top")
@@ -56,12 +58,19 @@ _BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
 # The objective as a function of flat weights
 
 
+def _square_loss_targets(y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Return the targets of the square loss for outputs `out`: one-hot for class labels (as training uses)."""
+    if not y.is_floating_point() and y.dim() == out.dim() - 1:
+        return nn.functional.one_hot(y, out.shape[-1]).to(out.dtype)
+    return y.reshape(out.shape)
+
+
 @dataclass(frozen=True)
 class Evaluation(Serializable):
     """Loss and error of one weight vector on the probe data.
 
     Fields:
-        loss: 'sse' Σ_i ‖f(x_i) − y_i‖²; 'mse' that divided by N; 'cross_entropy' the mean over examples.
+        loss: 'sse' Σ_i ‖f(x_i) − y_i‖²; 'mse' that divided by N; 'cross-entropy' the mean over examples.
         error: fraction of misclassified examples (classification), or None for regression losses.
     """
 
@@ -76,7 +85,7 @@ class Objective:
     `bn` is the batch-norm policy described in the module docstring.
     """
 
-    def __init__(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, loss: str = "cross_entropy",
+    def __init__(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, loss: str = "cross-entropy",
                  batch_size: int | None = None, bn: str = "recompute"):
         if loss not in LOSSES:
             raise InvalidSpecError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
@@ -114,9 +123,9 @@ class Objective:
         return [(self.X[i:i + step], self.Y[i:i + step]) for i in range(0, n, step)]
 
     def _loss_sum(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.loss_kind == "cross_entropy":
+        if self.loss_kind == "cross-entropy":
             return nn.functional.cross_entropy(out, y, reduction="sum")
-        return ((out - y.reshape(out.shape)) ** 2).sum()
+        return ((out - _square_loss_targets(y, out)) ** 2).sum()
 
     def _normalise(self, total: torch.Tensor) -> torch.Tensor:
         return total if self.loss_kind == "sse" else total / len(self.X)
@@ -161,10 +170,10 @@ class Objective:
         for x, y in self._chunks():
             out = self.model(x)
             total = total + self._loss_sum(out, y).to(torch.float64)
-            if self.loss_kind == "cross_entropy":
+            if self.loss_kind == "cross-entropy":
                 wrong += int((out.argmax(dim=1) != y).sum())
         loss = float(self._normalise(total))
-        error = wrong / len(self.X) if self.loss_kind == "cross_entropy" else None
+        error = wrong / len(self.X) if self.loss_kind == "cross-entropy" else None
         return Evaluation(loss, error)
 
     @torch.no_grad()
@@ -206,22 +215,22 @@ class Objective:
             wrong = torch.zeros(m, dtype=torch.float64, device=self.device)
             for x, y in self._chunks():
                 o = batched(params, buffers, x)  # (m, b, out)
-                if self.loss_kind == "cross_entropy":
+                if self.loss_kind == "cross-entropy":
                     flat = nn.functional.cross_entropy(o.reshape(-1, o.shape[-1]), y.repeat(m), reduction="none")
                     total += flat.view(m, -1).sum(1).double()
                     wrong += (o.argmax(-1) != y).sum(1).double()
                 else:
-                    total += ((o - y.reshape(o.shape[1:])) ** 2).reshape(m, -1).sum(1).double()
+                    total += ((o - _square_loss_targets(y, o[0])) ** 2).reshape(m, -1).sum(1).double()
             loss = total if self.loss_kind == "sse" else total / len(self.X)
-            out += [Evaluation(float(loss[i]), float(wrong[i]) / len(self.X) if self.loss_kind == "cross_entropy"
+            out += [Evaluation(float(loss[i]), float(wrong[i]) / len(self.X) if self.loss_kind == "cross-entropy"
                                else None) for i in range(m)]
         return out
 
     @torch.no_grad()
     def correct(self, w: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> np.ndarray:
         """Return a boolean array: example i classified correctly at w (classification losses only)."""
-        if self.loss_kind != "cross_entropy":
-            raise InvalidSpecError("per-example correctness needs a classification loss (cross_entropy)")
+        if self.loss_kind != "cross-entropy":
+            raise InvalidSpecError("per-example correctness needs a classification loss (cross-entropy)")
         out = self.outputs(w, buffers)
         return (out.argmax(dim=1) == self.Y).cpu().numpy()
 
@@ -278,8 +287,6 @@ class Block:
 
 def blocks_of(model: nn.Module) -> list[Block]:
     """Return one Block per parameter tensor, in flat order (layer index from `empirics.models.param_slices`)."""
-    from empirics.models import param_slices
-
     return [Block(s.name, s.slice, s.layer) for s in param_slices(model)]
 
 
@@ -360,7 +367,7 @@ def perturbation_probe(objective: Objective, w: torch.Tensor, blocks: Sequence[B
     """Return the loss/error at w + ξ, ξ_l ~ N(0, (α s_l)² I), s_l = std or mean|·| of block l (Theory II §4)."""
     if n_samples < 1 or not alphas:
         raise InvalidSpecError("need at least one perturbation size and one sample")
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "perturbation")
     w_np = torch.as_tensor(w).detach().cpu().double().numpy()
     base = objective.evaluate(torch.as_tensor(w_np))
     loss = np.zeros((len(alphas), n_samples))
@@ -655,7 +662,7 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
         raise InvalidSpecError(f"unknown subset {subset!r}: choose all or top")
     if quantity not in ("loss", "error"):
         raise InvalidSpecError(f"unknown quantity {quantity!r}: choose loss or error")
-    if quantity == "error" and objective.loss_kind != "cross_entropy":
+    if quantity == "error" and objective.loss_kind != "cross-entropy":
         raise InvalidSpecError("the error radius needs a classification loss; use quantity='loss'")
     if n_directions < 1:
         raise InvalidSpecError(f"need at least one direction, got {n_directions}")
@@ -663,7 +670,7 @@ def radius_probe(objective: Objective, w: torch.Tensor, epsilon: float = 0.05, n
     mask = None
     if subset == "top":
         mask = top_layer_mask(blocks if blocks is not None else blocks_of(objective.model), w_np.size)
-    D = random_directions(w_np.size, n_directions, mask, np.random.default_rng(seed))
+    D = random_directions(w_np.size, n_directions, mask, stream(seed, "radius directions"))
 
     def values(V: np.ndarray) -> np.ndarray:
         evs = objective.evaluate_many(torch.as_tensor(V))

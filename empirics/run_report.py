@@ -20,6 +20,8 @@ from typing import Any
 from landscape_toolkit.common.errors import RunNotFoundError
 from landscape_toolkit.common.records import read_json_file
 from landscape_toolkit.common.serialize import Serializable
+from theory.bezout import bezout_report
+from theory.networks import NetworkSpec
 
 MAX_FIGURES_PER_RUN = 24
 VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "inconclusive": "#9a6700"}
@@ -77,9 +79,6 @@ def _figures(folder: Path, listed: list[tuple[str, str]] | None = None) -> tuple
 
 def _theory_predictions(network: dict, n_points: int | None) -> tuple[tuple[str, str, str], ...]:
     """Return theory's predictions for a polynomial network trained on N points (empty if not applicable)."""
-    from theory.bezout import bezout_report
-    from theory.networks import NetworkSpec
-
     if not network or not n_points:
         return ()
     spec = NetworkSpec.from_dict(network)
@@ -129,11 +128,17 @@ def summarize_run(path: str | Path) -> RunSummary:
             for key in ("train_loss", "train_error", "test_loss", "test_error"):
                 if last.get(key) is not None:
                     facts.append((f"final {key.replace('_', ' ')}", _fmt(last[key])))
+    elif (folder / "result.json").is_file():  # a probe, comparison or saved command result (common.runs)
+        result = read_json_file(folder / "result.json", "result")
+        kind = "result"
+        if isinstance(result, dict):
+            facts += [(k, _fmt(v)) for k, v in result.items() if isinstance(v, (int, float, str, bool))][:20]
     # measurements first, then the configuration that produced them
     facts += [(f"config: {k}", _fmt(v)) for k, v in config.items() if v not in (None, "", [], {})][:40]
-    if kind == "training" and config.get("model") == "theory":
+    model = config.get("model")
+    if kind == "training" and isinstance(model, dict) and model.get("kind") == "theory":
         n = config.get("subset") or config.get("n_train")
-        preds = _theory_predictions(config.get("network") or {}, n)
+        preds = _theory_predictions(model.get("network") or {}, n)
     return RunSummary(str(folder), kind, f"{kind} run {folder.name}", tuple(facts), (), preds, _figures(folder))
 
 

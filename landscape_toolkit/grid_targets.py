@@ -30,7 +30,7 @@ TARGETS: dict[str, Target] = {
                          "on a re-run: name, seed [scale=smoke, device, data_dir, dataset]"),
     "train": Target("landscape_toolkit.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
-                    "on a re-run: any TrainConfig key, e.g. seed, widths, lr [device=auto]"),
+                    "on a re-run: any TrainConfig key, e.g. seed, lr, model=mlp, widths [device=auto]"),
 }
 
 
@@ -80,16 +80,30 @@ def valley_start(width: int, seed: int, run: int = 0, activation: str = "z^2 + z
 def train_run(task_dir: str, device: str = "auto", **config) -> dict:
     """Return the TrainResult (as a dict) of one `empirics.train.train` run in `<task_dir>/run`.
 
-    `config` holds TrainConfig keys (unknown keys are an error). The run resumes from its
-    checkpoint when one exists, so a task whose worker was lost mid-training continues where it
-    stopped on the next run of the grid.
+    `config` holds TrainConfig keys (unknown keys are an error); as on `train`'s command line the
+    model spec may be given flat: `model` as its kind, and `widths` (a list, or one width),
+    `activation`, `bias`. The run resumes from its checkpoint when one exists, so a task whose
+    worker was lost mid-training continues where it stopped on the next run of the grid.
     """
     from pathlib import Path
 
     from empirics.train import TrainConfig, train
 
-    cfg = TrainConfig.from_dict(config)
+    cfg = TrainConfig.from_dict(_nested_model(config))
     return train(cfg, Path(task_dir) / "run", resume=True, device=device).to_dict()
+
+
+def _nested_model(config: dict) -> dict:
+    """Return `config` with flat model keys (model=KIND, widths, activation, bias) folded into the nested spec."""
+    flat = {k: config[k] for k in ("widths", "activation", "bias") if k in config}
+    model = config.get("model", {})
+    if not flat and not isinstance(model, str):
+        return config
+    spec = {"kind": model} if isinstance(model, str) else dict(model)
+    if "widths" in flat and not isinstance(flat["widths"], (list, tuple)):
+        flat["widths"] = [flat["widths"]]
+    rest = {k: v for k, v in config.items() if k not in flat and k != "model"}
+    return {**rest, "model": {**spec, **flat}}
 
 
 def experiment_run(task_dir: str, name: str, scale: str = "smoke", seed: int = 0, device: str = "auto",

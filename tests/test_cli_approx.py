@@ -75,20 +75,20 @@ def test_cli_cap_agrees_with_the_library():
 
 
 def test_out_saves_the_result_with_its_options_and_refuses_other_options_before_work(tmp_path):
-    """Claim: `approx --out DIR` writes result.json, config.json and manifest.json; other options into the same
+    """Claim: `approx --out ROOT --run NAME` writes result.json, config.json and manifest.json; other options into the same
     folder are refused in one line without overwriting it."""
     import json
     import subprocess
     import sys
 
     out = tmp_path / "apx"
-    first = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "4", "--out", str(out)],
+    first = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "4", "--out", str(tmp_path), "--run", "apx"],
                            capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert {p.name for p in out.iterdir()} >= {"result.json", "config.json", "manifest.json"}
     saved = json.loads((out / "result.json").read_text())
     assert saved["degrees"] == [2, 4] and set(saved["sup_error"]) == {"chebyshev", "legendre", "minimax"}
-    other = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "8", "--out", str(out)],
+    other = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "8", "--out", str(tmp_path), "--run", "apx"],
                            capture_output=True, text=True)
     assert other.returncode == 2 and len(other.stderr.strip().splitlines()) == 1
     assert json.loads((out / "result.json").read_text()) == saved

@@ -127,8 +127,8 @@ def test_corrupt_run_files_are_one_line_errors(capsys, tmp_path):
     run.mkdir()
     (run / "config.json").write_text("{not json")
     (run / "metrics.json").write_text("\x00")
-    for argv in (["train", "--run", "r", "--out", tmp_path, "--resume"], ["mds", "--run", run],
-                 ["probe", "perturb", "--run", run], ["report", run]):
+    for argv in (["train", "--run", "r", "--out", tmp_path, "--resume"], ["mds", "--from", run],
+                 ["probe", "perturb", "--from", run], ["report", "--from", run]):
         code, _, err = run_cli(argv, capsys)
         assert_one_line_error(code, err)
 

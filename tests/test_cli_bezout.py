@@ -89,14 +89,14 @@ def test_verify_refuses_the_card_example_over_budget_in_one_line():
 
 
 def test_out_saves_the_report_as_a_run_folder(tmp_path):
-    """Claim: `bezout --out DIR` saves result.json (the same report as --json), config.json and manifest.json."""
+    """Claim: `bezout --out ROOT --run NAME` saves result.json (the same report as --json), config.json and manifest.json."""
     import json
     import subprocess
     import sys
 
     out = tmp_path / "bz"
     args = [sys.executable, "cli.py", "bezout", "--layers", "2", "--points", "3"]
-    saved = subprocess.run(args + ["--out", str(out)], capture_output=True, text=True)
+    saved = subprocess.run(args + ["--out", str(tmp_path), "--run", "bz"], capture_output=True, text=True)
     assert saved.returncode == 0, saved.stderr
     printed = json.loads(subprocess.run(args + ["--json"], capture_output=True, text=True).stdout)
     result = json.loads((out / "result.json").read_text())

@@ -115,13 +115,13 @@ def test_critical_text_report_states_completeness_and_the_groebner_count(capsys)
 
 
 def test_out_saves_solve_results_as_a_run_folder(tmp_path):
-    """Claim: `solve FILE --out DIR` saves result.json (the same counts as --json), config.json, manifest.json."""
+    """Claim: `solve FILE --out ROOT --run NAME` saves result.json (the same counts as --json), config.json, manifest.json."""
     import json
     import subprocess
     import sys
 
     out = tmp_path / "s"
-    run = subprocess.run([sys.executable, "cli.py", "solve", "examples/cyclic5.phc", "--out", str(out), "--no-progress"],
+    run = subprocess.run([sys.executable, "cli.py", "solve", "examples/cyclic5.phc", "--out", str(tmp_path), "--run", "s", "--no-progress"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     result = json.loads((out / "result.json").read_text())

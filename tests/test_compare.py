@@ -102,24 +102,24 @@ def test_compare_config_rejects_bad_values_and_unknown_keys():
 
 
 def test_cli_compare_writes_report_and_table(tmp_path, capsys):
-    """`cli.py compare` writes config, metrics, figure and manifest, prints the table; --json parses."""
+    """`cli.py compare` writes config, result, figure and manifest, prints the table; --json parses."""
     import json
 
     import cli
 
     rc = cli.main(["compare", *CLASSIC, "--widths", "1,6", "--directions", "2", "--restarts", "2",
-                   "--out", str(tmp_path), "--name", "cmp", "--no-progress"])
+                   "--out", str(tmp_path), "--run", "cmp", "--no-progress"])
     assert rc == 0
     out = capsys.readouterr().out
     assert "theory K−r" in out and "minimum" in out and "zero" in out
     folder = tmp_path / "cmp"
-    for f in ("config.json", "metrics.json", "manifest.json", "compare.png"):
+    for f in ("config.json", "result.json", "manifest.json", "compare.png"):
         assert (folder / f).exists()
-    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics = json.loads((folder / "result.json").read_text())
     assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 21]
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 0
     rc = cli.main(["compare", *CLASSIC, "--widths", "6", "--directions", "1", "--restarts", "2",
-                   "--out", str(tmp_path), "--name", "cmp2", "--no-progress", "--json"])
+                   "--out", str(tmp_path), "--run", "cmp2", "--no-progress", "--json"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["rows"][0]["reached_zero"]
 
 

@@ -137,7 +137,7 @@ def test_cli_dss_small_run_saves_curves(tmp_path, capsys):
     import cli
 
     rc = cli.main(["dss", "--thresholds", "0.04", "--pairs", "1", "--max-steps", "3000", "--no-progress",
-                   "--out", str(tmp_path), "--name", "tiny"])
+                   "--out", str(tmp_path), "--run", "tiny"])
     out = capsys.readouterr().out
     assert rc == 0 and "normalised lengths" in out
-    assert (tmp_path / "tiny" / "dss_curves.png").exists() and (tmp_path / "tiny" / "metrics.json").exists()
+    assert (tmp_path / "tiny" / "dss_curves.png").exists() and (tmp_path / "tiny" / "result.json").exists()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_toolkit.common.records import RunDir
+from landscape_toolkit.common.runs import RunDir
 from empirics.experiments import ExperimentContext, VERDICTS, registry, run_experiment
 from empirics.experiments import common, theory2_gd, theory2_perturb, theory2_random_labels, theory2_sgd
 from empirics.models import PaperCNN, count_params
@@ -48,10 +48,10 @@ def test_paper_layer_numbering_counts_the_input_as_layer_1():
 
 
 def test_mean_abs_start_perturbs_each_tensor_by_its_mean_magnitude(tmp_path, one_thread):
-    from empirics.train import TrainConfig, load_run, train
+    from empirics.train import ModelSpec, TrainConfig, load_run, train
 
     src = tmp_path / "src"
-    cfg = TrainConfig(dataset="digits", subset=60, widths=(4, 4, 4, 4), epochs=0, seed=3)
+    cfg = TrainConfig(dataset="digits", subset=60, model=ModelSpec(widths=(4, 4, 4, 4)), epochs=0, seed=3)
     train(cfg, src, device="cpu")
     start = tmp_path / "start"
     train(TrainConfig(**{**cfg.to_dict(), "trajectories": 2, "init_from": str(src)}), start, device="cpu")

@@ -13,7 +13,7 @@ import torch
 
 from empirics.device import describe_device, synchronize
 from empirics.models import PaperCNN
-from empirics.train import TrainConfig, Trajectories, make_optimizer, run_epoch
+from empirics.train import ModelSpec, TrainConfig, Trajectories, make_optimizer, run_epoch
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 K = 8
@@ -89,7 +89,7 @@ def test_bf16_mixed_trains_on_cuda(tmp_path):
     from empirics.train import train
 
     cfg = TrainConfig(dataset="digits", subset=150, epochs=2, batch_size=50, save_weights=False,
-                      widths=(4, 4, 4, 4), precision="bf16-mixed")
+                      model=ModelSpec(widths=(4, 4, 4, 4)), precision="bf16-mixed")
     result = train(cfg, tmp_path / "bf16", device="cuda")
     first = json.loads((tmp_path / "bf16" / "metrics.json").read_text())["epochs"][0]["train_loss"][0]
     assert math.isfinite(result.final.train_loss[0]) and result.final.train_loss[0] < first

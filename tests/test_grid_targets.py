@@ -42,10 +42,13 @@ def test_train_run_is_empirics_train_and_resumes_its_own_folder(tmp_path):
     from landscape_toolkit.grid_targets import train_run
     from empirics.train import TrainConfig, train
 
-    config = dict(dataset="digits", model="mlp", widths=[8], subset=64, epochs=2, batch_size=16,
+    config = dict(dataset="digits", model={"kind": "mlp", "widths": [8]}, subset=64, epochs=2, batch_size=16,
                   save_weights=False, seed=1)
     out = train_run(str(tmp_path / "task"), device="cpu", **config)
     direct = train(TrainConfig.from_dict(config), tmp_path / "direct", device="cpu")
     assert out["final"]["train_loss"] == pytest.approx(direct.final.train_loss, rel=1e-6)
     again = train_run(str(tmp_path / "task"), device="cpu", **{**config, "epochs": 3})
     assert (again["resumed_from"], again["epochs"]) == (2, 3)
+    flat = {k: v for k, v in config.items() if k != "model"} | {"model": "mlp", "widths": 8}  # as on the grid's axes
+    same = train_run(str(tmp_path / "flat"), device="cpu", **flat)
+    assert same["final"]["train_loss"] == pytest.approx(direct.final.train_loss, rel=1e-6)

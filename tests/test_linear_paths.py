@@ -231,7 +231,7 @@ def test_cli_paths_certifies_and_saves_a_run_folder(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["holds"] and out["endpoints_exact"] and out["seed"] == 4
     folder = tmp_path / "paths-seed4"
-    for name in ("config.json", "metrics.json", "manifest.json", "path_profile.png"):
+    for name in ("config.json", "result.json", "manifest.json", "path_profile.png"):
         assert (folder / name).exists()
 
 
@@ -276,3 +276,18 @@ def test_the_drafts_formulas_fail_where_the_docstring_says():
     # the completed construction connects the same rank-deficient endpoint continuously
     path = connecting_path((lower_a, WK0), (lower_b, WKB))
     assert np.linalg.norm(to_flat(path(1e-9)) - to_flat((lower_a, WK0))) < 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_certify_demo_holds_and_is_the_certificate_of_the_seeded_instance(seed):
+    """Claim: the one-call demo certifies Prop. 2.2 (bound holds, exact endpoints) and measures the very path
+    built from `demo_instance`'s endpoints (the same loss profile as the three calls chained by hand)."""
+    from theory.linear_paths import certify_demo, certify_path, connecting_path, demo_instance, end_to_end
+
+    cert = certify_demo((3, 4, 4, 2), "empirical", 30, "equivalent", seed, n_grid=51)
+    loss, a, b = demo_instance((3, 4, 4, 2), "empirical", 30, "equivalent", seed)
+    by_hand = certify_path(connecting_path(a, b), loss, n_grid=51)
+    assert cert.holds and cert.endpoints_exact and cert.n_grid == 51
+    assert cert.losses == by_hand.losses
+    assert cert.loss_a == pytest.approx(loss(end_to_end(a)), rel=1e-12)
+    assert cert.loss_b == pytest.approx(loss(end_to_end(b)), rel=1e-12)

@@ -16,6 +16,7 @@ from empirics.probes import (Block, Objective, agreement_matrices, interpolate_l
                              layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
                              radius_probe, random_directions, simplex_grid)
 from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
 
 torch.set_num_threads(1)
 
@@ -79,7 +80,7 @@ def test_flatness_radius_of_least_squares_minimum_is_sqrt_eps_over_norm_Xd():
     eps = 0.05
     res = radius_probe(obj, w_star, epsilon=eps, n_directions=6, quantity="loss", seed=11,
                        blocks=[Block("weight", slice(0, 5), 1)], rel_tol=1e-6)
-    D = random_directions(5, 6, None, np.random.default_rng(11))
+    D = random_directions(5, 6, None, stream(11, "radius directions"))  # the probe's own stream of its seed
     expected = np.sqrt(eps) / np.linalg.norm(D @ X.numpy().T, axis=1)
     np.testing.assert_allclose(res.radii, expected, rtol=1e-5)
     assert not res.censored.any()
@@ -102,7 +103,7 @@ def test_top_layer_radius_moves_only_the_top_layer():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
     X = torch.randn(20, 3, dtype=torch.float64)
     y = torch.randint(0, 2, (20,))
-    obj = Objective(model, X, y, loss="cross_entropy")
+    obj = Objective(model, X, y, loss="cross-entropy")
     mask_dirs = random_directions(26, 4, np.r_[np.zeros(16, bool), np.ones(10, bool)], np.random.default_rng(0))
     assert np.all(mask_dirs[:, :16] == 0) and np.allclose(np.linalg.norm(mask_dirs, axis=1), 1.0)
     res = radius_probe(obj, obj.flat(), epsilon=0.2, n_directions=3, subset="top", quantity="loss", seed=0)
@@ -241,19 +242,19 @@ def trained_run(tmp_path_factory):
                                   ["hessian", "--method", "all", "--examples", "50", "--probes", "1", "--steps", "5"],
                                   ["agreement"]])
 def test_cli_probe_kinds_write_run_folders(argv, trained_run, tmp_path, capsys):
-    """Each probe kind on a trained run writes config, metrics, figure and manifest and prints a table."""
+    """Each probe kind on a trained run writes config, result, figure and manifest and prints a table."""
     import json
 
     import cli
 
-    rc = cli.main(["probe", *argv, "--run", str(trained_run), "--out", str(tmp_path), "--name", "p", "--no-progress"])
+    rc = cli.main(["probe", *argv, "--from", str(trained_run), "--out", str(tmp_path), "--run", "p", "--no-progress"])
     assert rc == 0
     assert "output" in capsys.readouterr().out
     folder = tmp_path / "p"
-    for f in ("config.json", "metrics.json", "manifest.json", f"{argv[0]}.png"):
+    for f in ("config.json", "result.json", "manifest.json", f"{argv[0]}.png"):
         assert (folder / f).exists(), f
-    metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross_entropy"
+    metrics = json.loads((folder / "result.json").read_text())
+    assert metrics["probe"] == argv[0] and metrics["source"]["loss"] == "cross-entropy"
     if argv[0] == "hessian":
         # exact and Lanczos agree on the top eigenvalue of the same 50-example loss
         exact, top = metrics["result"]["exact"]["eigenvalues"][0], metrics["result"]["top"]["eigenvalues"][0]
@@ -266,17 +267,17 @@ def test_cli_mds_embeds_saved_trajectories(trained_run, tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["mds", "--run", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--name", "m", "--json"])
+    rc = cli.main(["mds", "--from", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--run", "m", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_points"] == 12 and set(out["stress"]) == {"0", "1", "2"}
     assert all((tmp_path / "m" / f"mds_layer{k}.png").exists() for k in (0, 1, 2))
 
 
-@pytest.mark.parametrize("argv", [["probe", "perturb", "--run", "/nonexistent/run"],
+@pytest.mark.parametrize("argv", [["probe", "perturb", "--from", "/nonexistent/run"],
                                   ["probe", "radius"],
                                   ["probe", "radius", "--demo", "--directions", "0"],
-                                  ["mds", "--run", "/nonexistent/run"]])
+                                  ["mds", "--from", "/nonexistent/run"]])
 def test_cli_probe_bad_input_is_one_line_exit_2(argv, tmp_path, capsys):
     """Missing run folder, no source, zero directions: one line on stderr, exit code 2."""
     import cli
@@ -323,3 +324,39 @@ def test_batched_radius_search_takes_the_steps_of_the_sequential_one():
         assert (r, c) == (ref[0], ref[1])
     flat = radius_along_batched(lambda V: np.zeros(len(V)), w, D, 0.05, r_max=8.0)
     assert flat[1].all() and (flat[0] == 8.0).all()
+
+
+def test_probe_takes_the_loss_the_run_was_trained_with(tmp_path, capsys):
+    """Claim: a classification run trained with --loss mse is probed with the square loss (read from its config,
+    not guessed from the classes): the probe's unperturbed loss equals the run's recorded final training loss."""
+    import json
+
+    import cli
+
+    assert cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "8", "--epochs", "1", "--subset", "100",
+                     "--loss", "mse", "--out", str(tmp_path), "--run", "sq", "--no-progress"]) == 0
+    assert cli.main(["probe", "perturb", "--from", str(tmp_path / "sq"), "--alphas", "0.1", "--samples", "1",
+                     "--out", str(tmp_path), "--run", "p", "--no-progress"]) == 0
+    result = json.loads((tmp_path / "p" / "result.json").read_text())
+    recorded = json.loads((tmp_path / "sq" / "metrics.json").read_text())["epochs"][-1]["train_loss"][0]
+    assert result["source"]["loss"] == "mse"
+    assert result["result"]["base"]["loss"] == pytest.approx(recorded, rel=1e-5)
+
+
+def test_probe_refuses_a_folder_of_other_options_before_loading_anything(trained_run, tmp_path, capsys, monkeypatch):
+    """Claim: a probe into a run folder holding other options is one line, exit 2, and loads no model."""
+    import cli
+    import empirics.probe_runs
+
+    assert cli.main(["probe", "agreement", "--from", str(trained_run), "--out", str(tmp_path), "--run", "a",
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the run was loaded before its folder was checked")
+
+    monkeypatch.setattr(empirics.probe_runs, "load_source", loaded)
+    rc = cli.main(["probe", "agreement", "--split", "test", "--from", str(trained_run), "--out", str(tmp_path),
+                   "--run", "a", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "another configuration" in err

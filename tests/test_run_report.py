@@ -62,7 +62,8 @@ def test_report_joins_claims_predictions_and_embeds_figures(tmp_path):
 
 def test_cli_report_bad_runs_are_one_line_errors(tmp_path):
     """Claim: a missing run folder or a non-HTML output is one line on stderr with exit 2."""
-    for args in (["report", str(tmp_path / "missing")], ["report", str(tmp_path), "-o", str(tmp_path / "r.txt")]):
+    for args in (["report", "--from", str(tmp_path / "missing")],
+                 ["report", "--from", str(tmp_path), "-o", str(tmp_path / "r.txt")]):
         out = subprocess.run([sys.executable, "cli.py", *args], capture_output=True, text=True)
         assert out.returncode == 2, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
@@ -75,7 +76,8 @@ def test_report_renders_in_headless_chromium_with_its_content(tmp_path):
     from matplotlib.image import imread
 
     page = tmp_path / "report.html"
-    out = subprocess.run([sys.executable, "cli.py", "report", *map(str, _runs(tmp_path)), "-o", str(page)],
+    froms = [arg for run in _runs(tmp_path) for arg in ("--from", str(run))]
+    out = subprocess.run([sys.executable, "cli.py", "report", *froms, "-o", str(page)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     flags = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]

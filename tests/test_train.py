@@ -17,7 +17,7 @@ import torch
 import cli
 from empirics.data import load_dataset
 from empirics.models import get_flat
-from empirics.train import SGDL, TrainConfig, load_run, load_trajectory, per_trajectory_loss, train
+from empirics.train import SGDL, ModelSpec, TrainConfig, load_run, load_trajectory, per_trajectory_loss, train
 from landscape_toolkit.common.errors import CheckpointError
 from landscape_toolkit.common.errors import TrainingDiverged
 from landscape_toolkit.common.errors import InvalidSpecError
@@ -26,7 +26,11 @@ from theory.networks import NetworkSpec, forward
 
 REPO = Path(__file__).resolve().parents[1]
 # A small DCNN (same structure as the paper's, narrower) keeps the CPU tests fast.
-SMALL_CNN = dict(model="paper-cnn", widths=(8, 8, 8, 8))
+SMALL_CNN = dict(model=ModelSpec("paper-cnn", widths=(8, 8, 8, 8)))
+
+
+def _small_cnn(**kw) -> ModelSpec:
+    return ModelSpec("paper-cnn", widths=(8, 8, 8, 8), **kw)
 
 
 def _final_state(run: Path) -> dict:
@@ -38,9 +42,10 @@ def _numbers(metrics: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "seconds"} for row in metrics]
 
 
-def _regression_config(**kw) -> TrainConfig:
-    network = NetworkSpec((3, 4, 1), parse("z + z^2/4"), output_activation=False)
-    base = dict(dataset="regression", model="theory", network=network, n_train=12,
+def _regression_config(activation: str = "z + z^2/4", **kw) -> TrainConfig:
+    """A theory network 3-4-1 with P = `activation`, trained on regression data planted by the same network."""
+    network = NetworkSpec((3, 4, 1), parse(activation), output_activation=False)
+    base = dict(dataset="regression", model=ModelSpec.theory(network), teacher=network, n_train=12,
                 n_test=6, dtype="float64", eval_batch=64)
     base.update(kw)
     return TrainConfig(**base)
@@ -53,7 +58,7 @@ def test_gd_step_is_w_minus_lr_times_finite_difference_gradient(tmp_path):
     epochs, W = load_trajectory(tmp_path / "gd")
     w0, w1 = W[0, 0].numpy(), W[1, 0].numpy()
     data = load_dataset(config.data_spec(), dtype=torch.float64)
-    spec = config.theory_spec()
+    spec = config.model.network
     X, Y = data.x_train.numpy(), data.y_train.numpy()
     loss = lambda w: float(((forward(spec, w, X) - Y) ** 2).sum(1).mean())  # noqa: E731
     h = 1e-6
@@ -231,16 +236,16 @@ def test_full_batch_gd_metrics_use_statistics_of_the_evaluated_weights(tmp_path)
 def test_relu_approximation_gets_the_batch_norm_interval_or_is_refused():
     """'relu-legendre:8' after batch norm becomes 'relu-legendre:8:4' (4 standard deviations); in an MLP, with no
     batch norm to fix the scale, it is refused unless the interval is given."""
-    assert TrainConfig(activation="relu-legendre:8", **SMALL_CNN).activation == "relu-legendre:8:4"
-    assert TrainConfig(activation="relu-legendre:8:2", **SMALL_CNN).activation == "relu-legendre:8:2"
+    assert TrainConfig(model=_small_cnn(activation="relu-legendre:8")).model.activation == "relu-legendre:8:4"
+    assert TrainConfig(model=_small_cnn(activation="relu-legendre:8:2")).model.activation == "relu-legendre:8:2"
     with pytest.raises(InvalidSpecError, match="relu-legendre:8:4"):
-        TrainConfig(model="mlp", activation="relu-legendre:8")
-    assert TrainConfig(model="mlp", activation="relu-legendre:8:3").activation == "relu-legendre:8:3"
+        TrainConfig(model=ModelSpec("mlp", activation="relu-legendre:8"))
+    assert TrainConfig(model=ModelSpec("mlp", activation="relu-legendre:8:3")).model.activation == "relu-legendre:8:3"
 
 
 def test_non_finite_loss_at_initialisation_is_diverged_not_finished(tmp_path):
     """An activation that overflows at the first evaluation ends the run as 'diverged' with TrainingDiverged."""
-    config = TrainConfig(dataset="digits", subset=50, epochs=2, activation="z^100", **SMALL_CNN)
+    config = TrainConfig(dataset="digits", subset=50, epochs=2, model=_small_cnn(activation="z^100"))
     with pytest.raises(TrainingDiverged):
         train(config, tmp_path / "boom")
     assert json.loads((tmp_path / "boom" / "metrics.json").read_text())["status"] == "diverged"
@@ -266,13 +271,16 @@ def test_config_rejects_unknown_keys_and_mismatched_resume(tmp_path):
     """Unknown config keys, a resume with another lr and a fresh run over an existing one are errors."""
     with pytest.raises(InvalidSpecError, match="colour"):
         TrainConfig.from_dict({**TrainConfig().to_dict(), "colour": 1})
-    assert TrainConfig.from_dict(TrainConfig(widths=(4, 4)).to_dict()) == TrainConfig(widths=(4, 4))
+    assert TrainConfig.from_dict(TrainConfig(model=ModelSpec(widths=(4, 4))).to_dict()) == TrainConfig(model=ModelSpec(widths=(4, 4)))
     config = TrainConfig(dataset="digits", subset=50, epochs=1, **SMALL_CNN)
     train(config, tmp_path / "r")
     with pytest.raises(CheckpointError, match="already holds a run"):
         train(config, tmp_path / "r")
     with pytest.raises(CheckpointError, match="lr"):
         train(TrainConfig(dataset="digits", subset=50, epochs=2, lr=0.1, **SMALL_CNN), tmp_path / "r", resume=True)
+    with pytest.raises(CheckpointError, match="model"):  # another shape: the model spec is pinned
+        train(TrainConfig(dataset="digits", subset=50, epochs=2, model=ModelSpec("paper-cnn", widths=(8, 8, 8, 4))),
+              tmp_path / "r", resume=True)
     extended = train(TrainConfig(dataset="digits", subset=50, epochs=2, **SMALL_CNN), tmp_path / "r", resume=True)
     assert extended.resumed_from == 1 and extended.epochs == 2
 
@@ -387,8 +395,8 @@ def _cli(argv, capsys):
 
 
 def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_path, capsys):
-    """`--run NAME --resume` alone continues with the saved flags; --epochs extends; a different --lr, or fewer
-    epochs, is one line and leaves config.json as it was; a misspelt name creates nothing."""
+    """`--run NAME --resume` alone continues with the saved flags; --epochs extends; a different --lr, another
+    network shape or activation (the model spec is pinned), or fewer epochs, is one line and leaves config.json as it was; a misspelt name creates nothing."""
     code, _, err = _cli(["train", *TINY, "--lr", "0.05", "--epochs", "2", "--out", tmp_path, "--run", "r"], capsys)
     assert code == 0, err
     code, out, err = _cli(["train", "--out", tmp_path, "--run", "r", "--resume", "--epochs", "3", "--json"], capsys)
@@ -396,7 +404,8 @@ def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_pa
     assert json.loads(out)["resumed_from"] == 2 and json.loads(out)["epochs"] == 3
     saved = json.loads((tmp_path / "r" / "config.json").read_text())
     assert saved["epochs"] == 3 and saved["lr"] == 0.05 and saved["dataset"] == "digits"
-    for argv, word in ((["--lr", "0.01"], "lr"), (["--epochs", "1"], "extend"), (["--dataset", "fashion-mnist"], "dataset")):
+    for argv, word in ((["--lr", "0.01"], "lr"), (["--epochs", "1"], "extend"), (["--dataset", "fashion-mnist"], "dataset"),
+                       (["--widths", "4,4,4,8"], "model"), (["--widths", "4,4,4,4", "--activation", "tanh"], "model")):
         code, _, err = _cli(["train", "--out", tmp_path, "--run", "r", "--resume", *argv], capsys)
         assert code == 2 and word in err and err.count("\n") == 1, err
     assert json.loads((tmp_path / "r" / "config.json").read_text()) == saved
@@ -409,7 +418,7 @@ def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_pa
 
 def test_a_locked_run_folder_refuses_a_second_training_at_once(tmp_path, capsys):
     """While one process holds the run folder, a second identical training exits 2 with one line, writing nothing."""
-    from landscape_toolkit.common.records import RunDir
+    from landscape_toolkit.common.runs import RunDir
 
     with RunDir(tmp_path, "r").lock():
         code, _, err = _cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--run", "r"], capsys)
@@ -530,3 +539,23 @@ def test_speed_options_keep_the_float32_numbers(tmp_path):
         TrainConfig(precision="bf16-mixed", dtype="float64")
     with pytest.raises(InvalidSpecError, match="parallel"):
         TrainConfig(parallel="threads")
+
+
+def test_a_seed_beyond_2_to_the_63_round_trips_through_config_json_and_reproduces_the_run(tmp_path):
+    """Claim: seeds ≥ 2^63 are recorded exactly in config.json; the config read back equals the original and
+    trains to the same weights; and the seed is not cut (seed mod 2^64 trains other weights)."""
+    big = 2**64 + 7
+    config = _regression_config(optimizer="sgd", epochs=2, batch_size=4, seed=big, data_seed=2**70 + 1)
+    train(config, tmp_path / "a", device="cpu")
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["seed"] == big and saved["data_seed"] == 2**70 + 1
+    again = TrainConfig.from_dict(saved)
+    assert again == config
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config  # to_dict keeps seeds exact too
+    train(again, tmp_path / "b", device="cpu")
+    train(_regression_config(optimizer="sgd", epochs=2, batch_size=4, seed=big % 2**64, data_seed=2**70 + 1),
+          tmp_path / "c", device="cpu")
+    a, b, c = (load_trajectory(tmp_path / r)[1] for r in ("a", "b", "c"))
+    assert torch.equal(a, b)
+    assert not torch.allclose(a[0], c[0])
+    assert load_run(tmp_path / "b").config.seed == big

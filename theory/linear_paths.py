@@ -699,3 +699,16 @@ def demo_instance(widths: Sequence[int], loss_kind: str = "empirical", samples: 
         M = loss.minimizer() + 0.05 * rng.normal(size=(m, n))
         pair.append(fibre_equivalent(canonical_factorization(M, widths), rng))
     return loss, pair[0], pair[1]
+
+
+def certify_demo(widths: Sequence[int], loss_kind: str = "empirical", samples: int = 40,
+                 endpoints: str = "equivalent", seed: int = 0, n_grid: int = 401) -> PathCertificate:
+    """Return the grid certificate of the completed Prop. 2.2 path between the endpoints of a seeded demo.
+
+    The instance is `demo_instance(widths, loss_kind, samples, endpoints, seed)`, the path
+    `connecting_path(θ_A, θ_B)` (Freeman & Bruna, Prop. 2.2: every point stays in the sublevel set
+    {F ≤ max(F(θ_A), F(θ_B))} when the hidden widths exceed min(n_0, n_K)), and the certificate
+    `certify_path(path, loss, n_grid)`.
+    """
+    loss, theta_a, theta_b = demo_instance(widths, loss_kind, samples, endpoints, seed)
+    return certify_path(connecting_path(theta_a, theta_b), loss, n_grid=n_grid)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from landscape_toolkit.common.progress import Progress
-from landscape_toolkit.common.records import RunDir, atomic_write_json, read_json_file
-from landscape_toolkit.common.serialize import Serializable, to_jsonable
+from landscape_toolkit.common.records import atomic_write_json, read_json_file
+from landscape_toolkit.common.runs import RunDir, open_run
+from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
 from landscape_toolkit.common.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
@@ -134,14 +135,13 @@ class ExperimentContext:
         stage interrupted half-way is recomputed from its start (training stages resume from their
         own checkpoints inside `subrun(name)`).
         """
-        folder = self.run.path / "stages"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{name}.json"
+        path = self.run.file(f"stages/{name}.json")
         if path.exists():
             self.stages_loaded.append(name)
             return read_json_file(path, what=f"stage result {name}")
-        value = to_jsonable(compute())
-        atomic_write_json(path, value)
+        with exact_ints():  # seeds recorded in a stage read back exactly
+            value = to_jsonable(compute())
+            atomic_write_json(path, value, make_parents=True)
         self.stages_run.append(name)
         return json.loads(json.dumps(value))
 
@@ -205,11 +205,10 @@ def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str =
     check_scale(scale)
     if dataset is not None and exp.datasets and dataset not in exp.datasets:
         raise InvalidSpecError(f"experiment {name} runs on {', '.join(exp.datasets)}, not {dataset!r}")
-    run_dir = RunDir(out, run_name or f"{name}-{scale}-seed{seed}")
     config = {"experiment": name, "scale": scale, "seed": seed, "dataset": dataset or (exp.datasets[0] if exp.datasets else None),
               "data_dir": data_dir}
-    with run_dir.lock():
-        run_dir.start(config, seed, extra={"experiment": name, "reference": exp.reference})
+    with open_run(out, run_name or f"{name}-{scale}-seed{seed}", config, seed,
+                  extra={"experiment": name, "reference": exp.reference}) as run_dir:
         ctx = ExperimentContext(scale=scale, seed=seed, device=device, data_dir=data_dir,
                                 dataset=config["dataset"], run=run_dir, progress=progress)
         t0 = time.perf_counter()

@@ -67,25 +67,27 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
     return out
 
 
-def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, **kw):
-    """Return the TrainConfig of the paper's DCNN on this run's data; `kw` overrides optimisation fields.
+def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, activation: str | None = None,
+                **kw):
+    """Return the TrainConfig of the paper's DCNN (hidden `widths`, `activation`; None: the paper's) on this
+    run's data; `kw` overrides optimisation fields.
 
     Below paper scale the test error is measured on a seeded subset of `TEST_SUBSET[scale]` test
     examples (scoring all 10,000 every epoch dominated small runs).
     """
-    from empirics.train import TrainConfig
+    from empirics.train import ModelSpec, TrainConfig
 
     dataset = dataset_of(ctx)
     # digits has only 450 test examples: score them all
     kw.setdefault("test_subset", None if dataset == "digits" else TEST_SUBSET[ctx.scale])
     return TrainConfig(dataset=dataset, data_dir=ctx.data_dir, subset=subset,
-                       widths=None if widths is None else tuple(widths), model="paper-cnn",
-                       data_seed=child_seed(ctx.seed, "data") % (2 ** 31), **kw)
+                       model=ModelSpec("paper-cnn", widths=None if widths is None else tuple(widths), activation=activation),
+                       data_seed=child_seed(ctx.seed, "data"), **kw)
 
 
 def seed_for(ctx: ExperimentContext, name: str) -> int:
-    """Return the training seed of stage `name` (a 31-bit child of the experiment seed)."""
-    return child_seed(ctx.seed, name) % (2 ** 31)
+    """Return the training seed of stage `name` (a 63-bit child of the experiment seed)."""
+    return child_seed(ctx.seed, name)
 
 
 def train_stage(ctx: ExperimentContext, name: str, config) -> dict:
@@ -160,7 +162,7 @@ class Evaluator:
         self.data = data
         n_test = len(data.x_test) if test_examples is None else min(test_examples, len(data.x_test))
         self.x_test, self.y_test = data.x_test[:n_test], data.y_test[:n_test]
-        self.train = Objective(self.model, data.x_train, data.y_train, "cross_entropy", batch_size, "recompute")
+        self.train = Objective(self.model, data.x_train, data.y_train, "cross-entropy", batch_size, "recompute")
         self.cache: dict = {}
 
     def evaluate(self, w: np.ndarray | torch.Tensor) -> tuple[float, float]:
@@ -281,11 +283,9 @@ def model_of(run: str) -> torch.nn.Module:
 
 def load_config(run: str):
     """Return the TrainConfig a run folder was trained with."""
-    from empirics.train import TrainConfig
-    from landscape_toolkit.common.records import read_json_file
-    from pathlib import Path
+    from empirics.train import run_config
 
-    return TrainConfig.from_dict(read_json_file(Path(run) / "config.json", what="training config"))
+    return run_config(run)
 
 
 def pin_preset(ctx: ExperimentContext, preset, name: str = "preset") -> None:

@@ -174,7 +174,7 @@ def _model_and_data(cfg, seed: int):
     from empirics.train import build_model
 
     data = load_dataset(cfg.data_spec(), "cpu", dtype=cfg.torch_dtype)
-    return build_model(cfg, tuple(data.x_train.shape[1:]), data.num_classes, seed), data
+    return build_model(cfg.model, tuple(data.x_train.shape[1:]), data.num_classes, seed, cfg.torch_dtype), data
 
 
 def train_to_zero(ctx: ExperimentContext, label: str, cfg, seed: int) -> dict:
@@ -201,7 +201,7 @@ def train_to_zero(ctx: ExperimentContext, label: str, cfg, seed: int) -> dict:
         history.append([epoch + 1, float(loss), err])
         if ctx.progress is not None:
             ctx.progress(epoch + 1, cfg.epochs)
-    torch.save(model.state_dict(), ctx.path(f"model-{label}.pt"))
+    ctx.run.save_checkpoint(model.state_dict(), f"model-{label}.pt")
     return {"weights": str(ctx.path(f"model-{label}.pt")), "history": history, "config": cfg.to_dict(), "seed": seed}
 
 
@@ -213,14 +213,14 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
     dataset = dataset_of(ctx)
     results = {}
     for label, activation in ACTIVATIONS:
-        seed = child_seed(ctx.seed, f"train {label}") % 2**31
+        seed = child_seed(ctx.seed, f"train {label}")
         cfg = base_config(ctx, preset["n"], None, activation=activation, optimizer="gd", epochs=preset["epochs"],
                           lr=preset["lr"], momentum=0.9, batch_size=preset["n"], seed=seed, save_weights=False)
         trained = ctx.stage(f"train-{label}", lambda: train_to_zero(ctx, label, cfg, seed))
 
         def compute() -> dict:
             model, data = _model_and_data(TrainConfig.from_dict(trained["config"]), trained["seed"])
-            model.load_state_dict(torch.load(trained["weights"], map_location="cpu"))
+            model.load_state_dict(ctx.run.load_checkpoint(f"model-{label}.pt"))
             return measure(ctx, label, model, data, preset, len(trained["history"]))
 
         results[label] = ctx.stage(f"measure-{label}", compute)

@@ -20,7 +20,7 @@ from empirics.experiments import Claim, Experiment, ExperimentContext, Experimen
 from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
 from empirics.data import load_dataset
 from empirics.models import get_flat
-from empirics.train import TrainConfig, load_run
+from empirics.train import ModelSpec, TrainConfig, load_run
 
 REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 
@@ -83,7 +83,7 @@ def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
     levels = []
     for i, f in enumerate(s.factors):
         cfg = DSSConfig(threshold=f * top, alpha=0.5, interp_points=s.interp_points, max_beads=s.max_beads,
-                        max_steps=s.max_steps, lr=s.dss_lr, seed=child_seed(ctx.seed, f"dss/{i}") % 2**31)
+                        max_steps=s.max_steps, lr=s.dss_lr, seed=child_seed(ctx.seed, f"dss/{i}"))
         res = dynamic_string_sampling(model, loss_fn, a, b, cfg)
         out = res.to_dict(beads=False)
         out["segment_lengths"] = np.linalg.norm(np.diff(res.beads, axis=0), axis=1).tolist()
@@ -115,9 +115,9 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
 
     s = SETTINGS[ctx.scale]
     cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                      data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
+                      data_seed=child_seed(ctx.seed, "data"), model=ModelSpec("paper-cnn", widths=s.widths),
                       optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2,
-                      seed=child_seed(ctx.seed, "dss/ends") % 2**31, save_weights=False, test_subset=s.test_subset,
+                      seed=child_seed(ctx.seed, "dss/ends"), save_weights=False, test_subset=s.test_subset,
                       eval_every=s.epochs)  # only the end weights are used
     trained = train_stage(ctx, "ends", cfg)
     if trained["status"] != "finished":

@@ -135,12 +135,11 @@ def mean_abs_start(run: str, alpha: float, seed: int) -> None:
     Rewrites checkpoint.pt and weights/epoch_0000.pt of `run` (made by `train` with epochs=0 and
     init_from M_final) so that training resumed from it starts at the perturbed weights.
     """
-    from pathlib import Path
-
     from empirics.probes import Block, perturb
+    from landscape_toolkit.common.runs import RunDir
 
-    path = Path(run)
-    ckpt = torch.load(path / "checkpoint.pt", map_location="cpu", weights_only=False)
+    rd = RunDir.at(run, create=False)
+    ckpt = rd.load_checkpoint()
     if int(ckpt["epoch"]) != 0 or ckpt.get("mean_abs_perturbed"):
         return
     names = list(ckpt["params"])
@@ -158,10 +157,8 @@ def mean_abs_start(run: str, alpha: float, seed: int) -> None:
             t[k] = torch.from_numpy(new[b.slice]).reshape(t.shape[1:]).to(t.dtype)
     ckpt["mean_abs_perturbed"] = True
     weights = {"epoch": 0, "params": ckpt["params"], "buffers": ckpt["buffers"]}
-    for target, obj in ((path / "weights" / "epoch_0000.pt", weights), (path / "checkpoint.pt", ckpt)):
-        tmp = target.with_name(target.name + ".tmp")
-        torch.save(obj, tmp)
-        tmp.replace(target)
+    rd.save_checkpoint(weights, "weights/epoch_0000.pt")
+    rd.save_checkpoint(ckpt)  # last: a kill in between redoes the perturbation of the unmarked checkpoint
 
 
 def retrain_mean_abs(ctx: ExperimentContext, p: PerturbPreset, name: str, source: str) -> str:
@@ -224,7 +221,7 @@ def analyse(run: str, p: PerturbPreset, device: str, interpolate: bool, referenc
     out["final_errors"] = [curves[f"run {k + 1}"]["train_error"][-1] for k in range(W.shape[1])]
     out["max_errors"] = [max(curves[f"run {k + 1}"]["train_error"]) for k in range(W.shape[1])]
     cfg = common.load_config(run)
-    ref = build_model(cfg, tuple(ev.data.x_train.shape[1:]), ev.data.output_dim, reference_seed)
+    ref = build_model(cfg.model, tuple(ev.data.x_train.shape[1:]), ev.data.output_dim, reference_seed, cfg.torch_dtype)
     correct = np.stack([ev.correct(final[k]) for k in range(W.shape[1])] + [ev.correct(get_flat(ref).double())])
     labels = [f"perturbation {k + 1}" for k in range(W.shape[1])] + ["random init"]
     out["agreement"] = agreement_matrices(correct, labels).to_dict()

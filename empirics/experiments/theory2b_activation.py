@@ -14,7 +14,7 @@ from landscape_toolkit.common.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
                                                     train_stage)
-from empirics.train import TrainConfig, read_metrics
+from empirics.train import ModelSpec, TrainConfig, read_metrics
 
 REF = "Theory IIb §1.2"
 
@@ -66,9 +66,9 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
     stages = {}
     for name, act in acts.items():
         cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                          data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
-                          activation=act, optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch,
-                          trajectories=s.trajectories, seed=child_seed(ctx.seed, "activation") % 2**31,
+                          data_seed=child_seed(ctx.seed, "data"), model=ModelSpec("paper-cnn", widths=s.widths, activation=act),
+                          optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch,
+                          trajectories=s.trajectories, seed=child_seed(ctx.seed, "activation"),
                           save_weights=False, test_subset=s.test_subset, eval_every=s.eval_every)
         stages[name] = train_stage(ctx, name, cfg)
     shown = {"relu": "ReLU", "polynomial": f"polynomial {s.polynomial}"}

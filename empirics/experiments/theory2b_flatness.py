@@ -31,7 +31,7 @@ from empirics.experiments import Claim, Experiment, ExperimentContext, Experimen
 from empirics.models import get_flat
 from empirics.probes import (Objective, blocks_of, interpolate_simplex, radius_along_batched, random_directions,
                              top_layer_mask)
-from empirics.train import TrainConfig, load_run, train
+from empirics.train import ModelSpec, TrainConfig, load_run, train
 
 # The real-image data set the paper's DCNN fits without dead weights, once data.py provides it.
 _PREFERRED = ("fashion-mnist", "digits", "mnist", "cifar10")
@@ -91,7 +91,7 @@ def training_objective(ctx: ExperimentContext, name: str, eval_batch: int = 1000
     dev = pick_device(ctx.device)
     run = load_run(ctx.subrun(name).path, device=dev)
     data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
-    obj = Objective(run.models[0], data.x_train, data.y_train, loss="cross_entropy", batch_size=eval_batch,
+    obj = Objective(run.models[0], data.x_train, data.y_train, loss="cross-entropy", batch_size=eval_batch,
                     bn="recompute")
     return run.models, obj, data
 
@@ -154,10 +154,11 @@ LABELS = ("natural", "random")
 def minima_config(ctx: ExperimentContext, s: FlatnessSettings, labels: str, seed_name: str) -> TrainConfig:
     """Return the TrainConfig of the SGD minima of one label condition ('natural' or 'random')."""
     return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                       random_labels=1.0 if labels == "random" else 0.0, data_seed=ctx.seed, model="paper-cnn",
-                       widths=s.widths, optimizer="sgd", epochs=s.random_epochs if labels == "random" else s.epochs,
+                       random_labels=1.0 if labels == "random" else 0.0, data_seed=ctx.seed,
+                       model=ModelSpec("paper-cnn", widths=s.widths), optimizer="sgd",
+                       epochs=s.random_epochs if labels == "random" else s.epochs,
                        lr=s.lr, batch_size=s.batch, trajectories=s.minima,
-                       seed=child_seed(ctx.seed, f"{seed_name}/{labels}") % 2**31, save_weights=False,
+                       seed=child_seed(ctx.seed, f"{seed_name}/{labels}"), save_weights=False,
                        test_subset=s.test_subset, eval_every=s.eval_every)
 
 

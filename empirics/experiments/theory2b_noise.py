@@ -28,7 +28,7 @@ from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, d
                                                     train_stage)
 from empirics.data import load_dataset
 from empirics.models import param_slices
-from empirics.train import TrainConfig, load_run, read_metrics
+from empirics.train import ModelSpec, TrainConfig, load_run, read_metrics
 
 REF_FIG1 = "Theory IIb §3.1, Fig. 1"
 REF_FIG2 = "Theory IIb §2, eq. 5, Fig. 2"
@@ -85,9 +85,9 @@ CLAIM_SGD_BETTER = Claim(
 def _config(ctx: ExperimentContext, s: NoiseSettings, optimizer: str, k: int, name: str, eval_every: int = 1
             ) -> TrainConfig:
     return TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
-                       data_seed=child_seed(ctx.seed, "data") % 2**31, model="paper-cnn", widths=s.widths,
+                       data_seed=child_seed(ctx.seed, "data"), model=ModelSpec("paper-cnn", widths=s.widths),
                        optimizer=optimizer, epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=k,
-                       sgdl_noise=s.sgdl_noise, sgdl_decay=0.0, seed=child_seed(ctx.seed, name) % 2**31,
+                       sgdl_noise=s.sgdl_noise, sgdl_decay=0.0, seed=child_seed(ctx.seed, name),
                        save_weights=False, test_subset=s.test_subset, eval_every=eval_every)
 
 

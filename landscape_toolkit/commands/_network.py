@@ -1,7 +1,9 @@
 """Network flags: one set, with the same names and defaults in every command that builds a network.
 
 bezout, solve, dimension and critical (and train and compare) take them from here. Tree depth is
-`--layers`; P is applied at the output unless `--no-output-activation` (Theory II eq. (5)).
+`--layers`; P is applied at the output unless `--no-output-activation` (Theory II eq. (5)). `train`,
+which describes the CNN and the MLP too, takes hidden widths as its own `--widths` instead of
+`--width`/`--layers` (fully connected depth = number of widths + 1).
 """
 from __future__ import annotations
 
@@ -11,13 +13,20 @@ from landscape_toolkit.commands._render import nonnegative_int, positive_float, 
 
 
 def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,
-                     width: int = 2, input_dim: int = 2, data_flags: bool = True) -> None:
+                     width: int | None = 2, input_dim: int = 2, data_flags: bool = True) -> None:
     """Add --layers, --degree/--activation, --approx, --radius, --width, --input-dim, --output-dim,
     --arch, --units, --shared, --no-bias, --no-output-activation and, with `data_flags`, the exact-data
-    flags --points, --targets, --data, --seed."""
+    flags --points, --targets, --data, --seed.
+
+    `width=None` leaves out --width (and --layers counts only a tree's depth): the caller gives the
+    hidden widths of every layer with its own --widths (train), passed to `spec_from_args`.
+    """
     g = parser.add_argument_group("network")
-    g.add_argument("--layers", type=positive_int, default=layers,
-                   help=f"number of weight layers d; for --arch tree, the tree depth (2^d inputs) (default {layers})")
+    layers_help = (f"number of weight layers d; for --arch tree, the tree depth (2^d inputs) (default {layers})"
+                   if width is not None else
+                   f"--arch tree: the tree depth d (2^d inputs) (default {layers}); a fully connected network has "
+                   f"one layer more than its --widths")
+    g.add_argument("--layers", type=positive_int, default=layers, help=layers_help)
     g.add_argument("--degree", type=positive_int, default=degree,
                    help=f"degree ℓ of the polynomial ReLU approximation used as activation (default {degree})")
     g.add_argument("--activation", default=None, metavar="POLY",
@@ -29,7 +38,8 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
                    help="half-width R of the interval [-R, R] of the ReLU approximation (default 1)")
     g.add_argument("--arch", choices=("fc", "tree"), default="fc",
                    help="fully connected (fc) or the compositional binary tree of Theory II Fig. 2 (default fc)")
-    g.add_argument("--width", type=positive_int, default=width, help=f"hidden width (fc) (default {width})")
+    if width is not None:
+        g.add_argument("--width", type=positive_int, default=width, help=f"hidden width (fc) (default {width})")
     g.add_argument("--input-dim", type=positive_int, default=input_dim,
                    help=f"input dimension n_0 (fc) (default {input_dim})")
     g.add_argument("--output-dim", type=positive_int, default=1, help="output dimension n_d (fc) (default 1)")
@@ -51,8 +61,11 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
     g.add_argument("--seed", type=nonnegative_int, default=0, help="seed for data and random points (default 0)")
 
 
-def spec_from_args(args: argparse.Namespace):
-    """Return the NetworkSpec described by the network flags (raises InvalidSpecError)."""
+def spec_from_args(args: argparse.Namespace, hidden: tuple[int, ...] | None = None):
+    """Return the NetworkSpec described by the network flags (raises InvalidSpecError).
+
+    `hidden` gives the hidden widths of a fully connected network instead of --width and --layers.
+    """
     from theory.activations import parse, relu_approximation
     from theory.networks import NetworkSpec
 
@@ -63,6 +76,9 @@ def spec_from_args(args: argparse.Namespace):
     if args.arch == "tree":
         return NetworkSpec.tree(args.layers, act, units=args.units, bias=not args.no_bias, shared=args.shared,
                                 output_activation=not args.no_output_activation)
+    if hidden is not None:
+        return NetworkSpec((args.input_dim, *hidden, args.output_dim), act, bias=not args.no_bias,
+                           output_activation=not args.no_output_activation)
     return NetworkSpec.fully_connected(args.input_dim, args.width, args.layers, act, output_dim=args.output_dim,
                                        bias=not args.no_bias, output_activation=not args.no_output_activation)
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from landscape_toolkit.common.progress import Progress
@@ -134,45 +135,60 @@ def key_values(pairs: Iterable[tuple[str, Any]]) -> str:
     return "\n".join(f"{k.ljust(width)} : {v}" for k, v in pairs)
 
 
-def add_out_flag(parser: argparse.ArgumentParser) -> None:
-    """Add --out DIR: also save the result with its configuration and a manifest, like a training run."""
-    parser.add_argument("--out", metavar="DIR", default=None,
-                        help="also save the result in DIR: result.json, config.json (the options) and manifest.json "
-                             "(seed, versions, git commit); DIR is created if missing")
+def add_run_flags(parser: argparse.ArgumentParser, default: str | None = None, optional: bool = False,
+                  required: bool = False) -> None:
+    """Add the output flags every command shares: --out ROOT (default runs) and --run NAME.
+
+    The run folder is ROOT/NAME (`landscape_toolkit.common.runs`). With `optional`, the result is
+    saved only when --run is given; otherwise `default` describes the name used without --run.
+    """
+    g = parser.add_argument_group("output")
+    g.add_argument("--out", metavar="ROOT", default="runs", help="root folder of run folders (default runs)")
+    if optional:
+        g.add_argument("--run", metavar="NAME", default=None,
+                       help="also save the result in ROOT/NAME: result.json, config.json (the options) and "
+                            "manifest.json (seed, versions, git commit, code diff)")
+    elif required:
+        g.add_argument("--run", metavar="NAME", required=True, help="run folder name under ROOT")
+    else:
+        g.add_argument("--run", metavar="NAME", default=None,
+                       help=f"run folder name under ROOT (default {default or 'derived from the options'})")
 
 
-SAVE_SKIP = ("handler", "json", "out", "no_progress", "command")
+def add_from_flag(parser: argparse.ArgumentParser, what: str, repeat: bool = False, required: bool = False) -> None:
+    """Add --from PATH, the input flag every command shares (a run folder or a file), stored as `args.source`."""
+    parser.add_argument("--from", dest="source", metavar="PATH", required=required,
+                        action="append" if repeat else "store", help=what)
 
 
-def _out_run(args: argparse.Namespace):
-    from pathlib import Path
+# Flags that say how to run or show a command, not what it computes: not part of a saved configuration.
+SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command")
 
-    from landscape_toolkit.common.records import RunDir
 
-    folder = Path(args.out)
-    config = {k: v for k, v in vars(args).items() if k not in SAVE_SKIP}
-    return RunDir(folder.parent if str(folder.parent) else ".", folder.name), config
+def options_config(args: argparse.Namespace) -> dict:
+    """Return the options of a command as the configuration its run folder records."""
+    return {k: v for k, v in vars(args).items() if k not in SAVE_SKIP}
 
 
 def check_out(args: argparse.Namespace) -> None:
-    """Refuse --out before any work when the folder holds a result of other options (CheckpointError)."""
-    if not getattr(args, "out", None):
+    """Refuse --run before any work when ROOT/NAME holds a result of other options (CheckpointError)."""
+    if not getattr(args, "run", None):
         return
-    from landscape_toolkit.common.records import check_config
+    from landscape_toolkit.common.runs import check_config, check_run_name
 
-    check_config(args.out, {k: v for k, v in vars(args).items() if k not in SAVE_SKIP})
+    check_config(Path(args.out) / check_run_name(args.run), options_config(args))
 
 
 def save_result(args: argparse.Namespace, result: Any) -> str | None:
-    """Save `result` under --out (if given) as a run folder and return the folder path, else None.
+    """Save `result` as the run folder ROOT/NAME when --run is given and return its path, else None.
 
     A folder that already holds a result of other options is refused (CheckpointError) instead of
     being overwritten; the same options rerun in place.
     """
-    if not getattr(args, "out", None):
+    if not getattr(args, "run", None):
         return None
-    run, config = _out_run(args)
-    with run.lock():
-        run.start(config, getattr(args, "seed", None), extra={"command": getattr(args, "command", None)})
-        run.write_json("result.json", result)
+    from landscape_toolkit.common.runs import save_run
+
+    run = save_run(args.out, args.run, options_config(args), result, getattr(args, "seed", None),
+                   extra={"command": getattr(args, "command", None)})
     return str(run.path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from landscape_toolkit.commands._render import (add_json_flag, add_out_flag, check_out, positive_float, positive_int, print_json,
+from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, check_out, positive_float, positive_int, print_json,
                               save_result, table)
 
 MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"search limit for ℓ(ε), at most {MAX_DEGREE}")
     p.add_argument("--plot", default=None, metavar="FIGURE",
                    help="save a figure of the approximations and errors (.png, .pdf, .svg, ...)")
-    add_out_flag(p)
+    add_run_flags(p, optional=True)
     add_json_flag(p)
     p.set_defaults(handler=run)
 

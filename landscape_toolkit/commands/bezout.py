@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from landscape_toolkit.commands._network import add_network_args, data_from_args, spec_from_args
-from landscape_toolkit.commands._render import add_json_flag, add_out_flag, big, check_out, key_values, positive_int, print_json, save_result
+from landscape_toolkit.commands._render import add_json_flag, add_run_flags, big, check_out, key_values, positive_int, print_json, save_result
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "exact ones: certified equation degrees, Bezout and multihomogeneous Bezout numbers, "
                     "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.")
     add_network_args(p)
-    add_out_flag(p)
+    add_run_flags(p, optional=True)
     add_json_flag(p)
     p.add_argument("--export", choices=("phc", "m2", "json"), default=None,
                    help="also write the system: PHCpack input (float coefficients), Macaulay2 or JSON (exact)")

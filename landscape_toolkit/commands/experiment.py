@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from landscape_toolkit.commands._render import add_json_flag, add_progress_flag, nonnegative_int, print_json, progress_bar, table
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, nonnegative_int, print_json,
+                                                progress_bar, table)
 
 EPILOG = """examples:
   cli.py experiment --list                                   # every experiment, with its paper reference
@@ -28,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, cuda:N (default auto)")
     p.add_argument("--dataset", default=None, help="data set, where the experiment accepts several (see --list)")
     p.add_argument("--data-dir", default="data", help="root of torchvision's layout for CIFAR-10/MNIST (default data)")
-    p.add_argument("--out", default="runs", help="root folder of run folders (default runs)")
-    p.add_argument("--run", default=None, metavar="NAME", help="run folder name (default NAME-SCALE-seedSEED)")
+    add_run_flags(p, default="NAME-SCALE-seedSEED")
     add_progress_flag(p)
     add_json_flag(p)
     p.set_defaults(handler=_run)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import math
 
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, nonnegative_int, positive_float,
-                              positive_int, print_json, progress_bar, table)
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list,
+                                                nonnegative_int, positive_float, positive_int, print_json,
+                                                progress_bar, table)
 from landscape_toolkit.common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
 from landscape_toolkit.grid_targets import TARGETS
 
@@ -77,8 +78,7 @@ def register(subparsers) -> None:
     p.add_argument("--slurm-cpus", type=positive_int, default=1, metavar="C",
                    help="submitit backends: cores per task (default 1)")
     p.add_argument("--slurm-mem", type=positive_float, default=None, metavar="GB", help="slurm: memory per task")
-    p.add_argument("--run", required=True, help="name of the grid's folder under --out")
-    p.add_argument("--out", default="runs", help="root of run folders (default runs)")
+    add_run_flags(p, required=True)
     add_json_flag(p)
     add_progress_flag(p)
     p.set_defaults(handler=run)

@@ -7,7 +7,7 @@ import contextlib
 from typing import Iterator
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_out_flag, add_progress_flag, big, check_out, key_values,
+from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_progress_flag, big, check_out, key_values,
                               positive_float, positive_int, print_json, progress_bar, save_result, table)
 from landscape_toolkit.common.progress import Progress
 
@@ -92,7 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
     p.add_argument("--check-gamma", action="store_true",
                    help="solve again with another gamma (seed + 1) and compare the solution sets")
-    add_out_flag(p)
+    add_run_flags(p, optional=True)
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
 
@@ -116,7 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="monodromy stops after this many consecutive loops find nothing new")
     d.add_argument("--decompose", action="store_true", help="also run PHCpack's cascade + factor (small systems)")
     d.add_argument("--groebner", action="store_true", help="also decide consistency exactly (sympy; tiny systems)")
-    add_out_flag(d)
+    add_run_flags(d, optional=True)
     add_json_flag(d)
     d.set_defaults(handler=run_dimension)
 
@@ -139,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "large primes, sympy; tiny systems), to check the homotopy count")
     c.add_argument("--loops-without-news", type=positive_int, default=5,
                    help="monodromy stops after this many consecutive loops find nothing new")
-    add_out_flag(c)
+    add_run_flags(c, optional=True)
     add_json_flag(c)
     c.set_defaults(handler=run_critical)
 
@@ -193,7 +193,7 @@ def run_solve(args: argparse.Namespace) -> int:
 
 
 def _save(args: argparse.Namespace, result) -> None:
-    """Save the result under --out (if given), saying where on stderr."""
+    """Save the result as the run folder --out ROOT --run NAME (if --run is given), saying where on stderr."""
     saved = save_result(args, result)
     if saved:
         print(f"saved: {saved}", file=sys.stderr)

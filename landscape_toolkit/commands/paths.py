@@ -5,21 +5,22 @@
   valleys  VBB'18 widths q, 2q (and 3N² for ρ = z²) plus a seeded width sweep of two-layer
            polynomial networks trained from random starts;
   dss      Dynamic String Sampling on the §4.1 polynomial regression (1-4-4-1 ReLU MLP).
-Results and figures go to <out>/<name>/ (config.json, metrics.json, manifest.json, *.png).
+Results and figures go to the run folder ROOT/NAME (--out ROOT --run NAME): config.json,
+result.json, manifest.json, *.png.
 """
 from __future__ import annotations
 
 import argparse
 from typing import Any, Callable
 
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_int, positive_float,
-                              positive_int, print_json, progress_bar, table)
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list, key_values,
+                                                nonnegative_int, positive_float, positive_int, print_json, progress_bar,
+                                                table)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (recorded)")
-    p.add_argument("--out", default="runs", help="root folder of run folders")
-    p.add_argument("--name", default=None, help="run folder name (default: <command>-seed<seed>)")
+    add_run_flags(p, default="<command>-seed<seed>")
     add_progress_flag(p)
     add_json_flag(p)
 
@@ -81,28 +82,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(handler=run_dss)
 
 
-def _start(args: argparse.Namespace, command: str, config: Any):
-    """Create the run folder <out>/<name> and write its config and manifest; return it."""
-    from landscape_toolkit.common.records import RunDir
+def _saved_run(args: argparse.Namespace, command: str, config: Any, compute: Callable[[], Any], plot: Callable,
+               figure: str) -> tuple[Any, dict, Any, Any]:
+    """Run `compute()` in the run folder ROOT/NAME (checked before any work) and draw its figure.
 
-    rd = RunDir(args.out, args.name or f"{command}-seed{args.seed}")
-    rd.start(config, args.seed)
-    return rd
-
-
-def _finish(rd: Any, result: Any, plot: Callable, figure: str) -> tuple[dict, Any]:
-    """Write the result as metrics.json and draw its figure; return (the JSON data, figure path)."""
+    Returns (the result, its JSON form, the run folder, the figure path).
+    """
+    from landscape_toolkit.common.runs import open_run
     from landscape_toolkit.common.serialize import to_jsonable
 
+    with open_run(args.out, args.run or f"{command}-seed{args.seed}", config, args.seed) as rd:
+        result = compute()
+        rd.write_result(result)
     data = to_jsonable(result.to_dict())
-    rd.write_json("metrics.json", data)
-    return data, plot(data, rd.file(figure))
+    return result, data, rd, plot(data, rd.file(figure))
 
 
-def _tracked(args: argparse.Namespace, desc: str, fn: Callable, config: Any) -> Any:
-    """Return fn(config, progress=...) with a progress bar on stderr (unless --no-progress)."""
-    with progress_bar(args, desc) as progress:
-        return fn(config, progress=progress)
+def _tracked(args: argparse.Namespace, desc: str, fn: Callable, config: Any) -> Callable[[], Any]:
+    """Return a thunk computing fn(config, progress=...) with a progress bar on stderr (unless --no-progress)."""
+    def compute() -> Any:
+        with progress_bar(args, desc) as progress:
+            return fn(config, progress=progress)
+
+    return compute
 
 
 def run_paths(args: argparse.Namespace) -> int:
@@ -112,10 +114,9 @@ def run_paths(args: argparse.Namespace) -> int:
     if args.relu:
         from theory.relu_paths import relu_contrast
 
-        res = relu_contrast(seeds=(args.seed, args.seed + 1, args.seed + 2))
-        rd = _start(args, "paths-relu", {"command": "paths", "relu": True,
-                                         "seeds": [args.seed, args.seed + 1, args.seed + 2]})
-        data, fig = _finish(rd, res, plot_relu_strings, "relu_strings.png")
+        seeds = (args.seed, args.seed + 1, args.seed + 2)
+        res, data, rd, fig = _saved_run(args, "paths-relu", {"command": "paths", "relu": True, "seeds": list(seeds)},
+                                        lambda: relu_contrast(seeds=seeds), plot_relu_strings, "relu_strings.png")
         if args.json:
             print_json({k: v for k, v in data.items() if k != "strings"} | {"barriers": [s.max_loss for s in res.strings],
                                                                             "run_dir": str(rd.path)})
@@ -134,14 +135,14 @@ def run_paths(args: argparse.Namespace) -> int:
         ]))
         return 0
 
-    from theory.linear_paths import certify_path, connecting_path, demo_instance
+    from theory.linear_paths import certify_demo
 
-    loss, a, b = demo_instance(args.widths, args.loss, args.samples, args.endpoints, args.seed)
-    cert = certify_path(connecting_path(a, b), loss, n_grid=args.grid)
-    rd = _start(args, "paths", {"command": "paths", "widths": list(args.widths), "loss": args.loss,
-                                "samples": args.samples, "endpoints": args.endpoints, "grid": args.grid,
-                                "seed": args.seed})
-    _, fig = _finish(rd, cert, plot_path_profile, "path_profile.png")
+    def compute():
+        return certify_demo(args.widths, args.loss, args.samples, args.endpoints, args.seed, n_grid=args.grid)
+
+    config = {"command": "paths", "widths": list(args.widths), "loss": args.loss, "samples": args.samples,
+              "endpoints": args.endpoints, "grid": args.grid, "seed": args.seed}
+    cert, _, rd, fig = _saved_run(args, "paths", config, compute, plot_path_profile, "path_profile.png")
     if args.json:
         print_json(cert.to_dict(profiles=False) | {"seed": args.seed, "run_dir": str(rd.path)})
         return 0
@@ -185,11 +186,10 @@ def run_valleys(args: argparse.Namespace) -> int:
     cfg = ValleyExperimentConfig(activation=args.activation, input_dim=args.input_dim, widths=args.widths,
                                  teacher_width=args.teacher_width, samples=args.samples, runs=args.runs,
                                  max_iter=args.max_iter, seed=args.seed)
-    rd = _start(args, "valleys", cfg)
-    res = _tracked(args, "valleys", valley_experiment, cfg)
     from empirics.connectivity_plots import plot_valley_sweep
 
-    data, fig = _finish(rd, res, plot_valley_sweep, "valley_sweep.png")
+    res, data, rd, fig = _saved_run(args, "valleys", cfg, _tracked(args, "valleys", valley_experiment, cfg),
+                                    plot_valley_sweep, "valley_sweep.png")
     if args.json:
         print_json(data | {"run_dir": str(rd.path)})
         return 0
@@ -214,9 +214,9 @@ def run_dss(args: argparse.Namespace) -> int:
     cfg = PolyRegressionConfig(thresholds=args.thresholds, pairs=args.pairs, degree=args.degree, samples=args.samples,
                                hidden=args.hidden, alpha=args.alpha, lr=args.lr, max_steps=args.max_steps,
                                max_beads=args.max_beads, constrained=args.constrained, seed=args.seed)
-    rd = _start(args, "dss-constrained" if args.constrained else "dss", cfg)
-    study = _tracked(args, "dss strings", polynomial_regression_study, cfg)
-    data, fig = _finish(rd, study, plot_dss_curves, "dss_curves.png")
+    study, data, rd, fig = _saved_run(args, "dss-constrained" if args.constrained else "dss", cfg,
+                                      _tracked(args, "dss strings", polynomial_regression_study, cfg),
+                                      plot_dss_curves, "dss_curves.png")
     if args.json:
         print_json({"config": data["config"], "seed": args.seed, "summaries": data["summaries"], "run_dir": str(rd.path)})
         return 0

@@ -5,16 +5,17 @@ import argparse
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
-                              nonnegative_int, positive_float, positive_int, print_json, progress_bar, table)
+from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags, comma_list,
+                                                key_values, nonnegative_float, nonnegative_int, positive_float,
+                                                positive_int, print_json, progress_bar, table)
 
 PROBE_EXAMPLES = """examples:
   cli.py train --run digits-cnn --trajectories 3 --epochs 30 --lr 0.1 --subset 600
-  cli.py probe perturb --run runs/digits-cnn --alphas 0.01,0.1,0.25,1
-  cli.py probe interpolate --run runs/digits-cnn --models 0,1          # a line; --models 0,1,2: the simplex
-  cli.py probe radius --run runs/digits-cnn --epsilon 0.05 --subset both
-  cli.py probe hessian --run runs/digits-cnn --method all --examples 200
-  cli.py probe agreement --run runs/digits-cnn --split test
+  cli.py probe perturb --from runs/digits-cnn --alphas 0.01,0.1,0.25,1
+  cli.py probe interpolate --from runs/digits-cnn --models 0,1          # a line; --models 0,1,2: the simplex
+  cli.py probe radius --from runs/digits-cnn --epsilon 0.05 --subset both
+  cli.py probe hessian --from runs/digits-cnn --method all --examples 200
+  cli.py probe agreement --from runs/digits-cnn --split test
   cli.py probe hessian --demo                                          # a fresh MLP on digits, no run needed
 """
 
@@ -32,7 +33,7 @@ COMPARE_EXAMPLES = """examples:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("source")
-    src.add_argument("--run", help="run folder written by `cli.py train`")
+    add_from_flag(src, "run folder written by `cli.py train`")
     src.add_argument("--demo", action="store_true", help="probe freshly initialised MLPs on digits instead of a run")
     src.add_argument("--epoch", type=nonnegative_int, help="use this epoch's saved weights (default: the last)")
     src.add_argument("--split", choices=("train", "test"), default="train", help="data the probe evaluates on")
@@ -45,9 +46,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                          "mixes running statistics)")
     pr.add_argument("--batch-size", type=positive_int, help="examples per forward pass (default: all at once)")
     pr.add_argument("--seed", type=nonnegative_int, default=0, help="seed of noise, directions and probes (default 0)")
-    out = parser.add_argument_group("output")
-    out.add_argument("--name", help="output folder name under --out (default: <kind>-<run name>)")
-    out.add_argument("--out", default="runs", help="parent folder of run folders (default runs)")
+    add_run_flags(parser, default="<kind>-<source run name>")
     add_progress_flag(parser)
     add_json_flag(parser)
 
@@ -57,7 +56,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "probe", help="probe the landscape around trained models: perturb, interpolate, radius, hessian, agreement",
         description="Local probes of a trained run (Theory II §4, Theory IIb §3). Each writes runs/<name>/ with "
-                    "config.json, metrics.json, a figure and manifest.json.",
+                    "config.json, result.json, a figure and manifest.json.",
         epilog=PROBE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     kinds.required = True
@@ -108,16 +107,15 @@ def register(subparsers) -> None:
         "mds", help="classical MDS of saved weight trajectories, per layer (Theory II §4, Fig. 3)",
         description="Embed every saved epoch of every trajectory of one or more runs in the plane with classical "
                     "MDS (1 − cosine or Euclidean), one figure per layer, points labelled by training error.",
-        epilog="examples:\n  cli.py mds --run runs/digits-cnn --layers 2,4\n"
-               "  cli.py mds --run runs/a --run runs/b --metric euclidean --every 2",
+        epilog="examples:\n  cli.py mds --from runs/digits-cnn --layers 2,4\n"
+               "  cli.py mds --from runs/a --from runs/b --metric euclidean --every 2",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    m.add_argument("--run", action="append", required=True, help="run folder (repeat to embed several runs together)")
+    add_from_flag(m, "run folder (repeat to embed several runs together)", repeat=True, required=True)
     m.add_argument("--layers", type=comma_list(nonnegative_int), default=(2,), help="weight layers to embed; 0 means all weights (default 2)")
     m.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine", help="dissimilarity (default cosine)")
     m.add_argument("--every", type=positive_int, default=1, help="keep every k-th saved epoch (default 1)")
     m.add_argument("--device", default="cpu", help="torch device for re-measured errors: cpu, cuda, auto (default cpu)")
-    m.add_argument("--name", help="output folder name (default mds-<first run name>)")
-    m.add_argument("--out", default="runs", help="parent folder (default runs)")
+    add_run_flags(m, default="mds-<first run name>")
     add_json_flag(m)
     m.set_defaults(handler=run_mds)
 
@@ -142,8 +140,7 @@ def register(subparsers) -> None:
     c.add_argument("--epsilon", type=positive_float, default=1e-4, help="flatness-radius ε on Σr² (default 1e-4)")
     c.add_argument("--directions", type=positive_int, default=20, help="radius directions (default 20)")
     c.add_argument("--seed", type=nonnegative_int, default=0, help="seed of data, inits, directions (default 0)")
-    c.add_argument("--name", default="compare", help="output folder name (default compare)")
-    c.add_argument("--out", default="runs", help="parent folder (default runs)")
+    add_run_flags(c, default="compare")
     add_progress_flag(c)
     add_json_flag(c)
     c.set_defaults(handler=run_compare_cmd)
@@ -167,22 +164,22 @@ def _options(args):
 
 
 def run_probe(args) -> int:
-    """Handler of `probe KIND`: run one probe, save config, metrics, figure, manifest, print the table."""
-    from landscape_toolkit.common.records import RunDir
+    """Handler of `probe KIND`: run one probe into its run folder (config, result, figure, manifest), print the table."""
     from empirics import plots
     from empirics.probe_runs import ProbeSource, load_source, run_probe as probe
+    from landscape_toolkit.common.runs import open_run
 
     options = _options(args)
-    loaded = load_source(ProbeSource(run=args.run, demo=args.demo, epoch=args.epoch, split=args.split,
-                                     examples=args.examples, device=args.device))
-    name = args.name or f"{args.kind}-{Path(args.run).name if args.run else 'demo'}"
-    with progress_bar(args, args.kind) as progress:
-        done = probe(args.kind, loaded, options, progress=progress)
-    rd = RunDir(args.out, name)
-    config = {k: v for k, v in vars(args).items() if k not in ("handler", "json", "no_progress", "out", "name")}
-    rd.start({"probe": args.kind, **config, "source": done.source}, args.seed)
+    source = ProbeSource(run=args.source, demo=args.demo, epoch=args.epoch, split=args.split,
+                         examples=args.examples, device=args.device)
+    name = args.run or f"{args.kind}-{Path(args.source).name if args.source else 'demo'}"
+    # The folder is checked (and locked) before the models are loaded or anything is computed.
+    with open_run(args.out, name, {"probe": args.kind, "source": source, "options": options}, args.seed) as rd:
+        loaded = load_source(source)
+        with progress_bar(args, args.kind) as progress:
+            done = probe(args.kind, loaded, options, progress=progress)
+        rd.write_result(done)
     metrics = done.to_dict()
-    rd.write_json("metrics.json", metrics)
     figure, res, result = rd.file(f"{args.kind}.png"), done.result, metrics["result"]
     if args.kind == "perturb":
         plots.plot_perturbation(result, figure)
@@ -245,14 +242,14 @@ def run_probe(args) -> int:
 
 
 def run_mds(args) -> int:
-    """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and metrics."""
-    from landscape_toolkit.common.records import RunDir
+    """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and the result."""
     from empirics import plots
     from empirics.probe_runs import runs_mds
+    from landscape_toolkit.common.runs import open_run
 
-    res = runs_mds(args.run, args.layers, args.metric, args.every, device=args.device)
-    rd = RunDir(args.out, args.name or f"mds-{Path(args.run[0]).name}")
-    rd.start({"runs": list(args.run), "layers": list(args.layers), "metric": args.metric, "every": args.every}, None)
+    config = {"runs": list(args.source), "layers": list(args.layers), "metric": args.metric, "every": args.every}
+    with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
+        res = runs_mds(args.source, args.layers, args.metric, args.every, device=args.device)
     results, table_rows, figures = {}, [], []
     for layer, r in res.layers.items():
         results[str(layer)] = {**r.to_dict(), "groups": list(res.groups), "epochs": list(res.epochs)}
@@ -260,7 +257,7 @@ def run_mds(args) -> int:
         table_rows.append((layer if layer else "all", res.n_weights[layer], res.n_points, f"{r.stress:.4f}",
                            f"{r.explained:.3f}"))
     metrics = {"layers": results, "n_points": res.n_points, "seconds": res.seconds, "figures": figures}
-    rd.write_json("metrics.json", metrics)
+    rd.write_result(metrics)
     if args.json:
         print_json({"run_dir": str(rd.path), **{k: v for k, v in metrics.items() if k != "layers"},
                     "stress": {k: v["stress"] for k, v in results.items()}})
@@ -274,20 +271,19 @@ def run_mds(args) -> int:
 
 def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
-    from landscape_toolkit.common.records import RunDir
     from empirics.compare import CompareConfig, run_compare
     from empirics.plots import plot_compare
+    from landscape_toolkit.common.runs import open_run
 
     config = CompareConfig(network=spec_from_args(args), widths=args.widths, n_points=args.points, data=args.data,
                            optimizer=args.optimizer, max_iters=args.iters, lr=args.lr, restarts=args.restarts,
                            zero_loss=args.zero_loss, tol=args.tol, epsilon=args.epsilon,
                            n_directions=args.directions, seed=args.seed)
-    rd = RunDir(args.out, args.name)
-    rd.start(config, config.seed)
-    with progress_bar(args, "compare") as progress:
+    with open_run(args.out, args.run or "compare", config, config.seed) as rd, \
+            progress_bar(args, "compare") as progress:
         result = run_compare(config, progress=progress)
+        rd.write_result(result)
     metrics = result.to_dict()
-    rd.write_json("metrics.json", metrics)
     figure = plot_compare(metrics, rd.file("compare.png"))
     if args.json:
         print_json({**metrics, "run_dir": str(rd.path), "figure": str(figure)})

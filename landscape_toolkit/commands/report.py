@@ -1,17 +1,20 @@
-"""`cli.py report RUN...`: one self-contained HTML page joining theory's predictions and the measurements."""
+"""`cli.py report --from RUN [--from RUN ...]`: one self-contained HTML page of predictions and measurements."""
 from __future__ import annotations
 
 import argparse
 
-from landscape_toolkit.commands._render import add_json_flag, print_json
+from landscape_toolkit.commands._render import add_from_flag, add_json_flag, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `report` subcommand."""
     p = sub.add_parser("report", help="write one self-contained HTML report for run folders",
                        description="Join run folders (experiments, training runs) into one HTML page with the "
-                                   "theory's predictions, the measurements, the claim table and every figure embedded.")
-    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders, e.g. runs/ii-sgd-stages-smoke-seed0")
+                                   "theory's predictions, the measurements, the claim table and every figure embedded.",
+                       epilog="example:\n  cli.py report --from runs/ii-sgd-stages-smoke-seed0 --from runs/digits-mlp "
+                              "-o report.html", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_from_flag(p, "a run folder (an experiment, a training run or a saved result); repeat for several",
+                  repeat=True, required=True)
     p.add_argument("--output", "-o", default="report.html", help="HTML file to write (default report.html)")
     add_json_flag(p)
     p.set_defaults(handler=_run)
@@ -24,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.output.endswith((".html", ".htm")):
         from landscape_toolkit.common.errors import InvalidSpecError
         raise InvalidSpecError(f"--output must name an .html file, got {args.output!r}")
-    rep = build_report(args.runs)
+    rep = build_report(args.source)
     path = atomic_write_text(args.output, rep.html)
     if args.json:
         print_json({**rep.to_dict(), "output": str(path)})

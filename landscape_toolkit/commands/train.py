@@ -6,15 +6,17 @@ import sys
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, comma_list, key_values, nonnegative_float,
-                              nonnegative_int, positive_float, positive_int, print_json, progress_bar)
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list, key_values,
+                                                nonnegative_float, nonnegative_int, positive_float, positive_int,
+                                                print_json, progress_bar)
 
 EXAMPLES = """examples:
   cli.py train                                   # the DCNN on Fashion-MNIST (32×32), SGD, batch 100, lr 0.01
   cli.py train --dataset cifar10 --data-dir data --epochs 60 --run cifar-sgd
   cli.py train --optimizer sgdl --sgdl-noise 0.001 --trajectories 4 --random-labels
-  cli.py train --dataset regression --model theory --input-dim 8 --width 32 --layers 2 --activation 'z + z^2/4' \
-               --optimizer gd --lr 0.05                # the network flags of every command; P on the output by default
+  cli.py train --dataset regression --model theory --input-dim 8 --widths 32 --activation 'z + z^2/4' \
+               --optimizer gd --lr 0.05                # one hidden layer of 32; P on the output by default
+  cli.py train --dataset digits --model mlp --widths 64,64 --activation tanh
   cli.py train --run cifar-sgd --resume              # continue (or restart after a kill) with the saved settings
   cli.py train --run cifar-sgd --resume --epochs 80  # ... and extend it to 80 epochs
   cli.py train --run stage2 --init-from runs/cifar-sgd:5 --perturb 0.01 --perturb-scale mean_abs --trajectories 4
@@ -32,7 +34,7 @@ def register(subparsers) -> None:
     """Add the `train` subcommand."""
     p = subparsers.add_parser(
         "train", help="train networks (SGD/GD/SGDL/RMSProp) with per-epoch checkpoints into runs/<name>/",
-        description="Train K trajectories of one network and write runs/<name>/ with config.json, metrics.json, "
+        description="Train K trajectories of one network and write runs/<name>/ with config.json, metrics.json, result.json, "
                     "checkpoint.pt, weights/epoch_NNNN.pt, curves.png and manifest.json. Defaults follow "
                     "Theory II §4 (batch 100, lr 0.01, the 6-layer DCNN) on Fashion-MNIST padded to 32×32.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,14 +55,15 @@ def register(subparsers) -> None:
     d.add_argument("--n-train", type=positive_int, default=256, help="regression: training points")
     d.add_argument("--n-test", type=positive_int, default=256, help="regression: test points")
     d.add_argument("--noise", type=nonnegative_float, default=0.0, help="regression: target noise std")
-    m = p.add_argument_group("model")
+    m = p.add_argument_group("model (one description: empirics.model_spec.ModelSpec)")
     m.add_argument("--model", choices=["paper-cnn", "mlp", "theory"], default="paper-cnn",
                    help="paper-cnn: Theory II §4.1 DCNN; mlp; theory: the polynomial network of the network flags")
     m.add_argument("--widths", type=comma_list(positive_int),
-                   help="paper-cnn: 4 hidden channel counts (default 32,64,152,56); mlp: hidden widths (default 256,256)")
-    # The theory network (and the regression teacher) takes the network flags every command shares;
-    # --activation (default ReLU) and --no-bias also apply to the CNN and the MLP.
-    add_network_args(p, data_flags=False)
+                   help="hidden widths of every kind: paper-cnn channel counts (default 32,64,152,56), mlp (default "
+                        f"256,256), theory fc (default {','.join(map(str, THEORY_HIDDEN))}; the regression teacher too)")
+    # The theory network (and the regression teacher) takes the network flags every command shares, with
+    # --widths in place of --width/--layers; --activation (default ReLU) and --no-bias also apply to the MLP.
+    add_network_args(p, width=None, data_flags=False)
     o = p.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=["sgd", "gd", "sgdl", "rmsprop"], default="sgd",
                    help="minibatch SGD, full-batch GD, SGD + Langevin noise (Theory IIb eq. 5), RMSProp")
@@ -71,11 +74,14 @@ def register(subparsers) -> None:
     o.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 coefficient")
     o.add_argument("--sgdl-noise", type=nonnegative_float, default=1e-3, help="SGDL γ′_0, weight-noise std per step")
     o.add_argument("--sgdl-decay", type=nonnegative_float, default=0.5, help="SGDL: γ′_t = γ′_0 (1+t)^-decay")
+    o.add_argument("--rmsprop-alpha", type=nonnegative_float, default=0.99, help="RMSProp smoothing of the squared gradient")
+    o.add_argument("--rmsprop-eps", type=positive_float, default=1e-8, help="RMSProp denominator guard")
     o.add_argument("--loss", choices=["auto", "cross-entropy", "mse"], default="auto",
                    help="auto: cross-entropy for classes, mse for regression")
     o.add_argument("--gd-chunk", type=positive_int, help="gd: examples per forward pass (default: all)")
     t = p.add_argument_group("trajectories")
-    t.add_argument("--seed", type=nonnegative_int, default=0, help="trajectory k uses seed + k (default 0)")
+    t.add_argument("--seed", type=nonnegative_int, default=0, help="any non-negative integer; trajectory k is the run of seed + k, with named streams for its weights, "
+                        "batch order and noise (default 0)")
     t.add_argument("--trajectories", type=positive_int, default=1, help="models trained together, seeds seed..seed+K-1")
     t.add_argument("--parallel", choices=["auto", "vmap", "grouped", "loop"], default="auto",
                    help="K > 1: vmap all trajectories in one pass, grouped (the DCNN as one network with groups=K "
@@ -88,9 +94,8 @@ def register(subparsers) -> None:
     t.add_argument("--perturb-scale", choices=("std", "mean_abs"), default="std",
                    help="σ = perturb · std(w) per tensor (§4.2, default) or perturb · mean|w| (Appendix B)")
     t.add_argument("--unperturbed", type=nonnegative_int, default=0, help="leading trajectories not perturbed")
+    add_run_flags(p, default="dataset-model-optimizer-sSEED")
     r = p.add_argument_group("run")
-    r.add_argument("--run", metavar="NAME", help="run folder name (default: dataset-model-optimizer-sSEED)")
-    r.add_argument("--out", default="runs", help="root folder of runs (default runs/)")
     r.add_argument("--resume", action="store_true",
                    help="continue run NAME from its last checkpoint with its saved configuration (only --epochs, to "
                         "extend it, --eval-batch, --eval-every and --parallel may be given; other flags must match)")
@@ -108,106 +113,88 @@ def register(subparsers) -> None:
     r.add_argument("--no-weights", action="store_true", help="do not keep every epoch's weights (only the checkpoint)")
     add_progress_flag(p)
     add_json_flag(p)
-    # Defaults are replaced by a marker, so that `--resume` knows which flags were given (run_train
-    # restores them): a flag given with its default value must still match the saved configuration.
-    global _DEFAULTS
-    _DEFAULTS = {a.dest: a.default for a in p._actions if a.dest != "help"}
-    for action in p._actions:
-        if action.dest != "help":
-            action.default = _UNSET
-    p.set_defaults(handler=run_train)
+    # `--resume` must know which flags were given, a flag given with its default value included (it must
+    # still match the saved run): the defaults are kept here and the parser's become NOT_GIVEN, so that
+    # a flag is given exactly when its value is not NOT_GIVEN (`given_flags`; `with_defaults` fills in the rest).
+    DEFAULTS.update(vars(p.parse_args([])))
+    p.set_defaults(**dict.fromkeys(DEFAULTS, NOT_GIVEN), handler=run_train)
 
 
-class _Unset:
+class _NotGiven:
+    """The parsed value of a train flag left off the command line (argparse.SUPPRESS would be type-converted)."""
+
     def __repr__(self) -> str:
-        return "<default>"
+        return "<not given>"
 
 
-_UNSET = _Unset()
-_DEFAULTS: dict = {}
-# Flags whose config field has another name; the network flags all feed `network`.
-_FIELD_OF = {"no_bias": "bias", "no_weights": "save_weights", "float64": "dtype"}
-_NETWORK_FLAGS = ("layers", "degree", "approx", "radius", "arch", "width", "input_dim", "output_dim", "units",
-                  "shared", "no_output_activation")
-_NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
+NOT_GIVEN = _NotGiven()
+# The real defaults of train's flags (the parser's are NOT_GIVEN); filled by `register`.
+DEFAULTS: dict = {}
+THEORY_HIDDEN = (2, 2)  # the theory network's hidden widths without --widths (the other commands' 3 layers of width 2)
+# Every train flag is named after its TrainConfig field (tests/test_cli_flags.py checks both ways),
+# except these, whose field has another name or form; the model flags all feed `model` (and the
+# regression `teacher`, the polynomial network of the same flags).
+_CONVERTED = {"no_weights": ("save_weights", lambda v: not v),
+              "float64": ("dtype", lambda v: "float64" if v else "float32")}
+MODEL_FLAGS = ("model", "widths", "activation", "no_bias", "layers", "degree", "approx", "radius", "arch",
+               "input_dim", "output_dim", "units", "shared", "no_output_activation")
+MODEL_FIELDS = ("model", "teacher")
+NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
 
 
-def config_from_args(args):
-    """Return the TrainConfig described by the parsed arguments."""
-    from empirics.train import TrainConfig
+def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
+    """Return the TrainConfig described by the parsed arguments (each flag to its field; the model flags to
+    one ModelSpec, and to the regression teacher). `given`: the flags given, to refuse --layers for fc and
+    --widths for a theory tree."""
+    from empirics.train import ModelSpec, TrainConfig
+    from landscape_toolkit.common.errors import InvalidSpecError
 
-    return TrainConfig(
-        dataset=args.dataset, data_dir=args.data_dir, subset=args.subset, random_labels=args.random_labels,
-        data_seed=args.data_seed, download=args.download, n_train=args.n_train, n_test=args.n_test, noise=args.noise,
-        model=args.model, widths=args.widths, activation=args.activation or "relu", bias=not args.no_bias,
-        network=spec_from_args(args) if args.model == "theory" or args.dataset == "regression" else None,
-        optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, momentum=args.momentum,
-        weight_decay=args.weight_decay, sgdl_noise=args.sgdl_noise, sgdl_decay=args.sgdl_decay, loss=args.loss,
-        gd_chunk=args.gd_chunk, trajectories=args.trajectories, seed=args.seed, parallel=args.parallel,
-        init_from=args.init_from, perturb=args.perturb, perturb_scale=args.perturb_scale,
-        unperturbed=args.unperturbed, eval_batch=args.eval_batch, eval_every=args.eval_every,
-        test_subset=args.test_subset,
-        save_weights=not args.no_weights, dtype="float64" if args.float64 else "float32",
-        precision=args.precision, channels_last=args.channels_last, compile=args.compile)
-
-
-def _given(args) -> set[str]:
-    """Return the flags (argparse dests) given on the command line, and restore the defaults of the others."""
-    given = set()
+    if "layers" in given and args.arch == "fc":
+        raise InvalidSpecError("--layers is the depth of --arch tree; a fully connected network takes its hidden "
+                               "widths from --widths")
+    if "widths" in given and args.arch == "tree" and args.model == "theory":
+        raise InvalidSpecError("a tree's widths follow from its depth --layers: drop --widths")
+    values = {}
     for dest, value in vars(args).items():
-        if value is _UNSET:
-            setattr(args, dest, _DEFAULTS.get(dest))
-        elif dest in _DEFAULTS:
-            given.add(dest)
-    return given
+        if dest in NOT_CONFIG or dest in MODEL_FLAGS:
+            continue
+        field, convert = _CONVERTED.get(dest, (dest, None))
+        values[field] = convert(value) if convert else value
+    network = None
+    if args.model == "theory" or args.dataset == "regression":
+        network = spec_from_args(args, hidden=None if args.arch == "tree" else (args.widths or THEORY_HIDDEN))
+    if args.model == "theory":
+        values["model"] = ModelSpec.theory(network)
+    else:
+        values["model"] = ModelSpec(args.model, widths=args.widths, activation=args.activation, bias=not args.no_bias)
+    values["teacher"] = network if args.dataset == "regression" else None
+    return TrainConfig.from_dict(values)
 
 
-def resumed_config(saved, asked, given: set[str]):
-    """Return the saved TrainConfig with the resumable fields the user gave (epochs, eval_batch, parallel).
-
-    Raises CheckpointError naming every other given flag whose value differs from the saved run's,
-    and an --epochs below the saved count (a run is extended, never shortened).
-    """
-    from dataclasses import fields, replace
-
-    from landscape_toolkit.common.errors import CheckpointError
-    from empirics.train import RESUMABLE_CHANGES
-
-    names = {f.name for f in fields(saved)}
-    touched = {_FIELD_OF.get(d, d) for d in given if d not in _NOT_CONFIG} & names
-    if given & set(_NETWORK_FLAGS) or ("activation" in given and saved.network is not None):
-        touched.add("network")
-    differ = sorted(f for f in touched if getattr(saved, f) != getattr(asked, f) and f not in RESUMABLE_CHANGES)
-    if differ:
-        detail = ", ".join(f"{f}: saved {getattr(saved, f)!r}, asked {getattr(asked, f)!r}" for f in differ)
-        raise CheckpointError(f"cannot resume with other settings ({detail}); give only --run NAME --resume "
-                              f"(and --epochs to extend the run)")
-    if "epochs" in touched and asked.epochs < saved.epochs:
-        raise CheckpointError(f"cannot resume with --epochs {asked.epochs}: the run is configured for {saved.epochs} "
-                              f"epochs and --epochs can only extend it")
-    return replace(saved, **{f: getattr(asked, f) for f in touched & set(RESUMABLE_CHANGES)})
+def given_fields(given: set[str]) -> set[str]:
+    """Return the TrainConfig fields set by the flags (argparse dests) given on the command line."""
+    fields = {_CONVERTED.get(d, (d,))[0] for d in given if d not in NOT_CONFIG and d not in MODEL_FLAGS}
+    return fields | (set(MODEL_FIELDS) if given & set(MODEL_FLAGS) else set())
 
 
-def _saved_config(rd):
-    """Return the TrainConfig saved in run folder `rd` (config.json), CheckpointError without a checkpoint."""
-    from landscape_toolkit.common.errors import CheckpointError
-    from empirics.train import CHECKPOINT, TrainConfig
-
-    if not rd.file(CHECKPOINT).exists():
-        raise CheckpointError(f"{rd.path} holds no {CHECKPOINT} to resume from; start it again without --resume")
-    saved = rd.read_json("config.json")
-    if not isinstance(saved, dict):
-        raise CheckpointError(f"{rd.path} holds no config.json: not a training run folder")
-    return TrainConfig.from_dict(saved)
+def given_flags(args: argparse.Namespace) -> set[str]:
+    """Return the train flags (argparse dests) given on the command line."""
+    return {dest for dest, value in vars(args).items() if dest in DEFAULTS and value is not NOT_GIVEN}
 
 
-def run_train(args) -> int:
+def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Return the parsed arguments with every flag not given set to its default."""
+    return argparse.Namespace(**{**vars(args), **{d: DEFAULTS[d] for d, v in vars(args).items() if v is NOT_GIVEN}})
+
+
+def run_train(args: argparse.Namespace) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
-    from landscape_toolkit.common.records import RunDir, check_run_name
     from empirics.plots import plot_curves
-    from empirics.train import read_metrics, train
+    from empirics.train import read_metrics, resumed_config, saved_config, train
+    from landscape_toolkit.common.runs import RunDir, check_run_name
 
-    given = _given(args)
+    given = given_flags(args)
+    args = with_defaults(args)
     if args.init_from and not Path(args.init_from.rpartition(":")[0] or args.init_from).exists():
         # a run name under --out
         from empirics.train import split_init_from
@@ -215,11 +202,11 @@ def run_train(args) -> int:
         folder, epoch = split_init_from(args.init_from)
         if (Path(args.out) / folder).is_dir():
             args.init_from = str(Path(args.out) / folder) + ("" if epoch is None else f":{epoch}")
-    config = config_from_args(args)
-    name = check_run_name(args.run or f"{config.dataset}-{config.model}-{config.optimizer}-s{config.seed}")
+    config = config_from_args(args, given)
+    name = check_run_name(args.run or f"{config.dataset}-{config.model.kind}-{config.optimizer}-s{config.seed}")
     if args.resume:
-        rd = RunDir(args.out, name, create=False)  # RunNotFoundError for a misspelt name
-        config = resumed_config(_saved_config(rd), config, given)
+        saved = saved_config(RunDir(args.out, name, create=False).path)  # RunNotFoundError for a misspelt name
+        config = resumed_config(saved, config, given_fields(given))
     run_dir = Path(args.out) / name
     hint = f"cli.py train --run {name}" + (f" --out {args.out}" if args.out != "runs" else "") + " --resume"
     try:
@@ -242,8 +229,7 @@ def run_train(args) -> int:
         ("data", f"{config.dataset}: {result.data['n_train']} train / {result.data['n_test']} test, "
                  f"input {tuple(result.data['input_shape'])}"
                  + (f", {config.random_labels:.0%} labels randomised" if config.random_labels else "")),
-        ("model", f"{config.model}, {result.n_params:,} parameters, "
-                  + (config.network.describe() if config.model == "theory" else f"activation {config.activation}")),
+        ("model", f"{config.model.describe()}, {result.n_params:,} parameters"),
         ("optimizer", f"{config.optimizer}, lr {config.lr}, batch {'all' if config.optimizer == 'gd' else config.batch_size}"),
         ("trajectories", f"{result.trajectories} (seeds {config.seed}..{config.seed + result.trajectories - 1})"),
         ("device", result.device),

@@ -3,7 +3,7 @@
 A `Task` names a library function by import path ('module:function'), its keyword arguments (JSON
 values) and a key. It runs in its own folder `<root>/<grid>/<key>/` and leaves there:
 
-    task.json        what runs (function, kwargs, key), written before it is submitted
+    config.json      what runs (function, kwargs, key), written before it is submitted (common.runs)
     status           one word: running | done | failed
     result.json      on success, written atomically: the return value (as JSON) and the wall time
     error.json       on failure: the error as one line and the wall time; traceback.txt beside it
@@ -42,11 +42,12 @@ from typing import Any, Callable
 
 from landscape_toolkit.common.errors import CheckpointError, ToolkitError
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.records import RunDir, atomic_write_json, atomic_write_text, manifest, read_json_file
+from landscape_toolkit.common.records import atomic_write_json, atomic_write_text, read_json_file
+from landscape_toolkit.common.runs import CONFIG, RESULT, RunDir, check_config, manifest, write_config
 from landscape_toolkit.common.serialize import Serializable, to_jsonable
 
 BACKENDS = ("local", "submitit-local", "slurm")
-TASK_FILE, STATUS_FILE, RESULT_FILE = "task.json", "status", "result.json"
+TASK_FILE, STATUS_FILE, RESULT_FILE = CONFIG, "status", RESULT  # each task folder is a run folder (common.runs)
 ERROR_FILE, TRACEBACK_FILE = "error.json", "traceback.txt"
 GRID_FILE, RESULTS_FILE, SUBMITIT_DIR = "grid.json", "results.json", "_submitit"
 RUNNING, DONE, FAILED, LOST = "running", "done", "failed", "lost"
@@ -422,17 +423,12 @@ class Submission:
 
 
 def _check_folders(grid_dir: Path, tasks: tuple[Task, ...]) -> None:
-    """Write each task's task.json; refuse a folder that already holds another task (CheckpointError)."""
+    """Write each task's config.json (the task); refuse a folder that holds another task (CheckpointError)."""
     for task in tasks:
-        path = grid_dir / task.key / TASK_FILE
-        if path.exists():
-            saved = read_json_file(path, "task description")
-            if saved != task.to_dict():
-                raise CheckpointError(f"{path.parent} holds another task ({saved.get('function')} with "
-                                      f"{saved.get('kwargs')}): choose another run name or remove that folder")
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(path, task)
+        folder = grid_dir / task.key
+        if check_config(folder, task) is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_config(folder / TASK_FILE, task)
 
 
 def submit(tasks: tuple[Task, ...] | list[Task], root: str | os.PathLike, grid: str, backend: str = "local",

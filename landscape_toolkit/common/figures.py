@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.records import atomic_path
+
 
 def figure_formats() -> dict[str, str]:
     """Return the file formats matplotlib can write here, by extension."""
@@ -20,8 +23,6 @@ def figure_formats() -> dict[str, str]:
 
 def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
     """Return `path` as a Path if its extension names a format matplotlib writes (InvalidSpecError otherwise)."""
-    from landscape_toolkit.common.errors import InvalidSpecError
-
     path = Path(path)
     ext = path.suffix.lower().lstrip(".")
     formats = figure_formats()
@@ -35,8 +36,6 @@ def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
 def save_figure(fig, path: str | os.PathLike, dpi: int = 130, make_parents: bool = False, **savefig_kw) -> Path:
     """Write `fig` to `path` atomically in the format its extension names, close it, and return the path."""
     import matplotlib.pyplot as plt
-
-    from landscape_toolkit.common.records import atomic_path
 
     path = check_figure_path(path, flag="figure")
     try:

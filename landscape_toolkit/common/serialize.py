@@ -6,16 +6,37 @@ arrays), and then still builds on `fields_dict`.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+from landscape_toolkit.common.errors import InvalidSpecError
+
+# Inside `exact_ints()` every integer stays a JSON integer, however large: configurations (seeds)
+# must read back exactly, and Python's json reads big integers exactly.
+_EXACT_INTS: contextvars.ContextVar[bool] = contextvars.ContextVar("exact_ints", default=False)
+
+
+@contextlib.contextmanager
+def exact_ints() -> Iterator[None]:
+    """Within the block, `to_jsonable` keeps every int as an int (for configurations, not results)."""
+    token = _EXACT_INTS.set(True)
+    try:
+        yield
+    finally:
+        _EXACT_INTS.reset(token)
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan)."""
+    """Return a JSON-compatible copy of `obj` (dataclasses, numpy, Fractions, big ints, inf/nan).
+
+    Integers of 2^53 or more become strings (most JSON readers would round them), except inside
+    `exact_ints()`, which configurations use so that seeds survive a JSON round trip.
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         if hasattr(obj, "to_dict"):
             return to_jsonable(obj.to_dict())
@@ -31,7 +52,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, int):
         # JSON integers are exact in Python but not in most readers: keep huge ones as strings,
         # and beyond 4,000 digits (Python's default str limit) only their order of magnitude.
-        if abs(obj) < 2**53:
+        if abs(obj) < 2**53 or (_EXACT_INTS.get() and obj.bit_length() < 13_000):
             return obj
         if obj.bit_length() < 13_000:
             return str(obj)
@@ -65,6 +86,34 @@ class Serializable:
     def to_dict(self) -> dict:
         """Return the JSON-compatible dict of this result's fields."""
         return fields_dict(self)
+
+
+def check_known_keys(cls: type, data: dict, what: str) -> None:
+    """Raise InvalidSpecError naming every key of `data` that is not a field of dataclass `cls`."""
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise InvalidSpecError(f"unknown {what} keys: {', '.join(unknown)}")
+
+
+class Config(Serializable):
+    """Mixin for frozen configurations: `from_dict` inverts `to_dict`; unknown keys are an error.
+
+    Nested specs given as dicts (a network, data) are turned back into their classes by the
+    configuration's own `__post_init__`. `CONFIG_NAME` names the configuration in error messages.
+    """
+
+    CONFIG_NAME = "config"
+
+    def to_dict(self) -> dict:
+        """Return the JSON-compatible dict of the fields, every integer exact (seeds of any width)."""
+        with exact_ints():
+            return fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Return the configuration whose `to_dict` is `data` (InvalidSpecError naming unknown keys)."""
+        check_known_keys(cls, data, cls.CONFIG_NAME)
+        return cls(**data)
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:

@@ -1,0 +1,314 @@
+"""The run protocol: a frozen Config, a library function, a frozen Result, and one run folder.
+
+Every computation the toolkit saves follows one pattern: the caller builds a frozen configuration
+(specs nested: network, data, optimiser, seed), calls one library function, gets a frozen result,
+and this module turns the pair into the run folder `ROOT/NAME/`:
+
+    config.json     the configuration; every integer exact (seeds of any width read back unchanged)
+    manifest.json   seed, package versions, git commit, command line, time, and `diff`: the code
+                    diff against the commit when the tree is dirty (results kept beside the code
+                    that produced them, as cifar10-airbench does)
+    result.json     the result (`RunDir.write_result`)
+    *.png, *.pdf    figures, drawn into `RunDir.file(name)` by the plotting functions, which write
+                    through `common.figures.save_figure` (format checked, atomic, closed)
+    checkpoint.pt   state to resume from, and any other torch file (`RunDir.save_checkpoint`)
+    .lock           held while the run is in use (a second user fails at once, RunLockedError)
+
+Training adds metrics.json (its per-epoch log, rewritten after every epoch), data.json and
+weights/. Every file is written to a temporary name, synced and renamed: an interrupted run never
+leaves a torn file. `open_run` checks the folder before any work: a folder holding another
+configuration is refused (CheckpointError) unless the differences lie in the fields the caller
+declares resumable (a training run's epochs, how it is watched); the same configuration reruns in
+place. `read_run` reads any run folder back.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from landscape_toolkit.common.errors import (CheckpointError, InvalidSpecError, OutputFileError, RunLockedError,
+                                             RunNotFoundError)
+from landscape_toolkit.common.records import atomic_path, atomic_write_json, read_json_file
+from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
+
+CONFIG = "config.json"
+MANIFEST = "manifest.json"
+RESULT = "result.json"
+CHECKPOINT = "checkpoint.pt"
+# A diff larger than this is recorded by its size only (a manifest stays readable).
+MAX_DIFF_CHARS = 1_000_000
+
+
+def config_record(config: Any) -> Any:
+    """Return the JSON form of a configuration as config.json holds it (every integer exact)."""
+    with exact_ints():
+        return json.loads(json.dumps(to_jsonable(config)))
+
+
+def write_config(path: str | os.PathLike, config: Any) -> Path:
+    """Write `config` as JSON to `path` atomically, every integer exact."""
+    with exact_ints():
+        return atomic_write_json(path, config)
+
+
+def check_run_name(name: str) -> str:
+    """Return `name` if it is a plain folder name (no separators, not '.'/'..'), else raise InvalidSpecError."""
+    if not name or "/" in name or "\\" in name or name in {".", ".."} or name.startswith("-") or "\0" in name:
+        raise InvalidSpecError(f"invalid run name {name!r}: use a plain folder name (letters, digits, '-', '_', '.')")
+    return name
+
+
+def config_differences(saved: Any, asked: Any, resumable: Iterable[str] = ()) -> list[str]:
+    """Return the top-level keys whose values differ between two config records, outside `resumable`.
+
+    Records that are not both dicts differ as a whole ('<config>') when unequal.
+    """
+    if not isinstance(saved, dict) or not isinstance(asked, dict):
+        return [] if saved == asked else ["<config>"]
+    skip = set(resumable)
+    return sorted(k for k in set(saved) | set(asked) if k not in skip and saved.get(k) != asked.get(k))
+
+
+def check_config(folder: str | os.PathLike, config: Any, resumable: Iterable[str] = ()) -> Any | None:
+    """Return the config record saved in `folder` (None when there is none); refuse another configuration.
+
+    Raises CheckpointError when `folder/config.json` holds a configuration that differs from
+    `config` in a field outside `resumable`. Reads only; creates nothing, so it runs before any work.
+    """
+    path = Path(folder) / CONFIG
+    if not path.exists():
+        return None
+    saved = read_json_file(path, CONFIG)
+    differ = config_differences(saved, config_record(config), resumable)
+    if differ:
+        raise CheckpointError(f"{folder} holds a run with another configuration ({', '.join(differ)}): "
+                              f"choose another run name or remove that folder")
+    return saved
+
+
+def git_commit(repo: str | os.PathLike | None = None) -> str | None:
+    """Return the current git commit of the toolkit (with '+dirty' for local changes), or None."""
+    state = _git_state(repo, with_diff=False)
+    return None if state is None else state[0]
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True).stdout
+
+
+def _git_state(repo: str | os.PathLike | None, with_diff: bool) -> tuple[str, str | None] | None:
+    """Return (commit[+dirty], diff of tracked files against HEAD or None when clean), or None outside git."""
+    cwd = Path(repo) if repo else Path(__file__).resolve().parent.parent
+    try:
+        head = _git(["rev-parse", "HEAD"], cwd).strip()
+        dirty = _git(["status", "--porcelain", "--untracked-files=no"], cwd).strip()
+        diff = _git(["diff", "HEAD"], cwd) if dirty and with_diff else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if diff is not None and len(diff) > MAX_DIFF_CHARS:
+        diff = f"<diff of {len(diff):,} characters not recorded>"
+    return head + ("+dirty" if dirty else ""), diff
+
+
+def package_versions(names: tuple[str, ...] = ("numpy", "scipy", "sympy", "torch", "phcpy")) -> dict:
+    """Return the installed versions of the named packages (None where absent), without importing them."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name if name != "phcpy" else "PHCpy")
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def manifest(seed: int | None, extra: dict | None = None) -> dict:
+    """Return the provenance record of a run: seed, versions, commit, code diff when dirty, command line, time."""
+    state = _git_state(None, with_diff=True)
+    record = {
+        "seed": seed,
+        "versions": package_versions(),
+        "git_commit": None if state is None else state[0],
+        "argv": list(sys.argv),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if state is not None and state[1] is not None:
+        record["diff"] = state[1]
+    if extra:
+        record.update(extra)
+    return record
+
+
+def run_folder(path: str | os.PathLike) -> Path:
+    """Return an existing run folder as a Path (RunNotFoundError naming it otherwise)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunNotFoundError(f"run folder {path} does not exist")
+    return path
+
+
+class RunDir:
+    """A run folder `root/name`; writes go through here (config, manifest, result, figures, checkpoints)."""
+
+    def __init__(self, root: str | os.PathLike, name: str, create: bool = True):
+        check_run_name(name)
+        self.path = Path(root) / name
+        if not create and not self.path.is_dir():
+            raise RunNotFoundError(f"no run {name!r} in {root}/ (looked for the folder {self.path})")
+        if create:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputFileError(f"cannot create run folder {self.path}: {exc.strerror or exc}") from None
+
+    @classmethod
+    def at(cls, path: str | os.PathLike, create: bool = True) -> "RunDir":
+        """Return the RunDir of the folder `path` (its parent is the root, its last part the name)."""
+        path = Path(path)
+        return cls(path.parent, path.name, create=create)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator["RunDir"]:
+        """Hold an exclusive lock on the run folder for the duration of the block.
+
+        A second process that tries to use the same run folder at the same time gets RunLockedError
+        at once, instead of two runs writing into one folder. The lock is an `flock` on `.lock`, so
+        it is released when the process dies, however it dies.
+        """
+        import fcntl
+
+        handle = open(self.path / ".lock", "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise RunLockedError(f"run folder {self.path} is in use by {owner}; wait for it or choose "
+                                 f"another run name") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        try:
+            yield self
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+    def file(self, name: str) -> Path:
+        """Return the path of a file inside the run folder."""
+        return self.path / name
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        """Write `obj` to `name` inside the run folder, atomically."""
+        return atomic_write_json(self.path / name, obj)
+
+    def read_json(self, name: str) -> Any | None:
+        """Return the parsed JSON file `name`, or None if it does not exist."""
+        path = self.path / name
+        if not path.exists():
+            return None
+        return read_json_file(path, what=name)
+
+    def start(self, config: Any, seed: int | None, extra: dict | None = None, resumable: Iterable[str] = ()) -> None:
+        """Write config.json and manifest.json at the start of a run.
+
+        A folder that already holds another configuration (outside the `resumable` fields) is never
+        overwritten (CheckpointError); the same configuration is rerun in place.
+        """
+        check_config(self.path, config, resumable)
+        write_config(self.path / CONFIG, config)
+        with exact_ints():  # the manifest's seed, like the config's, reads back exactly
+            self.write_json(MANIFEST, manifest(seed, extra))
+
+    def write_config(self, config: Any) -> Path:
+        """Rewrite config.json (a resumed run that changed a resumable field, e.g. extended epochs)."""
+        return write_config(self.path / CONFIG, config)
+
+    def write_result(self, result: Any) -> Path:
+        """Write the result (a Serializable dataclass or JSON-able value) as result.json."""
+        return self.write_json(RESULT, result)
+
+    def save_checkpoint(self, obj: Any, name: str = CHECKPOINT) -> Path:
+        """Write `obj` with torch.save to `name` (relative, sub-folders created) atomically, fsync'd."""
+        import torch
+
+        path = self.file(name)
+        with atomic_path(path, make_parents=True) as tmp:  # a kill leaves the old file or the new one
+            torch.save(obj, tmp)
+        return path
+
+    def load_checkpoint(self, name: str = CHECKPOINT, map_location: Any = "cpu") -> dict:
+        """Return the torch object saved as `name` (CheckpointError naming it when missing or unreadable)."""
+        return load_checkpoint(self.file(name), map_location)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
+    """Return the torch object saved at `path` (CheckpointError naming it when missing or unreadable)."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path} does not exist")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # pickle, zip and IO errors all mean the same to the user
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def open_run(root: str | os.PathLike, name: str, config: Any, seed: int | None = None, *,
+             extra: dict | None = None, resumable: Iterable[str] = ()) -> Iterator[RunDir]:
+    """Yield the locked run folder `root/name` with config.json and manifest.json written.
+
+    The folder is checked before anything is created: a run name with separators is
+    InvalidSpecError, a folder holding another configuration CheckpointError, one in use
+    RunLockedError. Call it before the computation, so a conflict costs no work.
+    """
+    check_run_name(name)
+    check_config(Path(root) / name, config, resumable)
+    run = RunDir(root, name)
+    with run.lock():
+        run.start(config, seed, extra, resumable)
+        yield run
+
+
+def save_run(root: str | os.PathLike, name: str, config: Any, result: Any, seed: int | None = None,
+             extra: dict | None = None) -> RunDir:
+    """Write a finished computation as the run folder `root/name` (config, manifest, result.json); return it."""
+    with open_run(root, name, config, seed, extra=extra) as run:
+        run.write_result(result)
+    return run
+
+
+@dataclass(frozen=True)
+class RunRecord(Serializable):
+    """A run folder read back.
+
+    Fields:
+        path: the run folder.
+        config: config.json (None if absent).
+        manifest: manifest.json (None if absent).
+        result: result.json (None if absent: a run still in progress, or a training run's log only).
+    """
+
+    path: str
+    config: Any
+    manifest: Any
+    result: Any
+
+
+def read_run(path: str | os.PathLike) -> RunRecord:
+    """Return the config, manifest and result of the run folder `path` (RunNotFoundError when missing)."""
+    run = RunDir.at(run_folder(path), create=False)
+    return RunRecord(str(run.path), run.read_json(CONFIG), run.read_json(MANIFEST), run.read_json(RESULT))
