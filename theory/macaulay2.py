@@ -161,6 +161,10 @@ class PendingInvariants:
                                         int(deg) if deg.lstrip("-").isdigit() else 0, self.field, seconds))
         return invs
 
+    def done(self) -> bool:
+        """Return whether the M2 process has finished (without waiting)."""
+        return self._proc.poll() is not None
+
     def cancel(self) -> None:
         """Stop the M2 process (when its answer is no longer needed)."""
         if self._proc.poll() is None:

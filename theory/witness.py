@@ -201,7 +201,7 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     degree = #witness points ≤ Bezout, m-Bezout and mixed volume of the sliced system.
     Given `data` (and optionally its planted solution `w_star`) replace the seeded data.
     Optional studies: `monodromy` = k runs witness monodromy from w* until k loops find nothing
-    new (`theory.monodromy.zero_error_witness_monodromy`); `decompose_set` runs PHCpack's
+    new (`theory.network_families.zero_error_witness_monodromy`); `decompose_set` runs PHCpack's
     numerical irreducible decomposition (`decompose`); `groebner` decides consistency over Q.
     """
     from theory.bezout import multihomogeneous_bezout
@@ -248,7 +248,7 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     status = "complete" if trace is not None and trace.passed else "lower bound"
     mono = deco = exact = None
     if monodromy is not None:
-        from theory.monodromy import zero_error_witness_monodromy
+        from theory.network_families import zero_error_witness_monodromy
         mono = zero_error_witness_monodromy(spec, data.n_points, seed=seed, stop_after=monodromy, options=opts,
                                             data=data, w_star=w_star)
     if decompose_set:
@@ -264,11 +264,12 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
 def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> "TraceTest":
     """Return the linear trace test of a witness set from `witness_set(system, dim, seed)`.
 
-    The witness family [R f(w); A w + b] of `theory.monodromy.witness_family` has the same draw
+    The witness family [R f(w); A w + b] of `theory.network_families.witness_family` has the same draw
     (R, A, b) as the witness set's slice, so the witness points solve it at b; they are moved to
     two parallel slices b + s·v, and the trace Σ c·w_i must be affine in s (SVW 2002, §4).
     """
-    from theory.monodromy import trace_test, witness_family
+    from theory.monodromy import trace_test
+    from theory.network_families import witness_family
 
     fam, _, idx, _ = witness_family(spec, data, ws.dim, seed)
     b0 = witness_slice(system, ws.dim, seed).b

@@ -165,7 +165,7 @@ def run_solve(args: argparse.Namespace) -> int:
         return 0
     spec = spec_from_args(args)
     if args.monodromy:
-        from theory.monodromy import square_monodromy
+        from theory.network_families import square_monodromy
         with _progress(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
@@ -305,13 +305,15 @@ def run_critical(args: argparse.Namespace) -> int:
     check_out(args)
     spec = spec_from_args(args)
     if args.monodromy:
-        from theory.monodromy import critical_monodromy
+        from theory.critical_strata import StrataConfig, critical_monodromy
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
         with _progress(args, "monodromy loops") as progress:
-            m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",
-                                   stop_after=args.loops_without_news, options=_options(args), progress=progress)
+            m = critical_monodromy(spec, args.points, seed=args.seed,
+                                   config=StrataConfig(planted=args.targets == "planted",
+                                                       stop_after=args.loops_without_news, options=_options(args)),
+                                   progress=progress)
         _save(args, m)
         if args.json:
             print_json(m)
