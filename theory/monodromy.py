@@ -35,6 +35,7 @@ from landscape_toolkit.common.progress import Progress, report
 from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable
 from theory import phc
+from theory.hprefine import refine_extended
 from theory.path_result import is_real
 from theory.polysystem import System
 from theory.slicing import random_complex
@@ -53,6 +54,9 @@ class Family:
         jacobian: (w, p) ↦ ∂F/∂w.
         n_params: the number of parameters.
         label: a description.
+        max_degree: the largest total degree of F(·; p) (None: ask PHCpack).
+        residual_mp: (w as mpmath numbers, p) ↦ F(w; p) in extended precision, for refining
+            ill-conditioned endpoints (`theory.hprefine`); None: endpoints are judged in double only.
     """
 
     names: tuple[str, ...]
@@ -62,6 +66,7 @@ class Family:
     n_params: int
     label: str = "family"
     max_degree: int | None = None  # the largest total degree of F(·; p) for generic p (None: ask PHCpack per move)
+    residual_mp: Callable[[Sequence, np.ndarray], Sequence] | None = field(default=None, repr=False)
 
     def at(self, p: np.ndarray) -> System:
         """Return the System F(·; p)."""
@@ -206,12 +211,23 @@ def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarra
     out: list[np.ndarray | None] = []
     for k, raw in enumerate(raws):
         res = _judge(target, raw, k, "d", opts, dmax)
-        if res.outcome != "regular" and opts.retry:
+        x = np.array(res.x) if res.outcome == "regular" else _extended(family, p_to, raw)
+        if x is None and opts.retry:
             again = phc.track(target.polys, start.polys, points[k:k + 1], family.names, gamma, opts.retry,
                               max(opts.tasks, 1))
             res = _judge(target, again[0], k, opts.retry, opts, dmax, retried=True)
-        out.append(np.array(res.x) if res.outcome == "regular" else None)
+            x = np.array(res.x) if res.outcome == "regular" else _extended(family, p_to, again[0])
+        out.append(x)
     return out, sum(e is None for e in out)
+
+
+def _extended(family: Family, p: np.ndarray, raw) -> np.ndarray | None:
+    """Return the endpoint refined in extended precision when that proves it a regular zero, else None."""
+    if family.residual_mp is None or not (np.all(np.isfinite(raw.x)) and abs(raw.t.real - 1.0) < 1e-9):
+        return None
+    p = np.asarray(p, dtype=complex)
+    ref = refine_extended(lambda w: family.residual_mp(w, p), lambda w: family.jacobian(w, p), np.asarray(raw.x))
+    return ref.x if ref.regular else None
 
 
 def move_retrying(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray,

@@ -15,7 +15,9 @@ Start solutions come by construction: pick weights w*, compute the targets they 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence
+
+import mpmath
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from landscape_toolkit.common.progress import Progress
 from landscape_toolkit.common.seeds import stream
 from theory.data import ExactData, planted_data
 from theory.monodromy import Family, MonodromyResult, monodromy_solve, trace_proof
-from theory.networks import NetworkSpec
+from theory.networks import NetworkSpec, forward_point
 from theory.polysystem import complex_literal, linear_string, network_jets, network_system
 from theory.slicing import witness_slice
 from theory.systems import ZeroErrorSystem
@@ -61,8 +63,28 @@ def witness_family(spec: NetworkSpec, data: ExactData, dim: int, seed: int) -> t
     def jacobian(w, b):
         return np.vstack([rand.jacobian(w), A])
 
-    fam = Family(system.names, polys, evaluate, jacobian, dim, f"witness family of {spec.describe()}, N = {data.n_points}")
+    fam = Family(system.names, polys, evaluate, jacobian, dim, f"witness family of {spec.describe()}, N = {data.n_points}",
+                 residual_mp=_witness_residual_mp(spec, data, R, A))
     return fam, A, (0, dim), R
+
+
+def _mp(q: Fraction) -> mpmath.mpf:
+    return mpmath.mpf(q.numerator) / q.denominator
+
+
+def _witness_residual_mp(spec: NetworkSpec, data: ExactData, R: np.ndarray,
+                         A: np.ndarray) -> Callable[[Sequence, np.ndarray], list]:
+    """Return (w, b) ↦ [R·(f(x_i; w) − y_i); A w + b] in mpmath arithmetic (the current working precision)."""
+    def residual(w: Sequence, b: np.ndarray) -> list:
+        r = []
+        for x, y in zip(data.X, data.Y):
+            out = forward_point(spec, list(w), [_mp(v) for v in x], coerce=_mp)
+            r.extend(o - _mp(t) for o, t in zip(out, y))
+        rows = [mpmath.fsum(mpmath.mpc(complex(c)) * v for c, v in zip(row, r)) for row in R]
+        return rows + [mpmath.fsum(mpmath.mpc(complex(c)) * v for c, v in zip(row, w)) + mpmath.mpc(complex(bk))
+                       for row, bk in zip(A, b)]
+
+    return residual
 
 
 def target_family(spec: NetworkSpec, data: ExactData) -> Family:
