@@ -19,6 +19,7 @@ from landscape_toolkit.common.errors import InputFileError
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from landscape_toolkit.common.errors import InvalidSpecError
 from landscape_toolkit.common.seeds import stream
+from theory.activations import _as_fraction
 from theory.genericity import generic_rationals
 from theory.networks import NetworkSpec, forward_point
 
@@ -76,8 +77,6 @@ class ExactData(Serializable):
     @classmethod
     def from_arrays(cls, X: Any, Y: Any) -> "ExactData":
         """Return ExactData from nested sequences of numbers (floats convert exactly)."""
-        from theory.activations import _as_fraction
-
         X = [[_as_fraction(v) for v in np.atleast_1d(row)] for row in X]
         Y = [[_as_fraction(v) for v in np.atleast_1d(row)] for row in Y]
         return cls(tuple(map(tuple, X)), tuple(map(tuple, Y)), None, "given")

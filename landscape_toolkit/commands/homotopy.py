@@ -279,6 +279,11 @@ def run_dimension(args: argparse.Namespace) -> int:
                       f"{o['at_infinity']} at infinity, {o['failed']} failed; {ws.n_spurious} off V(f)"),
             ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
+    if rep.completion is not None:
+        c = rep.completion
+        rows.insert(-2, ("witness completion", f"the homotopy gave {ws.degree} points, trace test failed; monodromy on "
+                                               f"the slice offsets: {c.n_solutions} points in {c.loops} loops "
+                                               f"({c.returncode.value}; budget {c.stop_after} quiet loops per check)"))
     if rep.monodromy is not None:
         m = rep.monodromy
         rows.append(("monodromy from w*", f"{m.n_solutions} witness points in {m.loops} loops; {m.completeness}"))
@@ -327,6 +332,7 @@ def run_critical(args: argparse.Namespace) -> int:
                           ("per component", " + ".join(str(c.n_solutions) for c in m.components)
                            + f" = {sum(c.n_solutions for c in m.components)}"),
                           ("exact count (Macaulay2)", "—" if m.exact_total is None else m.exact_total),
+                          ("draw", m.draw),
                           ("failed paths", m.failed_paths + sum(c.monodromy.failed_paths for c in m.components
                                                                 if c.monodromy)),
                           ("completeness", m.completeness),
@@ -352,6 +358,7 @@ def run_critical(args: argparse.Namespace) -> int:
         m = rep.monodromy
         how = [("route", "strata monodromy (the default here: per-stratum monodromy with exact Macaulay2 counts; "
                          "--start total-degree|polyhedral|multihomogeneous tracks a start system instead)"),
+               ("draw", m.draw),
                ("per stratum", ", ".join(f"{c.stratum.label} {c.n_solutions}" for c in m.components)
                 + f" = {m.n_isolated}"),
                ("paths", f"{sum(c.monodromy.paths_tracked for c in m.components if c.monodromy)} tracked, "
