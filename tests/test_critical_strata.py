@@ -121,3 +121,45 @@ def test_generic_draw_gives_the_generic_count_labelled_complete(seed):
     res = M.critical_monodromy(spec, 1, seed=seed, config=StrataConfig(certify=False))
     assert res.n_isolated == res.exact_total == res.genericity.independent_count == 13
     assert res.returncode is CriticalCode.COMPLETE and res.complete and res.genericity.generic
+
+
+TABLE = [(n0, h, nd) for h in (1, 2) for n0 in (1, 2, 3) for nd in (1, 2, 3)]
+
+
+def _generic_count(widths, seed: int) -> int:
+    """Macaulay2's exact count over QQ at an instance independent of the run's (data and λ from another seed)."""
+    from theory import macaulay2
+    from theory.activations import linear
+    from theory.data import random_data
+    from theory.genericity import generic_penalty
+    from theory.systems import CriticalSystem
+
+    spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
+    inv = macaulay2.ideal_invariants(CriticalSystem(spec, random_data(spec, 1, seed),
+                                                    generic_penalty(spec.n_params, seed)))
+    return inv.degree
+
+
+@needs_m2
+@pytest.mark.slow
+@pytest.mark.parametrize("widths", TABLE)
+def test_one_hidden_layer_deep_linear_counts_equal_the_generic_count_at_seeds_0_to_3(widths):
+    # every (input, width, output) with width 1 or 2 and inputs, outputs 1..3, one data point:
+    # the count at seeds 0..3 equals the count at an independent instance, each labelled complete
+    from theory.activations import linear
+    spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
+    generic = _generic_count(widths, 1000)
+    for seed in range(4):
+        res = M.critical_monodromy(spec, 1, seed=seed, config=StrataConfig(certify=False))
+        assert res.n_isolated == res.exact_total == generic, (widths, seed)
+        assert res.returncode is CriticalCode.COMPLETE and res.genericity.independent_count == generic
+
+
+@needs_m2
+@pytest.mark.parametrize("widths", [(2, 2, 2), (1, 2, 3)])
+def test_two_table_entries_equal_the_generic_count_in_the_default_suite(widths):
+    from theory.activations import linear
+    spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
+    res = M.critical_monodromy(spec, 1, seed=2, config=StrataConfig(certify=False))
+    assert res.n_isolated == res.exact_total == _generic_count(widths, 1000)
+    assert res.returncode is CriticalCode.COMPLETE

@@ -52,15 +52,20 @@ def generic_rationals(rng: np.random.Generator, n: int, low: Fraction, high: Fra
 
     Equal values and zeros are redrawn (both can lower counts); the loop ends with probability one.
     """
+    low, high = Fraction(low), Fraction(high)
     if not low < high:
         raise InvalidSpecError(f"need low < high, got [{low}, {high}]")
     out: list[Fraction] = []
+    seen: set[Fraction] = set()
     while len(out) < n:
         q = int(rng.integers(2 ** bits, 2 ** (bits + 1)))
-        p = int(rng.integers(int(np.ceil(float(low) * q)), int(np.floor(float(high) * q)) + 1))
-        v = Fraction(p, q)
-        if v != 0 and low <= v <= high and v not in out:
+        lo, hi = -((-low.numerator * q) // low.denominator), (high.numerator * q) // high.denominator
+        if lo > hi:  # no multiple of 1/q in a very narrow range: draw another q
+            continue
+        v = Fraction(int(rng.integers(lo, hi + 1)), q)
+        if v != 0 and low <= v <= high and v not in seen:
             out.append(v)
+            seen.add(v)
     return tuple(out)
 
 
