@@ -29,7 +29,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from landscape_toolkit.common.seeds import stream
-
 from landscape_toolkit.common.serialize import fields_dict
 from theory.activations import PolyActivation
 from landscape_toolkit.common.errors import InvalidSpecError
