@@ -165,6 +165,37 @@ def _poly_string(poly: object, names: Sequence[str]) -> str:
     return " + ".join(terms) if terms else "0"
 
 
+def _mp_terms(poly: object) -> list[tuple[mpmath.mpf, tuple[int, ...]]]:
+    """Return a sympy PolyElement over QQ as (mpmath coefficient, exponent tuple) pairs."""
+    return [(_mp(Fraction(int(c.numerator), int(c.denominator))), tuple(int(e) for e in m)) for m, c in poly.terms()]
+
+
+def _mp_eval(terms: list[tuple[mpmath.mpf, tuple[int, ...]]], w: Sequence) -> mpmath.mpc:
+    total = mpmath.mpc(0)
+    for c, m in terms:
+        t = c
+        for v, e in zip(w, m):
+            if e:
+                t = t * v ** e
+        total += t
+    return total
+
+
+def _critical_residual_mp(A_polys: Sequence, B_polys: Sequence[Sequence]) -> Callable[[Sequence, np.ndarray], list]:
+    """Return (w, (y, λ)) ↦ A_j(w) − Σ_i y_i B_ji(w) + λ_j w_j in mpmath arithmetic (exact rational coefficients)."""
+    A = [_mp_terms(a) for a in A_polys]
+    B = [[_mp_terms(b) for b in row] for row in B_polys]
+    n = len(B[0]) if B else 0
+
+    def residual(w: Sequence, p: np.ndarray) -> list:
+        y = [mpmath.mpc(complex(v)) for v in p[:n]]
+        lam = [mpmath.mpc(complex(v)) for v in p[n:]]
+        return [_mp_eval(a, w) - mpmath.fsum(yi * _mp_eval(b, w) for yi, b in zip(y, row)) + lj * wj
+                for a, row, lj, wj in zip(A, B, lam, w)]
+
+    return residual
+
+
 def critical_family(spec: NetworkSpec, data: ExactData) -> Family:
     """Return the family F(w; y, λ) = J(w)ᵀ(f(w) − y) + λ ⊙ w (half the gradient of the penalised loss).
 
@@ -202,4 +233,4 @@ def critical_family(spec: NetworkSpec, data: ExactData) -> Family:
         return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
 
     return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}",
-                  dmax)
+                  dmax, _critical_residual_mp(A_polys, B_polys))
