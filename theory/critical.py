@@ -30,7 +30,6 @@ from typing import Sequence
 import numpy as np
 
 from landscape_toolkit.common.progress import Progress
-from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable
 from landscape_toolkit.common.errors import InvalidSpecError
 from theory import macaulay2

@@ -33,8 +33,7 @@ from theory import macaulay2
 from theory.certify import CertificationResult, certify, terms_from_sympy
 from theory.data import ExactData, planted_data, random_data
 from theory.genericity import coincidences, generic_penalty, penalty_draw
-from theory.monodromy import (Family, MonodromyCode, MonodromyResult, count_proof, is_new, monodromy_solve,
-                              move)
+from theory.monodromy import (Family, LoopBudget, MonodromyResult, count_proof, is_new, monodromy_solve, move)
 from theory.network_families import critical_family
 from theory.networks import NetworkSpec, init_weights
 from theory.path_result import cluster, is_real
@@ -411,7 +410,7 @@ def _zero_stratum(s: Stratum, cond: float, ok: bool) -> ComponentCount:
                           None, False, "")
 
 
-def _judged(c: ComponentCount, want: int | None) -> ComponentCount:
+def _judged(c: ComponentCount, want: int | None, budget: str) -> ComponentCount:
     """Return the component judged against the exact count `want` of its open stratum at this instance."""
     if c.stratum.zero:
         return replace(c, exact=want, complete=c.n_solutions == 1 and want == 1,
@@ -424,8 +423,8 @@ def _judged(c: ComponentCount, want: int | None) -> ComponentCount:
     complete = want is not None and c.n_solutions == want
     after = c.at_target if c.at_target is not None else c.monodromy
     short = (f"NOT complete: {c.n_solutions} of the exact {want}, {want - c.n_solutions} missing after "
-             f"{after.loops} loops ({after.returncode.value}; budget {after.stop_after} quiet loops, "
-             f"{after.seconds:.0f} s)") if want is not None and not complete else ""
+             f"{after.loops} loops in {after.seconds:.0f} s ({after.returncode.value}; {budget})"
+             ) if want is not None and not complete else ""
     how = (f"complete: {c.n_solutions} = the exact count (Macaulay2)" if complete else short or
            f"not proved complete: {c.monodromy.completeness}")
     return replace(c, exact=want, complete=complete, how=how)
@@ -466,7 +465,8 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
         found.extend(pts)
         failed += nf
     by_label = counts.counts() if counts is not None else {}
-    components = [_judged(c, by_label.get(c.stratum.label)) for c in components]
+    budget = LoopBudget(cfg.stop_after, cfg.max_loops, cfg.max_seconds).describe()
+    components = [_judged(c, by_label.get(c.stratum.label), budget) for c in components]
     return _assemble(spec, inst, seed, cfg, note, components, found, failed, by_label, counts, opts,
                      time.perf_counter() - t0)
 
