@@ -344,11 +344,19 @@ class _Context:
         return self.counts.counts().get(label) if wait else self.counts.get(label)
 
 
-def _seed_point(ctx: _Context, s: Stratum, fam: Family) -> tuple[np.ndarray, np.ndarray, float]:
-    """Return (w0, base (y₀, λ₀) with w0 critical, cond₂ of the full Jacobian at the embedded seed)."""
+SEED_ATTEMPTS = 5  # fresh seeds tried on a stratum before it is reported as having no regular seed
+
+
+def _seed_point(ctx: _Context, s: Stratum, fam: Family, attempt: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """Return (w0, base (y₀, λ₀) with w0 critical, cond₂ of the full Jacobian at the embedded seed).
+
+    Attempt k > 0 draws from streams of their own ('... #k'): a random seed is regular with
+    probability one, but its condition can exceed cond_max by bad luck.
+    """
     K, n = ctx.spec.n_params, ctx.inst.n_targets
-    srng = stream(ctx.seed, f"critical monodromy {s.label}")
-    w0 = init_weights(reduced_spec(ctx.spec, s), stream(ctx.seed, f"initial weights {s.label}")).astype(complex)
+    tag = s.label if attempt == 0 else f"{s.label} #{attempt}"
+    srng = stream(ctx.seed, f"critical monodromy {tag}")
+    w0 = init_weights(reduced_spec(ctx.spec, s), stream(ctx.seed, f"initial weights {tag}")).astype(complex)
     base = np.concatenate([random_complex(srng, n), np.zeros(len(w0), dtype=complex)])
     base[n:] = -fam.evaluate(w0, base) / w0
     full_base = np.concatenate([base[:n], random_complex(srng, K)])
@@ -384,10 +392,13 @@ def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.n
     """Return (the stratum's ComponentCount, its points embedded in the full weight space, failed target paths)."""
     rspec = reduced_spec(ctx.spec, s)
     fam = critical_family(rspec, ctx.inst.data)
-    w0, base, cond = _seed_point(ctx, s, fam)
-    if not cond <= ctx.opts.cond_max:
-        return ComponentCount(s, f"skipped: the seed is singular (cond {cond:.1e})", cond, None, 0, None, False,
-                              "not solved: no regular seed"), [], 0
+    for attempt in range(SEED_ATTEMPTS):
+        w0, base, cond = _seed_point(ctx, s, fam, attempt)
+        if cond <= ctx.opts.cond_max:
+            break
+    else:
+        return ComponentCount(s, f"skipped: {SEED_ATTEMPTS} seeds singular (last cond {cond:.1e})", cond, None, 0,
+                              None, False, "not solved: no regular seed"), [], 0
     group = verified(network_group(rspec, None, parameters_move_penalty=True),
                      lambda w: float(np.max(np.abs(fam.evaluate(w, base)))), [w0])
     live = _on_open_stratum(rspec)
