@@ -280,10 +280,11 @@ def run_dimension(args: argparse.Namespace) -> int:
             ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
     if rep.completion is not None:
+        from theory.witness import COMPLETION_BUDGET
         c = rep.completion
         rows.insert(-2, ("witness completion", f"the homotopy gave {ws.degree} points, trace test failed; monodromy on "
                                                f"the slice offsets: {c.n_solutions} points in {c.loops} loops "
-                                               f"({c.returncode.value}; budget {c.stop_after} quiet loops per check)"))
+                                               f"({c.returncode.value}; {COMPLETION_BUDGET.describe()})"))
     if rep.monodromy is not None:
         m = rep.monodromy
         rows.append(("monodromy from w*", f"{m.n_solutions} witness points in {m.loops} loops; {m.completeness}"))
