@@ -177,3 +177,22 @@ def test_width_3_strata_are_all_reached_even_when_a_first_seed_is_ill_conditione
     res = M.critical_monodromy(spec, 1, seed=seed, config=StrataConfig(certify=False))
     assert res.n_isolated == res.exact_total == _generic_count((3, 3, 1), 1000)
     assert res.returncode is CriticalCode.COMPLETE
+
+
+def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch):
+    # Macaulay2 out of time: no exact count, so the loops stop on stagnation and nothing is called complete
+    from landscape_toolkit.common.errors import SolverError
+    from theory import macaulay2
+
+    class Failed:
+        def result(self):
+            raise SolverError("Macaulay2 did not finish within 1 s")
+
+        def done(self):
+            return True
+
+    monkeypatch.setattr(macaulay2, "start_invariants", lambda *a, **k: Failed())
+    res = M.critical_monodromy(_mehta(2), 1, seed=0, config=StrataConfig(exact=True, certify=False))
+    assert res.returncode is CriticalCode.UNPROVED and not res.complete and res.exact_total is None
+    assert "did not finish" in res.completeness
+    assert res.n_isolated == 33  # stagnation still finds them; it just proves nothing

@@ -251,6 +251,7 @@ class StratumCounts:
         self._second = macaulay2.start_invariants([independent_instance(spec, inst.data.n_points, seed)],
                                                   timeout=timeout, prime=SECOND_INSTANCE_PRIME)
         self._memo: dict[str, int] | None = None
+        self.error: str | None = None
 
     def ready(self) -> bool:
         """Return whether the per-stratum counts are in (without waiting)."""
@@ -260,7 +261,12 @@ class StratumCounts:
         """Return the exact count of each open stratum (waits for M2; empty if a stratum is not zero-dimensional)."""
         if self._memo is None:
             closed = {s.label: (1 if self.zero_regular else 0) for s in self.strata if s.zero}
-            for s, inv in zip(self.solved, self._pending.result()):
+            try:
+                invs = self._pending.result()
+            except SolverError as exc:  # e.g. out of time: no exact count, said so in the verdict
+                self.error, self._memo = str(exc), {}
+                return self._memo
+            for s, inv in zip(self.solved, invs):
                 closed[s.label] = inv.degree if inv.dim == 0 else -1
             self._memo = ({} if any(v < 0 for v in closed.values())
                           else mobius_open_counts(self.strata, closed))
@@ -511,11 +517,11 @@ def _genericity(inst: Instance, total: int | None, counts: StratumCounts | None)
 
 
 def _verdict(n: int, total: int | None, components: Sequence[ComponentCount],
-             gen: Genericity) -> tuple[CriticalCode, str]:
+             gen: Genericity, why_no_count: str = "") -> tuple[CriticalCode, str]:
     """Return the return code and the completeness sentence."""
     if total is None:
         return CriticalCode.UNPROVED, (f"not proved complete: {n} found; per-stratum monodromy stopped by "
-                                       f"stagnation (a heuristic stop), no exact count")
+                                       f"stagnation (a heuristic stop), no exact count{why_no_count}")
     if not (components and all(c.complete for c in components) and total == n):
         short = "; ".join(f"{c.stratum.label}: {c.how}" for c in components if not c.complete)
         return CriticalCode.SHORT, f"NOT complete: {n} found, the exact count at this instance is {total} ({short})"
@@ -533,7 +539,9 @@ def _assemble(spec: NetworkSpec, inst: Instance, seed: int, cfg: StrataConfig, n
     real = sum(is_real(x, opts.real_tol) for x in sols)
     total = sum(by_label.values()) if by_label else None
     gen = _genericity(inst, total, counts)
-    code, completeness = _verdict(len(sols), total, components, gen)
+    why = (f" (Macaulay2: {counts.error})" if counts is not None and counts.error else
+           " (Macaulay2 not run: biases, not installed, or not asked)" if counts is None else "")
+    code, completeness = _verdict(len(sols), total, components, gen, why)
     cert = certify_critical(spec, inst.data, inst.penalty, np.array(sols)) if cfg.certify and sols else None
     lam_f = np.array([float(v) for v in inst.penalty])
     return CriticalMonodromyResult(tuple(components), note, network_group(spec, lam_f, parameters_move_penalty=True),
