@@ -90,12 +90,12 @@ def compare(quick: bool, workers: int | None) -> list[dict]:
 def _strata_row(name: str, bb: dict, workers: int | None) -> dict:
     """Mehta (2,2,2) by the default `critical` route: per-stratum monodromy with exact Macaulay2 counts."""
     from theory.activations import parse
-    from theory.monodromy import critical_monodromy
+    from theory.critical_strata import StrataConfig, critical_monodromy
     from theory.networks import NetworkSpec
 
     spec = NetworkSpec.fully_connected(2, 2, 2, parse("z"), output_dim=2, bias=False, output_activation=False)
     t0 = time.perf_counter()
-    m = critical_monodromy(spec, 1, seed=0, options=TrackOptions(seed=0, workers=workers))
+    m = critical_monodromy(spec, 1, seed=0, config=StrataConfig(options=TrackOptions(seed=0, workers=workers)))
     paths = sum(c.monodromy.paths_tracked for c in m.components if c.monodromy) + len(m.solutions)
     row = _row(name, "strata monodromy", paths, m.n_isolated,
                m.certification.n_distinct if m.certification else None, time.perf_counter() - t0, bb)

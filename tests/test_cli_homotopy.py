@@ -90,6 +90,7 @@ def test_critical_default_route_prints_the_proof_and_the_certificates(capsys):
                        "--input-dim", "1", "--points", "2", "--penalty", "generic", "--no-progress", "--json")
     doc = json.loads(out)
     assert doc["route"] == "strata monodromy" and doc["completeness"].startswith("complete: 21")
+    assert doc["monodromy"]["returncode"] == "complete" and doc["monodromy"]["exact_total"] == 21
     assert doc["certified"].startswith("21 distinct solutions certified")
 
 

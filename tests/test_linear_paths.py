@@ -8,6 +8,8 @@ different sign components of the fibre).
 from __future__ import annotations
 
 import numpy as np
+
+from landscape_toolkit.common.seeds import stream
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -209,7 +211,7 @@ def test_equal_width_two_layer_minimum_level_set_is_disconnected(n):
 def test_singular_floor_is_a_lower_bound_for_every_singular_product(n, seed):
     """The inequality used in the equal-width proof: F(M) ≥ floor whenever det M = 0."""
     ob = equal_width_obstruction(n, seed=n)
-    rng = np.random.default_rng(n)  # rebuild the same data as equal_width_obstruction(n, seed=n)
+    rng = stream(n, "equal-width data")  # rebuild the same data as equal_width_obstruction(n, seed=n)
     X = rng.normal(size=(50, n))
     A = rng.normal(size=(n, n)) + 2 * np.eye(n)
     Y = X @ A.T + 0.1 * rng.normal(size=(50, n))

@@ -162,3 +162,17 @@ def test_dimension_degree_is_trace_certified_and_a_missing_point_makes_it_a_lowe
     system = network_system(ZeroErrorSystem(spec, data))
     partial = replace(rep.witness, points=rep.witness.points[1:], degree=rep.degree - 1)
     assert not W.witness_trace_test(spec, data, system, partial, 0, TrackOptions(seed=0)).passed
+
+
+def test_a_witness_set_missing_a_point_completes_itself_by_monodromy_to_the_generic_degree():
+    # fc 1-2-1, P = z², N = 3 planted: at seed 0 the homotopy ends one witness path on an endpoint
+    # too ill-conditioned for double precision, the trace test fails, and monodromy on the slice
+    # offsets (with extended-precision refinement) completes the set; the degree then equals the
+    # one measured at seed 1, where the homotopy alone passes the trace test
+    spec = NetworkSpec((1, 2, 1), parse("z^2"), bias=True, output_activation=False)
+    rep = W.zero_error_dimension(spec, 3, seed=0)
+    other = W.zero_error_dimension(spec, 3, seed=1)
+    assert other.completion is None and other.trace.passed
+    assert rep.completion is not None and rep.completion.is_success and rep.trace.passed
+    assert rep.witness.degree < rep.degree == other.degree
+    assert rep.degree_status == "complete"

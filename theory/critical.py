@@ -30,23 +30,23 @@ from typing import Sequence
 import numpy as np
 
 from landscape_toolkit.common.progress import Progress
-from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable
 from landscape_toolkit.common.errors import InvalidSpecError
+from theory import macaulay2
+from theory.critical_strata import StrataConfig, critical_monodromy, make_instance
+from theory.data import planted_data, random_data
+from theory.export import to_phc
+from theory.genericity import generic_penalty  # re-exported: the penalty draw lives in theory.genericity
 from theory.groebner import GroebnerCheck, count_verdict, groebner_check
 from theory.path_result import cluster, is_real
 from theory.polysystem import System, network_jets
 from theory.rank import numerical_rank
 from theory.solve import SolveResult, solve
+from theory.strata import dead_unit_condition
+from theory.systems import CriticalSystem
 from theory.tracker import ENDPOINT_RANK_RTOL, TrackOptions, newton_refine
 
 KINDS = ("minimum", "saddle", "maximum", "complex")
-
-
-def generic_penalty(n_params: int, seed: int, scale: Fraction = Fraction(1, 10)) -> tuple[Fraction, ...]:
-    """Return λ_j = scale·u_j with u_j random rationals in [1/4, 1] (a generic positive L2 penalty)."""
-    rng = stream(seed, "penalty")
-    return tuple(scale * Fraction(int(k), 64) for k in rng.integers(16, 65, size=n_params))
 
 
 def critical_system(crit) -> System:
@@ -55,8 +55,6 @@ def critical_system(crit) -> System:
     PHCpack strings come from the exact expansion (small networks only); complex values and the
     Jacobian (the half Hessian JᵀJ + Σ r_i ∇²f_i + diag λ) from complex forward-mode jets.
     """
-    from theory.export import to_phc
-
     text = to_phc(crit, expanded=True)
     polys = [p.strip() + ";" for p in text.strip().split("\n", 1)[1].split(";") if p.strip()]
     spec, data = crit.spec, crit.data
@@ -290,9 +288,6 @@ def strata_route(spec, penalty, data) -> str | None:
     start system (Mehta (2,2,2): 33 points, about 70 paths, against 1,089 polyhedral paths of which
     1,056 diverge).
     """
-    from theory import macaulay2
-    from theory.strata import dead_unit_condition
-
     if penalty != "generic":
         return "no generic penalty: critical sets may be positive-dimensional"
     if data is not None:
@@ -326,9 +321,6 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
         # without a penalty the critical sets are positive-dimensional; total-degree paths end on
         # them (singular endpoints, one representative per set), a start with fewer paths need not
         start = "total_degree"
-    from theory.data import planted_data, random_data
-    from theory.systems import CriticalSystem
-
     t0 = time.perf_counter()
     if data is not None:
         w_star = None
@@ -375,17 +367,14 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
 def _critical_by_strata(spec, n_points: int, seed: int, planted: bool, options: TrackOptions | None,
                         real_tol: float, zero_tol: float, eig_tol: float, groebner: bool,
                         progress: Progress | None) -> CriticalReport:
-    """Return the CriticalReport of `theory.monodromy.critical_monodromy` (generic penalty), its points classified."""
-    from theory.data import planted_data, random_data
-    from theory.monodromy import critical_monodromy
-    from theory.systems import CriticalSystem
-
+    """Return the CriticalReport of `theory.critical_strata.critical_monodromy` (generic penalty), its points classified."""
     t0 = time.perf_counter()
-    data = planted_data(spec, n_points, seed)[0] if planted else random_data(spec, n_points, seed)
+    m = critical_monodromy(spec, n_points, seed=seed, config=StrataConfig(planted=planted, options=options),
+                           progress=progress)
+    data = make_instance(spec, n_points, seed, planted, None).data
     K = spec.n_params
-    lam_exact = generic_penalty(K, seed)
+    lam_exact = tuple(Fraction(v) for v in m.penalty)
     lam = np.array([float(v) for v in lam_exact])
-    m = critical_monodromy(spec, n_points, seed=seed, planted=planted, options=options, progress=progress)
     points = [classify_point(spec, data, lam, x, "isolated", 1, real_tol, zero_tol, eig_tol)
               for x in m.solution_array()]
     counts = {k: sum(p.kind == k for p in points) for k in KINDS}

@@ -1,7 +1,7 @@
 """Exact rational data sets for the polynomial systems: seeded random, planted, or read from a file.
 
 Zero-error systems (Theory II eq. (5)) are built on N points (x_i, y_i) kept as exact Fractions, so
-the equations have exact rational coefficients. `random_data` draws a generic instance; in
+the equations have exact rational coefficients. `random_data` draws a generic instance (targets as large distinct rationals, `theory.genericity`); in
 `planted_data` the targets are the outputs of a network with random rational weights w*, which makes
 the system consistent with w* a known solution; `read_dataset` reads the user's points from JSON or CSV.
 """
@@ -18,6 +18,9 @@ import numpy as np
 from landscape_toolkit.common.errors import InputFileError
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_toolkit.common.seeds import stream
+from theory.activations import _as_fraction
+from theory.genericity import generic_rationals
 from theory.networks import NetworkSpec, forward_point
 
 MAX_POINTS = 100_000
@@ -74,8 +77,6 @@ class ExactData(Serializable):
     @classmethod
     def from_arrays(cls, X: Any, Y: Any) -> "ExactData":
         """Return ExactData from nested sequences of numbers (floats convert exactly)."""
-        from theory.activations import _as_fraction
-
         X = [[_as_fraction(v) for v in np.atleast_1d(row)] for row in X]
         Y = [[_as_fraction(v) for v in np.atleast_1d(row)] for row in Y]
         return cls(tuple(map(tuple, X)), tuple(map(tuple, Y)), None, "given")
@@ -159,11 +160,15 @@ def distinct_inputs(rng: np.random.Generator, n_points: int, input_dim: int,
 
 
 def random_data(spec: NetworkSpec, n_points: int, seed: int) -> ExactData:
-    """Return N points with distinct random rational inputs and independent random targets (a generic instance)."""
+    """Return N points with distinct random rational inputs and independent generic targets (a generic instance).
+
+    Inputs from the stream 'data inputs'; targets from 'data targets' as distinct large-denominator
+    rationals in [−1, 1] (`theory.genericity.generic_rationals`: equal targets can lower counts).
+    """
     _check_points(n_points)
-    rng = np.random.default_rng(seed)
-    X = distinct_inputs(rng, n_points, spec.input_dim)
-    Y = random_rationals(rng, (n_points, spec.output_dim))
+    X = distinct_inputs(stream(seed, "data inputs"), n_points, spec.input_dim)
+    flat = generic_rationals(stream(seed, "data targets"), n_points * spec.output_dim, Fraction(-1), Fraction(1))
+    Y = np.array(flat, dtype=object).reshape(n_points, spec.output_dim)
     return ExactData(tuple(map(tuple, X)), tuple(map(tuple, Y)), seed, "random")
 
 
@@ -174,8 +179,8 @@ def planted_data(spec: NetworkSpec, n_points: int, seed: int) -> tuple[ExactData
     (the starting point of Newton's method and of monodromy).
     """
     _check_points(n_points)
-    rng = np.random.default_rng(seed)
-    X = distinct_inputs(rng, n_points, spec.input_dim)
-    w_star = tuple(random_rationals(rng, (spec.n_params,)))
+    X = distinct_inputs(stream(seed, "data inputs"), n_points, spec.input_dim)
+    # small denominators keep the exact targets f(x_i; w*) short; the instance is consistent by design
+    w_star = tuple(random_rationals(stream(seed, "planted weights"), (spec.n_params,)))
     Y = [tuple(forward_point(spec, w_star, list(x), coerce=lambda c: c)) for x in X]
     return ExactData(tuple(map(tuple, X)), tuple(Y), seed, "planted"), w_star

@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory.networks import NetworkSpec, forward_point
 from theory.rings import Degree, Dual, ModPoly, PRIME, TermCount, fraction_mod
@@ -215,7 +216,7 @@ def measured_zero_error_degrees(spec: NetworkSpec, X: Sequence[Sequence[Fraction
     Point i contributes n_d equations (point-major order). With `max_equations`, only the first
     equations are measured.
     """
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "degree lines")
     bound_total, bound_groups = output_degree_bound(spec)
     m = len(spec.groups)
     restrictions = [[_line_weights(spec, rng, group) for group in [None] + list(range(m))] for _ in range(lines)]
@@ -244,7 +245,7 @@ def measured_critical_degrees(spec: NetworkSpec, X: Sequence[Sequence[Fraction]]
                               Y: Sequence[Sequence[Fraction]], penalty: Sequence[Fraction] | None,
                               seed: int, lines: int = 2) -> list[MeasuredDegree]:
     """Return the measured degrees of the K critical-point equations (total and per group)."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "degree lines")
     k, m = spec.n_params, len(spec.groups)
     bounds = critical_degree_bounds(spec)
     best_total = [0] * k

@@ -72,6 +72,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from landscape_toolkit.common.errors import InvalidSpecError, WidthConditionError
 
@@ -646,7 +647,7 @@ class EqualWidthObstruction(Serializable):
 
 def equal_width_obstruction(n: int, seed: int = 0, samples: int = 50) -> EqualWidthObstruction:
     """Return the equal-width counterexample for widths (n, n, n) on Gaussian data y = A x + noise."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "equal-width data")
     X = rng.normal(size=(samples, n))
     A = rng.normal(size=(n, n)) + 2 * np.eye(n)
     Y = X @ A.T + 0.1 * rng.normal(size=(samples, n))
@@ -683,7 +684,7 @@ def demo_instance(widths: Sequence[int], loss_kind: str = "empirical", samples: 
         raise InvalidSpecError(f"endpoints must be 'random' or 'equivalent', got {endpoints!r}")
     if samples < 1:
         raise InvalidSpecError(f"samples must be a positive integer, got {samples}")
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "linear path instance")
     n, m = widths[0], widths[-1]
     A = rng.normal(size=(m, n))
     if loss_kind == "empirical":

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from landscape_toolkit.common.serialize import Serializable
 from landscape_toolkit.common.errors import SolverError
+from theory.export import to_macaulay2
 
 INSTALL_HINT = "install Macaulay2 (Debian/Ubuntu: apt-get install macaulay2; or run setup.sh)"
 _MARK = re.compile(r"^(DIM|DEGREE)=(-?\d+|-infinity|infinity)\s*$", re.M)
@@ -94,8 +95,6 @@ def ideal_invariants(system, prime: int | None = None, timeout: float = 300.0) -
 
     `prime`: compute over ZZ/p instead of QQ.
     """
-    from theory.export import to_macaulay2
-
     text = to_macaulay2(system, expanded=True)
     field = "QQ" if prime is None else f"ZZ/{int(prime)}"
     if prime is not None:
@@ -117,8 +116,6 @@ class PendingInvariants:
     """
 
     def __init__(self, systems, timeout: float = 300.0, prime: int | None = None) -> None:
-        from theory.export import to_macaulay2
-
         self.field = "QQ" if prime is None else f"ZZ/{int(prime)}"
         parts = []
         for k, system in enumerate(systems):
@@ -160,6 +157,10 @@ class PendingInvariants:
             invs.append(IdealInvariants(-1 if dim in ("-infinity", "-1") else int(dim),
                                         int(deg) if deg.lstrip("-").isdigit() else 0, self.field, seconds))
         return invs
+
+    def done(self) -> bool:
+        """Return whether the M2 process has finished (without waiting)."""
+        return self._proc.poll() is not None
 
     def cancel(self) -> None:
         """Stop the M2 process (when its answer is no longer needed)."""

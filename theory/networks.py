@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import fields_dict
 from theory.activations import PolyActivation
 from landscape_toolkit.common.errors import InvalidSpecError
@@ -320,8 +321,11 @@ def forward(spec: NetworkSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def init_weights(spec: NetworkSpec, seed: int | np.random.Generator, scale: float = 1.0) -> np.ndarray:
-    """Return random weights: each layer N(0, scale²/fan_in) (fan_in 2 for tree nodes), biases included."""
-    rng = np.random.default_rng(seed)
+    """Return random weights: each layer N(0, scale²/fan_in) (fan_in 2 for tree nodes), biases included.
+
+    `seed`: a Generator, or a user seed for the stream 'initial weights'.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else stream(seed, "initial weights")
     w = np.empty(spec.n_params)
     for g in spec.groups:
         fan_in = spec.widths[g.layer - 1] if spec.architecture == "fc" else 2

@@ -21,78 +21,19 @@ phcpy has quirks that must not leak into the mathematics:
 """
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import re
-import sys
-import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from theory import phc_worker
 from landscape_toolkit.common.errors import InvalidSpecError, SolverError
+from landscape_toolkit.common.seeds import seed_sequence
+from theory import phc_worker
+from theory.phcpy_session import load, quiet, session  # noqa: F401  (re-exported: the door's session)
 from theory.polycost import check_polys
 
-_LOCK = threading.RLock()
-_MODULE = None
 PRECISIONS = ("d", "dd", "qd")
-
-
-def _flush_c_stdio() -> None:
-    try:
-        import ctypes
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - non-POSIX
-        pass
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Silence file descriptor 1 (C and Ada stdout) and sys.stdout for the duration of the block."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        try:
-            sys.stdout.flush()
-        except ValueError:
-            pass
-        _flush_c_stdio()  # C/Ada buffers would otherwise be written after fd 1 is restored
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
-@contextlib.contextmanager
-def session() -> Iterator[object]:
-    """Yield the phcpy module with the global lock held and stdout silenced."""
-    with _LOCK, quiet():
-        yield load()
-
-
-def load():
-    """Return the imported phcpy package (banner suppressed); SolverError if it is missing."""
-    global _MODULE
-    if _MODULE is None:
-        with _LOCK, quiet():
-            try:
-                import phcpy  # noqa: F401
-                import phcpy.cascades  # noqa: F401
-                import phcpy.factor  # noqa: F401
-                import phcpy.sets  # noqa: F401
-                import phcpy.solver  # noqa: F401
-                import phcpy.trackers  # noqa: F401
-            except ImportError as exc:  # pragma: no cover - depends on the machine
-                raise SolverError(f"phcpy (PHCpack) is not available: {exc}") from None
-            _MODULE = phcpy
-    return _MODULE
 
 
 def version() -> str:
@@ -102,7 +43,7 @@ def version() -> str:
 
 def _version_here() -> str:
     with session():
-        from phcpy.phcpy2c3 import py2c_PHCpack_version_string
+        from phcpy.phcpy2c3 import py2c_PHCpack_version_string  # phcpy: heavy optional library, in workers only
         return py2c_PHCpack_version_string().strip()
 
 
@@ -112,9 +53,11 @@ def set_seed(seed: int) -> None:
     Only meaningful inside a worker, before the call that draws: functions that need PHCpack's
     generator take the seed and set it there.
     """
+    # PHCpack takes a positive C int: a 31-bit state of the named stream 'phcpack' under the user seed
+    state = int(seed_sequence(seed, "phcpack").generate_state(1, dtype=np.uint32)[0] >> 1) or 1
     with session():
-        from phcpy.phcpy2c3 import py2c_set_seed
-        py2c_set_seed(int(seed) % (2**31 - 1) or 1)
+        from phcpy.phcpy2c3 import py2c_set_seed  # phcpy: heavy optional library, in workers only
+        py2c_set_seed(state)
 
 
 def _terminated(polys: Sequence[str]) -> list[str]:
@@ -150,6 +93,7 @@ def store(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
 def _store_raw(polys: Sequence[str], n_vars: int | None = None) -> list[str]:
     """Store unchecked text in this process's container (in a worker only: `store` checks first)."""
     with session():
+        # phcpy: heavy optional library, in workers only
         from phcpy.phcpy2c3 import (py2c_syscon_clear_standard_system, py2c_syscon_clear_symbol_table,
                                     py2c_syscon_initialize_number_of_standard_polynomials,
                                     py2c_syscon_store_standard_polynomial, py2c_syscon_string_of_symbols)
@@ -176,7 +120,7 @@ def symbols(polys: Sequence[str]) -> list[str]:
 
 def _symbols_here(polys: Sequence[str]) -> list[str]:
     with session():
-        from phcpy.solver import names_of_variables
+        from phcpy.solver import names_of_variables  # phcpy: heavy optional library, in workers only
         return list(names_of_variables(_terminated(polys)))
 
 
@@ -189,7 +133,7 @@ def degrees(polys: Sequence[str], n_vars: int | None = None) -> list[int]:
 def _degrees_here(polys: Sequence[str], n_vars: int | None) -> list[int]:
     store(polys, n_vars)
     with session():
-        from phcpy.phcpy2c3 import py2c_syscon_degree_of_standard_polynomial
+        from phcpy.phcpy2c3 import py2c_syscon_degree_of_standard_polynomial  # phcpy: heavy optional library, in workers only
         return [int(py2c_syscon_degree_of_standard_polynomial(k + 1)) for k in range(len(polys))]
 
 
@@ -425,5 +369,5 @@ def expand(polys: Sequence[str], names: Sequence[str]) -> list[str]:
 def _expand_here(pinned: Sequence[str], n_vars: int) -> list[str]:
     store(pinned, n_vars=n_vars)
     with session():
-        from phcpy.interface import load_standard_system
+        from phcpy.interface import load_standard_system  # phcpy: heavy optional library, in workers only
         return list(load_standard_system())

@@ -21,6 +21,7 @@ paths run in parallel on several workers (`map_tasks`). Inside a worker, calls r
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Sequence
 
 from landscape_toolkit.common.errors import SolverError
+from theory import phcpy_session
 
 _IN_WORKER = False
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,9 +57,8 @@ def serve(read_fd: int, write_fd: int) -> None:
     os.dup2(null, 1)
     sys.stdout = open(os.devnull, "w")
     rx, tx = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-    from theory import phc
     try:
-        phc.load()
+        phcpy_session.load()
     except Exception as exc:  # reported with the first call
         failure: BaseException | None = exc
     else:
@@ -81,7 +82,6 @@ def serve(read_fd: int, write_fd: int) -> None:
 def _die_with_parent() -> None:
     """Ask Linux to kill this worker when its parent dies (a busy PHCpack call never reads end of file)."""
     try:
-        import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
     except (OSError, AttributeError):  # pragma: no cover - not Linux
@@ -97,11 +97,12 @@ class _Worker:
         r1, w1 = os.pipe()  # parent → worker
         r2, w2 = os.pipe()  # worker → parent
         self.log = os.path.join(log_dir, f"worker-{len(_WORKERS)}-{os.getpid()}-{id(self)}.err")
-        code = (f"import sys; sys.path.insert(0, {_ROOT!r}); from theory.phc_worker import serve; "
-                f"serve({r1}, {w2})")
+        code = f"from theory.phc_worker import serve; serve({r1}, {w2})"
+        # the package root reaches the child through its environment, not a sys.path patch
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
         with open(self.log, "ab") as err:
             self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(r1, w2), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+                                         stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, env=env)
         os.close(r1)
         os.close(w2)
         self.tx, self.rx = Connection(w1, readable=False), Connection(r2, writable=False)

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+
+from landscape_toolkit.common.seeds import stream
 from scipy.optimize import brentq
 
 from landscape_toolkit.common.serialize import Serializable, fields_dict
@@ -203,7 +205,7 @@ def string_method(example: ReluCounterexample, seed: int, n_images: int = 33, it
     """
     if n_images < 3 or iterations < 0 or step <= 0:
         raise InvalidSpecError("need n_images ≥ 3, iterations ≥ 0 and step > 0")
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "string perturbation")
     s = np.linspace(0.0, 1.0, n_images)[:, None]
     bump = rng.normal(scale=perturbation, size=(1, 4)) + rng.normal(scale=perturbation / 4, size=(n_images, 4))
     images = (1 - s) * example.theta_a + s * example.theta_b + s * (1 - s) * bump

@@ -9,7 +9,7 @@ standard complex Gaussians (real and imaginary parts N(0, 1/2)); streams come fr
   it keeps every component of V(f) of codimension ≤ r and may add points, never lose them.
 * `witness_slice`: the randomization and the k affine slices A w + b = 0 of a witness set
   (Sommese–Wampler §13.2), drawn in one fixed order from the stream "witness slices", so that
-  `theory.witness.witness_set` and `theory.monodromy.witness_family` cut the same slice.
+  `theory.witness.witness_set` and `theory.network_families.witness_family` cut the same slice.
 """
 from __future__ import annotations
 

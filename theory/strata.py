@@ -21,7 +21,7 @@ the graph of a polynomial map, hence irreducible: there is one component, and no
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -119,7 +119,6 @@ def network_strata(spec, kind: str = "critical") -> tuple[tuple[Stratum, ...], s
 
 def reduced_spec(spec, stratum: Stratum):
     """Return the NetworkSpec with the stratum's dead units removed."""
-    from dataclasses import replace
     return replace(spec, widths=stratum.widths)
 
 

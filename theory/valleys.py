@@ -69,7 +69,7 @@ def measured_span_dimension(activation: PolyActivation, n: int, seed: int = 0, r
     counts singular values above rtol·σ_max.
     """
     D = span_dimension(activation, n)
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "span directions")
     k = 2 * D + 10
     Wr = rng.normal(size=(k, n)) / math.sqrt(n)
     Xr = rng.normal(size=(k, n)) / math.sqrt(n)
@@ -239,7 +239,7 @@ class ValleyExperiment(Serializable):
 def teacher_data(cfg: ValleyExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
     """Return (X, Y): L Gaussian inputs and the noiseless labels of a random width-p* teacher."""
     act = parse(cfg.activation)
-    rng = np.random.default_rng(cfg.seed)
+    rng = stream(cfg.seed, "teacher data")
     X = rng.normal(size=(cfg.samples, cfg.input_dim))
     Wt = rng.normal(size=(cfg.teacher_width, cfg.input_dim)) / math.sqrt(cfg.input_dim)
     Ut = rng.normal(size=(1, cfg.teacher_width))
@@ -258,7 +258,7 @@ def train_two_layer(X: np.ndarray, Y: np.ndarray, width: int, activation: PolyAc
 
     coeffs = activation.float_coeffs()
     scale = float(np.mean(Y**2)) or 1.0
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else stream(seed, "valleys start")
     n, m = X.shape[1], Y.shape[1]
     theta0 = np.concatenate([rng.normal(size=width * n) / math.sqrt(n), rng.normal(size=m * width) / math.sqrt(width)])
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,16 +31,20 @@ from landscape_toolkit.common.seeds import stream
 from landscape_toolkit.common.serialize import Serializable, fields_dict
 from theory import phc
 from landscape_toolkit.common.errors import InvalidSpecError, PathBudgetExceeded
+from theory.bezout import bezout_report, multihomogeneous_bezout
+from theory.data import ExactData, planted_data, random_data
 from theory.groebner import GroebnerCheck, zero_error_groebner
+from theory.monodromy import LoopBudget, MonodromyResult, TraceTest, monodromy_solve, move_retrying, trace_proof, trace_test
+from theory.network_families import witness_family, zero_error_witness_monodromy
+from theory.networks import NetworkSpec
 from theory.polysystem import System, network_system
 from theory.rank import numerical_rank
 from theory.slicing import random_complex, witness_slice
 from theory.solve import SolveResult, solve
 from theory.start_systems import DEFAULT_MAX_PATHS
+from theory.systems import ZeroErrorSystem
 from theory.tracker import ENDPOINT_RANK_RTOL, TrackOptions
 
-if TYPE_CHECKING:
-    from theory.monodromy import MonodromyResult, TraceTest
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def _collect(system: System, result: SolveResult, dim: int, A, b, R, seed: int, 
                       result.outcomes["singular"], (pack(A), pack(b)), pack(R), result, seed)
 
 
-EXTRAS = ("monodromy", "decomposition", "groebner")  # optional studies of `zero_error_dimension`
+EXTRAS = ("monodromy", "decomposition", "groebner", "completion")  # optional studies of `zero_error_dimension`
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ class DimensionReport(Serializable):
         dimension: K − r, confirmed when every witness point has Jacobian rank r.
         confirmed: all witness points have rank r (and there is at least one).
         local_dimension_at_planted: K − rank ∂f/∂w(w*) at the planted solution (None if random data).
-        degree: number of witness points: the degree of the top-dimensional part.
+        degree: number of witness points: the degree of the top-dimensional part (reduced: each
+            point once); after a completion, the points it found.
         bezout: D^r, the Bezout number of the randomized, sliced system (D the equation degree).
         m_bezout: the layer-grouped multihomogeneous Bezout number of that system.
         mixed_volume, stable_mixed_volume: BKK bounds of that system.
@@ -158,6 +162,8 @@ class DimensionReport(Serializable):
         monodromy: witness points found by monodromy from the planted w*, with the trace test (when asked).
         decomposition: PHCpack's numerical irreducible decomposition (when asked).
         groebner: the exact consistency check over Q (when asked).
+        completion: when the trace test failed on the homotopy's witness points, the monodromy that
+            completed them (`complete_witness_set`); its trace test is then `trace`.
     """
 
     network: dict
@@ -179,12 +185,13 @@ class DimensionReport(Serializable):
     witness: WitnessSet = field(repr=False)
     seconds: float = 0.0
     seed: int = 0
-    trace: "TraceTest | None" = None
+    trace: TraceTest | None = None
     degree_status: str = "lower bound"
 
-    monodromy: "MonodromyResult | None" = None
+    monodromy: MonodromyResult | None = None
     decomposition: "Decomposition | None" = None
     groebner: GroebnerCheck | None = None
+    completion: MonodromyResult | None = None
 
     def to_dict(self) -> dict:
         """Return the JSON form; the optional studies appear only when they were made."""
@@ -201,13 +208,9 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     degree = #witness points ≤ Bezout, m-Bezout and mixed volume of the sliced system.
     Given `data` (and optionally its planted solution `w_star`) replace the seeded data.
     Optional studies: `monodromy` = k runs witness monodromy from w* until k loops find nothing
-    new (`theory.monodromy.zero_error_witness_monodromy`); `decompose_set` runs PHCpack's
+    new (`theory.network_families.zero_error_witness_monodromy`); `decompose_set` runs PHCpack's
     numerical irreducible decomposition (`decompose`); `groebner` decides consistency over Q.
     """
-    from theory.bezout import multihomogeneous_bezout
-    from theory.data import planted_data, random_data
-    from theory.systems import ZeroErrorSystem
-
     t0 = time.perf_counter()
     if data is not None:
         planted = data.kind == "planted"
@@ -245,10 +248,14 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     bounds = [b for b in (bez, mb, res.stable_mixed_volume) if b is not None]
     confirmed = ws.degree > 0 and all(rk == r for rk in ws.jacobian_ranks)
     trace = witness_trace_test(spec, data, system, ws, seed, opts) if ws.degree else None
+    completion = None
+    degree = ws.degree
+    if trace is not None and not trace.passed:
+        completion = complete_witness_set(spec, data, system, ws, seed, opts)
+        degree, trace = completion.n_solutions, completion.trace
     status = "complete" if trace is not None and trace.passed else "lower bound"
     mono = deco = exact = None
     if monodromy is not None:
-        from theory.monodromy import zero_error_witness_monodromy
         mono = zero_error_witness_monodromy(spec, data.n_points, seed=seed, stop_after=monodromy, options=opts,
                                             data=data, w_star=w_star)
     if decompose_set:
@@ -256,20 +263,43 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     if groebner:
         exact = zero_error_groebner(zsys)
     return DimensionReport(spec.to_dict(), K, n_eq, data.kind, K - n_eq, r, dim, confirmed,
-                           local, ws.degree, bez, mb, res.mixed_volume, res.stable_mixed_volume,
-                           all(ws.degree <= b for b in bounds), ws.degree > 0, ws,
-                           time.perf_counter() - t0, seed, trace, status, mono, deco, exact)
+                           local, degree, bez, mb, res.mixed_volume, res.stable_mixed_volume,
+                           all(degree <= b for b in bounds), degree > 0, ws,
+                           time.perf_counter() - t0, seed, trace, status, mono, deco, exact, completion)
 
 
-def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> "TraceTest":
+COMPLETION_BUDGET = LoopBudget(stop_after=2, max_loops=40, max_seconds=120.0)
+
+
+def complete_witness_set(spec: NetworkSpec, data: ExactData, system: System, ws: WitnessSet, seed: int,
+                         opts: TrackOptions, budget: LoopBudget = COMPLETION_BUDGET) -> MonodromyResult:
+    """Return the witness points completed by monodromy on the slice offsets, until the trace test passes.
+
+    The homotopy's witness points are moved from the slice b_0 to a fresh random slice b_1 (where
+    every witness point of a reduced component is regular, so points that were ill-conditioned or
+    singular at b_0 are not lost for good), then monodromy loops over the offsets collect points
+    on V(f) (spurious points of the randomized system are refused) until the linear trace test
+    passes (the completeness hook) or `budget` runs out (Sommese–Wampler 2005, §15.4 and §15.5).
+    """
+    fam, _, idx, _ = witness_family(spec, data, ws.dim, seed)
+    rng = stream(seed, "witness completion")
+    b0, b1 = witness_slice(system, ws.dim, seed).b, random_complex(rng, ws.dim)
+    ends, _ = move_retrying(fam, ws.point_array(), b0, b1, rng, opts)
+    start = [e for e in ends if e is not None]
+    on_v = lambda x: float(np.max(np.abs(system.evaluate(x)))) <= 1e-8 * (1 + float(np.max(np.abs(x)))) ** max(
+        system.degrees())  # noqa: E731
+    proof = trace_proof(fam, b1, idx, stream(seed, "witness completion trace"), opts)
+    return monodromy_solve(fam, b1, start, seed=seed, stop_after=budget.stop_after, max_loops=budget.max_loops,
+                           max_seconds=budget.max_seconds, options=opts, trace_slices=idx, accept=on_v, proof=proof)
+
+
+def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> TraceTest:
     """Return the linear trace test of a witness set from `witness_set(system, dim, seed)`.
 
-    The witness family [R f(w); A w + b] of `theory.monodromy.witness_family` has the same draw
+    The witness family [R f(w); A w + b] of `theory.network_families.witness_family` has the same draw
     (R, A, b) as the witness set's slice, so the witness points solve it at b; they are moved to
     two parallel slices b + s·v, and the trace Σ c·w_i must be affine in s (SVW 2002, §4).
     """
-    from theory.monodromy import trace_test, witness_family
-
     fam, _, idx, _ = witness_family(spec, data, ws.dim, seed)
     b0 = witness_slice(system, ws.dim, seed).b
     return trace_test(fam, b0, ws.point_array(), idx, stream(seed, "witness trace test"), opts)
@@ -379,8 +409,6 @@ def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = DEFAULT_M
     Uses the same seeded random data as `bezout_report(spec, n_points, seed)`; raises
     PathBudgetExceeded (one line) when the sliced system has too many start paths.
     """
-    from theory.bezout import bezout_report
-
     rep = bezout_report(spec, n_points, seed=seed)
     # Refuse before PHCpack sees the system: for huge degrees even its mixed volume does not finish.
     if rep.bezout > max_paths:

@@ -165,7 +165,7 @@ def run_solve(args: argparse.Namespace) -> int:
         return 0
     spec = spec_from_args(args)
     if args.monodromy:
-        from theory.monodromy import square_monodromy
+        from theory.network_families import square_monodromy
         with _progress(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
@@ -279,6 +279,12 @@ def run_dimension(args: argparse.Namespace) -> int:
                       f"{o['at_infinity']} at infinity, {o['failed']} failed; {ws.n_spurious} off V(f)"),
             ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
+    if rep.completion is not None:
+        from theory.witness import COMPLETION_BUDGET
+        c = rep.completion
+        rows.insert(-2, ("witness completion", f"the homotopy gave {ws.degree} points, trace test failed; monodromy on "
+                                               f"the slice offsets: {c.n_solutions} points in {c.loops} loops "
+                                               f"({c.returncode.value}; {COMPLETION_BUDGET.describe()})"))
     if rep.monodromy is not None:
         m = rep.monodromy
         rows.append(("monodromy from w*", f"{m.n_solutions} witness points in {m.loops} loops; {m.completeness}"))
@@ -305,13 +311,15 @@ def run_critical(args: argparse.Namespace) -> int:
     check_out(args)
     spec = spec_from_args(args)
     if args.monodromy:
-        from theory.monodromy import critical_monodromy
+        from theory.critical_strata import StrataConfig, critical_monodromy
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
         with _progress(args, "monodromy loops") as progress:
-            m = critical_monodromy(spec, args.points, seed=args.seed, planted=args.targets == "planted",
-                                   stop_after=args.loops_without_news, options=_options(args), progress=progress)
+            m = critical_monodromy(spec, args.points, seed=args.seed,
+                                   config=StrataConfig(planted=args.targets == "planted",
+                                                       stop_after=args.loops_without_news, options=_options(args)),
+                                   progress=progress)
         _save(args, m)
         if args.json:
             print_json(m)
@@ -325,6 +333,7 @@ def run_critical(args: argparse.Namespace) -> int:
                           ("per component", " + ".join(str(c.n_solutions) for c in m.components)
                            + f" = {sum(c.n_solutions for c in m.components)}"),
                           ("exact count (Macaulay2)", "—" if m.exact_total is None else m.exact_total),
+                          ("draw", m.draw),
                           ("failed paths", m.failed_paths + sum(c.monodromy.failed_paths for c in m.components
                                                                 if c.monodromy)),
                           ("completeness", m.completeness),
@@ -350,6 +359,7 @@ def run_critical(args: argparse.Namespace) -> int:
         m = rep.monodromy
         how = [("route", "strata monodromy (the default here: per-stratum monodromy with exact Macaulay2 counts; "
                          "--start total-degree|polyhedral|multihomogeneous tracks a start system instead)"),
+               ("draw", m.draw),
                ("per stratum", ", ".join(f"{c.stratum.label} {c.n_solutions}" for c in m.components)
                 + f" = {m.n_isolated}"),
                ("paths", f"{sum(c.monodromy.paths_tracked for c in m.components if c.monodromy)} tracked, "
