@@ -207,3 +207,36 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     ax3.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Figs 3–5 over replicates
+
+
+def plot_langevin_masses(masses: dict, path: str | Path, key: str) -> Path:
+    """Save the flat (degenerate) well's mass against d, mean ± 95 % CI over replicates; return the file.
+
+    `masses[key]` and `masses['control']` are lists of {dim, mean, ci_half, replicates, boltzmann}:
+    the simulated points with error bars from replicates, each replicate as a dot, the Boltzmann
+    mass as a line (the paper's curve), and the symmetric control (equal wells: ½).
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for rows, colour, name, shift in ((masses[key], "tab:blue", "GDL simulated", -0.06),
+                                      (masses["control"], "0.45", "control: equal wells", 0.06)):
+        d = np.array([r["dim"] for r in rows], float)
+        ax.errorbar(d + shift, [r["mean"] for r in rows], yerr=[r["ci_half"] for r in rows], fmt="o", color=colour,
+                    ms=5, capsize=3, label=f"{name} (mean ± 95 % CI over replicates)")
+        for r in rows:
+            ax.plot(np.full(len(r["replicates"]), r["dim"] + shift), r["replicates"], ".", color=colour, ms=3,
+                    alpha=0.6)
+        ax.plot(d, [r["boltzmann"] for r in rows], "-", color=colour, lw=1,
+                label="Boltzmann mass (quadrature)" if colour != "0.45" else "Boltzmann mass, equal wells")
+    ax.set_xticks([r["dim"] for r in masses[key]])
+    ax.set_xlabel("dimension d")
+    point = key == "fig4-5"
+    ax.set_ylabel("mass in the degenerate (ball) well" if point else "mass in the flatter well")
+    ax.set_title("Theory IIb " + ("Figs 4–5: degenerate vs non-degenerate minimum" if point
+                                  else "Fig. 3: flatter minimum vs dimension"), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    return _save(fig, path)
