@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from empirics.experiments import VERDICTS, registry, run_experiment
 import empirics.experiments.freeman_bruna_dss as dss
@@ -98,9 +99,36 @@ def test_simplex_runs_on_three_minima_per_condition(tmp_path, tiny):
 def test_gradient_noise_histograms_and_moments(tmp_path, tiny):
     rep, path = run_experiment("iib-gradient-noise", "smoke", dataset="digits", out=str(tmp_path))
     _check(rep, path, 2)
-    stage = json.loads((path.parent / "stages" / "gradient-noise.json").read_text())
+    stage = json.loads((path.parent / "stages" / "gradient-noise.json").read_text())["histograms"]
     assert [r["batch"] for r in stage["batches"]] == [4, 8]
     assert all(len(c["samples"]) == 12 for c in stage["batches"][0]["components"])
+    assert all(f.replicates == 2 and f.rule for f in rep.findings)
+
+
+def test_per_example_gradients_average_to_the_minibatch_gradient_and_moments_scale_with_b():
+    """With fixed batch-norm statistics the mean of per-example gradients is the batch gradient (autograd),
+    and the statistics' skewness at B is the per-example skewness over √B (checked by simulation)."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.BatchNorm1d(7), torch.nn.ReLU(), torch.nn.Linear(7, 3))
+    model.train()
+    x, y = torch.randn(40, 5), torch.randint(0, 3, (40,))
+    model(x)
+    model.eval()
+    G = noise.per_example_gradients(model, x, y, chunk=16).numpy()
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    full = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(model.parameters()))]).double().numpy()
+    np.testing.assert_allclose(G.mean(axis=0), full, rtol=1e-5, atol=1e-7)
+    st = noise.gradient_noise_statistics(G, (1, 4))
+    assert st["ratio_b1"] == pytest.approx(np.linalg.norm(full) / np.sqrt(G.var(axis=0).sum()), rel=1e-6)
+    assert st["by_batch"][1]["mean_over_noise"] == pytest.approx(2 * st["ratio_b1"])
+    rng = np.random.default_rng(1)
+    col = int(np.argmax(G.var(axis=0)))
+    sims = G[rng.integers(0, 40, size=(100_000, 4)), col].mean(axis=1)
+    c = G[:, col] - G[:, col].mean()
+    skew1 = (c**3).mean() / (c**2).mean() ** 1.5
+    assert stats.skew(sims) == pytest.approx(skew1 / 2, abs=0.03)
 
 
 def test_gradient_noise_mean_is_the_average_of_the_samples():
@@ -112,7 +140,12 @@ def test_gradient_noise_mean_is_the_average_of_the_samples():
 def test_sgd_vs_sgdl_overlays_both_curves(tmp_path, tiny):
     rep, path = run_experiment("iib-sgd-vs-sgdl", "smoke", dataset="digits", out=str(tmp_path))
     _check(rep, path, 2)
-    assert set(rep.measured["final_test_error"]) == {"SGD", "SGDL"}
+    assert set(rep.measured["final_test_error"]) == {"SGD"} | {f"SGDL ρ={r:g}" for r in noise.SGDL_RATIOS}
+    # γ′ is tied to SGD's own measured step noise: ρ·γ√(tr Σ₁/B)/√P
+    step = np.mean(rep.measured["sgd_step_noise"]["step_noise"])
+    P = rep.measured["sgd_step_noise"]["n_params"]
+    for r in noise.SGDL_RATIOS:
+        assert rep.measured["gamma_prime"][f"{r:g}"] == pytest.approx(r * step / np.sqrt(P))
 
 
 def test_polynomial_activation_against_relu(tmp_path, tiny):

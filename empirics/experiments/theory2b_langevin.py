@@ -67,7 +67,7 @@ class LangevinSettings:
 
 
 SETTINGS = {"smoke": LangevinSettings(replicates=3, n_particles=300, n_steps=6000, burn_in=4000),
-            "cpu": LangevinSettings(replicates=5, n_particles=1000, n_steps=14000, burn_in=6000),
+            "cpu": LangevinSettings(replicates=5, n_particles=600, n_steps=10000, burn_in=5000),
             "paper": LangevinSettings(replicates=10, n_particles=20000, n_steps=50000, burn_in=20000, thin=10)}
 
 # Rules, fixed before data. Masses are fractions of time in the flat (degenerate) basin.
