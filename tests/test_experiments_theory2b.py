@@ -69,15 +69,36 @@ def test_table1_resumes_from_finished_stages(tmp_path, tiny):
     assert rep.seconds < 30  # every stage read back: only the figure is redrawn
 
 
-def test_table1_verdict_needs_a_significant_welch_test():
+def test_table1_verdict_needs_a_welch_interval_clear_of_zero():
+    """Rule table1-natural-flatter@v2 (engine): two minima each, difference three SEs — the Welch interval
+    still holds zero: underpowered (was 'inconclusive' under the p-value rule); clear gaps decide."""
     radii = lambda nat, ran: {"natural": {"radii": {"all": nat}}, "random": {"radii": {"all": ran}}}  # noqa: E731
     fit = {"natural": True, "random": True}
-    # Two minima each, difference three standard errors: Welch's p ≈ 0.1, not significant.
     two = flat._radius_finding(flat.CLAIM_TABLE, "all", radii([[4.2], [4.8]], [[5.1], [5.3]]), 0.05, fit)
-    assert two.verdict == "inconclusive" and two.measured["p_value"] > 0.05
+    assert two.verdict == "underpowered" and two.interval[0] < 0 < two.interval[1] and two.replicates == 2
     many = [[10.0 + 0.1 * i] for i in range(5)], [[5.0 + 0.1 * i] for i in range(5)]
     assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(*many), 0.05, fit).verdict == "held"
     assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(many[1], many[0]), 0.05, fit).verdict == "not held"
+    # minima that are not minima cannot refute the claim
+    unfit = {"natural": False, "random": True}
+    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(many[1], many[0]), 0.05, unfit).verdict == "underpowered"
+
+
+def test_layer_scaled_directions_move_every_tensor_by_its_own_norm():
+    from empirics.probes import Block
+
+    w = np.concatenate([np.full(4, 2.0), np.full(3, 10.0)])
+    blocks = [Block("a", slice(0, 4), 1), Block("b", slice(4, 7), 2)]
+    D = flat.layer_scaled_directions(w, blocks, None, 5, np.random.default_rng(0))
+    assert np.allclose(np.linalg.norm(D[:, :4], axis=1), 4.0) and np.allclose(np.linalg.norm(D[:, 4:], axis=1), np.sqrt(300))
+    # rescaling a tensor rescales its part of the direction: r stays a relative size
+    w2 = w.copy()
+    w2[4:] *= 3
+    D2 = flat.layer_scaled_directions(w2, blocks, None, 5, np.random.default_rng(0))
+    assert np.allclose(D2[:, 4:], 3 * D[:, 4:]) and np.allclose(D2[:, :4], D[:, :4])
+    mask = np.array([True, False, True, False, False, False, False])
+    Dm = flat.layer_scaled_directions(w, blocks, mask, 2, np.random.default_rng(0))
+    assert np.all(Dm[:, ~mask] == 0) and np.allclose(np.linalg.norm(Dm, axis=1), np.linalg.norm(w[mask]))
 
 
 def test_simplex_flat_fraction_counts_points_near_the_corners():
