@@ -33,7 +33,7 @@ def tiny(monkeypatch):
         subset=40, widths=TINY_W, epochs=1, lr=0.05, batch=20, minibatches=12, batches=(4, 8), per_layer=1,
         trajectories=2, sgdl_noise=1e-3))
     monkeypatch.setitem(act.SETTINGS, "smoke", act.ActivationSettings(
-        subset=40, widths=TINY_W, epochs=1, lr=0.05, batch=20, trajectories=1))
+        subset=40, widths=TINY_W, epochs=1, batch=20, trajectories=2, degrees=(4,), lrs=(0.05,)))
     monkeypatch.setitem(dss.SETTINGS, "smoke", dss.DSSSettings(
         subset=24, widths=TINY_W, epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3, max_beads=3,
         max_steps=5))
@@ -172,6 +172,25 @@ def test_sgd_vs_sgdl_overlays_both_curves(tmp_path, tiny):
 def test_polynomial_activation_against_relu(tmp_path, tiny):
     rep, path = run_experiment("iib-poly-activation", "smoke", dataset="digits", out=str(tmp_path))
     _check(rep, path, 1)
+    m = rep.findings[0].measured
+    assert 0.0 <= m["outside_fraction"]["poly4"][0] <= 1.0 and rep.findings[0].replicates == 2
+
+
+def test_polynomial_approximation_numbers_match_an_independent_legendre_fit():
+    """Worst error, error at 0 and P(8) of relu-legendre:4 on [−4, 4], against numpy's Legendre least squares."""
+    from numpy.polynomial import legendre as L
+
+    got = act.approximation(4)
+    # continuous least squares on [−1, 1] of relu(4t): the integrand vanishes for t < 0, so Gauss–Legendre
+    # on [0, 1] is exact
+    x, wq = L.leggauss(20)
+    t, wq = (x + 1) / 2, wq / 2
+    coef = [(2 * k + 1) / 2 * np.sum(wq * 4 * t * L.legval(t, [0] * k + [1])) for k in range(5)]
+    z = np.linspace(-4, 4, 4001)
+    p = L.legval(z / 4, coef)
+    assert got["sup_error"] == pytest.approx(np.abs(p - np.maximum(z, 0)).max(), rel=1e-3)
+    assert got["error_at_0"] == pytest.approx(L.legval(0.0, coef), rel=1e-6)
+    assert got["value_at_8"] == pytest.approx(L.legval(2.0, coef), rel=1e-6)
 
 
 def test_dss_levels_are_above_both_end_losses(tmp_path, tiny):
