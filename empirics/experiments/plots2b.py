@@ -264,3 +264,31 @@ def plot_noise_ratio(replicates: list[dict], path: str | Path, margin: float) ->
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_degeneracy(res: dict, path: str | Path, margin: float) -> Path:
+    """Save |dᵀHd| along null(J) and row(J) directions per activation and replicate (log scale); return the file.
+
+    `res[label]` is a list (replicates) of measurements with `curvature[{'null space of J', 'row space of J'}]`.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    x = 0
+    ticks, names = [], []
+    for label, ms in res.items():
+        for i, m in enumerate(ms):
+            for j, (space, colour) in enumerate((("null space of J", "tab:blue"), ("row space of J", "tab:red"))):
+                c = np.abs(np.asarray(m["curvature"][space], float)) + 1e-300
+                ax.plot(np.full(len(c), x + 0.3 * j), c, "o", color=colour, ms=4, alpha=0.75,
+                        label=(f"along {space}") if (x == 0) else None)
+                ax.plot([x + 0.3 * j - 0.12, x + 0.3 * j + 0.12], [np.median(c)] * 2, "-", color="k", lw=1.5)
+            ticks.append(x + 0.15)
+            names.append(f"{label}\nnet {i + 1}")
+            x += 1
+    ax.set_yscale("log")
+    ax.set_xticks(ticks, names, fontsize=7)
+    ax.set_ylabel("|dᵀ H d| (unit directions; bar: median)")
+    ax.set_title(f"Theory II Prop. 1: curvature along the zero-error set (null J) vs across it (row J); "
+                 f"rule: ratio < 10^{margin:g}", fontsize=8)
+    ax.grid(axis="y", alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
