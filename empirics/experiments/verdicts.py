@@ -245,12 +245,14 @@ class Sample:
 
     label: what is tested; values: one number per independent replicate; control: the control
     group's replicate values for an unpaired comparison (None: `values` already are θ per replicate,
-    e.g. paired differences).
+    e.g. paired differences); margin: this test's margin, fixed in code beside the rule, when a claim's
+    tests measure different quantities (None: the rule's).
     """
 
     label: str
     values: Sequence[float]
     control: Sequence[float] | None = None
+    margin: float | None = None  # this test's margin when the claim's tests are in different units (else the rule's)
 
 
 def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) -> Verdict:
@@ -267,7 +269,8 @@ def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) 
             est, se, df = np.nan, np.nan, np.nan
         else:
             est, se, df = (float(a) for a in t_stats(v, c))
-        d = decide(np.array(est), np.array(se), np.array(df), rule.direction, rule.margin, alpha)
+        d = decide(np.array(est), np.array(se), np.array(df), rule.direction,
+                   rule.margin if s.margin is None else s.margin, alpha)
         rows.append((s.label, est, float(d["low"]), float(d["high"]), len(v), 0 if c is None else len(c),
                      float(d["p_held"]), float(d["p_not"]), int(d["code"])))
     p_not_holm = holm(np.array([r[7] for r in rows]))
