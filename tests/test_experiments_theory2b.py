@@ -36,7 +36,7 @@ def tiny(monkeypatch):
         subset=40, widths=TINY_W, epochs=1, batch=20, trajectories=2, degrees=(4,), lrs=(0.05,)))
     monkeypatch.setitem(dss.SETTINGS, "smoke", dss.DSSSettings(
         subset=24, widths=TINY_W, epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3, max_beads=3,
-        max_steps=5))
+        max_steps=5, pairs=2))
 
 
 def _check(rep, path, claims: int) -> None:
@@ -109,6 +109,16 @@ def test_simplex_flat_fraction_counts_points_near_the_corners():
     err[3] = 0.01  # one interior point within ε of the corners
     sim = {"lambdas": lam.tolist(), "error": err.tolist()}
     assert flat.simplex_flat_fraction(sim, 0.05) == pytest.approx(1 / 3)
+
+
+def test_simplex_corner_fractions_count_each_corners_own_neighbourhood():
+    from empirics.probes import simplex_grid
+
+    lam, _ = simplex_grid(4)
+    err = np.where(lam.max(axis=1) == 1.0, 0.0, 0.5)
+    err[(lam[:, 0] == lam.max(axis=1)) & (lam.max(axis=1) < 1.0)] = 0.0  # corner 1's neighbourhood is flat
+    fr = flat.corner_flat_fractions({"lambdas": lam.tolist(), "error": err.tolist()}, 0.05)
+    assert fr[0] == 1.0 and fr[1] < 1.0 and fr[2] < 1.0
 
 
 def test_simplex_runs_on_three_minima_per_condition(tmp_path, tiny):
@@ -201,12 +211,14 @@ def test_dss_levels_are_above_both_end_losses(tmp_path, tiny):
     assert all(lv["normalized_length"] >= 1 - 1e-9 for lv in rep.measured["levels"])
 
 
-def test_dss_verdict_needs_two_connected_levels():
+def test_dss_pair_slope_needs_two_connected_levels():
+    """Rule dss-curvier-at-lower-loss@v1: one slope of log length per pair of end models (the replicate);
+    the verdict is the engine's over pairs (was a per-run monotonicity rule)."""
     lv = lambda L, n, ok: {"config": {"threshold": L}, "normalized_length": n, "n_beads": 3, "connected": ok,  # noqa: E731
                            "reason": ""}
-    assert dss._verdict([lv(1.0, 1.0, True), lv(0.5, 1.2, True)])[0] == "held"
-    assert dss._verdict([lv(1.0, 1.3, True), lv(0.5, 1.0, True)])[0] == "not held"
-    assert dss._verdict([lv(1.0, 1.0, True), lv(0.5, 1.2, False)])[0] == "inconclusive"
+    assert dss.pair_slope([lv(1.0, 1.0, True), lv(0.5, 1.2, True)]) == pytest.approx(np.log(1.2))
+    assert dss.pair_slope([lv(1.0, 1.3, True), lv(0.5, 1.0, True)]) < 0
+    assert np.isnan(dss.pair_slope([lv(1.0, 1.0, True), lv(0.5, 1.2, False)]))
 
 
 @pytest.mark.slow
