@@ -167,3 +167,15 @@ def test_report_prints_estimate_interval_replicates_and_rule_version():
     rep = ExperimentReport("x", "X", "ref", "smoke", 0, ("p",), (), (Claim("c", "P", "§1", "q"),), (f,), {}, (), 1.0)
     text = render_markdown(rep)
     assert "demo-rule@v2" in text and "| held |" in text and "[0.8" in text and "| 4 |" in text
+
+
+def test_holm_interval_of_a_not_held_test_misses_the_margin_and_single_tests_need_none():
+    """A claim's 'not held' test has its Holm-level interval clear of the margin; one test: Holm = 95 %."""
+    rule = Rule("w", 1, "θ", "within", 1.0, "zero")
+    ok = Sample("ok", [0.1, -0.1, 0.05, 0.0])
+    bad = Sample("bad", [3.0, 3.1, 2.9, 3.05])
+    v = judge(rule, [ok, bad])
+    t = v.tests[v.decisive]
+    assert v.verdict == "not held" and t.label == "bad" and t.low_holm > 1.0 and t.low_holm <= t.low
+    one = judge(rule, ok).tests[0]
+    assert one.low_holm == pytest.approx(one.low) and one.high_holm == pytest.approx(one.high)

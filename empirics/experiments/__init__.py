@@ -62,6 +62,7 @@ class Finding(Serializable):
     estimate, interval, replicates, rule: the deciding statistic, its 95 % interval, the number of
         independent replicates and the rule's 'name@vN' (empirics.experiments.verdicts); None when
         the finding was not made by the engine.
+    interval_holm: the deciding test's interval at its Holm level when the claim has several tests.
     """
 
     claim: str
@@ -72,6 +73,7 @@ class Finding(Serializable):
     interval: tuple[float, float] | None = None
     replicates: int | None = None
     rule: str | None = None
+    interval_holm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -42,10 +42,12 @@ def _verdict_table(rep: ExperimentReport) -> list[str]:
     rows = [f for f in rep.findings if f.rule is not None]
     if not rows:
         return []
-    out = ["", "| claim | verdict | estimate | 95 % interval | replicates | rule |", "|---|---|---|---|---|---|"]
+    out = ["", "| claim | verdict | estimate | 95 % interval | Holm interval (claims of several tests) | replicates "
+           "| rule |", "|---|---|---|---|---|---|---|"]
     for f in rows:
         lo, hi = f.interval if f.interval is not None else (None, None)
-        out.append(f"| {f.claim} | {f.verdict} | {_num(f.estimate)} | [{_num(lo)}, {_num(hi)}] | "
+        holm = "–" if f.interval_holm is None else f"[{_num(f.interval_holm[0])}, {_num(f.interval_holm[1])}]"
+        out.append(f"| {f.claim} | {f.verdict} | {_num(f.estimate)} | [{_num(lo)}, {_num(hi)}] | {holm} | "
                    f"{f.replicates} | {f.rule} |")
     return out
 

@@ -97,6 +97,9 @@ class TestResult(Serializable):
     p_not: one-sided p-value against "holds" (before Holm).
     p_not_holm: p_not after Holm's correction over the claim's tests.
     verdict: 'held', 'not held' or 'underpowered'.
+    low_holm, high_holm: the interval at Holm's level for this test's step on the "not held" side,
+        1 − α/(m − k + 1) for the k-th smallest p_not of m tests (equal to low, high when m = 1): a
+        "not held" needs this interval, not the 95 % one, to miss the margin.
     """
 
     label: str
@@ -109,6 +112,8 @@ class TestResult(Serializable):
     p_not: float
     p_not_holm: float
     verdict: str
+    low_holm: float = float("nan")
+    high_holm: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,7 @@ def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) 
         samples = [samples]
     if not samples:
         raise InvalidSpecError(f"rule {rule.tag}: no test to judge")
-    rows = []
+    rows, stats_ = [], []
     for s in samples:
         v = np.asarray([x for x in s.values if np.isfinite(x)], float)
         c = None if s.control is None else np.asarray([x for x in s.control if np.isfinite(x)], float)
@@ -273,12 +278,21 @@ def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) 
                    rule.margin if s.margin is None else s.margin, alpha)
         rows.append((s.label, est, float(d["low"]), float(d["high"]), len(v), 0 if c is None else len(c),
                      float(d["p_held"]), float(d["p_not"]), int(d["code"])))
+        stats_.append((est, se, df, rule.margin if s.margin is None else s.margin))
     p_not_holm = holm(np.array([r[7] for r in rows]))
     codes = np.array([r[8] for r in rows])
     claim = int(combine(codes, np.array([r[7] for r in rows]), alpha))
-    tests = tuple(TestResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(ph),
-                             CODE_WORD[-1 if ph < alpha / 2 else (1 if r[8] == 1 else 0)])
-                  for r, ph in zip(rows, p_not_holm))
+    m = len(rows)
+    rank = np.empty(m, int)
+    rank[np.argsort([r[7] for r in rows], kind="stable")] = np.arange(m)
+    tests = []
+    for r, ph, k, (est, se, df, mg) in zip(rows, p_not_holm, rank, stats_):
+        level = alpha / (m - k)  # Holm's step k (0-based) tests at α/(m − k)
+        d = decide(np.array(est), np.array(se), np.array(df), rule.direction, mg, level)
+        tests.append(TestResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(ph),
+                                CODE_WORD[-1 if ph < alpha / 2 else (1 if r[8] == 1 else 0)],
+                                float(d["low"]), float(d["high"])))
+    tests = tuple(tests)
     # The deciding test: for 'not held' the most significant failure; otherwise the weakest success.
     if claim == -1:
         key = int(np.argmin(p_not_holm))
@@ -300,7 +314,8 @@ def reason(verdict: Verdict, detail: str = "") -> str:
             "within": f"held when the interval lies within ±{r.margin:g}"}[r.direction]
     why = {"underpowered": "the interval holds effects that matter and effects that don't",
            "held": "", "not held": ""}[verdict.verdict]
-    multi = f"; {len(verdict.tests)} tests, Holm-corrected" if len(verdict.tests) > 1 else ""
+    multi = (f"; {len(verdict.tests)} tests: held needs every one held, not held needs one at its Holm level "
+             f"(this test's Holm interval [{_fmt(t.low_holm)}, {_fmt(t.high_holm)}])" if len(verdict.tests) > 1 else "")
     return (f"{head}; rule {r.tag}: {cond}, against {r.control}{multi}"
             + (f" — {why}" if why else "") + (f". {detail}" if detail else "."))
 
@@ -311,8 +326,10 @@ def finding(claim_key: str, verdict: Verdict, detail: str = "", measured: dict |
 
     m = dict(measured or {})
     m["verdict"] = verdict.to_dict()
+    t = verdict.tests[verdict.decisive]
     return Finding(claim_key, verdict.verdict, reason(verdict, detail), m, estimate=verdict.estimate,
-                   interval=(verdict.low, verdict.high), replicates=verdict.replicates, rule=verdict.rule.tag)
+                   interval=(verdict.low, verdict.high), replicates=verdict.replicates, rule=verdict.rule.tag,
+                   interval_holm=(t.low_holm, t.high_holm) if len(verdict.tests) > 1 else None)
 
 
 def replicate_seeds(seed: int, n: int, name: str = "replicate") -> list[int]:
