@@ -22,7 +22,7 @@ from landscape_toolkit.common.records import read_json_file
 from landscape_toolkit.common.serialize import Serializable
 
 MAX_FIGURES_PER_RUN = 24
-VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "inconclusive": "#9a6700"}
+VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9a6700", "inconclusive": "#9a6700"}
 
 
 @dataclass(frozen=True)
