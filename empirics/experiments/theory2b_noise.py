@@ -348,6 +348,21 @@ def _sgd_step_noise(ctx: ExperimentContext, config: TrainConfig) -> dict:
     return {"step_noise": out, "n_params": int(G.shape[1])}
 
 
+def _sgd_step_noise_end(ctx: ExperimentContext, name: str) -> list[float]:
+    """Return SGD's per-step noise γ·√(tr Σ₁ / B) at the final weights of each trajectory of run `name`."""
+    from empirics.bn import recompute_bn
+
+    dev = pick_device(ctx.device)
+    run = load_run(ctx.subrun(name).path, device=dev)
+    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    out = []
+    for model in run.models:
+        recompute_bn(model, data.x_train, 500)
+        G = per_example_gradients(model, data.x_train, data.y_train).numpy()
+        out.append(run.config.lr * math.sqrt(float(G.var(axis=0).sum()) / run.config.batch_size))
+    return out
+
+
 def _final_norms(ctx: ExperimentContext, name: str) -> list[float]:
     from empirics.models import get_flat
 
@@ -374,6 +389,9 @@ def run_fig2(ctx: ExperimentContext) -> ExperimentReport:
     diverged = [k for k, r in runs.items() if r["status"] != "finished"]
     curves = {k: ctx.stage(f"curves-{v}", lambda v=v: _curves(ctx, v)) for k, v in names.items() if k not in diverged}
     norms = {k: ctx.stage(f"norms-{v}", lambda v=v: _final_norms(ctx, v)) for k, v in names.items() if k not in diverged}
+    end_noise = (ctx.stage("sgd-step-noise-end", lambda: _sgd_step_noise_end(ctx, "sgd")) if "SGD" not in diverged
+                 else [float("nan")])
+    end_ratio = {rho: g * math.sqrt(noise["n_params"]) / float(np.mean(end_noise)) for rho, g in gammas.items()}
     plot_curves(curves, ctx.path("sgd_vs_sgdl.png"), "SGD vs SGDL (eq. 5, constant γ′ = ρ × SGD's own step noise), "
                 "Theory IIb Fig. 2")
     final = {k: {"train": np.asarray(v["train_error"][-1], float), "test": np.asarray(v["test_error"][-1], float)}
@@ -391,12 +409,15 @@ def run_fig2(ctx: ExperimentContext) -> ExperimentReport:
     v2 = judge(RULE_SGD_BETTER, better or [Sample("none", [])])
     norm_text = ", ".join(f"{k} {np.mean(v):.1f}" for k, v in norms.items())
     nums = (f"γ′ per ρ: {', '.join(f'{rho:g} → {g:.2e}' for rho, g in gammas.items())} (SGD's own step noise "
-            f"γ√(tr Σ₁/B) = {step_noise:.3g} at the start, P = {noise['n_params']}); final ‖w‖: {norm_text}; final "
+            f"γ√(tr Σ₁/B) = {step_noise:.3g} at the start, {np.mean(end_noise):.3g} at SGD's end, so the added noise is "
+            + ", ".join(f"{r:.2g}×" for r in end_ratio.values()) + f" SGD's own at the end; P = {noise['n_params']}); "
+            f"final ‖w‖: {norm_text}; final "
             "errors (train/test, means over trajectories): "
             + ", ".join(f"{k} {v['train'].mean():.3f}/{v['test'].mean():.3f}" for k, v in final.items()))
     if diverged:
         nums += f"; diverged: {', '.join(diverged)}"
     measured = {"gamma_prime": {f"{r:g}": g for r, g in gammas.items()}, "sgd_step_noise": noise,
+                "sgd_step_noise_end": end_noise, "added_over_sgd_noise_at_end": {f"{r:g}": x for r, x in end_ratio.items()},
                 "final_train_error": {k: v["train"].tolist() for k, v in final.items()},
                 "final_test_error": {k: v["test"].tolist() for k, v in final.items()},
                 "final_weight_norm": norms, "diverged": diverged}
