@@ -172,8 +172,8 @@ def test_sgd_vs_sgdl_overlays_both_curves(tmp_path, tiny):
     rep, path = run_experiment("iib-sgd-vs-sgdl", "smoke", dataset="digits", out=str(tmp_path))
     _check(rep, path, 2)
     assert set(rep.measured["final_test_error"]) == {"SGD"} | {f"SGDL ρ={r:g}" for r in noise.SGDL_RATIOS}
-    # γ′ is tied to SGD's own measured step noise: ρ·γ√(tr Σ₁/B)/√P
-    step = np.mean(rep.measured["sgd_step_noise"]["step_noise"])
+    # γ′ is tied to SGD's own measured step noise at the end of its run: ρ·γ√(tr Σ₁/B)/√P
+    step = np.mean(rep.measured["sgd_step_noise_end"])
     P = rep.measured["sgd_step_noise"]["n_params"]
     for r in noise.SGDL_RATIOS:
         assert rep.measured["gamma_prime"][f"{r:g}"] == pytest.approx(r * step / np.sqrt(P))
