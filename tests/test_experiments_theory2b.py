@@ -242,3 +242,17 @@ def test_basins_smoke(tmp_path):
 def test_cnn_experiments_smoke(tmp_path, name):
     rep, path = run_experiment(name, "smoke", out=str(tmp_path))
     _check(rep, path, len(registry()[name].claims))
+
+
+def test_langevin_replicates_redraw_everything_and_the_control_is_symmetric(tmp_path, monkeypatch):
+    """Tiny Langevin run: each replicate has its own seed (so SGD's offsets are redrawn), the symmetric control
+    sits at mass ½ by quadrature, and every finding carries an interval over the replicates."""
+    import empirics.experiments.theory2b_langevin as lang
+
+    monkeypatch.setitem(lang.SETTINGS, "smoke", lang.LangevinSettings(replicates=2, n_particles=40, n_steps=300,
+                                                                      burn_in=100))
+    rep, path = run_experiment("iib-langevin", "smoke", out=str(tmp_path))
+    assert len(set(rep.measured["replicate_seeds"])) == 2
+    assert all(abs(r["boltzmann"] - 0.5) < 1e-3 for r in rep.measured["masses"]["control"])
+    assert all(f.replicates == 2 and f.interval is not None and f.rule for f in rep.findings)
+    assert "| replicates |" in path.read_text()
