@@ -168,10 +168,11 @@ def minima_config(ctx: ExperimentContext, s: FlatnessSettings, labels: str, seed
                        test_subset=s.test_subset, eval_every=s.eval_every)
 
 
-def _protocol_training(ctx: ExperimentContext, s: FlatnessSettings) -> list[str]:
+def _protocol_training(ctx: ExperimentContext, s: FlatnessSettings, matched: bool = False) -> list[str]:
     n = "the full training set" if s.subset is None else f"{s.subset} training examples"
+    natural = s.random_epochs if matched else s.epochs
     return [f"Train {s.minima} DCNNs (widths {s.widths or 'of the paper'}) by plain SGD (lr {s.lr}, batch {s.batch}) "
-            f"on {n} of {dataset_of(ctx)}: {s.epochs} epochs with natural labels; {s.random_epochs} epochs with "
+            f"on {n} of {dataset_of(ctx)}: {natural} epochs with natural labels; {s.random_epochs} epochs with "
             "every training label replaced by a uniformly random class.",
             "Training error of every minimum evaluated with batch-norm statistics recomputed on the training set."]
 
@@ -308,7 +309,7 @@ def _radius_finding(claim: Claim, subset: str, radii: dict, eps: float, fit: dic
     v = judge(RULE_TABLE, Sample(subset, [float(np.mean(r)) for r in nat], [float(np.mean(r)) for r in ran]))
     measured = {"natural_mean": mn, "natural_std": sn, "random_mean": mr, "random_std": sr, "difference": v.estimate,
                 "minima_fit": fit}
-    detail = f"r = {mn:.3g} ± {sn:.2g} (natural) vs {mr:.3g} ± {sr:.2g} (random)"
+    detail = f"r = {mn:.3g} ± {sn:.2g} (natural) vs {mr:.3g} ± {sr:.2g} (random), mean ± std over minima"
     if not all(fit.values()) and v.verdict == "not held":
         bad = ", ".join(k for k, ok in fit.items() if not ok)
         v = replace(v, verdict="underpowered")
@@ -335,9 +336,9 @@ def run_table1(ctx: ExperimentContext) -> ExperimentReport:
                 _radius_finding(CLAIM_TABLE_TOP, "top", radii, s.epsilon, fit))
     table = table1_markdown(radii)
     plot_radius_table(radii, ctx.path("table1_radii.png"))
-    protocol = _protocol_training(ctx, s) + [
-        f"Both label conditions train for the same {s.random_epochs} epochs (matched epochs); training loss and ‖w‖ of "
-        "every minimum are reported.",
+    protocol = _protocol_training(ctx, s, matched=True) + [
+        f"Both label conditions train for the same {s.random_epochs} epochs (matched epochs, not matched loss); "
+        "training loss and ‖w‖ of every minimum are reported.",
         f"At each minimum, T = {s.directions} directions over all {radii['natural']['n_params']} weights and T over the "
         f"{radii['natural']['n_top']} weights of the top layer (the last convolution) that are not padding-only taps "
         f"(of {radii['natural']['n_top_all']}); each direction is a random unit vector per parameter tensor times "
