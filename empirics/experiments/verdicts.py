@@ -113,6 +113,7 @@ class TestResult(Serializable):
     verdict: str
     low_holm: float = float("nan")
     high_holm: float = float("nan")
+    margin: float = float("nan")  # the margin this test was judged against (the rule's unless the test set its own)
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) 
         d = decide(np.array(est), np.array(se), np.array(df), rule.direction, mg, level)
         tests.append(TestResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(ph),
                                 CODE_WORD[-1 if ph < alpha / 2 else (1 if r[8] == 1 else 0)],
-                                float(d["low"]), float(d["high"])))
+                                float(d["low"]), float(d["high"]), float(mg)))
     tests = tuple(tests)
     # The deciding test: for 'not held' the most significant failure; otherwise the weakest success.
     if claim == -1:
@@ -308,9 +309,10 @@ def reason(verdict: Verdict, detail: str = "") -> str:
     head = (f"{r.statistic}" + (f" ({t.label})" if t.label else "")
             + f": {_fmt(t.estimate)}, 95 % CI [{_fmt(t.low)}, {_fmt(t.high)}], {t.replicates} replicates"
             + (f" vs {t.control_replicates}" if t.control_replicates else ""))
-    cond = {"greater": f"held when the interval lies above {r.margin:g}",
-            "less": f"held when the interval lies below {r.margin:g}",
-            "within": f"held when the interval lies within ±{r.margin:g}"}[r.direction]
+    mg = t.margin if np.isfinite(t.margin) else r.margin
+    cond = {"greater": f"held when the interval lies above {mg:g}",
+            "less": f"held when the interval lies below {mg:g}",
+            "within": f"held when the interval lies within ±{mg:g}"}[r.direction]
     why = {"underpowered": "the interval holds effects that matter and effects that don't",
            "held": "", "not held": ""}[verdict.verdict]
     multi = (f"; {len(verdict.tests)} tests: held needs every one held, not held needs one at its Holm level "
