@@ -307,6 +307,8 @@ class ChainRun(Serializable):
         outside: fraction of recorded x_1 outside the bins.
         z: (simulated − Boltzmann) flat fraction / standard error.
         samples: recorded positions per particle.
+        flat_fraction_halves: the flat fraction over the first and the second half of the recorded
+            steps (a burn-in check: they agree when the chains had relaxed before recording).
     """
 
     dynamics: str
@@ -323,6 +325,7 @@ class ChainRun(Serializable):
     outside: float
     z: float
     samples: int
+    flat_fraction_halves: tuple[float, float] = (float("nan"), float("nan"))
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,8 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
     counts = np.zeros(config.bins)
     inside_flat = np.zeros(n)
     records = 0
+    n_records = len(range(config.burn_in, config.n_steps, config.thin))
+    inside_first, first = np.zeros(n), 0
     for t in range(config.n_steps):
         g = pot.gradient(x)
         if z is not None:
@@ -422,7 +427,11 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
             x += noise * rng.standard_normal(x.shape)
         if t >= config.burn_in and (t - config.burn_in) % config.thin == 0:
             counts += np.histogram(x[:, 0], bins=edges)[0]
-            inside_flat += pot.in_flat_basin(x)
+            flat_now = pot.in_flat_basin(x)
+            inside_flat += flat_now
+            if records < n_records // 2:
+                inside_first += flat_now
+                first += 1
             records += 1
         if (t + 1) % 500 == 0 or t + 1 == config.n_steps:
             report(progress, t + 1, config.n_steps)
@@ -441,7 +450,9 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
     rs, rf = pot.sharp_radius ** dim, pot.flat_radius ** dim
     return ChainRun(dynamics, dim, temperature, fraction, se, marginal.flat_fraction, rf / (rs + rf),
                     edges, hist, exact, tv, float(outside),
-                    (fraction - marginal.flat_fraction) / se if se > 0 else 0.0, records)
+                    (fraction - marginal.flat_fraction) / se if se > 0 else 0.0, records,
+                    (float(inside_first.sum() / (n * max(first, 1))),
+                     float((inside_flat - inside_first).sum() / (n * max(records - first, 1)))))
 
 
 def _verdict(runs: list[ChainRun]) -> bool | None:
@@ -450,8 +461,9 @@ def _verdict(runs: list[ChainRun]) -> bool | None:
         return None
     f = [r.flat_fraction for r in runs]
     se = [r.flat_fraction_se for r in runs]
-    overall = (f[-1] - f[0]) / math.hypot(se[-1], se[0])
-    steps = [(f[i + 1] - f[i]) / math.hypot(se[i + 1], se[i]) for i in range(len(f) - 1)]
+    # chains that never leave their well give SE 0: a tiny floor keeps the ratio defined
+    overall = (f[-1] - f[0]) / max(math.hypot(se[-1], se[0]), 1e-12)
+    steps = [(f[i + 1] - f[i]) / max(math.hypot(se[i + 1], se[i]), 1e-12) for i in range(len(f) - 1)]
     if overall > 3 and min(steps) > -3:
         return True
     if overall < -3:

@@ -24,7 +24,7 @@ from theory.bezout import bezout_report
 from theory.networks import NetworkSpec
 
 MAX_FIGURES_PER_RUN = 24
-VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "inconclusive": "#9a6700"}
+VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9a6700", "inconclusive": "#9a6700"}
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def test_random_labels_compares_the_two_label_sets(tmp_path, one_thread):
     rep = theory2_random_labels.run(ctx, theory2_random_labels.MICRO)
     (f,) = rep.findings
     assert set(f.measured["same"]) == {"reruns slightly different", "layers alike", "training error falls"}
-    assert f.verdict == ("held" if all(f.measured["same"].values()) else "not held")
+    # engine rule labels-no-difference@v1: per-stage paired differences, so the verdict comes with an interval
+    assert f.rule == "labels-no-difference@v1" and f.replicates == theory2_random_labels.MICRO.stages
 
 
 @pytest.mark.slow
@@ -134,3 +135,38 @@ def test_smoke_scale_runs_on_the_default_real_data(tmp_path, one_thread, name):
     assert "## Deviations from the paper" in text and all(f.verdict.upper() in text for f in rep.findings)
     for file, _ in rep.figures:
         assert (path.parent / file).exists()
+
+
+def _gd_summary(kept_by_branch: dict, draws: int, end_err: float = 0.0, falling: bool = False) -> dict:
+    """A synthetic `theory2_gd.measure` summary: per α and draw, branches whose kept fraction is given."""
+    rng = np.random.default_rng(0)
+    alphas = {}
+    for a, inj in (("0.25", 0.03), ("1.0", 0.29)):
+        recs = []
+        for b, kept in kept_by_branch.items():
+            for i in range(draws):
+                k = kept + 0.01 * rng.standard_normal()
+                recs.append({"branch_at": b, "draw": i, "kept_layer2": [1.0] * 3 + [k] * 8,
+                             "start_cos": {"2": inj, "3": inj}, "end_cos": {"2": inj * k, "3": inj * k},
+                             "final_error": end_err, "average_excess_error_final": 0.0})
+        alphas[a] = {"branches": recs}
+    loss = [1.0, 0.9, 0.8, 0.7, 0.6] if falling else [1.0, 0.5, 0.2, 0.2, 0.2]
+    return {"main": {"train_loss": loss, "train_error": [0.5, 0.3, 0.1, end_err, end_err]}, "alphas": alphas}
+
+
+def test_gd_branch_verdicts_measure_distance_against_the_injected_noise():
+    """Rules gd-*@v1: the raw distance grows with α by construction, so 'larger more separated' is judged on the
+    kept fraction (equal here: not held/underpowered, never held); 'later less different' is a slope over
+    branch epochs of the kept fraction (falling here: held); a still-falling loss cannot make 'not stuck' fail."""
+    p = theory2_gd.GDBranchesPreset(epochs=10, branch_at=(0, 3, 6), alphas=(0.25, 1.0), lr=0.1, every=1, subset=10,
+                                    widths=(4, 4, 4, 4), draws=4)
+    fs = {f.claim: f for f in theory2_gd.findings(_gd_summary({0: 0.95, 3: 0.85, 6: 0.75}, 4), p)}
+    assert fs["later-less-different"].verdict == "held" and fs["later-less-different"].interval[1] < 0
+    assert fs["larger-more-separated"].verdict != "held"
+    assert fs["perturbation-different"].verdict == "held"
+    flat = {f.claim: f for f in theory2_gd.findings(_gd_summary({0: 0.9, 3: 0.9, 6: 0.9}, 4), p)}
+    assert flat["later-less-different"].verdict != "held"
+    short = {f.claim: f for f in theory2_gd.findings(_gd_summary({0: 0.9, 3: 0.9, 6: 0.9}, 4, 0.4, True), p)}
+    assert short["gd-no-local-minima"].verdict == "underpowered"
+    stuck = {f.claim: f for f in theory2_gd.findings(_gd_summary({0: 0.9, 3: 0.9, 6: 0.9}, 4, 0.4, False), p)}
+    assert stuck["gd-no-local-minima"].verdict == "not held"

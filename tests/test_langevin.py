@@ -109,3 +109,16 @@ def test_smoke_experiment_reports_concentration_growing_with_dimension(tmp_path)
     assert [r["dim"] for r in data["runs"]][:3] == [1, 2, 3]
     for f in (plot_langevin_histograms(data, tmp_path / "h.png"), plot_flat_fraction(data, tmp_path / "f.png")):
         assert f.stat().st_size > 10_000
+
+
+def test_halves_of_the_record_average_to_the_flat_fraction():
+    """The burn-in check's two halves (first and second half of the recorded steps) average, weighted by their
+    record counts, to the flat fraction over the whole record."""
+    from empirics.langevin import LangevinConfig, simulate
+
+    cfg = LangevinConfig(scale="smoke", dims=(2,), n_particles=50, n_steps=400, burn_in=100, thin=3, seed=3)
+    r = simulate(cfg, "gdl", 2)
+    n_rec = r.samples
+    first = n_rec // 2
+    h0, h1 = r.flat_fraction_halves
+    assert (first * h0 + (n_rec - first) * h1) / n_rec == pytest.approx(r.flat_fraction, abs=1e-12)

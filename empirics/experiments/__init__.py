@@ -7,7 +7,8 @@ stages (`ctx.stage(name, fn)`: a finished stage is read back from `stages/<name>
 being recomputed, so an interrupted experiment continues where it stopped), draws its figures
 into the run folder, and returns an `ExperimentReport`: the claims it tests (quoted from the
 paper, with section), the protocol actually run and every deviation from the paper's, the
-measured numbers, and one verdict per claim (held / not held / inconclusive, with the reason).
+measured numbers, and one verdict per claim (held / not held / underpowered, with its estimate,
+interval, replicates and rule version from `empirics.experiments.verdicts`).
 `empirics.experiments.report.write_report` renders that as `report.md`.
 
 Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run,
@@ -29,7 +30,9 @@ from landscape_toolkit.common.serialize import Serializable, exact_ints, to_json
 from landscape_toolkit.common.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
-VERDICTS = ("held", "not held", "inconclusive")
+# 'underpowered' (the verdict engine, empirics.experiments.verdicts): the interval holds effects that
+# matter and effects that don't. 'inconclusive' is kept for records written before the engine.
+VERDICTS = ("held", "not held", "underpowered", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,24 @@ class Finding(Serializable):
     """The verdict on one claim.
 
     claim: the Claim's key.
-    verdict: 'held', 'not held' or 'inconclusive'.
+    verdict: 'held', 'not held' or 'underpowered' (engine verdicts; 'inconclusive' in older records).
     reason: one or two sentences naming the numbers that decide it.
     measured: the numbers behind the verdict (JSON-able).
+    estimate, interval, replicates, rule: the deciding statistic, its 95 % interval, the number of
+        independent replicates and the rule's 'name@vN' (empirics.experiments.verdicts); None when
+        the finding was not made by the engine.
+    interval_holm: the deciding test's interval at its Holm level when the claim has several tests.
     """
 
     claim: str
     verdict: str
     reason: str
     measured: dict = field(default_factory=dict)
+    estimate: float | None = None
+    interval: tuple[float, float] | None = None
+    replicates: int | None = None
+    rule: str | None = None
+    interval_holm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -170,7 +182,7 @@ def registry() -> dict[str, Experiment]:
     """Return every experiment of every module in this package, by name."""
     found: dict[str, Experiment] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name == "report":
+        if info.name.startswith("_") or info.name in ("report", "verdicts"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for exp in getattr(module, "EXPERIMENTS", ()):

@@ -15,8 +15,10 @@ whose Jacobian is taken), and puts side by side, for a ReLU and a polynomial-act
   (K − rank J)/K of flat directions;
 - measured: the Hessian of the training loss at M_final (top eigenvalues by Lanczos/ARPACK, the
   SLQ spectral density and its mass within a tolerance of 0), the Gauss–Newton rank (rank JᵀJ =
-  rank J), and flatness radii of the loss along directions in the null space of J, in its row
-  space, and random directions (`empirics.probes.radius_along_batched`).
+  rank J), and the curvature dᵀHd of the loss along unit directions in the null space of J against
+  directions in its row space (the control: a random direction lies almost wholly in null(J), so
+  random directions control nothing). Several independently initialised networks per activation
+  are the replicates of the verdict (`empirics.experiments.verdicts`).
 
 Exact or modular ranks do not apply here: batch norm divides by a standard deviation and the ReLU
 is not a polynomial, so the network's outputs are not polynomials in the weights.
@@ -29,6 +31,7 @@ import torch
 from landscape_toolkit.common.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.common import base_config, data_deviations, dataset_choices, dataset_of
+from empirics.experiments.verdicts import Rule, Sample, finding, judge
 
 NAME = "degeneracy"
 
@@ -43,19 +46,25 @@ CLAIMS = (
           "dimensions"),
 )
 
-# scale → training examples N, epochs of full-batch gradient descent with momentum, probe sizes
+# scale → training examples N, epochs of full-batch gradient descent with momentum, CNN widths (None: the
+# paper's), replicates (independently initialised networks per activation), probe sizes
 PRESETS = {
-    "smoke": dict(n=16, epochs=100, lr=0.05, directions=4, lanczos_k=4, slq_probes=2, slq_steps=24,
-                  sketch_width=48),
-    "cpu": dict(n=64, epochs=300, lr=0.05, directions=8, lanczos_k=8, slq_probes=4, slq_steps=60,
-                sketch_width=256),
-    "paper": dict(n=512, epochs=400, lr=0.05, directions=16, lanczos_k=20, slq_probes=8, slq_steps=80,
-                  sketch_width=1024),
+    "smoke": dict(n=16, epochs=100, lr=0.05, widths=(16, 32, 64, 32), replicates=2, directions=4, lanczos_k=2,
+                  slq_probes=2, slq_steps=24, sketch_width=48),
+    "cpu": dict(n=64, epochs=300, lr=0.05, widths=(16, 32, 64, 32), replicates=3, directions=8, lanczos_k=4,
+                slq_probes=4, slq_steps=60, sketch_width=256),
+    "paper": dict(n=512, epochs=400, lr=0.05, widths=None, replicates=5, directions=16, lanczos_k=20, slq_probes=8,
+                  slq_steps=80, sketch_width=1024),
 }
+RULE = Rule(
+    "degenerate-curvature", 1, "log10 of the median curvature dᵀHd of the training loss along unit directions in "
+    "null(J) over the median along unit directions in row(J)", "less", -1.0,
+    "directions in the row space of J (the scores' Jacobian) at the same minimum",
+    "Prop. 1: the zero-error set has dimension K − rank J, so the loss is flat (degenerate) along null(J): its "
+    "curvature there at least ten times below the curvature across the zero-error set")
 # BN outputs are ≈ N(0, 1): `empirics.models.fit_relu_approximation` fits the ReLU on [−4, 4]
 ACTIVATIONS = (("relu", "relu"), ("polynomial", "relu-legendre:4"))  # ℓ = 4 fitted on [−4, 4] after BN
 HESSIAN_ZERO_RTOL = 1e-3   # an eigenvalue counts as ≈ 0 when |λ| ≤ 1e-3 · λ_max
-RADIUS_EPSILON = 0.05      # flatness radius: first r where the training loss rises by 0.05 (Theory IIb eq. 11)
 
 
 def _loss_and_outputs(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor):
@@ -113,17 +122,16 @@ def _directions(J: np.ndarray, rank: int, count: int, seed: int) -> dict:
             "row_fraction_of_random": float(np.mean(row_fraction))}
 
 
-def _radii(loss, w: torch.Tensor, directions: np.ndarray) -> dict:
-    """Return the loss flatness radii (Theory IIb eq. 11 with the loss, ε = RADIUS_EPSILON) along each row."""
-    from empirics.probes import radius_along_batched
+def _curvatures(loss, w: torch.Tensor, directions: np.ndarray) -> list[float]:
+    """Return dᵀ H d for each unit row d (H the Hessian of the loss at w, by Hessian-vector products)."""
+    from empirics.hessian import hvp_fn
 
-    def values(V: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return np.array([float(loss(torch.as_tensor(v, dtype=w.dtype))) for v in V])
-
-    radii, cens = radius_along_batched(values, w.detach().cpu().numpy().astype(np.float64), directions,
-                                       RADIUS_EPSILON, r_max=1e3, r_init=1e-3, rel_tol=1e-2)
-    return {"median": float(np.median(radii)), "radii": [float(r) for r in radii], "censored": int(cens.sum())}
+    hvp = hvp_fn(loss, w)
+    out = []
+    for d in directions:
+        v = torch.as_tensor(d, dtype=w.dtype, device=w.device)
+        out.append(float(v @ hvp(v)))
+    return out
 
 
 def measure(ctx: ExperimentContext, label: str, model: torch.nn.Module, data, preset: dict, epochs: int) -> dict:
@@ -131,8 +139,13 @@ def measure(ctx: ExperimentContext, label: str, model: torch.nn.Module, data, pr
     from empirics.hessian import spectral_density, top_eigenvalues
     from empirics.jacobian_rank import randomized_jacobian_rank
 
-    model = model.double().eval()
+    from empirics.bn import recompute_bn
+
+    model = model.double()
     X, y = data.x_train.double(), data.y_train
+    # running statistics re-estimated on the N training images: eval-mode outputs at M_final equal the
+    # full-batch training-mode outputs GD minimised (derivatives then hold the statistics fixed)
+    recompute_bn(model, X)
     f, loss, w = _loss_and_outputs(model, X, y)
     k = w.numel()
     with torch.no_grad():
@@ -151,7 +164,7 @@ def measure(ctx: ExperimentContext, label: str, model: torch.nn.Module, data, pr
             for t in (HESSIAN_ZERO_RTOL, 1e-2, 1e-1)}
     dirs = _directions(J, gram["rank"], preset["directions"], seed % 2**32)
     del J
-    radii = {name: _radii(loss, w, dirs[name]) for name in ("random", "null space of J", "row space of J")}
+    curvature = {name: _curvatures(loss, w, dirs[name]) for name in ("null space of J", "row space of J")}
     return {
         "activation": getattr(model, "activation_label", label), "K": k, "N": len(X), "n_out": n_out, "rows": rows,
         "train_error": float((out.argmax(1) != y).double().mean()), "train_loss": float(loss(w)),
@@ -164,7 +177,9 @@ def measure(ctx: ExperimentContext, label: str, model: torch.nn.Module, data, pr
         "hessian_top": [float(v) for v in top.eigenvalues], "hessian_matvecs": top.n_matvec,
         "slq_near_zero_fraction": near[f"{HESSIAN_ZERO_RTOL:g}"], "slq_near_zero_by_rtol": near,
         "hessian_zero_rtol": HESSIAN_ZERO_RTOL, "slq_nodes_min": float(np.min(slq.nodes)),
-        "radii": radii, "row_fraction_of_random": dirs["row_fraction_of_random"],
+        "curvature": curvature, "row_fraction_of_random": dirs["row_fraction_of_random"],
+        "log10_curvature_ratio": float(np.log10(max(np.median(np.abs(curvature["null space of J"])), 1e-300))
+                                       - np.log10(max(np.median(np.abs(curvature["row space of J"])), 1e-300))),
     }
 
 
@@ -206,99 +221,104 @@ def train_to_zero(ctx: ExperimentContext, label: str, cfg, seed: int) -> dict:
 
 
 def run(ctx: ExperimentContext) -> ExperimentReport:
-    """Train the ReLU and the polynomial DCNN on N examples, then measure both (see the module docstring)."""
+    """Train R ReLU and R polynomial DCNNs on N examples, then measure each (see the module docstring)."""
     from empirics.train import TrainConfig
 
     preset = PRESETS[ctx.scale]
     dataset = dataset_of(ctx)
     results = {}
     for label, activation in ACTIVATIONS:
-        seed = child_seed(ctx.seed, f"train {label}")
-        cfg = base_config(ctx, preset["n"], None, activation=activation, optimizer="gd", epochs=preset["epochs"],
-                          lr=preset["lr"], momentum=0.9, batch_size=preset["n"], seed=seed, save_weights=False)
-        trained = ctx.stage(f"train-{label}", lambda: train_to_zero(ctx, label, cfg, seed))
+        results[label] = []
+        for i in range(preset["replicates"]):
+            tag = label if i == 0 else f"{label}-r{i}"
+            seed = child_seed(ctx.seed, f"train {tag}")
+            cfg = base_config(ctx, preset["n"], preset["widths"], activation=activation, optimizer="gd",
+                              epochs=preset["epochs"], lr=preset["lr"], momentum=0.9, batch_size=preset["n"], seed=seed,
+                              save_weights=False)
+            trained = ctx.stage(f"train-{tag}", lambda cfg=cfg, seed=seed, tag=tag: train_to_zero(ctx, tag, cfg, seed))
 
-        def compute() -> dict:
-            model, data = _model_and_data(TrainConfig.from_dict(trained["config"]), trained["seed"])
-            model.load_state_dict(ctx.run.load_checkpoint(f"model-{label}.pt"))
-            return measure(ctx, label, model, data, preset, len(trained["history"]))
+            def compute(trained=trained, tag=tag) -> dict:
+                model, data = _model_and_data(TrainConfig.from_dict(trained["config"]), trained["seed"])
+                model.load_state_dict(ctx.run.load_checkpoint(f"model-{tag}.pt"))
+                return measure(ctx, tag, model, data, preset, len(trained["history"]))
 
-        results[label] = ctx.stage(f"measure-{label}", compute)
+            results[label].append(ctx.stage(f"measure-{tag}", compute))
     return _report(ctx, dataset, preset, results)
 
 
 def _report(ctx: ExperimentContext, dataset: str, preset: dict, res: dict) -> ExperimentReport:
-    """Return the report: predictions beside measurements, and the two findings."""
+    """Return the report: predictions beside measurements (replicate 1), the curvature verdicts and the figure."""
+    from dataclasses import replace
+
+    from empirics.experiments.plots2b import plot_degeneracy
+
     predictions = []
-    for label, m in res.items():
-        a = f" ({label})"
+    for label, ms in res.items():
+        m, a = ms[0], f" ({label}, replicate 1)"
         predictions += [
             ["rank J" + a, f"≤ N·n_out = {m['rows']:,}", f"{m['rank']:,} (sketch {m['rank_sketch']:,}, Gram {m['rank_gram']:,})"],
             ["dim of zero-error set K − rank J" + a, f"≥ K − N·n_out = {m['bound_dimension']:,}",
              f"{m['predicted_dimension']:,}"],
             ["flat fraction of Hessian spectrum" + a, f"≥ {m['predicted_flat_fraction']:.4f}",
-             f"{m['slq_near_zero_fraction']:.4f} (SLQ mass |λ| ≤ {HESSIAN_ZERO_RTOL:g}·λ_max)"],
+             f"{m['slq_near_zero_fraction']:.4f} (SLQ mass |λ| ≤ {HESSIAN_ZERO_RTOL:g}·λ_max; limited by the SLQ "
+             "resolution: not a verdict)"],
             ["Gauss–Newton rank" + a, f"= rank J = {m['rank']:,}", f"{m['gauss_newton_rank']:,}"],
             ["training error at M_final" + a, "0", f"{m['train_error']:.4f} (loss {m['train_loss']:.2e})"],
-            ["median loss radius: null(J) / row(J) / random" + a, "null ≥ row",
-             " / ".join(f"{m['radii'][d]['median']:.3g}" for d in ("null space of J", "row space of J", "random"))],
+            ["median dᵀHd: null(J) / row(J)" + a, "null ≪ row",
+             " / ".join(f"{np.median(m['curvature'][d]):.3g}" for d in ("null space of J", "row space of J"))],
         ]
     findings = []
     for claim, label in (("degenerate-minima", "relu"), ("polynomial-like-relu", "polynomial")):
-        m = res[label]
-        zero = m["train_error"] == 0.0
-        flat = m["slq_near_zero_fraction"] >= m["predicted_flat_fraction"] - 0.01
-        radii_ok = m["radii"]["null space of J"]["median"] >= m["radii"]["row space of J"]["median"]
-        by_tol = ", ".join(f"{v:.3f} within {t}·λ_max" for t, v in m["slq_near_zero_by_rtol"].items())
-        reason = (f"{m['activation']}: training error {m['train_error']:.3f} on N = {m['N']} (loss {m['train_loss']:.1e}); "
-                  f"rank J = {m['rank']:,} ≤ N·n_out = {m['rows']:,}, so K − rank J = {m['predicted_dimension']:,} of "
-                  f"K = {m['K']:,} ({m['predicted_flat_fraction']:.4f}); median loss radius "
-                  f"{m['radii']['null space of J']['median']:.3g} along null(J) vs "
-                  f"{m['radii']['row space of J']['median']:.3g} along row(J); Hessian (λ_max = {m['hessian_top'][0]:.3g}) "
-                  f"SLQ mass {by_tol}")
+        ms = res[label]
+        v = judge(RULE, Sample(label, [m["log10_curvature_ratio"] for m in ms]))
+        errs = [m["train_error"] for m in ms]
+        detail = (f"training error at M_final {', '.join(f'{e:.3f}' for e in errs)} on N = {ms[0]['N']}; K − rank J = "
+                  f"{ms[0]['predicted_dimension']:,} of K = {ms[0]['K']:,}; a random direction lies "
+                  f"{100 * (1 - ms[0]['row_fraction_of_random']):.1f} % in null(J), which is why random directions are "
+                  "no control; SLQ mass within 1e-3·λ_max " + ", ".join(f"{m['slq_near_zero_fraction']:.3f}" for m in ms)
+                  + " (SLQ resolution, reported only)")
         if claim == "polynomial-like-relu":
             relu = res["relu"]
-            reason += (f"; ReLU DCNN beside it: error {relu['train_error']:.3f}, rank J {relu['rank']:,}, "
-                       f"SLQ mass {relu['slq_near_zero_fraction']:.3f} within {HESSIAN_ZERO_RTOL:g}·λ_max")
-            zero = zero and relu["train_error"] == 0.0
-            radii_ok = radii_ok and relu["rank"] == m["rank"]
-        if not zero:
-            verdict, tail = "inconclusive", ": zero training error was not reached, so the premise is not met"
-        elif not radii_ok:
-            verdict, tail = "not held", ": null(J) directions are not flatter than row(J) ones"
-        elif flat:
-            verdict, tail = "held", ""
-        else:
-            verdict, tail = "inconclusive", (
-                f": J and the radii show the predicted degeneracy, but the Hessian's mass within "
-                f"{HESSIAN_ZERO_RTOL:g}·λ_max of 0 is below (K − rank J)/K: at a cross-entropy minimum the loss is not 0, "
-                f"so Σ r_i∇²f_i spreads small eigenvalues, and {m['N']}-example SLQ with few Lanczos steps resolves 0 coarsely")
-        findings.append(Finding(claim, verdict, reason + tail, {k: v for k, v in m.items() if k != "gram"}))
+            detail += (f"; ReLU beside it: log10 ratio " + ", ".join(f"{m['log10_curvature_ratio']:.2f}" for m in relu)
+                       + ", training error " + ", ".join(f"{m['train_error']:.3f}" for m in relu))
+        if any(e > 0 for e in errs) and v.verdict == "not held":
+            v = replace(v, verdict="underpowered")
+            detail += "; zero training error was not reached by every replicate, so the premise is not met"
+        elif any(e > 0 for e in errs):
+            detail += "; not every replicate reached zero training error"
+        findings.append(finding(claim, v, detail, {"replicates": [{k: x for k, x in m.items() if k != "gram"}
+                                                                  for m in ms]}))
+    plot_degeneracy(res, ctx.path("curvature.png"), RULE.margin)
     protocol = (
-        f"train the Theory II DCNN (paper widths, BN without affine parameters) on a seeded subset of "
+        f"train {preset['replicates']} Theory II DCNNs per activation (independent initialisations; widths "
+        f"{preset['widths'] or 'of the paper'}, BN without affine parameters) on a seeded subset of "
         f"N = {preset['n']} {dataset} images: full-batch gradient descent with momentum 0.9, lr {preset['lr']}, "
-        f"{preset['epochs']} epochs, cross-entropy; once with ReLU, once with {ACTIVATIONS[1][1]}",
-        "at M_final, batch norm fixed at its running statistics (eval mode) and float64: outputs f(w) on the N "
-        "training images (N·10 numbers)",
+        f"{preset['epochs']} epochs, cross-entropy; with ReLU and with {ACTIVATIONS[1][1]}",
+        "at M_final, batch-norm statistics re-estimated on the N images and then fixed (eval mode), float64: outputs "
+        "f(w) on the N training images (N·10 numbers)",
         "rank J: randomised sketch J·Ω widened until its rank is below its width (estimate), and eigenvalues of "
         "J Jᵀ with J formed from vector–Jacobian products (estimate, resolves σ > √(rows·ε)·σ_1)",
         f"Hessian of the training loss: {preset['lanczos_k']} top eigenvalues (ARPACK Lanczos on Hessian-vector "
         f"products), SLQ density ({preset['slq_probes']} probes × {preset['slq_steps']} steps) and its mass within "
-        f"{HESSIAN_ZERO_RTOL:g}·λ_max of 0",
-        f"loss radii (ε = {RADIUS_EPSILON}) along {preset['directions']} random directions, their projections on "
-        f"null(J), and directions Jᵀa in the row space",
+        f"{HESSIAN_ZERO_RTOL:g}·λ_max of 0 (reported, not judged: SLQ resolves 0 coarsely)",
+        f"curvature dᵀHd along {preset['directions']} unit directions projected onto null(J) and {preset['directions']} "
+        "unit directions Jᵀa in the row space (the control)",
+        f"Rule {RULE.tag}: {RULE.describe()}; one value per replicate network",
     )
-    deviations = tuple(data_deviations(dataset, preset["n"], None)) + (
+    deviations = tuple(data_deviations(dataset, preset["n"], preset["widths"])) + (
         "no exact or modular rank: with batch norm and ReLU the outputs are not polynomials in the weights",
         "zero error means the argmax classifies every training example; the Jacobian is that of the scores, "
         "so K − rank J is the dimension of the set of weights giving the same scores (a subset of the zero-error set)",
+        "batch norm held at statistics re-estimated on the training images (the function whose Jacobian and Hessian "
+        "are taken); training normalised by the full batch's statistics, which at M_final are the same numbers",
     )
     return ExperimentReport(
         name=NAME, title="Degeneracy of zero-error minima of the DCNN: theory's K − rank J beside the Hessian",
         reference="Theory II Prop. 1, Cor. 1; Theory IIb §1.2", scale=ctx.scale, seed=ctx.seed,
         protocol=protocol, deviations=deviations, claims=CLAIMS, findings=tuple(findings),
-        measured={"predictions": predictions, **{lab: {k: v for k, v in m.items()} for lab, m in res.items()}},
-        figures=(), seconds=0.0)
+        measured={"predictions": predictions, **{lab: [dict(m) for m in ms] for lab, ms in res.items()}},
+        figures=(("curvature.png", "Curvature dᵀHd of the training loss along unit directions in null(J) and in "
+                  "row(J), every replicate network, ReLU and polynomial DCNN (log scale)"),), seconds=0.0)
 
 
 EXPERIMENTS = (Experiment(NAME, "Degeneracy of zero-error minima of the DCNN (theory's K − rank J vs the Hessian)",

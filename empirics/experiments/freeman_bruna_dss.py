@@ -16,7 +16,8 @@ import torch
 from landscape_toolkit.common.seeds import child_seed
 from empirics.connectivity import DSSConfig, dynamic_string_sampling
 from empirics.device import pick_device
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport
+from empirics.experiments.verdicts import Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
 from empirics.data import load_dataset
 from empirics.models import get_flat
@@ -42,6 +43,7 @@ class DSSSettings:
     max_steps: int
     dss_lr: float = 1e-3
     test_subset: int | None = None
+    pairs: int = 2  # independent pairs of end models (the replicates)
 
 
 SETTINGS = {
@@ -49,7 +51,7 @@ SETTINGS = {
                          interp_points=9, max_beads=8, max_steps=150, test_subset=500),
     "cpu": DSSSettings(subset=1000, widths=(16, 32, 64, 32), epochs=15, lr=0.05, batch=20,
                        factors=(16.0, 8.0, 4.0, 2.0, 1.3), interp_points=17, max_beads=20, max_steps=1000,
-                       test_subset=2000),
+                       test_subset=2000, pairs=3),
     "paper": DSSSettings(subset=10000, widths=None, epochs=40, lr=0.01, batch=100,
                          factors=(32.0, 16.0, 8.0, 4.0, 2.0, 1.3, 1.1), interp_points=33, max_beads=60,
                          max_steps=20000),
@@ -62,7 +64,7 @@ CLAIM = Claim(
     "exponentially more curvy as the energy level decays, in accordance to what is observed in practice.")
 
 
-def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
+def _dss_stage(ctx: ExperimentContext, s: DSSSettings, pair: int = 0) -> dict:
     dev = pick_device(ctx.device)
     run = load_run(ctx.subrun("ends").path, device=dev)
     data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
@@ -73,7 +75,7 @@ def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
         m.train()  # whole-set batch statistics: the loss is a function of the weights alone
         return torch.nn.functional.cross_entropy(m(X), Y)
 
-    a, b = get_flat(run.models[0]), get_flat(run.models[1])
+    a, b = get_flat(run.models[2 * pair]), get_flat(run.models[2 * pair + 1])
     ends = []
     for th in (a, b):
         with torch.no_grad():
@@ -83,7 +85,8 @@ def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
     levels = []
     for i, f in enumerate(s.factors):
         cfg = DSSConfig(threshold=f * top, alpha=0.5, interp_points=s.interp_points, max_beads=s.max_beads,
-                        max_steps=s.max_steps, lr=s.dss_lr, seed=child_seed(ctx.seed, f"dss/{i}"))
+                        max_steps=s.max_steps, lr=s.dss_lr,
+                        seed=child_seed(ctx.seed, f"dss/{i}" + (f"/pair{pair}" if pair else "")))
         res = dynamic_string_sampling(model, loss_fn, a, b, cfg)
         out = res.to_dict(beads=False)
         out["segment_lengths"] = np.linalg.norm(np.diff(res.beads, axis=0), axis=1).tolist()
@@ -92,21 +95,27 @@ def _dss_stage(ctx: ExperimentContext, s: DSSSettings) -> dict:
     return {"end_losses": ends, "levels": levels}
 
 
-def _verdict(levels: list[dict]) -> tuple[str, str]:
-    ok = [lv for lv in levels if lv["connected"]]
-    text = "; ".join(f"L₀ = {lv['config']['threshold']:.3g}: normalised length {lv['normalized_length']:.4f}, "
+RULE = Rule(
+    "dss-curvier-at-lower-loss", 1, "least-squares slope of log(normalised geodesic length) against the level index "
+    "(L₀ decreasing), connected levels of one pair of end models", "greater", 0.0,
+    "the straight segment between the ends (normalised length 1, slope 0)",
+    "Abstract: level sets 'become exponentially more curvy as the energy level decays' — log length rising")
+
+
+def pair_slope(levels: list[dict]) -> float:
+    """Return the slope of log(normalised length) over the connected levels' indices (NaN with fewer than two)."""
+    idx = [i for i, lv in enumerate(levels) if lv["connected"]]
+    if len(idx) < 2:
+        return float("nan")
+    x = np.array(idx, float)
+    y = np.log([levels[i]["normalized_length"] for i in idx])
+    return float((y - y.mean()) @ (x - x.mean()) / ((x - x.mean()) @ (x - x.mean())))
+
+
+def _describe(levels: list[dict]) -> str:
+    return "; ".join(f"L₀ = {lv['config']['threshold']:.3g}: normalised length {lv['normalized_length']:.4f}, "
                      f"{lv['n_beads']} beads{'' if lv['connected'] else ' (not connected: ' + lv['reason'] + ')'}"
                      for lv in levels)
-    if len(ok) < 2:
-        return "inconclusive", text + f". Only {len(ok)} level(s) connected: no trend to judge."
-    length = [lv["normalized_length"] for lv in ok]  # ordered by decreasing L_0
-    rising = all(b >= a - 1e-9 for a, b in zip(length, length[1:])) and length[-1] > length[0] * 1.01
-    falling = all(b <= a + 1e-9 for a, b in zip(length, length[1:])) and length[-1] < length[0] / 1.01
-    if rising:
-        return "held", text + ". Normalised length grows as L₀ decreases (by more than 1 % overall)."
-    if falling:
-        return "not held", text + ". Normalised length shrinks as L₀ decreases."
-    return "inconclusive", text + ". No monotone trend of the normalised length with L₀ (or a change below 1 %)."
 
 
 def run(ctx: ExperimentContext) -> ExperimentReport:
@@ -116,34 +125,41 @@ def run(ctx: ExperimentContext) -> ExperimentReport:
     s = SETTINGS[ctx.scale]
     cfg = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset,
                       data_seed=child_seed(ctx.seed, "data"), model=ModelSpec("paper-cnn", widths=s.widths),
-                      optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2,
+                      optimizer="sgd", epochs=s.epochs, lr=s.lr, batch_size=s.batch, trajectories=2 * s.pairs,
                       seed=child_seed(ctx.seed, "dss/ends"), save_weights=False, test_subset=s.test_subset,
                       eval_every=s.epochs)  # only the end weights are used
     trained = train_stage(ctx, "ends", cfg)
     if trained["status"] != "finished":
         reason = f"training the end models diverged: {trained['message']}"
-        return _report(ctx, s, Finding(CLAIM.key, "inconclusive", reason), {}, ())
-    res = ctx.stage("dss", lambda: _dss_stage(ctx, s))
-    word, reason = _verdict(res["levels"])
+        return _report(ctx, s, finding(CLAIM.key, judge(RULE, Sample("none", [])), reason), {}, ())
+    pairs = [ctx.stage("dss" if i == 0 else f"dss-p{i}", lambda i=i: _dss_stage(ctx, s, i)) for i in range(s.pairs)]
+    res = pairs[0]
+    slopes = [pair_slope(p["levels"]) for p in pairs]
+    v = judge(RULE, Sample("pairs of end models", slopes))
+    reason = (f"slopes per pair {', '.join(f'{x:.3g}' for x in slopes)} (NaN: fewer than two connected levels); pair 1: "
+              + _describe(res["levels"]))
     plot_dss(res["levels"], ctx.path("dss_levels.png"))
     measured = {"end_losses": res["end_losses"],
                 "levels": [{k: lv[k] for k in ("factor", "connected", "n_beads", "normalized_length", "path_length",
                                                 "euclidean_distance", "train_steps", "segment_max_losses")}
                            | {"threshold": lv["config"]["threshold"]} for lv in res["levels"]]}
-    return _report(ctx, s, Finding(CLAIM.key, word, reason, measured), measured,
+    measured["slopes"] = slopes
+    return _report(ctx, s, finding(CLAIM.key, v, reason, measured), measured,
                    (("dss_levels.png", "Left: normalised geodesic length (circles: connected strings) and bead count "
                      "against L₀ (decreasing to the right). Right: loss at each bead against distance along the "
                      "string, dotted lines at L₀"),))
 
 
 def _report(ctx, s, finding, measured, figures) -> ExperimentReport:
-    protocol = [f"Train two DCNNs (widths {s.widths or 'of the paper'}) from different initialisations by SGD "
+    protocol = [f"Train {2 * s.pairs} DCNNs (widths {s.widths or 'of the paper'}) from different initialisations by SGD "
                 f"(lr {s.lr}, batch {s.batch}, {s.epochs} epochs) on {s.subset} training examples of {dataset_of(ctx)}.",
                 "Loss F: full-batch cross-entropy on those examples, batch norm with the whole batch's statistics.",
                 f"For L₀ = factor × max(F(θ_1), F(θ_2)), factors {s.factors}: greedy DSS (Algorithm 1): beads inserted "
                 f"at the interpolated maximum (grid of {s.interp_points} points) and trained by full-batch RMSProp "
                 f"(lr {s.dss_lr}, ≤ {s.max_steps} steps) to L₀/2, at most {s.max_beads} beads.",
-                "Recorded: connected?, bead count, normalised length Σ‖θ_{i+1} − θ_i‖ / ‖θ_B − θ_1‖."]
+                "Recorded: connected?, bead count, normalised length Σ‖θ_{i+1} − θ_i‖ / ‖θ_B − θ_1‖.",
+                f"{s.pairs} disjoint pairs of end models (1–2, 3–4, ...) are the replicates; rule {RULE.tag}: "
+                f"{RULE.describe()}."]
     deviations = [data_note(dataset_of(ctx)),
                   "the draft's CNN section (§4.2) is empty: no architecture, data or levels are given; here the "
                   "Theory II DCNN" + (f" with widths {s.widths}" if s.widths else ""),

@@ -207,3 +207,88 @@ def plot_dss(levels: list[dict], path: str | Path) -> Path:
     ax3.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Figs 3–5 over replicates
+
+
+def plot_langevin_masses(masses: dict, path: str | Path, key: str) -> Path:
+    """Save the flat (degenerate) well's mass against d, mean ± 95 % CI over replicates; return the file.
+
+    `masses[key]` and `masses['control']` are lists of {dim, mean, ci_half, replicates, boltzmann}:
+    the simulated points with error bars from replicates, each replicate as a dot, the Boltzmann
+    mass as a line (the paper's curve), and the symmetric control (equal wells: ½).
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for rows, colour, name, shift in ((masses[key], "tab:blue", "GDL simulated", -0.06),
+                                      (masses["control"], "0.45", "control: equal wells", 0.06)):
+        d = np.array([r["dim"] for r in rows], float)
+        ax.errorbar(d + shift, [r["mean"] for r in rows], yerr=[r["ci_half"] for r in rows], fmt="o", color=colour,
+                    ms=5, capsize=3, label=f"{name} (mean ± 95 % CI over replicates)")
+        for r in rows:
+            ax.plot(np.full(len(r["replicates"]), r["dim"] + shift), r["replicates"], ".", color=colour, ms=3,
+                    alpha=0.6)
+        ax.plot(d, [r["boltzmann"] for r in rows], "-", color=colour, lw=1,
+                label="Boltzmann mass (quadrature)" if colour != "0.45" else "Boltzmann mass, equal wells")
+    ax.set_xticks([r["dim"] for r in masses[key]])
+    ax.set_xlabel("dimension d")
+    point = key == "fig4-5"
+    ax.set_ylabel("mass in the degenerate (ball) well" if point else "mass in the flatter well")
+    ax.set_title("Theory IIb " + ("Figs 4–5: degenerate vs non-degenerate minimum" if point
+                                  else "Fig. 3: flatter minimum vs dimension"), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    return _save(fig, path)
+
+
+def plot_noise_ratio(replicates: list[dict], path: str | Path, margin: float) -> Path:
+    """Save ‖full gradient‖ / minibatch noise against B, trained vs initial weights, one line per replicate.
+
+    Each replicate holds `trained` and `init` statistics with `by_batch[i]['mean_over_noise']`; the
+    B-free ratio against the B = 1 spread is the value at B = 1, and the rule's margin is drawn there.
+    """
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for tag, colour in (("trained", "tab:blue"), ("init", "0.5")):
+        for i, r in enumerate(replicates):
+            rows = r[tag]["by_batch"]
+            ax.plot([x["batch"] for x in rows], [x["mean_over_noise"] for x in rows], "o-", color=colour, ms=3, lw=1,
+                    alpha=0.8, label=("trained weights" if tag == "trained" else "initialisation (control)")
+                    if i == 0 else None)
+    ax.axhline(margin, color="tab:red", lw=1, ls="--", label=f"rule: ratio at B = 1 below {margin:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("minibatch size B")
+    ax.set_ylabel("‖full gradient‖ / √(tr Σ₁ / B)")
+    ax.set_title("Theory IIb Fig. 1 caption: the mean of the minibatch gradients beside their spread", fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_degeneracy(res: dict, path: str | Path, margin: float) -> Path:
+    """Save |dᵀHd| along null(J) and row(J) directions per activation and replicate (log scale); return the file.
+
+    `res[label]` is a list (replicates) of measurements with `curvature[{'null space of J', 'row space of J'}]`.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    x = 0
+    ticks, names = [], []
+    for label, ms in res.items():
+        for i, m in enumerate(ms):
+            for j, (space, colour) in enumerate((("null space of J", "tab:blue"), ("row space of J", "tab:red"))):
+                c = np.abs(np.asarray(m["curvature"][space], float)) + 1e-300
+                ax.plot(np.full(len(c), x + 0.3 * j), c, "o", color=colour, ms=4, alpha=0.75,
+                        label=(f"along {space}") if (x == 0) else None)
+                ax.plot([x + 0.3 * j - 0.12, x + 0.3 * j + 0.12], [np.median(c)] * 2, "-", color="k", lw=1.5)
+            ticks.append(x + 0.15)
+            names.append(f"{label}\nnet {i + 1}")
+            x += 1
+    ax.set_yscale("log")
+    ax.set_xticks(ticks, names, fontsize=7)
+    ax.set_ylabel("|dᵀ H d| (unit directions; bar: median)")
+    ax.set_title(f"Theory II Prop. 1: curvature along the zero-error set (null J) vs across it (row J); "
+                 f"rule: ratio < 10^{margin:g}", fontsize=8)
+    ax.grid(axis="y", alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from pathlib import Path
 
 from landscape_toolkit.common.records import atomic_write_text
@@ -19,6 +21,7 @@ def render_markdown(rep: ExperimentReport) -> str:
         lines.append(f"- {head} — {c.paper} {c.section}: “{c.quote}”")
         if f:
             lines.append(f"  - {f.reason}")
+    lines += _verdict_table(rep)
     lines += ["", "## Protocol run", ""] + [f"{i}. {step}" for i, step in enumerate(rep.protocol, 1)]
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {d}" for d in rep.deviations] or ["- none"]
@@ -28,6 +31,25 @@ def render_markdown(rep: ExperimentReport) -> str:
         for file, caption in rep.figures:
             lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
     return "\n".join(lines)
+
+
+def _num(x) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.3g}"
+
+
+def _verdict_table(rep: ExperimentReport) -> list[str]:
+    """Return the per-claim statistics table: verdict, estimate, 95 % interval, replicates, rule@version."""
+    rows = [f for f in rep.findings if f.rule is not None]
+    if not rows:
+        return []
+    out = ["", "| claim | verdict | estimate | 95 % interval | Holm interval (claims of several tests) | replicates "
+           "| rule |", "|---|---|---|---|---|---|---|"]
+    for f in rows:
+        lo, hi = f.interval if f.interval is not None else (None, None)
+        holm = "–" if f.interval_holm is None else f"[{_num(f.interval_holm[0])}, {_num(f.interval_holm[1])}]"
+        out.append(f"| {f.claim} | {f.verdict} | {_num(f.estimate)} | [{_num(lo)}, {_num(hi)}] | {holm} | "
+                   f"{f.replicates} | {f.rule} |")
+    return out
 
 
 def write_report(rep: ExperimentReport, folder: str | Path) -> Path:

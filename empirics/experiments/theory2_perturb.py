@@ -29,6 +29,7 @@ import torch
 from landscape_toolkit.common.seeds import stream
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments import common
+from empirics.experiments.verdicts import Rule, Sample, finding, judge
 from empirics.experiments import plots as xplots
 
 
@@ -238,6 +239,16 @@ def analyse(run: str, p: PerturbPreset, device: str, interpolate: bool, referenc
                 r["train_loss"].append(tl), r["train_error"].append(te), r["test_loss"].append(sl)
                 r["test_error"].append(se)
             out["interpolation"][row] = r
+        # further disjoint pairs (3, 4), (5, 6), ... after retraining: independent replicates of the claims on
+        # interpolated models (pair (1, 2) is the one drawn above)
+        out["interpolation_pairs"] = [out["interpolation"]["after retraining"]]
+        for a_i in range(2, W.shape[1] - 1, 2):
+            r = {"t": ts.tolist(), "train_error": [], "test_error": [], "pair": [a_i, a_i + 1]}
+            for t in ts:
+                w = (1 - t) * final[a_i] + t * final[a_i + 1]
+                r["train_error"].append(ev.evaluate(w)[1])
+                r["test_error"].append(ev.test(w)[1])
+            out["interpolation_pairs"].append(r)
     return out
 
 
@@ -310,75 +321,90 @@ def _three_layer_panel(path, res: dict, title: str) -> None:
     plt.close(fig)
 
 
+RULE_FOUND = Rule(
+    "gd-finds-zero-error", 1, "final training error of a perturbed-and-retrained model (per source model)", "less", 0.01,
+    "zero training error", "§4.4: GD from perturbed models finds global (zero-error) minima — within 1 point of zero")
+RULE_FLAT = Rule(
+    "flat-global-minima", 1, "final training error of a model retrained from a perturbed M_final", "less", 0.01,
+    "zero training error (M_final's), with the models distinct (pairwise 1 − cos > 1e-7)",
+    "§4.4: around a global minimum, perturbed models return to (other) zero-error models — within 1 point")
+RULE_SIMILAR = Rule(
+    "similar-but-distinct", 1, "P(correct | correct) of a retrained model with the other retrained models minus with a "
+    "randomly initialised model (per retrained model)", "greater", 0.0,
+    "a randomly initialised model of the same architecture",
+    "§4.4: retrained models are 'similar' (agree more with each other than chance) yet distinct (1 − cos > 1e-7)")
+RULE_LOWER = Rule(
+    "interpolation-lower", 1, "lowest training error inside the segment between two retrained models minus the better "
+    "end (per disjoint pair)", "less", 0.0, "the two end models",
+    "§4.4, Figs 25, 32: interpolated models have lower error than the ends — any improvement")
+RULE_WALLS = Rule(
+    "no-walls", 1, "highest training error inside the segment between two retrained models minus the worse end (per "
+    "disjoint pair)", "less", 0.05, "the two end models",
+    "§5: no walls between the minima — a rise of under 5 points")
+
+
+def _pairs(an: dict, names=("M30", "Mfinal")) -> list[dict]:
+    return [r for n in names for r in an[n].get("interpolation_pairs", [an[n]["interpolation"]["after retraining"]]
+                                                 if "interpolation" in an[n] else [])]
+
+
 def perturb_findings(base: dict, an: dict, scale: str) -> tuple[Finding, ...]:
-    """Return the verdicts on the §4.4 claims."""
+    """Return the verdicts on the §4.4 claims (replicates: the retrained perturbations, or disjoint pairs of them)."""
+    from dataclasses import replace
+
     fs = []
     mf = base["Mfinal"]
-    zero = mf["train_error"] == 0.0
-    meas = {"Mfinal_train_error": mf["train_error"], "Mfinal_train_loss": mf["train_loss"]}
-    if zero and mf["train_loss"] < 0.01:
-        fs.append(Finding("global-minima-found", "held", f"M_final has training error 0 and cross-entropy "
-                          f"{mf['train_loss']:.2e} (< 0.01)", meas))
-    else:
-        v = "inconclusive" if scale == "smoke" else "not held"
-        fs.append(Finding("global-minima-found", v, f"M_final has training error {100 * mf['train_error']:.2f} % and "
-                          f"cross-entropy {mf['train_loss']:.3f}" + (" after the few smoke-scale epochs" if v ==
-                                                                      "inconclusive" else ""), meas))
+
+    def still_falling(name: str) -> bool:
+        """True when some retraining run's loss still fell by > 1 % over its last fifth: a short run, not a minimum."""
+        for c in an[name]["curves"].values():
+            loss = c["train_loss"]
+            tail = max(1, len(loss) // 5)
+            if len(loss) > tail and loss[-1] < 0.99 * loss[-1 - tail]:
+                return True
+        return False
+
+    v = judge(RULE_FOUND, [Sample(f"from {n}", an[n]["final_errors"]) for n in ("M5", "M30")])
+    detail = f"M_final itself: training error {mf['train_error']:.4f}, cross-entropy {mf['train_loss']:.2e}"
+    if v.verdict == "not held" and (still_falling("M5") or still_falling("M30")):
+        v = replace(v, verdict="underpowered")
+        detail += "; the retraining loss is still falling at the end, so the runs are short, not stuck"
+    fs.append(finding("global-minima-found", v, detail,
+                      {"Mfinal_train_error": mf["train_error"], "Mfinal_train_loss": mf["train_loss"]}))
     a = an["Mfinal"]
-    meas = {"final_errors": a["final_errors"], "errors_after_perturbation": a["start_errors"],
-            "final_pairwise_cos_layer2": a["final_cos_layer2"]}
-    if not zero:
-        fs.append(Finding("flat-global-minima", "inconclusive", f"M_final is not a zero-error model "
-                          f"({100 * mf['train_error']:.2f} %), so its neighbourhood is not that of a global minimum",
-                          meas))
-    else:
-        ok = max(a["final_errors"]) == 0 and min(a["final_cos_layer2"]) > 1e-7
-        fs.append(Finding("flat-global-minima", "held" if ok else "not held",
-                          f"after perturbation and retraining the {len(a['final_errors'])} models end at training errors "
-                          f"{', '.join(f'{100 * e:.2f} %' for e in a['final_errors'])} with pairwise layer-2 1 − cos ≥ "
-                          f"{min(a['final_cos_layer2']):.2e}", meas))
-    rows, ok_all = {}, True
+    v = judge(RULE_FLAT, Sample("from M_final", a["final_errors"]))
+    detail = (f"errors after the perturbation {', '.join(f'{e:.3f}' for e in a['start_errors'])}; pairwise layer-2 "
+              f"1 − cos at the end ≥ {min(a['final_cos_layer2']):.2e}")
+    if min(a["final_cos_layer2"]) <= 1e-7 and v.verdict == "held":
+        v = replace(v, verdict="not held")
+        detail += " (some retrained models coincide)"
+    if mf["train_error"] > 0 and v.verdict == "not held":
+        v = replace(v, verdict="underpowered")
+        detail += f"; M_final is not a zero-error model ({mf['train_error']:.4f}): no global minimum to perturb"
+    fs.append(finding("flat-global-minima", v, detail, {"final_errors": a["final_errors"]}))
+    tests, rows = [], {}
     for name in MODELS:
-        ag = an[name]["agreement"]
-        cc = np.array([[float(v) for v in r] for r in ag["correct_given_correct"]])
+        cc = np.array([[float(x) for x in r] for r in an[name]["agreement"]["correct_given_correct"]])
         m = cc.shape[0] - 1
-        among = cc[:m, :m][~np.eye(m, dtype=bool)].mean()
-        to_ref = np.r_[cc[:m, m], cc[m, :m]].mean()
-        distinct = min(an[name]["final_cos_layer2"]) > 1e-7
-        similar = among > to_ref
-        rows[name] = {"P_correct_among_perturbed": float(among), "P_correct_with_random": float(to_ref),
-                      "min_final_cos_layer2": min(an[name]["final_cos_layer2"])}
-        ok_all &= bool(distinct and similar and among < 1)
-    fs.append(Finding("similar-but-distinct", "held" if ok_all else "not held",
-                      "; ".join(f"{n}: P(correct|correct) {r['P_correct_among_perturbed']:.2f} among retrained vs "
-                                f"{r['P_correct_with_random']:.2f} with the random model, min 1 − cos "
-                                f"{r['min_final_cos_layer2']:.1e}" for n, r in rows.items()), rows))
-    lower, walls = {}, {}
-    for name in ("M30", "Mfinal"):
-        after = an[name].get("interpolation", {}).get("after retraining")
-        if after is None:
-            continue
-        for split in ("train", "test"):
-            e = np.asarray(after[f"{split}_error"])
-            lower[f"{name} {split}"] = float(e[1:-1].min() - min(e[0], e[-1])) if len(e) > 2 else float("nan")
-        e = np.asarray(after["train_error"])
-        walls[name] = float(e.max() - max(e[0], e[-1]))
-    # One example more or less right is not "lower error": ask for at least two examples' worth.
-    resolution = {f"{n} {split}": 2.0 / an[n].get(f"n_{split}", np.inf) for n in ("M30", "Mfinal")
-                  for split in ("train", "test")}
-    got = [k for k, v in lower.items() if v <= -resolution[k]]
-    near = [k for k, v in lower.items() if -resolution[k] < v < 0]
-    verdict = "held" if got else ("inconclusive" if near else "not held")
-    fs.append(Finding("interpolation-lower", verdict,
-                      "after retraining, interior minus best end error (negative: an interpolated model is better): "
-                      + ", ".join(f"{k} {100 * v:+.2f} pts" for k, v in lower.items())
-                      + ("" if got or not near else "; the gains are below two examples' worth, within noise"),
-                      {"interior_minus_best_end": lower, "two_examples": resolution}))
-    worst = max(walls.values()) if walls else float("nan")
-    fs.append(Finding("no-walls", "held" if worst <= 0.05 else "not held",
-                      "largest training-error rise between retrained perturbations 1 and 2 above the worse end: "
-                      + ", ".join(f"{k} {100 * v:.2f} pts" for k, v in walls.items())
-                      + f" ({'≤' if worst <= 0.05 else '>'} 5 pts)", walls))
+        per = [float(np.mean([cc[k, j] for j in range(m) if j != k]) - 0.5 * (cc[k, m] + cc[m, k])) for k in range(m)]
+        tests.append(Sample(name, per))
+        rows[name] = {"agreement_gain": per, "min_final_cos_layer2": min(an[name]["final_cos_layer2"])}
+    v = judge(RULE_SIMILAR, tests)
+    if min(r["min_final_cos_layer2"] for r in rows.values()) <= 1e-7 and v.verdict == "held":
+        v = replace(v, verdict="not held")
+    fs.append(finding("similar-but-distinct", v, "smallest pairwise 1 − cos at the end: " + ", ".join(
+        f"{n} {r['min_final_cos_layer2']:.1e}" for n, r in rows.items()), rows))
+    pairs = _pairs(an)
+    lower = [float(min(r["train_error"][1:-1]) - min(r["train_error"][0], r["train_error"][-1])) for r in pairs
+             if len(r["train_error"]) > 2]
+    walls = [float(max(r["train_error"]) - max(r["train_error"][0], r["train_error"][-1])) for r in pairs]
+    test_lower = [float(min(r["test_error"][1:-1]) - min(r["test_error"][0], r["test_error"][-1])) for r in pairs
+                  if len(r["test_error"]) > 2]
+    fs.append(finding("interpolation-lower", judge(RULE_LOWER, Sample("M30 and M_final pairs", lower)),
+                      "test error, the same statistic: " + ", ".join(f"{x:+.4f}" for x in test_lower),
+                      {"interior_minus_best_end": lower, "test_interior_minus_best_end": test_lower}))
+    fs.append(finding("no-walls", judge(RULE_WALLS, Sample("M30 and M_final pairs", walls)), "",
+                      {"interior_max_minus_worse_end": walls}))
     return tuple(fs)
 
 
@@ -424,34 +450,35 @@ def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Experime
                             perturb_findings(base, an, ctx.scale), measured, tuple(figs), 0.0)
 
 
+RULE_ZERO_THROUGHOUT = Rule(
+    "zero-error-throughout", 1, "largest training error of a retraining run at any epoch", "less", 0.01,
+    "zero training error (M_final's)", "App. B, Fig. 35: the small perturbations stay at zero error — within 1 point")
+RULE_SMALL_DIFFERENT = Rule(
+    "small-perturbation-different", 1, "layer-2 1 − cos between two retrained runs at the end over the same after the "
+    "perturbation (per disjoint pair)", "greater", 0.5, "the distance the perturbation created",
+    "App. B, Fig. 36: the runs end at different models — at least half the starting distance survives")
+
+
 def small_findings(base: dict, a: dict, scale: str) -> tuple[Finding, ...]:
-    """Return the verdicts on the App. B claims."""
+    """Return the verdicts on the App. B claims (replicates: retraining runs, disjoint pairs of them)."""
+    from dataclasses import replace
+
     mf = base["Mfinal"]
-    meas = {"Mfinal_train_error": mf["train_error"], "max_error_per_run": a["max_errors"],
-            "errors_after_perturbation": a["start_errors"]}
-    if mf["train_error"] > 0:
-        f1 = Finding("zero-error-throughout", "inconclusive",
-                     f"M_final has training error {100 * mf['train_error']:.2f} %, not 0"
-                     + (" (too few smoke-scale epochs)" if scale == "smoke" else "")
-                     + f"; the retraining runs peak at {100 * max(a['max_errors']):.2f} %", meas)
-    else:
-        worst = max(a["max_errors"])
-        f1 = Finding("zero-error-throughout", "held" if worst == 0 else "not held",
-                     f"largest training error of any retraining run at any epoch: {100 * worst:.2f} %", meas)
-    s, e = float(np.median(a["start_cos_layer2"])), float(np.median(a["final_cos_layer2"]))
-    ratio = e / s if s > 0 else float("inf")
-    text = (f"median pairwise layer-2 1 − cos of the {len(a['max_errors'])} runs: {s:.2e} after the perturbation, "
-            f"{e:.2e} after retraining (× {ratio:.2f})")
-    meas = {"median_start_cos": s, "median_final_cos": e, "final_over_start": ratio}
-    if ratio < 0.5:
-        f2 = Finding("small-perturbation-different", "not held", text + ": the runs draw together (below half their "
-                     "starting distance)", meas)
-    elif scale == "smoke":
-        f2 = Finding("small-perturbation-different", "inconclusive", text + ": the runs stay apart, but the smoke scale "
-                     "retrains too few epochs to tell whether they would converge", meas)
-    else:
-        f2 = Finding("small-perturbation-different", "held", text + ": the runs stay apart (at least half their "
-                     "starting distance)", meas)
+    v = judge(RULE_ZERO_THROUGHOUT, Sample("runs", a["max_errors"]))
+    detail = f"M_final training error {mf['train_error']:.4f}"
+    if mf["train_error"] > 0 and v.verdict == "not held":
+        v = replace(v, verdict="underpowered")
+        detail += ": not a zero-error model, so the premise is not met"
+    f1 = finding("zero-error-throughout", v, detail, {"Mfinal_train_error": mf["train_error"],
+                                                      "max_error_per_run": a["max_errors"]})
+    # pairwise distances in triu order (0,1), (0,2), ..., so the disjoint pairs (0,1), (2,3), ... are picked by index
+    n = len(a["max_errors"])
+    iu = list(zip(*np.triu_indices(n, 1)))
+    disjoint = [iu.index((k, k + 1)) for k in range(0, n - 1, 2)]
+    ratios = [a["final_cos_layer2"][i] / a["start_cos_layer2"][i] for i in disjoint if a["start_cos_layer2"][i] > 0]
+    f2 = finding("small-perturbation-different", judge(RULE_SMALL_DIFFERENT, Sample("disjoint pairs", ratios)),
+                 f"median pairwise layer-2 1 − cos {np.median(a['start_cos_layer2']):.2e} after the perturbation, "
+                 f"{np.median(a['final_cos_layer2']):.2e} after retraining", {"final_over_start": ratios})
     return f1, f2
 
 

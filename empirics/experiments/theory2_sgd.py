@@ -19,6 +19,7 @@ import numpy as np
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments import common
 from empirics.experiments import plots as xplots
+from empirics.experiments.verdicts import Rule, Sample, finding, judge
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,10 @@ def measure_stages(runs: list[str], init_run: str, p: SGDStagesPreset, device: s
             "mean_cos_all_pairs": float(D[np.triu_indices(len(D), 1)].mean()) if len(D) > 1 else None,
             "spread_over_travel": float(np.median(euclid[np.triu_indices(len(D), 1)]) / np.median(travel))
             if len(D) > 1 else None,
+            # layer 2 vs layer 5 over this stage's models only: one value per stage (a replicate)
+            "layer_rho_2_5": common.dissimilarity_correlation(pts.select([g == f"stage {s}" for g in pts.group]),
+                                                              model, 2, 5)
+            if sum(g == f"stage {s}" for g in pts.group) > 2 else None,
         })
     late = [g not in {f"stage {s}" for s in range(1, p.late)} for g in pts.group]
     out = {"points": len(pts.W), "curves": curves, "per_stage": per_stage,
@@ -140,29 +145,37 @@ def measure_stages(runs: list[str], init_run: str, p: SGDStagesPreset, device: s
     return out
 
 
+RULE_DIFFERENT = Rule(
+    "sgd-reruns-slightly-different", 1, "median distance between a stage's final models over their median distance "
+    "travelled from P (one value per stage)", "less", 1.0, "the distance each rerun travelled from its start P",
+    "§4.2: reruns end at 'a slightly different model' — closer to each other than to where they started; a stage "
+    "whose reruns coincide (1 − cos ≤ 1e-7) is reported")
+RULE_LAYERS = Rule(
+    "layers-alike", 1, "Spearman correlation of the pairwise 1 − cos of paper layers 2 and 5 over one stage's models",
+    "greater", 0.5, "no relation between the layers' pictures (correlation 0)",
+    "§4.2: layers give 'qualitatively similar results' — the two layers order pairs of models mostly alike")
+
+
 def sgd_findings(m: dict, p: SGDStagesPreset) -> tuple[Finding, Finding]:
-    """Return the verdicts on 'sgd-different' and 'layers-alike' from a `measure_stages` summary."""
-    mins = [s["min_cos_unperturbed_pairs"] for s in m["per_stage"] if s["min_cos_unperturbed_pairs"] is not None]
-    ratios = [s["spread_over_travel"] for s in m["per_stage"] if s["spread_over_travel"] is not None]
-    distinct = bool(mins) and min(mins) > 1e-7
-    ratio = float(np.median(ratios)) if ratios else float("nan")
-    measured = {"min_cos_between_reruns": min(mins) if mins else None, "median_spread_over_travel": ratio}
-    if not mins:
-        f1 = Finding("sgd-different", "inconclusive", "fewer than two unperturbed trajectories per stage", measured)
-    elif distinct and ratio < 1:
-        f1 = Finding("sgd-different", "held",
-                     f"SGD reruns from the same P end at distinct models (smallest layer-2 1 − cos {min(mins):.2e} > 1e-7) "
-                     f"that lie closer to each other than to P (median spread/travel {ratio:.2f} < 1)", measured)
-    else:
-        f1 = Finding("sgd-different", "not held",
-                     f"reruns {'coincide' if not distinct else 'are not slightly different'}: smallest 1 − cos "
-                     f"{min(mins):.2e}, median spread/travel {ratio:.2f} (≥ 1: as far apart as from their start)",
-                     measured)
-    rho = m["layer_rho_2_5"]
-    verdict = "held" if rho >= 0.5 else "not held"
-    f2 = Finding("layers-alike", verdict,
-                 f"Spearman correlation of the pairwise 1 − cos of layer 2 and layer 5 over {m['points']} models: "
-                 f"{rho:.2f} ({'≥' if rho >= 0.5 else '<'} 0.5)", {"spearman_layer2_layer5": rho})
+    """Return the verdicts on 'sgd-different' and 'layers-alike' (replicates: the stages, each from its own P)."""
+    stages = m["per_stage"]
+    ratios = [s["spread_over_travel"] for s in stages if s["spread_over_travel"] is not None]
+    mins = [s["min_cos_unperturbed_pairs"] for s in stages if s["min_cos_unperturbed_pairs"] is not None]
+    rhos = [s.get("layer_rho_2_5") for s in stages if s.get("layer_rho_2_5") is not None]
+    v1 = judge(RULE_DIFFERENT, Sample("stages", ratios))
+    detail = (f"smallest layer-2 1 − cos between reruns from one P: {min(mins):.2e}" if mins else
+              "fewer than two unperturbed trajectories per stage")
+    if mins and min(mins) <= 1e-7 and v1.verdict == "held":
+        from dataclasses import replace
+
+        v1 = replace(v1, verdict="not held")
+        detail += " — some reruns coincide"
+    f1 = finding("sgd-different", v1, detail, {"min_cos_between_reruns": min(mins) if mins else None,
+                                                "median_spread_over_travel": float(np.median(ratios)) if ratios
+                                                else float("nan"), "spread_over_travel": ratios})
+    f2 = finding("layers-alike", judge(RULE_LAYERS, Sample("stages", rhos)),
+                 f"over all {m['points']} models together: {m['layer_rho_2_5']:.2f}",
+                 {"spearman_layer2_layer5": m["layer_rho_2_5"], "per_stage": rhos})
     return f1, f2
 
 
