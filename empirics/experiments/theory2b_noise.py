@@ -197,7 +197,7 @@ def _noise_stage(ctx: ExperimentContext, s: NoiseSettings) -> dict:
     x, y = data.x_train, data.y_train
     reps, hist = [], None
     for k, trained in enumerate(run.models):
-        init = build_model(run.config, data.input_shape, data.output_dim, run.config.seed + k).to(dev)
+        init = build_model(run.config.model, data.input_shape, data.output_dim, run.config.seed + k).to(dev)
         init = init.to(dtype=x.dtype)
         row = {"trajectory": k}
         for tag, model in (("trained", copy.deepcopy(trained)), ("init", init)):
@@ -343,7 +343,7 @@ def _sgd_step_noise(ctx: ExperimentContext, config: TrainConfig) -> dict:
     data = load_dataset(config.data_spec(), device=dev, dtype=config.torch_dtype)
     out = []
     for k in range(config.trajectories):
-        model = build_model(config, data.input_shape, data.output_dim, config.seed + k).to(dev).to(dtype=data.x_train.dtype)
+        model = build_model(config.model, data.input_shape, data.output_dim, config.seed + k).to(dev).to(dtype=data.x_train.dtype)
         recompute_bn(model, data.x_train, 500)
         G = per_example_gradients(model, data.x_train, data.y_train).numpy()
         out.append(config.lr * math.sqrt(float(G.var(axis=0).sum()) / config.batch_size))
