@@ -25,7 +25,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import flint  # noqa: E402
+try:
+    import flint  # noqa: E402
+except ImportError:
+    sys.exit("flint_compare.py: python-flint is not installed: .venv/bin/pip install '.[bench]'")
 
 from theory.activations import linear, parse  # noqa: E402
 from theory.certify import certify, terms_from_sympy  # noqa: E402
