@@ -211,3 +211,16 @@ def test_unreachable_accuracy_is_refused_naming_max_degree():
         degree_for_accuracy(1e-3, "legendre", max_degree=40)
     with pytest.raises(InvalidSpecError, match="--max-degree"):
         degree_for_accuracy(1e-2, "legendre", max_degree=MAX_DEGREE + 2)
+
+
+def test_approximation_table_reaches_epsilon_at_its_degree_and_matches_the_single_errors():
+    """Theory II §3.1: ℓ(ε) is the smallest tabulated degree with sup error ≤ ε; the table is the per-degree errors."""
+    from theory.activations import RELU_METHODS, approximation_table, relu_sup_error
+
+    tab = approximation_table(0.05, radius=2.0, degrees=(2, 6), max_degree=60)
+    for m in RELU_METHODS:
+        assert tab.error_at_that_degree[m] <= 0.05
+        assert tab.sup_error[m] == [relu_sup_error(d, m, 2.0).sup_error for d in (2, 6)]
+        below = tab.degree_for_epsilon[m] - 2
+        if below >= 2:
+            assert relu_sup_error(below, m, 2.0).sup_error > 0.05

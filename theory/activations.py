@@ -646,6 +646,33 @@ def degree_for_accuracy(epsilon: float, method: str = "legendre", radius: Fracti
                              tuple(sorted((d, r * b) for d, b in bounds.items())))
 
 
+
+@dataclass(frozen=True)
+class ApproximationTable(Serializable):
+    """The sup-norm errors of the three ReLU schemes at chosen degrees, and ℓ(ε) for each (Theory II §3.1).
+
+    radius: R of [−R, R]; epsilon: the target ε; degrees: the tabulated degrees; max_degree: the ℓ(ε) search limit.
+    sup_error: scheme → sup-norm error at each of `degrees`.
+    degree_for_epsilon: scheme → ℓ(ε); error_at_that_degree: scheme → its sup-norm error.
+    """
+
+    radius: float
+    epsilon: float
+    degrees: tuple[int, ...]
+    max_degree: int
+    sup_error: dict[str, list[float]]
+    degree_for_epsilon: dict[str, int]
+    error_at_that_degree: dict[str, float]
+
+
+def approximation_table(epsilon: float, radius: float = 1.0, degrees: Sequence[int] = (2, 4, 8, 16, 32),
+                        max_degree: int = MAX_DEGREE) -> ApproximationTable:
+    """Return the ReLU approximation errors of every scheme in RELU_METHODS at `degrees`, and ℓ(ε) of each."""
+    errors = {m: [relu_sup_error(d, m, radius).sup_error for d in degrees] for m in RELU_METHODS}
+    needed = {m: degree_for_accuracy(epsilon, m, radius, max_degree) for m in RELU_METHODS}
+    return ApproximationTable(radius, epsilon, tuple(degrees), max_degree, errors,
+                              {m: r.degree for m, r in needed.items()}, {m: r.sup_error for m, r in needed.items()})
+
 def coefficients_of(act: PolyActivation) -> Sequence[Fraction]:
     """Return the exact coefficients, lowest degree first."""
     return act.coeffs

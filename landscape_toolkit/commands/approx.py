@@ -35,26 +35,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Tabulate errors and ℓ(ε) for the three schemes."""
     from landscape_toolkit.common.figures import check_figure_path
-    from theory.activations import RELU_METHODS, degree_for_accuracy, relu_sup_error
+    from theory.activations import RELU_METHODS, approximation_table
 
     check_out(args)
     if args.plot:
         check_figure_path(args.plot)
-    errors = {m: [relu_sup_error(d, m, args.radius).sup_error for d in args.degrees] for m in RELU_METHODS}
-    needed = {m: degree_for_accuracy(args.epsilon, m, args.radius, args.max_degree) for m in RELU_METHODS}
-    result = {"radius": args.radius, "epsilon": args.epsilon, "degrees": args.degrees, "max_degree": args.max_degree,
-              "sup_error": errors, "degree_for_epsilon": {m: r.degree for m, r in needed.items()},
-              "error_at_that_degree": {m: r.sup_error for m, r in needed.items()}}
+    tab = approximation_table(args.epsilon, args.radius, args.degrees, args.max_degree)
+    result = tab.to_dict()
     if args.plot:
         from theory.plots import plot_relu_approximations
 
-        plot_relu_approximations(args.plot, args.radius, args.degrees, errors)
+        plot_relu_approximations(args.plot, args.radius, args.degrees, tab.sup_error)
         result["figure"] = args.plot
     saved = save_result(args, result)
     if args.json:
         print_json(result)
         return 0
-    rows = [[m] + [f"{e:.3e}" for e in errors[m]] + [needed[m].degree, f"{needed[m].sup_error:.3e}"]
+    rows = [[m] + [f"{e:.3e}" for e in tab.sup_error[m]] + [tab.degree_for_epsilon[m], f"{tab.error_at_that_degree[m]:.3e}"]
             for m in RELU_METHODS]
     print(f"sup-norm error of degree-ℓ approximations of ReLU on [-{args.radius:g}, {args.radius:g}]")
     print(table(rows, ["scheme"] + [f"ℓ={d}" for d in args.degrees] + [f"ℓ(ε={args.epsilon:g})", "error"]))
