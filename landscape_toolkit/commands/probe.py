@@ -250,14 +250,14 @@ def run_mds(args) -> int:
     config = {"runs": list(args.source), "layers": list(args.layers), "metric": args.metric, "every": args.every}
     with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
         res = runs_mds(args.source, args.layers, args.metric, args.every, device=args.device)
-    results, table_rows, figures = {}, [], []
-    for layer, r in res.layers.items():
-        results[str(layer)] = {**r.to_dict(), "groups": list(res.groups), "epochs": list(res.epochs)}
-        figures.append(str(plots.plot_mds(r.to_dict(), rd.file(f"mds_layer{layer}.png"), groups=res.groups)))
-        table_rows.append((layer if layer else "all", res.n_weights[layer], res.n_points, f"{r.stress:.4f}",
-                           f"{r.explained:.3f}"))
-    metrics = {"layers": results, "n_points": res.n_points, "seconds": res.seconds, "figures": figures}
-    rd.write_result(metrics)
+        results, table_rows, figures = {}, [], []
+        for layer, r in res.layers.items():
+            results[str(layer)] = {**r.to_dict(), "groups": list(res.groups), "epochs": list(res.epochs)}
+            figures.append(str(plots.plot_mds(r.to_dict(), rd.file(f"mds_layer{layer}.png"), groups=res.groups)))
+            table_rows.append((layer if layer else "all", res.n_weights[layer], res.n_points, f"{r.stress:.4f}",
+                               f"{r.explained:.3f}"))
+        metrics = {"layers": results, "n_points": res.n_points, "seconds": res.seconds, "figures": figures}
+        rd.write_result(metrics)  # figures and result written while the run folder is still locked
     if args.json:
         print_json({"run_dir": str(rd.path), **{k: v for k, v in metrics.items() if k != "layers"},
                     "stress": {k: v["stress"] for k, v in results.items()}})
@@ -283,8 +283,8 @@ def run_compare_cmd(args) -> int:
             progress_bar(args, "compare") as progress:
         result = run_compare(config, progress=progress)
         rd.write_result(result)
-    metrics = result.to_dict()
-    figure = plot_compare(metrics, rd.file("compare.png"))
+        metrics = result.to_dict()
+        figure = plot_compare(metrics, rd.file("compare.png"))
     if args.json:
         print_json({**metrics, "run_dir": str(rd.path), "figure": str(figure)})
         return 0
