@@ -29,10 +29,16 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _prog() -> str:
+    """Return the name the user typed: the console script's, else `cli.py` (the source checkout's shim)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name == "landscape-toolkit" else "cli.py"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every command module's subcommands registered."""
     parser = OneLineParser(
-        prog="cli.py",
+        prog=_prog(),
         description="Verify the loss-landscape theory of polynomial-activation networks "
                     "(Bezout bounds, homotopy counts, connecting paths) and measure real training runs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
@@ -67,14 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         return _fail(args.command, "out of memory: use a smaller instance")
     except KeyboardInterrupt:
-        print(f"cli.py {args.command}: interrupted", file=sys.stderr)
+        print(f"{_prog()} {args.command}: interrupted", file=sys.stderr)
         return 130
 
 
 def _fail(command: str, message: str) -> int:
     """Print `message` as the command's one-line error on stderr and return exit code 2."""
     line = " ".join(message.split())  # one line, whatever the message held
-    print(f"cli.py {command}: error: {line}", file=sys.stderr)
+    print(f"{_prog()} {command}: error: {line}", file=sys.stderr)
     return 2
 
 

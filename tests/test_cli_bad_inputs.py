@@ -158,3 +158,22 @@ def test_ctrl_c_inside_phcpack_is_one_line():
         pytest.fail("the command ignored Ctrl-C inside PHCpack")
     assert proc.returncode in (2, 130), err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly():
+    """Claim: `cli.py … | head -1` stops like a Unix tool: no error line, no traceback, exit 0 or 141 (SIGPIPE)."""
+    proc = subprocess.Popen([sys.executable, "cli.py", "bezout", "--layers", "3", "--degree", "4", "--points", "8"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert err == ""
+
+
+def test_the_console_script_names_itself_in_its_errors():
+    """Claim: the installed `landscape-toolkit` reports errors under its own name, in one line with exit code 2."""
+    proc = subprocess.run([sys.executable, "-c", "import sys; sys.argv[0] = 'landscape-toolkit'; "
+                           "from landscape_toolkit.cli import main; sys.exit(main(['bezout', '--points', '0']))"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("landscape-toolkit bezout: error:") and len(proc.stderr.strip().splitlines()) == 1
