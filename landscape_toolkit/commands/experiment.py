@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `experiment` subcommand."""
     p = sub.add_parser("experiment", help="run one of the papers' experiments and write report.md",
                        description="Run one of the papers' experiments (a figure or a table) at a given scale and "
-                                   "write runs/<name>/report.md: the claim, the protocol run and its deviations "
-                                   "from the paper, the measurements, held / not held / inconclusive, figures.",
+                                   "write ROOT/NAME/report.md: the claim, the protocol run and its deviations "
+                                   "from the paper, the measurements, per claim held / not held / underpowered "
+                                   "with its estimate, 95 % interval, replicates and rule version, figures.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", nargs="?", help="experiment name (see --list)")
     p.add_argument("--list", action="store_true", help="list the experiments with their paper references")

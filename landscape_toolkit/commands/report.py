@@ -33,6 +33,6 @@ def _run(args: argparse.Namespace) -> int:
         print_json({**rep.to_dict(), "output": str(path)})
         return 0
     verdicts = [c[4] for c in rep.claims]
-    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("held", "not held", "inconclusive") if v in verdicts)
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("held", "not held", "underpowered", "inconclusive") if v in verdicts)
     print(f"report: {path} ({len(rep.runs)} runs, {len(rep.claims)} claims{': ' + counts if counts else ''})")
     return 0
