@@ -228,6 +228,15 @@ class Points:
         return np.stack(self.W)
 
 
+def load_stage(ctx: ExperimentContext, name: str, device):
+    """Return (the loaded run, its data set) of the training stage `name`, both on `device`, in the run's dtype."""
+    from empirics.data import load_dataset
+    from empirics.train import load_run
+
+    run = load_run(ctx.subrun(name).path, device=device)
+    return run, load_dataset(run.data_spec, device=device, dtype=run.config.torch_dtype)
+
+
 def run_weights(run: str, trajectories: Sequence[int] | None = None) -> tuple[list[int], np.ndarray]:
     """Return (epochs, W (E, K', P) float64) of a training run's saved epochs for the chosen trajectories."""
     from empirics.train import load_trajectory

@@ -19,9 +19,9 @@ from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport
 from empirics.experiments.verdicts import Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of, train_stage
-from empirics.data import load_dataset
 from empirics.models import get_flat
-from empirics.train import ModelSpec, TrainConfig, load_run
+from empirics.experiments.common import load_stage
+from empirics.train import ModelSpec, TrainConfig
 
 REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 
@@ -66,8 +66,7 @@ CLAIM = Claim(
 
 def _dss_stage(ctx: ExperimentContext, s: DSSSettings, pair: int = 0) -> dict:
     dev = pick_device(ctx.device)
-    run = load_run(ctx.subrun("ends").path, device=dev)
-    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    run, data = load_stage(ctx, "ends", dev)
     X, Y = data.x_train, data.y_train
     model = run.models[0]
 

@@ -90,13 +90,11 @@ def outside_fraction(ctx: ExperimentContext, name: str) -> list[float]:
     """Return per trajectory the fraction of activation inputs (training set, eval mode) with |z| > 4."""
     import torch
 
-    from empirics.data import load_dataset
     from empirics.device import pick_device
-    from empirics.train import load_run
+    from empirics.experiments.common import load_stage
 
     dev = pick_device(ctx.device)
-    run = load_run(ctx.subrun(name).path, device=dev)
-    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    run, data = load_stage(ctx, name, dev)
     out = []
     for model in run.models:
         model.eval()

@@ -25,15 +25,16 @@ import numpy as np
 import torch
 
 from landscape_toolkit.common.seeds import child_seed, stream
-from empirics.data import DATASETS, load_dataset
+from empirics.data import DATASETS
 from empirics.device import pick_device
 from landscape_toolkit.common.errors import TrainingDiverged
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.experiments.common import load_stage
 from empirics.experiments.verdicts import Rule, Sample, finding, judge
 from empirics.models import get_flat
-from empirics.probes import (Objective, blocks_of, interpolate_simplex, radius_along_batched, random_directions,
+from empirics.probes import (Objective, blocks_of, interpolate_simplex, radius_along_batched,
                              top_layer_mask)
-from empirics.train import ModelSpec, TrainConfig, load_run, train
+from empirics.train import ModelSpec, TrainConfig, train
 
 # The real-image data set the paper's DCNN fits without dead weights, once data.py provides it.
 _PREFERRED = ("fashion-mnist", "digits", "mnist", "cifar10")
@@ -91,8 +92,7 @@ def training_objective(ctx: ExperimentContext, name: str, eval_batch: int = 1000
                        ) -> tuple[list[torch.nn.Module], Objective, object]:
     """Return (models, Objective on the training set with bn='recompute', Dataset) of training stage `name`."""
     dev = pick_device(ctx.device)
-    run = load_run(ctx.subrun(name).path, device=dev)
-    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    run, data = load_stage(ctx, name, dev)
     obj = Objective(run.models[0], data.x_train, data.y_train, loss="cross-entropy", batch_size=eval_batch,
                     bn="recompute")
     return run.models, obj, data

@@ -25,6 +25,7 @@ from scipy import stats
 from landscape_toolkit.common.seeds import child_seed, stream
 from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.experiments.common import load_stage
 from empirics.experiments.verdicts import Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
                                                     train_stage)
@@ -192,8 +193,7 @@ def _noise_stage(ctx: ExperimentContext, s: NoiseSettings) -> dict:
     from empirics.train import build_model
 
     dev = pick_device(ctx.device)
-    run = load_run(ctx.subrun("sgd").path, device=dev)
-    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    run, data = load_stage(ctx, "sgd", dev)
     x, y = data.x_train, data.y_train
     reps, hist = [], None
     for k, trained in enumerate(run.models):
@@ -355,8 +355,7 @@ def _sgd_step_noise_end(ctx: ExperimentContext, name: str) -> list[float]:
     from empirics.bn import recompute_bn
 
     dev = pick_device(ctx.device)
-    run = load_run(ctx.subrun(name).path, device=dev)
-    data = load_dataset(run.data_spec, device=dev, dtype=run.config.torch_dtype)
+    run, data = load_stage(ctx, name, dev)
     out = []
     for model in run.models:
         recompute_bn(model, data.x_train, 500)
@@ -427,7 +426,7 @@ def run_fig2(ctx: ExperimentContext) -> ExperimentReport:
     f1 = finding(CLAIM_SGDL.key, v1, nums, measured)
     f2 = finding(CLAIM_SGD_BETTER.key, v2, "", {})
     n = "all" if s.subset is None else str(s.subset)
-    protocol = [f"Measure SGD's own per-step noise γ√(tr Σ₁/B) at the end of the SGD run (and at the start) "
+    protocol = ["Measure SGD's own per-step noise γ√(tr Σ₁/B) at the end of the SGD run (and at the start) "
                 "(per-example gradients, batch norm at statistics recomputed on the training set).",
                 f"Train K = {s.trajectories} DCNNs by SGD and K by SGDL for each ρ in {SGDL_RATIOS} from the same "
                 f"initialisations and minibatch orders (lr {s.lr}, batch {s.batch}, {s.epochs} epochs, {n} training "
