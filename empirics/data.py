@@ -41,7 +41,6 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -540,7 +539,3 @@ def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: t
     return Dataset(spec, as_t(x[:spec.n_train]), as_t(ytr), as_t(xte), as_t(yte),
                    None, (), None, w_star)
 
-
-def teacher_dict(teacher: Any) -> dict:
-    """Return a NetworkSpec (or its dict) as the dict DataSpec.teacher stores."""
-    return teacher.to_dict() if hasattr(teacher, "to_dict") else dict(teacher)

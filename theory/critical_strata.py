@@ -285,22 +285,6 @@ class StratumCounts:
         return inv.degree if inv.dim == 0 else None
 
 
-def exact_stratum_counts(spec: NetworkSpec, data: ExactData, lam_t: Sequence[Fraction], strata: Sequence[Stratum],
-                         zero_regular: bool, timeout: float = 300.0) -> dict[str, int]:
-    """Return the exact number of critical points on each open stratum (Macaulay2), by Möbius inversion.
-
-    closed(S) = degree of the critical ideal of the network with S's units removed (its complex
-    critical points with multiplicity); W = 0 counts 1 when it is a regular critical point.
-    """
-    closed = {s.label: (1 if zero_regular else 0) for s in strata if s.zero}
-    solved = [s for s in strata if not s.zero]
-    invs = macaulay2.start_invariants([CriticalSystem(reduced_spec(spec, s), data, reduced_penalty(tuple(lam_t), s))
-                                       for s in solved], timeout=timeout).result()
-    for s, inv in zip(solved, invs):
-        closed[s.label] = inv.degree if inv.dim == 0 else -1
-    return {} if any(v < 0 for v in closed.values()) else mobius_open_counts(tuple(strata), closed)
-
-
 # ----------------------------------------------------------------------------------------------
 # One stratum
 
