@@ -1,14 +1,16 @@
 """Benchmark: wall time of the papers' experiments at one scale against their budgets, and the verdict table.
 
-Run: .venv/bin/python benchmarks/experiments.py [--scale smoke|cpu] [--seed S] [--only NAME ...] [--out DIR]
-     [--json FILE]
+Run: .venv/bin/python benchmarks/experiments.py [--scale smoke|cpu] [--seed S ...] [--only NAME ...] [--out DIR]
+     [--collect] [--json FILE]
 
 Each experiment runs in a fresh subprocess (`cli.py experiment NAME --scale SCALE --seed S`, torch on one
 thread: on a shared 2-core machine two threads contend), one after another, never two at once. Budgets
 (the experiments' targets on 2 idle cores): smoke ≤ 120 s, cpu ≤ 900 s. The table gives seconds, whether
 the budget held, and per claim the verdict, estimate, 95 % interval and replicates from report.json, so
-two seed sets can be set side by side (`--seed 0`, then `--seed 1000`). A loaded machine inflates the
-seconds; the load average at the start and the end is printed beside them.
+two seed sets can be set side by side: `--seed 0 1000` runs both and prints the seed-set agreement table
+(per claim: the same verdict, underpowered in one set, or a contradiction, held in one and not held in the
+other). `--collect` reads run folders already under --out (named NAME-SCALE-seedS) instead of running. A
+loaded machine inflates the seconds; the load average at the start and the end is printed beside them.
 """
 from __future__ import annotations
 
@@ -44,30 +46,77 @@ def run_one(name: str, scale: str, seed: int, out: Path) -> dict:
             "error": proc.stderr.strip().splitlines()[-1] if proc.returncode else ""}
 
 
+def collect_one(name: str, scale: str, seed: int, out: Path) -> dict:
+    """Read one experiment's finished run folder (as run_one would have left it); seconds from report.json."""
+    rep = out / f"{name}-{scale}-seed{seed}" / "report.json"
+    row = {"experiment": name, "scale": scale, "seed": seed, "seconds": float("nan"), "budget_s": BUDGET_S.get(scale),
+           "within_budget": False, "returncode": 1, "load_before": float("nan"), "load_after": float("nan"),
+           "claims": [], "error": f"no {rep}"}
+    if rep.exists():
+        r = json.loads(rep.read_text())
+        row.update(seconds=float(r["seconds"]), within_budget=float(r["seconds"]) <= BUDGET_S.get(scale, float("inf")),
+                   returncode=0, error="", claims=[{k: f.get(k) for k in ("claim", "verdict", "estimate", "interval",
+                                                                            "replicates", "rule")}
+                                                   for f in r["findings"]])
+    return row
+
+
+def agreement(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
+    """Per claim of two seed sets: `same` verdict, `underpowered in one`, or `contradiction` (held vs not held)."""
+    b = {(r["experiment"], c["claim"]): c for r in rows_b for c in r["claims"]}
+    out = []
+    for r in rows_a:
+        for c in r["claims"]:
+            d = b.get((r["experiment"], c["claim"]))
+            if d is None:
+                continue
+            va, vb = c["verdict"], d["verdict"]
+            kind = "same" if va == vb else "underpowered in one" if "underpowered" in (va, vb) else "contradiction"
+            out.append({"experiment": r["experiment"], "claim": c["claim"], "a": c, "b": d, "agreement": kind})
+    return out
+
+
+def _fmt(c: dict) -> str:
+    lo, hi = c["interval"] or (float("nan"), float("nan"))
+    est = float("nan") if c["estimate"] is None else c["estimate"]
+    return f"{c['verdict']} {est:.3g} [{lo:.3g}, {hi:.3g}] n={c['replicates']}"
+
+
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from empirics.experiments import registry
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", default="smoke", choices=("smoke", "cpu"))
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0], help="one seed, or two to compare seed sets")
     ap.add_argument("--only", nargs="*", default=None, help="experiment names (default: all)")
     ap.add_argument("--out", default="runs/benchmark")
+    ap.add_argument("--collect", action="store_true", help="read finished run folders under --out, run nothing")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     names = args.only or sorted(registry())
-    rows = [run_one(n, args.scale, args.seed, Path(args.out)) for n in names]
-    for r in rows:
-        ok = "ok" if r["within_budget"] else "OVER"
-        print(f"{r['experiment']:<22} {r['seconds']:7.1f} s  budget {r['budget_s']:.0f} s {ok:<4}  "
-              f"load {r['load_before']:.1f}→{r['load_after']:.1f}" + (f"  FAILED: {r['error']}" if r["returncode"] else ""))
-        for c in r["claims"]:
-            lo, hi = c["interval"] or (float("nan"), float("nan"))
-            est = float("nan") if c["estimate"] is None else c["estimate"]
-            print(f"    {c['claim']:<34} {c['verdict']:<13} {est:.3g} [{lo:.3g}, {hi:.3g}] n={c['replicates']} "
-                  f"{c['rule']}")
+    one = collect_one if args.collect else run_one
+    by_seed = {seed: [one(n, args.scale, seed, Path(args.out)) for n in names] for seed in args.seed}
+    for seed, rows in by_seed.items():
+        print(f"seed {seed}, scale {args.scale}")
+        for r in rows:
+            ok = "ok" if r["within_budget"] else "OVER"
+            print(f"{r['experiment']:<22} {r['seconds']:7.1f} s  budget {r['budget_s']:.0f} s {ok:<4}  "
+                  f"load {r['load_before']:.1f}→{r['load_after']:.1f}" + (f"  FAILED: {r['error']}" if r["returncode"]
+                                                                           else ""))
+            for c in r["claims"]:
+                print(f"    {c['claim']:<34} {_fmt(c)} {c['rule']}")
+    table = []
+    if len(args.seed) == 2:
+        a, b = args.seed
+        table = agreement(by_seed[a], by_seed[b])
+        print(f"\nseed-set agreement, seeds {a} and {b}:")
+        for t in table:
+            print(f"  {t['experiment']:<20} {t['claim']:<32} {t['agreement']:<20} {_fmt(t['a'])}  |  {_fmt(t['b'])}")
+        counts = {k: sum(t["agreement"] == k for t in table) for k in ("same", "underpowered in one", "contradiction")}
+        print(f"{len(table)} claims: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"runs": by_seed, "agreement": table}, indent=2, default=str) + "\n")
     return 0
 
 
