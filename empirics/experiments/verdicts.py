@@ -334,10 +334,10 @@ def finding(claim_key: str, verdict: Verdict, detail: str = "", measured: dict |
 
 
 def replicate_seeds(seed: int, n: int, name: str = "replicate") -> list[int]:
-    """Return n independent 31-bit seeds derived from the base seed (every replicate redraws everything)."""
+    """Return n independent 63-bit seeds derived from the base seed by name (every replicate redraws everything)."""
     from landscape_toolkit.common.seeds import child_seed
 
-    return [child_seed(seed, f"{name}/{i}") % (2**31) for i in range(n)]
+    return [child_seed(seed, f"{name}/{i}") for i in range(n)]
 
 
 __all__ = ["Rule", "Sample", "TestResult", "Verdict", "judge", "finding", "reason", "holm", "decide", "t_stats",
