@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,7 @@ def _fmt(c: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
+    warnings.filterwarnings("ignore", message="Unable to import Axes3D")  # Debian's mpl_toolkits beside pip's matplotlib
     from empirics.experiments import registry
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
