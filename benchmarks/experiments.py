@@ -27,6 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGET_S = {"smoke": 120.0, "cpu": 900.0}
 
 
+def _claims(report: dict) -> list[dict]:
+    """Return the per-claim verdict, estimate, interval, replicates and rule of a report.json."""
+    return [{k: f.get(k) for k in ("claim", "verdict", "estimate", "interval", "replicates", "rule")}
+            for f in report["findings"]]
+
+
 def run_one(name: str, scale: str, seed: int, out: Path) -> dict:
     """Run one experiment in a subprocess; return its seconds, exit status and claim table."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -37,10 +43,7 @@ def run_one(name: str, scale: str, seed: int, out: Path) -> dict:
                           cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     rep = out / f"{name}-{scale}-seed{seed}" / "report.json"
-    claims = []
-    if proc.returncode == 0 and rep.exists():
-        for f in json.loads(rep.read_text())["findings"]:
-            claims.append({k: f.get(k) for k in ("claim", "verdict", "estimate", "interval", "replicates", "rule")})
+    claims = _claims(json.loads(rep.read_text())) if proc.returncode == 0 and rep.exists() else []
     return {"experiment": name, "scale": scale, "seed": seed, "seconds": seconds, "budget_s": BUDGET_S.get(scale),
             "within_budget": seconds <= BUDGET_S.get(scale, float("inf")), "returncode": proc.returncode,
             "load_before": load0, "load_after": os.getloadavg()[0], "claims": claims,
@@ -56,9 +59,7 @@ def collect_one(name: str, scale: str, seed: int, out: Path) -> dict:
     if rep.exists():
         r = json.loads(rep.read_text())
         row.update(seconds=float(r["seconds"]), within_budget=float(r["seconds"]) <= BUDGET_S.get(scale, float("inf")),
-                   returncode=0, error="", claims=[{k: f.get(k) for k in ("claim", "verdict", "estimate", "interval",
-                                                                            "replicates", "rule")}
-                                                   for f in r["findings"]])
+                   returncode=0, error="", claims=_claims(r))
     return row
 
 
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed, rows in by_seed.items():
         print(f"seed {seed}, scale {args.scale}")
         for r in rows:
-            ok = "ok" if r["within_budget"] else "OVER"
+            ok = "" if r["returncode"] else "ok" if r["within_budget"] else "OVER"  # a failed run has no time to judge
             print(f"{r['experiment']:<22} {r['seconds']:7.1f} s  budget {r['budget_s']:.0f} s {ok:<4}  "
                   f"load {r['load_before']:.1f}→{r['load_after']:.1f}" + (f"  FAILED: {r['error']}" if r["returncode"]
                                                                            else ""))
