@@ -191,6 +191,15 @@ def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch
         def done(self):
             return True
 
+        def finished(self):
+            return True
+
+        def n_done(self):
+            return 0
+
+        def cancel(self):
+            pass
+
     monkeypatch.setattr(macaulay2, "start_invariants", lambda *a, **k: Failed())
     res = M.critical_monodromy(_mehta(2), 1, seed=0, config=StrataConfig(exact=True, certify=False))
     assert res.returncode is CriticalCode.UNPROVED and not res.complete and res.exact_total is None
