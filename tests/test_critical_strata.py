@@ -205,3 +205,28 @@ def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch
     assert res.returncode is CriticalCode.UNPROVED and not res.complete and res.exact_total is None
     assert "did not finish" in res.completeness
     assert res.n_isolated == 33  # stagnation still finds them; it just proves nothing
+
+
+def test_past_the_macaulay2_budget_the_count_falls_back_to_zz_p_and_is_labelled_evidence():
+    # Macaulay2 over QQ given 0.05 s: the per-stratum counts come from ZZ/p instead, the count still
+    # matches them, and the verdict says evidence, never complete
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 (M2) is not installed")
+    seen = []
+    res = M.critical_monodromy(_mehta(2), 1, seed=0, config=StrataConfig(certify=False, m2_timeout=0.05),
+                               exact_progress=lambda done, total: seen.append((done, total)))
+    assert res.returncode is CriticalCode.MODULAR_EVIDENCE and not res.complete
+    assert res.n_isolated == res.exact_total == 33
+    assert "evidence, not proof" in res.completeness and "did not finish within 0.05 s" in res.completeness
+    assert all("ZZ/" in c.how for c in res.components if not c.stratum.zero)
+    assert seen and all(total == 3 for _, total in seen)  # three closed strata are counted (W = 0 needs none)
+
+
+def test_without_a_fallback_a_count_past_budget_stays_unproved():
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 (M2) is not installed")
+    res = M.critical_monodromy(_mehta(2), 1, seed=0,
+                               config=StrataConfig(certify=False, m2_timeout=0.05, m2_fallback_timeout=None))
+    assert res.returncode is CriticalCode.UNPROVED and res.exact_total is None

@@ -82,6 +82,8 @@ class StrataConfig:
             network has no bias).
         certify: Krawczyk certificates on the exact target system (`theory.certify`; the points
             double precision leaves, in Arb ball arithmetic, `theory.certify_arb`).
+        total_seconds: wall budget of all monodromy loops of the solve together (None: only the
+            per-stratum max_seconds); strata reached after it get no loops, only their seed.
         m2_timeout: seconds Macaulay2 may take over QQ (the exact count, a proof).
         m2_fallback_timeout: past m2_timeout, seconds for the same counts over ZZ/p (evidence, not
             proof); None: no fallback, the count stays unproved.
@@ -94,6 +96,7 @@ class StrataConfig:
     options: TrackOptions | None = None
     exact: bool | None = None
     certify: bool = True
+    total_seconds: float | None = None
     m2_timeout: float = 900.0
     m2_fallback_timeout: float | None = 300.0
 
@@ -380,6 +383,13 @@ class _Context:
     opts: TrackOptions
     counts: StratumCounts | None
     progress: Progress | None
+    deadline: float | None = None  # time.perf_counter() past which loops get no more time (StrataConfig.total_seconds)
+
+    def seconds_left(self) -> float:
+        """Return the loop budget of the next monodromy run: max_seconds, cut to what the whole solve has left."""
+        if self.deadline is None:
+            return self.cfg.max_seconds
+        return max(0.0, min(self.cfg.max_seconds, self.deadline - time.perf_counter()))
 
     def want(self, label: str, wait: bool = False) -> int | None:
         """Return the stratum's exact count (None if not computed; without `wait`, None until it arrives)."""
@@ -427,7 +437,7 @@ def _loops(ctx: _Context, fam: Family, base: np.ndarray, start: Sequence[np.ndar
            group: GroupAction | None, live: Callable[[np.ndarray], bool]) -> MonodromyResult:
     """Return monodromy at `base` until the stratum's exact count (waited for at stagnation) or the budget."""
     return monodromy_solve(fam, base, start, seed=ctx.seed, stop_after=ctx.cfg.stop_after,
-                           max_loops=ctx.cfg.max_loops, max_seconds=ctx.cfg.max_seconds,
+                           max_loops=ctx.cfg.max_loops, max_seconds=ctx.seconds_left(),
                            target_count=lambda: ctx.want(label), options=ctx.opts, group=group, accept=live,
                            proof=count_proof(lambda: ctx.want(label, wait=True)), progress=ctx.progress)
 
@@ -512,7 +522,8 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
     exact = cfg.exact if cfg.exact is not None else macaulay2.available() and not spec.bias
     counts = (StratumCounts(spec, inst, strata, zero_cond <= opts.cond_max, seed, cfg.m2_timeout,
                             cfg.m2_fallback_timeout, exact_progress) if exact else None)
-    ctx = _Context(spec, inst, full, seed, cfg, opts, counts, progress)
+    ctx = _Context(spec, inst, full, seed, cfg, opts, counts, progress,
+                   None if cfg.total_seconds is None else t0 + cfg.total_seconds)
     components, found, failed = [], [], 0
     for s in strata:
         if s.zero:
