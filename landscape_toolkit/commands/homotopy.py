@@ -346,11 +346,11 @@ def run_critical(args: argparse.Namespace) -> int:
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
-        with _progress(args, "monodromy loops") as progress:
+        with _progress(args, "monodromy loops") as progress, _progress(args, "Macaulay2: strata counted") as m2:
             m = critical_monodromy(spec, args.points, seed=args.seed,
                                    config=StrataConfig(planted=args.targets == "planted",
                                                        stop_after=args.loops_without_news, options=_options(args)),
-                                   progress=progress)
+                                   progress=progress, exact_progress=m2)
         _save(args, m)
         if args.json:
             print_json(m)
@@ -378,10 +378,11 @@ def run_critical(args: argparse.Namespace) -> int:
         return 0
     data, _ = _data(spec, args)
     seeded = args.data is None  # critical_points draws the same seeded data (planted or random) itself
-    with _progress(args, "paths") as progress:
+    with _progress(args, "paths") as progress, _progress(args, "Macaulay2: strata counted") as m2:
         rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                               planted=args.targets == "planted", start=_start(args), options=_options(args),
-                              data=None if seeded else data, groebner=args.groebner, progress=progress)
+                              data=None if seeded else data, groebner=args.groebner, progress=progress,
+                              exact_progress=m2)
     _save(args, rep)
     if args.json:
         print_json(rep)
