@@ -6,7 +6,8 @@ through `common.executor.run_grid` (local pool, submitit, or Slurm), each row in
 (K·N), smallest first: after each wave, the architectures above a row that ran past its budget
 are marked "not attempted" with that reason (`theory.atlas.skip_reason`) instead of being run.
 At the end the run folder holds atlas.json (every row, the conjectures, totals), atlas.csv,
-atlas.md (the table) and atlas.png (counts against weights), beside config.json and manifest.json.
+atlas.md (the table), atlas-summary.md (one cell for all n_0) and atlas.png (counts against
+weights), beside config.json and manifest.json.
 """
 from __future__ import annotations
 
@@ -98,6 +99,47 @@ def markdown_table(rows: Sequence[AtlasRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(rows: Sequence[AtlasRow]) -> str:
+    """Return one summary cell for the rows of one (architecture but n_0): the count if all n_0 agree."""
+    if not rows:
+        return ""
+    done = [r for r in rows if r.status == "computed" and r.count is not None]
+    if not done:
+        return "not attempted" if all(r.status == "not attempted" for r in rows) else rows[0].status
+    counts = sorted({r.count for r in done})
+    mark = "" if all(r.proof.startswith("exact over QQ") for r in done) else (
+        " (ZZ/p)" if all(r.proof != "not proved" for r in done) else " (lower bound)")
+    text = str(counts[0]) if len(counts) == 1 else "/".join(str(r.count) for r in done) + " (by n_0)"
+    pub = [r for r in done if r.published is not None]
+    if pub:
+        text += f" [{pub[0].published.count} published" + (", matched]" if all(r.matches_published for r in pub)
+                                                            else ", DIFFERS]")
+    missing = len(rows) - len(done)
+    return text + mark + (f" ({missing} of {len(rows)} n_0 not done)" if missing else "")
+
+
+def summary_table(rows: Sequence[AtlasRow]) -> str:
+    """Return the atlas condensed: deep linear counts by hidden widths × n_y (one cell for all n_0),
+    polynomial counts by activation and widths × N; each cell's worst time in seconds beside it."""
+    lines = ["| deep linear, hidden widths | n_y = 1 | n_y = 2 | n_y = 3 | n_0 | slowest row s |", "|---|---|---|---|---|---|"]
+    lin = [r for r in rows if r.architecture.family == "deep linear"]
+    for hidden in sorted({r.architecture.widths[1:-1] for r in lin}, key=lambda h: (len(h), h)):
+        fam = [r for r in lin if r.architecture.widths[1:-1] == hidden]
+        cells = [_cell([r for r in fam if r.architecture.widths[-1] == ny]) for ny in (1, 2, 3)]
+        n0 = sorted({r.architecture.widths[0] for r in fam})
+        slow = max((r.seconds for r in fam if r.status == "computed"), default=0.0)
+        lines.append(f"| {', '.join(map(str, hidden))} | {' | '.join(cells)} | {n0[0]}–{n0[-1]} | {slow:.0f} |")
+    poly = [r for r in rows if r.architecture.family != "deep linear"]
+    if poly:
+        lines += ["", "| one hidden layer, P, fc n_0-h-n_y | N = 1 | N = 2 | N = 3 | slowest row s |", "|---|---|---|---|---|"]
+        for act, widths in sorted({(r.architecture.activation, r.architecture.widths) for r in poly}):
+            fam = [r for r in poly if (r.architecture.activation, r.architecture.widths) == (act, widths)]
+            cells = [_cell([r for r in fam if r.architecture.points == n]) for n in (1, 2, 3)]
+            slow = max((r.seconds for r in fam if r.status == "computed"), default=0.0)
+            lines.append(f"| {act}, {'-'.join(map(str, widths))} | {' | '.join(cells)} | {slow:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _pub(r: AtlasRow) -> str:
     if r.published is None:
         return "—"
@@ -139,6 +181,7 @@ def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", op
         run.write_result(atlas)
         atomic_write_text(run.file("atlas.csv"), csv_text(rows))
         atomic_write_text(run.file("atlas.md"), markdown_table(rows))
+        atomic_write_text(run.file("atlas-summary.md"), summary_table(rows))
         if figure:
             from theory.atlas_plots import atlas_figure
             atlas_figure(rows, run.file("atlas.png"))
