@@ -230,3 +230,24 @@ def test_without_a_fallback_a_count_past_budget_stays_unproved():
     res = M.critical_monodromy(_mehta(2), 1, seed=0,
                                config=StrataConfig(certify=False, m2_timeout=0.05, m2_fallback_timeout=None))
     assert res.returncode is CriticalCode.UNPROVED and res.exact_total is None
+
+
+def test_loops_that_find_nothing_new_through_several_checks_end_as_stuck_not_as_complete():
+    # the completeness hook stays False (short of the exact count) while the known points do not grow:
+    # after STUCK_CHECKS such checks the hook answers None (a heuristic stop), so a fresh seed can try
+    hook = M._unless_stuck(lambda pts: False)
+    one = np.zeros((1, 2))
+    assert [hook(one) for _ in range(M.STUCK_CHECKS - 1)] == [False] * (M.STUCK_CHECKS - 1)
+    assert hook(one) is None
+    growing = M._unless_stuck(lambda pts: False)
+    assert all(growing(np.zeros((k, 2))) is False for k in range(1, 10))
+    assert M._unless_stuck(lambda pts: True)(one) is True
+
+
+@pytest.mark.slow
+def test_a_stratum_whose_first_seed_is_stuck_is_completed_from_a_fresh_seed():
+    # fc 2-3-1 with P = z + z²/4 on one point, seed 0: the stratum with layer 1 unit 1 dead has a seed
+    # (cond 1.3e6) whose loops stay at 1 of 16 points; a fresh seed completes it: 105, proved
+    spec = NetworkSpec((2, 3, 1), parse(QUAD), bias=False, output_activation=False)
+    res = M.critical_monodromy(spec, 1, seed=0, config=StrataConfig(certify=False))
+    assert res.returncode is CriticalCode.COMPLETE and res.n_isolated == res.exact_total == 105

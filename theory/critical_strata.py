@@ -33,7 +33,8 @@ from theory import macaulay2
 from theory.certify import CertificationResult, certify, combine, terms_from_sympy
 from theory.data import ExactData, planted_data, random_data
 from theory.genericity import coincidences, generic_penalty, penalty_draw
-from theory.monodromy import (Family, LoopBudget, MonodromyResult, count_proof, is_new, monodromy_solve, move)
+from theory.monodromy import (Family, LoopBudget, MonodromyResult, Proof, count_proof, is_new, monodromy_solve,
+                             move)
 from theory.network_families import critical_family
 from theory.networks import NetworkSpec, init_weights
 from theory.path_result import cluster, is_real
@@ -399,6 +400,7 @@ class _Context:
 
 
 SEED_ATTEMPTS = 5  # fresh seeds tried on a stratum before it is reported as having no regular seed
+RESEEDS = 2  # fresh seeds joined to a stratum whose first seed's loops stay stuck
 
 
 def _seed_point(ctx: _Context, s: Stratum, fam: Family, attempt: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -433,13 +435,37 @@ def _at_target(ctx: _Context, fam: Family, group: GroupAction | None, live: Call
     return here, nf
 
 
+STUCK_CHECKS = 4  # completeness checks in a row without a new point that end a stratum's loops as stuck
+
+
+def _unless_stuck(proof: Proof) -> Proof:
+    """Return `proof`, answering None (a heuristic stop) once STUCK_CHECKS checks in a row saw no new point.
+
+    Each check comes after `stop_after` quiet loops; a seed whose loops find nothing through
+    several of them is stuck (measured: fc 2-3-1 with z + z²/4, one stratum at 1 of 16 points
+    after 100 loops), and a fresh seed (`_solve_stratum`) does better than more loops.
+    """
+    seen: list[int] = []
+
+    def check(points: np.ndarray) -> bool | None:
+        verdict = proof(points)
+        if verdict is False:
+            seen.append(len(points))
+            if len(seen) >= STUCK_CHECKS and len(set(seen[-STUCK_CHECKS:])) == 1:
+                return None
+        return verdict
+
+    return check
+
+
 def _loops(ctx: _Context, fam: Family, base: np.ndarray, start: Sequence[np.ndarray], label: str,
            group: GroupAction | None, live: Callable[[np.ndarray], bool]) -> MonodromyResult:
-    """Return monodromy at `base` until the stratum's exact count (waited for at stagnation) or the budget."""
+    """Return monodromy at `base` until the stratum's exact count (waited for at stagnation), the budget, or stuck."""
     return monodromy_solve(fam, base, start, seed=ctx.seed, stop_after=ctx.cfg.stop_after,
                            max_loops=ctx.cfg.max_loops, max_seconds=ctx.seconds_left(),
                            target_count=lambda: ctx.want(label), options=ctx.opts, group=group, accept=live,
-                           proof=count_proof(lambda: ctx.want(label, wait=True)), progress=ctx.progress)
+                           proof=_unless_stuck(count_proof(lambda: ctx.want(label, wait=True))),
+                           progress=ctx.progress)
 
 
 def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.ndarray], int]:
@@ -466,6 +492,22 @@ def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.n
     if here and want is not None and len(here) < want:
         again = _loops(ctx, fam, rtarget, here, s.label, group, live)
         here = list(again.solution_array())
+    for extra in range(attempt + 1, attempt + 1 + RESEEDS):
+        # a seed whose loops stay stuck (fewer than half the stratum's points: measured, fc 2-3-1 with
+        # z + z²/4, one stratum at 1 of 16 after 62 loops) is joined by a fresh one; its points meet at the target
+        if want is None or 2 * len(here) >= want or ctx.seconds_left() <= 0:
+            break
+        w1, base1, cond1 = _seed_point(ctx, s, fam, extra)
+        if cond1 > ctx.opts.cond_max:
+            continue
+        more = _loops(ctx, fam, base1, [w1], s.label, group, live)
+        moved, nf1 = _at_target(ctx, fam, group, live, _representatives(more.solution_array(), group, ctx.opts.same_tol),
+                                base1, rtarget, stream(ctx.seed, f"critical target leg {s.label} #{extra}"))
+        nf += nf1
+        here.extend(x for x in moved if is_new(x, here, ctx.opts.same_tol))
+        if here and len(here) < want:
+            again = _loops(ctx, fam, rtarget, here, s.label, group, live)
+            here = list(again.solution_array())
     comp = ComponentCount(s, "solved", cond, mono, len(here), None, False, "", again)
     return comp, [s.embed(x, ctx.spec.n_params) for x in here], nf
 
