@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -70,8 +69,6 @@ def run_rows(cfg: AtlasConfig, folder: Path, backend: str = "local", options: Ex
             for a in todo:
                 rec = result.record(a.key)
                 rows[a.key] = row_from_dict(rec.result) if rec.status == "done" else _failed(a, cfg, rec.error)
-                if rec.status == "done" and rec.wall_time is not None:
-                    rows[a.key] = replace(rows[a.key], seconds=float(rec.result.get("seconds", rec.wall_time)))
         done += len(todo)
         report(progress, done, len(archs))
     return [rows[a.key] for a in archs]

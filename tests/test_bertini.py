@@ -32,6 +32,7 @@ def test_cyclic5_is_complete_and_certified():
     assert res.engine == "bertini2" and res.n_paths == 120 == sum(res.outcomes.values())
     assert res.n_solutions == 70 == res.stable_mixed_volume and res.n_real == 10
     assert res.n_certified == 70 and res.completeness.startswith("complete")
+    assert res.outcomes["at_infinity"] == 50 and res.outcomes["failed"] == 0  # Bertini's security bound
 
 
 def test_katsura3_has_eight_regular_solutions():

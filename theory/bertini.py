@@ -69,12 +69,17 @@ def _code_name(code) -> str:
     return str(code).rsplit(".", 1)[-1]
 
 
+# Bertini's end codes for paths whose norm grows past its security bound: they diverge to infinity
+DIVERGED = ("SecurityMaxNormReached", "GoingToInfinity")
+
+
 def _outcome(meta, x: np.ndarray) -> str:
     """Return the toolkit's path outcome (regular, singular, at_infinity, failed) of one Bertini endpoint."""
-    if _code_name(meta.endgame_success_code) != "Success" or not np.all(np.isfinite(x)):
-        return "at_infinity" if not meta.is_finite and _code_name(meta.endgame_success_code) == "Success" else "failed"
-    if not meta.is_finite:
+    code = _code_name(meta.endgame_success_code)
+    if code in DIVERGED or (code == "Success" and not meta.is_finite):
         return "at_infinity"
+    if code != "Success" or not np.all(np.isfinite(x)):
+        return "failed"
     return "singular" if meta.is_singular else "regular"
 
 
