@@ -46,7 +46,7 @@ def test_input_independence_is_refuted_by_one_difference():
     assert len(held) == 1 and held[0].holds and held[0].statement == "count = 9 for every n_0"
     bad = input_independence(_rows({(1, 2, 1): 9, (2, 2, 1): 9, (3, 2, 1): 11}))
     assert not bad[0].holds and bad[0].refuted_by == ("linear_3-2-1_N1",)
-    assert len(conjectures(_rows({(1, 2, 1): 9, (2, 2, 1): 9}))) == 1
+    assert [c.variable for c in conjectures(_rows({(1, 2, 1): 9, (2, 2, 1): 9}))] == ["n_0", "all"]
 
 
 @given(a=st.integers(1, 50), b=st.integers(-5, 20), k=st.sampled_from([1, 2, 3]))
@@ -54,3 +54,14 @@ def test_a_power_law_is_recovered_from_its_own_values(a, b, k):
     points = {v: a * v ** k + b for v in (1, 2, 3)}
     statement, f, rests = fit_form(points, "v")
     assert rests == (1, 2) and all(f(v) == Fraction(points[v]) for v in points)
+
+
+def test_a_stated_formula_is_checked_on_every_row_it_speaks_of_and_refuted_by_one():
+    from theory.atlas_patterns import one_hidden_layer_count, stated_formulas
+
+    assert [one_hidden_layer_count(h, ny) for h in (1, 2, 3) for ny in (1, 2, 3)] == [5, 9, 13, 9, 33, 73, 13, 73, 245]
+    rows = _rows({(1, 2, 2): 33, (3, 2, 2): 33, (1, 1, 1, 1): 17})
+    [c] = stated_formulas(rows)
+    assert c.holds and set(c.checked_on) == {"linear_1-2-2_N1", "linear_3-2-2_N1"}  # not the two-layer row
+    [bad] = stated_formulas(_rows({(1, 2, 2): 34}))
+    assert not bad.holds and bad.refuted_by == ("linear_1-2-2_N1",)

@@ -8,7 +8,8 @@ is kept only when some row checks it and none refutes it. Only rows with a count
 (exact over QQ) or matched by evidence (ZZ/p) enter; each conjecture lists the rows it rests on
 (the fit) and those that check it, and says whether any of them is evidence rather than proof.
 
-Independence of the input dimension n_0 (deep linear rows, one data point) is tested the same
+Formulas stated in advance (`FORMULAS`) are checked on every row they speak of, refuted by any
+row that disagrees. Independence of the input dimension n_0 (deep linear rows, one data point) is tested the same
 way: a conjecture when two or more n_0 give a count at the same other widths, refuted by any
 difference. These are measurements on finitely many instances, never theorems: the atlas prints
 them as conjectures.
@@ -152,6 +153,39 @@ def input_independence(rows: Sequence) -> list[Conjecture]:
     return out
 
 
+def one_hidden_layer_count(h: int, n_y: int) -> int:
+    """Return Σ_k C(h, k)·C(n_y, k)·4^k: the conjectured critical-point count of a deep linear fc n_0-h-n_y
+    network on one data point with a generic penalty (k: the rank of a critical point's hidden layer).
+
+    Fitted here on the atlas's own rows (h, n_y ≤ 3; it gives 5, 9, 13 and 9, 33, 73 and 13, 73, 245),
+    not taken from a paper: a conjecture, checked on every one-hidden-layer deep linear row.
+    """
+    from math import comb
+    return sum(comb(h, k) * comb(n_y, k) * 4 ** k for k in range(min(h, n_y) + 1))
+
+
+# (statement, which rows it speaks of, the count it predicts)
+FORMULAS = (
+    ("count = Σ_k C(h,k)·C(n_y,k)·4^k (deep linear fc n_0-h-n_y, N = 1)",
+     lambda a: a.family == "deep linear" and a.hidden == 1 and a.points == 1,
+     lambda a: one_hidden_layer_count(a.widths[1], a.widths[2])),
+)
+
+
+def stated_formulas(rows: Sequence, formulas=FORMULAS) -> list[Conjecture]:
+    """Return, per formula, the rows it speaks of that agree and those that refute it (usable rows only)."""
+    out = []
+    for statement, applies, predict in formulas:
+        rel = [r for r in rows if _usable(r) and applies(r.architecture)]
+        if not rel:
+            continue
+        agree = tuple(r.architecture.key for r in rel if r.count == predict(r.architecture))
+        bad = tuple(r.architecture.key for r in rel if r.count != predict(r.architecture))
+        out.append(Conjecture("formula", "all", statement, (), agree, bad,
+                              tuple(r.architecture.key for r in rel if r.proof == "evidence over ZZ/p")))
+    return out
+
+
 def conjectures(rows: Sequence) -> tuple[Conjecture, ...]:
-    """Return the closed-form and n_0-independence conjectures the atlas rows support (refuted ones included)."""
-    return tuple(closed_forms(rows)) + tuple(input_independence(rows))
+    """Return the closed-form, n_0-independence and stated-formula conjectures the rows support (refuted included)."""
+    return tuple(closed_forms(rows)) + tuple(input_independence(rows)) + tuple(stated_formulas(rows))
