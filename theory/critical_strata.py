@@ -316,8 +316,9 @@ class StratumCounts:
                     except SolverError as exc2:
                         self.error, self._memo = f"{self.qq_error}; over ZZ/p: {exc2}", {}
                         return self._memo
-                else:  # e.g. out of time without a fallback: no count, said so in the verdict
-                    self.error, self._memo = str(exc), {}
+                else:  # out of time without a fallback, or the fallback itself: no count, said so in the verdict
+                    self.error = str(exc) if self.field == "QQ" else f"{self.qq_error}; over {self.field}: {exc}"
+                    self._memo = {}
                     return self._memo
             for s, inv in zip(self.solved, invs):
                 closed[s.label] = inv.degree if inv.dim == 0 else -1
