@@ -15,7 +15,7 @@ from theory.atlas import Architecture, AtlasConfig, AtlasRow, architectures, pub
 
 needs_m2 = pytest.mark.skipif(not macaulay2.available(), reason="Macaulay2 (M2) is not installed")
 
-SMALL = AtlasConfig(max_hidden=1, max_width=1, max_io=2, activations=(), seed=0, bertini_max_paths=100)
+SMALL = AtlasConfig(max_hidden=1, max_width=1, max_io=2, activations=(), seed=0, bertini_max_paths=30)
 
 
 def test_the_product_has_every_depth_width_and_dimension_once_in_order_of_size():
