@@ -89,7 +89,8 @@ def markdown_table(rows: Sequence[AtlasRow]) -> str:
         indep = "—" if r.independent_count is None else str(r.independent_count)
         bert = r.bertini_note if r.bertini_count is None else f"{r.bertini_count} ({r.bertini_note})"
         mem = "—" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f}"
-        note = "new" if r.new else ("matches" if r.matches_published else "DIFFERS")
+        note = "new" if r.new else ("matches" if r.matches_published else
+                                    "below the published count (not proved)" if r.proof == "not proved" else "DIFFERS")
         lines.append(f"| fc {'-'.join(map(str, a.widths))}, {a.activation} | {r.n_weights} | {a.points} | {r.count} | "
                      f"{r.real} | {r.proof} | {cert} | {indep} | {bert} | {_pub(r)} | {r.seconds:.1f} | {mem} | "
                      f"{note}{'' if r.proved or not r.reason else '; ' + r.reason[:160]} |")
@@ -109,8 +110,10 @@ def _cell(rows: Sequence[AtlasRow]) -> str:
     text = str(counts[0]) if len(counts) == 1 else "/".join(str(r.count) for r in done) + " (by n_0)"
     pub = [r for r in done if r.published is not None]
     if pub:
-        text += f" [{pub[0].published.count} published" + (", matched]" if all(r.matches_published for r in pub)
-                                                            else ", DIFFERS]")
+        settled = [r for r in pub if r.proof != "not proved"]  # an unproved count is a lower bound, not a verdict
+        verdict = ("not reached here]" if not settled else "matched]" if all(r.matches_published for r in settled)
+                   else "DIFFERS]")
+        text += f" [{pub[0].published.count} published, {verdict}"
     missing = len(rows) - len(done)
     return text + mark + (f" ({missing} of {len(rows)} n_0 not done)" if missing else "")
 
