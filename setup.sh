@@ -2,7 +2,8 @@
 # Sets up everything the toolkit needs on a Debian machine: phcpy (Debian's python3-phcpy, for the
 # system Python), the real Fashion-MNIST images (dataset-fashion-mnist, the default training data),
 # Macaulay2 (the exact oracle of the slow tests), headless Chromium (renders `report` pages in the
-# tests), a virtual environment that sees phcpy, and the Python dependencies.
+# tests), a virtual environment that sees phcpy, and the Python dependencies (with the optional
+# Bertini 2 engine, so that its tests run in CI too).
 set -euo pipefail
 cd "$(dirname "$0")"
 SYS_PY=/usr/bin/python3
@@ -32,5 +33,5 @@ if ! .venv/bin/python -c "import torch, torchvision" >/dev/null 2>&1; then
     .venv/bin/pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1"
 fi
 echo "setup: installing the toolkit and its dependencies" >&2
-.venv/bin/pip install -q --disable-pip-version-check -e ".[empirics,test]"
+.venv/bin/pip install -q --disable-pip-version-check -e ".[empirics,test,bertini]"
 echo "setup: done" >&2

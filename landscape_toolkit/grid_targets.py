@@ -28,6 +28,9 @@ TARGETS: dict[str, Target] = {
     "experiment": Target("landscape_toolkit.grid_targets:experiment_run",
                          "one paper experiment (cli.py experiment) in the task's folder, resumed stage by stage "
                          "on a re-run: name, seed [scale=smoke, device, data_dir, dataset]"),
+    "atlas-row": Target("landscape_toolkit.grid_targets:atlas_row",
+                        "one row of the critical-point atlas (theory.atlas.atlas_row: count, proof, certificates, "
+                        "checks): widths, activation, points [config: AtlasConfig fields]"),
     "train": Target("landscape_toolkit.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
                     "on a re-run: any TrainConfig key, e.g. seed, lr, model=mlp, widths [device=auto]"),
@@ -117,3 +120,14 @@ def experiment_run(task_dir: str, name: str, scale: str = "smoke", seed: int = 0
 
     rep, _ = run_experiment(name, scale, seed, device, data_dir, dataset, out=task_dir, run_name="run")
     return rep.to_dict()
+
+
+def atlas_row(widths: list, activation: str = "z", points: int = 1, config: dict | None = None) -> dict:
+    """Return the atlas row (as a dict) of the fc network `widths` with activation P on `points` data points.
+
+    `config`: AtlasConfig fields (seed, budgets, certification, the Bertini cross-check); see
+    `theory.atlas.atlas_row`.
+    """
+    from theory.atlas import Architecture, AtlasConfig, atlas_row as row
+
+    return row(Architecture(tuple(widths), activation, int(points)), AtlasConfig.from_dict(dict(config or {}))).to_dict()

@@ -191,8 +191,63 @@ def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch
         def done(self):
             return True
 
+        def finished(self):
+            return True
+
+        def n_done(self):
+            return 0
+
+        def cancel(self):
+            pass
+
     monkeypatch.setattr(macaulay2, "start_invariants", lambda *a, **k: Failed())
     res = M.critical_monodromy(_mehta(2), 1, seed=0, config=StrataConfig(exact=True, certify=False))
     assert res.returncode is CriticalCode.UNPROVED and not res.complete and res.exact_total is None
     assert "did not finish" in res.completeness
     assert res.n_isolated == 33  # stagnation still finds them; it just proves nothing
+
+
+def test_past_the_macaulay2_budget_the_count_falls_back_to_zz_p_and_is_labelled_evidence():
+    # Macaulay2 over QQ given 0.05 s: the per-stratum counts come from ZZ/p instead, the count still
+    # matches them, and the verdict says evidence, never complete
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 (M2) is not installed")
+    seen = []
+    res = M.critical_monodromy(_mehta(2), 1, seed=0, config=StrataConfig(certify=False, m2_timeout=0.05),
+                               exact_progress=lambda done, total: seen.append((done, total)))
+    assert res.returncode is CriticalCode.MODULAR_EVIDENCE and not res.complete
+    assert res.n_isolated == res.exact_total == 33
+    assert "evidence, not proof" in res.completeness and "did not finish within 0.05 s" in res.completeness
+    assert all("ZZ/" in c.how for c in res.components if not c.stratum.zero)
+    assert seen and all(total == 3 for _, total in seen)  # three closed strata are counted (W = 0 needs none)
+
+
+def test_without_a_fallback_a_count_past_budget_stays_unproved():
+    from theory import macaulay2
+    if not macaulay2.available():
+        pytest.skip("Macaulay2 (M2) is not installed")
+    res = M.critical_monodromy(_mehta(2), 1, seed=0,
+                               config=StrataConfig(certify=False, m2_timeout=0.05, m2_fallback_timeout=None))
+    assert res.returncode is CriticalCode.UNPROVED and res.exact_total is None
+
+
+def test_loops_that_find_nothing_new_through_several_checks_end_as_stuck_not_as_complete():
+    # the completeness hook stays False (short of the exact count) while the known points do not grow:
+    # after STUCK_CHECKS such checks the hook answers None (a heuristic stop), so a fresh seed can try
+    hook = M._unless_stuck(lambda pts: False)
+    one = np.zeros((1, 2))
+    assert [hook(one) for _ in range(M.STUCK_CHECKS - 1)] == [False] * (M.STUCK_CHECKS - 1)
+    assert hook(one) is None
+    growing = M._unless_stuck(lambda pts: False)
+    assert all(growing(np.zeros((k, 2))) is False for k in range(1, 10))
+    assert M._unless_stuck(lambda pts: True)(one) is True
+
+
+@pytest.mark.slow
+def test_a_stratum_whose_first_seed_is_stuck_is_completed_from_a_fresh_seed():
+    # fc 2-3-1 with P = z + z²/4 on one point, seed 0: the stratum with layer 1 unit 1 dead has a seed
+    # (cond 1.3e6) whose loops stay at 1 of 16 points; a fresh seed completes it: 105, proved
+    spec = NetworkSpec((2, 3, 1), parse(QUAD), bias=False, output_activation=False)
+    res = M.critical_monodromy(spec, 1, seed=0, config=StrataConfig(certify=False))
+    assert res.returncode is CriticalCode.COMPLETE and res.n_isolated == res.exact_total == 105

@@ -71,3 +71,13 @@ def test_regular_solutions_of_large_norm_are_regular_not_at_infinity():
     assert r.outcomes == {"regular": 2, "singular": 0, "at_infinity": 0, "failed": 0}
     got = sorted((round(s[0].real), round(s[1].real, 12)) for s in r.solutions)
     assert got == [(1_000_000, round(-np.sqrt(2), 12)), (1_000_000, round(np.sqrt(2), 12))]
+
+
+def test_condition_number_of_a_non_finite_matrix_is_infinite_not_an_error():
+    # an extended-precision Newton iterate that overflowed gave a Jacobian with inf entries; LAPACK's
+    # SVD then raised 'SVD did not converge' and ended a whole critical-point solve
+    import numpy as np
+    from theory.tracker import condition_number
+    assert condition_number(np.array([[1.0, np.inf], [0.0, 1.0]])) == float("inf")
+    assert condition_number(np.array([[np.nan, 0.0], [0.0, 1.0]])) == float("inf")
+    assert condition_number(np.eye(2)) == 1.0

@@ -41,7 +41,7 @@ never certified.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Sequence
 
@@ -514,6 +514,7 @@ class CertificationResult(Serializable):
     real_coefficients: whether the exact system has real coefficients (enables real certificates).
     radius_factors: box radii tried, as multiples of the rigorous Newton-step bound.
     certificates: one `SolutionCertificate` per input solution, in input order.
+    n_high_precision: approximations certified only in higher precision (`theory.certify_arb`, via `combine`).
     """
 
     method: str
@@ -526,12 +527,14 @@ class CertificationResult(Serializable):
     real_coefficients: bool
     radius_factors: tuple[float, ...]
     certificates: tuple[SolutionCertificate, ...] = field(repr=False)
+    n_high_precision: int = 0
 
     @property
     def summary(self) -> str:
         """Return the one-line statement of what was proved."""
+        extra = f", {self.n_high_precision} of them in Arb ball arithmetic" if self.n_high_precision else ""
         return (f"{self.n_distinct} distinct solutions certified, {self.n_real} certified real"
-                f" ({self.n_certified}/{self.n_solutions} approximations certified)")
+                f" ({self.n_certified}/{self.n_solutions} approximations certified{extra})")
 
 
 @dataclass
@@ -719,3 +722,41 @@ def certify(terms, solutions, *, real_coefficients: bool | None = None,
     return CertificationResult(METHOD, len(x), int(att.ok.sum()), n_distinct, len(real_labels),
                                len(nonreal_labels), undecided, bool(real_coefficients), factors,
                                tuple(certificates))
+
+
+def combine(terms, result: CertificationResult, upgrades: Sequence, method: str) -> CertificationResult:
+    """Return `result` with the high-precision certificates `upgrades` (`theory.certify_arb.BallCertificate`) merged in.
+
+    The certificates of `upgrades` replace those of their indices when they certify; then the
+    distinct and real counts are decided again over all certified enclosures, as in `certify`:
+    disjoint enclosures are distinct zeros, an enclosure inside another certificate's box is the
+    same zero, and pairs neither way are merged (so n_distinct stays a proved lower bound). A
+    high-precision box is centred at a point that complex128 cannot hold, so its box is shrunk by
+    that rounding before it is used to prove two zeros equal.
+    """
+    system = _compile(as_terms(terms))
+    certs = list(result.certificates)
+    for up in upgrades:
+        if not up.certified:
+            continue
+        centre = np.array(up.centre, dtype=complex)
+        shrink = float(np.max(_abs_up(centre)) * 4 * U) if centre.size else 0.0
+        certs[up.index] = SolutionCertificate(
+            index=up.index, certified=True, centre=centre, radius=max(0.0, up.radius - shrink),
+            enclosure_centre=np.array(up.enclosure_centre, dtype=complex), enclosure_radius=float(up.enclosure_radius),
+            contraction=float("nan"), real=up.real, distinct=-1, reason=up.reason)
+    S, n = len(certs), system.n
+    ok = np.array([c.certified for c in certs], dtype=bool)
+    att = _Attempt(ok, np.array([np.asarray(c.centre, complex).reshape(n) for c in certs]).reshape(S, n),
+                   np.array([c.radius for c in certs], dtype=float),
+                   np.array([np.asarray(c.enclosure_centre, complex).reshape(n) for c in certs]).reshape(S, n),
+                   np.array([np.full(n, c.enclosure_radius) for c in certs]).reshape(S, n),
+                   np.array([c.contraction for c in certs], dtype=float), np.zeros(S, bool))
+    labels, undecided = _distinct(system, att, ok)
+    certs = [replace(c, distinct=int(labels[k])) for k, c in enumerate(certs)]
+    real_labels = {int(labels[k]) for k, c in enumerate(certs) if c.certified and c.real is True}
+    nonreal_labels = {int(labels[k]) for k, c in enumerate(certs) if c.certified and c.real is False}
+    n_distinct = int(labels.max() + 1) if ok.any() else 0
+    return CertificationResult(method, S, int(ok.sum()), n_distinct, len(real_labels), len(nonreal_labels), undecided,
+                               result.real_coefficients, result.radius_factors, tuple(certs),
+                               result.n_high_precision + sum(1 for up in upgrades if up.certified))

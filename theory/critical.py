@@ -305,18 +305,20 @@ def strata_route(spec, penalty, data) -> str | None:
 def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
                     planted: bool = True, start: str = "auto", options: TrackOptions | None = None,
                     real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6,
-                    data=None, groebner: bool = False, progress: Progress | None = None) -> CriticalReport:
+                    data=None, groebner: bool = False, progress: Progress | None = None,
+                    exact_progress: Progress | None = None) -> CriticalReport:
     """Return every critical point reachable by homotopy for `spec` on seeded data, classified (Theory II §3.3).
 
     `penalty`: None (the paper's loss), 'generic' (random positive λ, `generic_penalty`), or K values.
     `groebner`: also count the complex critical points with multiplicity (Gröbner bases modulo
     GROEBNER_PRIMES; tiny systems). `start` 'auto': per-stratum monodromy where `strata_route`
     allows it (a complete, certified count); without a penalty total degree; else the start
-    system with the fewest paths.
+    system with the fewest paths. `exact_progress`: Macaulay2's progress on the strata route
+    (strata counted, strata).
     """
     if start == "auto" and strata_route(spec, penalty, data) is None:
         return _critical_by_strata(spec, n_points, seed, planted, options, real_tol, zero_tol, eig_tol, groebner,
-                                   progress)
+                                   progress, exact_progress)
     if start == "auto" and penalty is None:
         # without a penalty the critical sets are positive-dimensional; total-degree paths end on
         # them (singular endpoints, one representative per set), a start with fewer paths need not
@@ -366,11 +368,11 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
 
 def _critical_by_strata(spec, n_points: int, seed: int, planted: bool, options: TrackOptions | None,
                         real_tol: float, zero_tol: float, eig_tol: float, groebner: bool,
-                        progress: Progress | None) -> CriticalReport:
+                        progress: Progress | None, exact_progress: Progress | None = None) -> CriticalReport:
     """Return the CriticalReport of `theory.critical_strata.critical_monodromy` (generic penalty), its points classified."""
     t0 = time.perf_counter()
     m = critical_monodromy(spec, n_points, seed=seed, config=StrataConfig(planted=planted, options=options),
-                           progress=progress)
+                           progress=progress, exact_progress=exact_progress)
     data = make_instance(spec, n_points, seed, planted, None).data
     K = spec.n_params
     lam_exact = tuple(Fraction(v) for v in m.penalty)

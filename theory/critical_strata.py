@@ -26,14 +26,15 @@ from typing import Callable, Sequence
 import numpy as np
 
 from landscape_toolkit.common.errors import SolverError
-from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.progress import Progress, report
 from landscape_toolkit.common.seeds import child_seed, stream
 from landscape_toolkit.common.serialize import Serializable
 from theory import macaulay2
-from theory.certify import CertificationResult, certify, terms_from_sympy
+from theory.certify import CertificationResult, certify, combine, terms_from_sympy
 from theory.data import ExactData, planted_data, random_data
 from theory.genericity import coincidences, generic_penalty, penalty_draw
-from theory.monodromy import (Family, LoopBudget, MonodromyResult, count_proof, is_new, monodromy_solve, move)
+from theory.monodromy import (Family, LoopBudget, MonodromyResult, Proof, count_proof, is_new, monodromy_solve,
+                             move)
 from theory.network_families import critical_family
 from theory.networks import NetworkSpec, init_weights
 from theory.path_result import cluster, is_real
@@ -52,12 +53,15 @@ class CriticalCode(str, enum.Enum):
     COMPLETE: the count equals the exact count at this instance in every stratum, and the
     instance is generic (distinct penalties, same count at an independent instance).
     INSTANCE_ONLY: complete at this instance, which is not generic (the generic count differs or
-    penalties repeat). SHORT: fewer points than the exact count. UNPROVED: no exact count.
+    penalties repeat). SHORT: fewer points than the exact count. MODULAR_EVIDENCE: the count
+    equals the per-stratum counts over ZZ/p (Macaulay2 over QQ ran past its budget): evidence, not
+    proof. UNPROVED: no exact count.
     """
 
     COMPLETE = "complete"
     INSTANCE_ONLY = "complete_at_non_generic_instance"
     SHORT = "short_of_exact_count"
+    MODULAR_EVIDENCE = "matches_modular_count"
     UNPROVED = "not_proved"
 
     @property
@@ -77,8 +81,13 @@ class StrataConfig:
         options: tracking tolerances (None: TrackOptions(seed=seed)).
         exact: count each stratum exactly with Macaulay2 (None: when M2 is installed and the
             network has no bias).
-        certify: Krawczyk certificates on the exact target system (`theory.certify`).
-        m2_timeout: seconds Macaulay2 may take.
+        certify: Krawczyk certificates on the exact target system (`theory.certify`; the points
+            double precision leaves, in Arb ball arithmetic, `theory.certify_arb`).
+        total_seconds: wall budget of all monodromy loops of the solve together (None: only the
+            per-stratum max_seconds); strata reached after it get no loops, only their seed.
+        m2_timeout: seconds Macaulay2 may take over QQ (the exact count, a proof).
+        m2_fallback_timeout: past m2_timeout, seconds for the same counts over ZZ/p (evidence, not
+            proof); None: no fallback, the count stays unproved.
     """
 
     planted: bool = False
@@ -88,7 +97,9 @@ class StrataConfig:
     options: TrackOptions | None = None
     exact: bool | None = None
     certify: bool = True
+    total_seconds: float | None = None
     m2_timeout: float = 900.0
+    m2_fallback_timeout: float | None = 300.0
 
 
 @dataclass(frozen=True)
@@ -238,42 +249,90 @@ class StratumCounts:
     """Exact counts of the open strata at the instance and the independent count, from background Macaulay2 runs.
 
     One M2 process counts every closed stratum over QQ (its start-up, about 1.5 s, paid once)
-    while the caller tracks paths; another counts the independent instance over ZZ/p.
+    while the caller tracks paths; another counts the independent instance over ZZ/p. The QQ run
+    has a budget (`timeout`, seconds): past it, the same strata are counted over ZZ/p
+    (SECOND_INSTANCE_PRIME, within `fallback_timeout`), and `field` says so: counts modulo p equal
+    those over QQ for all but finitely many p, so they are evidence, not proof. `progress` is
+    called with (strata counted, strata) while the caller waits.
     """
 
     def __init__(self, spec: NetworkSpec, inst: Instance, strata: Sequence[Stratum], zero_regular: bool,
-                 seed: int, timeout: float) -> None:
+                 seed: int, timeout: float, fallback_timeout: float | None = None,
+                 progress: Progress | None = None) -> None:
         self.strata, self.zero_regular = tuple(strata), zero_regular
         self.solved = [s for s in strata if not s.zero]
-        systems = [CriticalSystem(reduced_spec(spec, s), inst.data, reduced_penalty(inst.penalty, s))
-                   for s in self.solved]
-        self._pending = macaulay2.start_invariants(systems, timeout=timeout)
+        self._systems = [CriticalSystem(reduced_spec(spec, s), inst.data, reduced_penalty(inst.penalty, s))
+                         for s in self.solved]
+        self.timeout, self.fallback_timeout, self.progress = timeout, fallback_timeout, progress
+        self._pending = macaulay2.start_invariants(self._systems, timeout=timeout)
         self._second = macaulay2.start_invariants([independent_instance(spec, inst.data.n_points, seed)],
-                                                  timeout=timeout, prime=SECOND_INSTANCE_PRIME)
+                                                  timeout=timeout if fallback_timeout is None else max(timeout, fallback_timeout),
+                                                  prime=SECOND_INSTANCE_PRIME)
         self._memo: dict[str, int] | None = None
         self.error: str | None = None
+        self.field = "QQ"
+        self.qq_error: str | None = None
 
     def ready(self) -> bool:
-        """Return whether the per-stratum counts are in (without waiting)."""
-        return self._memo is not None or self._pending.done()
+        """Return whether the per-stratum counts are in (without waiting); past the QQ budget, the fallback starts."""
+        if self._memo is not None:
+            return True
+        if self.field == "QQ" and self._pending.done() and not self._pending.finished():
+            self._fall_back("")
+        return self._pending.done()
+
+    def _fall_back(self, why: str) -> None:
+        """Cancel the QQ run and start the ZZ/p one (no-op without a fallback budget)."""
+        done = self._pending.n_done()
+        self._pending.cancel()
+        self.qq_error = why or (f"Macaulay2 did not finish within {self.timeout:g} s over QQ "
+                                f"({done} of {len(self.solved)} strata done)")
+        if self.fallback_timeout is None:
+            return
+        self.field = f"ZZ/{SECOND_INSTANCE_PRIME}"
+        self._pending = macaulay2.start_invariants(self._systems, timeout=self.fallback_timeout,
+                                                   prime=SECOND_INSTANCE_PRIME)
+
+    def _wait(self) -> None:
+        """Wait for the current run, reporting its progress every half second."""
+        while not self._pending.done():
+            report(self.progress, self._pending.n_done(), len(self.solved))
+            time.sleep(0.5)
+        report(self.progress, self._pending.n_done(), len(self.solved))
 
     def counts(self) -> dict[str, int]:
-        """Return the exact count of each open stratum (waits for M2; empty if a stratum is not zero-dimensional)."""
+        """Return the count of each open stratum (waits for M2; empty if a stratum is not zero-dimensional or M2 failed)."""
         if self._memo is None:
             closed = {s.label: (1 if self.zero_regular else 0) for s in self.strata if s.zero}
+            self._wait()
             try:
                 invs = self._pending.result()
-            except SolverError as exc:  # e.g. out of time: no exact count, said so in the verdict
-                self.error, self._memo = str(exc), {}
-                return self._memo
+            except SolverError as exc:
+                if self.field == "QQ" and self.fallback_timeout is not None:
+                    self._fall_back(str(exc))
+                    self._wait()
+                    try:
+                        invs = self._pending.result()
+                    except SolverError as exc2:
+                        self.error, self._memo = f"{self.qq_error}; over ZZ/p: {exc2}", {}
+                        return self._memo
+                else:  # out of time without a fallback, or the fallback itself: no count, said so in the verdict
+                    self.error = str(exc) if self.field == "QQ" else f"{self.qq_error}; over {self.field}: {exc}"
+                    self._memo = {}
+                    return self._memo
             for s, inv in zip(self.solved, invs):
                 closed[s.label] = inv.degree if inv.dim == 0 else -1
             self._memo = ({} if any(v < 0 for v in closed.values())
                           else mobius_open_counts(self.strata, closed))
         return self._memo
 
+    @property
+    def proved(self) -> bool:
+        """Return whether the counts are exact over QQ (a proof), not the ZZ/p fallback (evidence)."""
+        return self.field == "QQ"
+
     def get(self, label: str) -> int | None:
-        """Return the stratum's exact count once M2 has answered, else None (no waiting)."""
+        """Return the stratum's count once M2 has answered, else None (no waiting)."""
         return self.counts().get(label) if self.ready() else None
 
     def independent(self) -> int | None:
@@ -326,6 +385,13 @@ class _Context:
     opts: TrackOptions
     counts: StratumCounts | None
     progress: Progress | None
+    deadline: float | None = None  # time.perf_counter() past which loops get no more time (StrataConfig.total_seconds)
+
+    def seconds_left(self) -> float:
+        """Return the loop budget of the next monodromy run: max_seconds, cut to what the whole solve has left."""
+        if self.deadline is None:
+            return self.cfg.max_seconds
+        return max(0.0, min(self.cfg.max_seconds, self.deadline - time.perf_counter()))
 
     def want(self, label: str, wait: bool = False) -> int | None:
         """Return the stratum's exact count (None if not computed; without `wait`, None until it arrives)."""
@@ -335,6 +401,7 @@ class _Context:
 
 
 SEED_ATTEMPTS = 5  # fresh seeds tried on a stratum before it is reported as having no regular seed
+RESEEDS = 2  # fresh seeds joined to a stratum whose first seed's loops stay stuck
 
 
 def _seed_point(ctx: _Context, s: Stratum, fam: Family, attempt: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -369,13 +436,37 @@ def _at_target(ctx: _Context, fam: Family, group: GroupAction | None, live: Call
     return here, nf
 
 
+STUCK_CHECKS = 4  # completeness checks in a row without a new point that end a stratum's loops as stuck
+
+
+def _unless_stuck(proof: Proof) -> Proof:
+    """Return `proof`, answering None (a heuristic stop) once STUCK_CHECKS checks in a row saw no new point.
+
+    Each check comes after `stop_after` quiet loops; a seed whose loops find nothing through
+    several of them is stuck (measured: fc 2-3-1 with z + z²/4, one stratum at 1 of 16 points
+    after 100 loops), and a fresh seed (`_solve_stratum`) does better than more loops.
+    """
+    seen: list[int] = []
+
+    def check(points: np.ndarray) -> bool | None:
+        verdict = proof(points)
+        if verdict is False:
+            seen.append(len(points))
+            if len(seen) >= STUCK_CHECKS and len(set(seen[-STUCK_CHECKS:])) == 1:
+                return None
+        return verdict
+
+    return check
+
+
 def _loops(ctx: _Context, fam: Family, base: np.ndarray, start: Sequence[np.ndarray], label: str,
            group: GroupAction | None, live: Callable[[np.ndarray], bool]) -> MonodromyResult:
-    """Return monodromy at `base` until the stratum's exact count (waited for at stagnation) or the budget."""
+    """Return monodromy at `base` until the stratum's exact count (waited for at stagnation), the budget, or stuck."""
     return monodromy_solve(fam, base, start, seed=ctx.seed, stop_after=ctx.cfg.stop_after,
-                           max_loops=ctx.cfg.max_loops, max_seconds=ctx.cfg.max_seconds,
+                           max_loops=ctx.cfg.max_loops, max_seconds=ctx.seconds_left(),
                            target_count=lambda: ctx.want(label), options=ctx.opts, group=group, accept=live,
-                           proof=count_proof(lambda: ctx.want(label, wait=True)), progress=ctx.progress)
+                           proof=_unless_stuck(count_proof(lambda: ctx.want(label, wait=True))),
+                           progress=ctx.progress)
 
 
 def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.ndarray], int]:
@@ -402,6 +493,22 @@ def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.n
     if here and want is not None and len(here) < want:
         again = _loops(ctx, fam, rtarget, here, s.label, group, live)
         here = list(again.solution_array())
+    for extra in range(attempt + 1, attempt + 1 + RESEEDS):
+        # a seed whose loops stay stuck (fewer than half the stratum's points: measured, fc 2-3-1 with
+        # z + z²/4, one stratum at 1 of 16 after 62 loops) is joined by a fresh one; its points meet at the target
+        if want is None or 2 * len(here) >= want or ctx.seconds_left() <= 0:
+            break
+        w1, base1, cond1 = _seed_point(ctx, s, fam, extra)
+        if cond1 > ctx.opts.cond_max:
+            continue
+        more = _loops(ctx, fam, base1, [w1], s.label, group, live)
+        moved, nf1 = _at_target(ctx, fam, group, live, _representatives(more.solution_array(), group, ctx.opts.same_tol),
+                                base1, rtarget, stream(ctx.seed, f"critical target leg {s.label} #{extra}"))
+        nf += nf1
+        here.extend(x for x in moved if is_new(x, here, ctx.opts.same_tol))
+        if here and len(here) < want:
+            again = _loops(ctx, fam, rtarget, here, s.label, group, live)
+            here = list(again.solution_array())
     comp = ComponentCount(s, "solved", cond, mono, len(here), None, False, "", again)
     return comp, [s.embed(x, ctx.spec.n_params) for x in here], nf
 
@@ -411,7 +518,7 @@ def _zero_stratum(s: Stratum, cond: float, ok: bool) -> ComponentCount:
                           None, False, "")
 
 
-def _judged(c: ComponentCount, want: int | None, budget: str) -> ComponentCount:
+def _judged(c: ComponentCount, want: int | None, budget: str, field: str = "QQ") -> ComponentCount:
     """Return the component judged against the exact count `want` of its open stratum at this instance."""
     if c.stratum.zero:
         return replace(c, exact=want, complete=c.n_solutions == 1 and want == 1,
@@ -426,7 +533,9 @@ def _judged(c: ComponentCount, want: int | None, budget: str) -> ComponentCount:
     short = (f"NOT complete: {c.n_solutions} of the exact {want}, {want - c.n_solutions} missing after "
              f"{after.loops} loops in {after.seconds:.0f} s ({after.returncode.value}; {budget})"
              ) if want is not None and not complete else ""
-    how = (f"complete: {c.n_solutions} = the exact count (Macaulay2)" if complete else short or
+    attained = (f"complete: {c.n_solutions} = the exact count (Macaulay2)" if field == "QQ" else
+                f"attained: {c.n_solutions} = the count over {field} (Macaulay2; evidence, not proof)")
+    how = (attained if complete else short or
            f"not proved complete: {c.monodromy.completeness}")
     return replace(c, exact=want, complete=complete, how=how)
 
@@ -436,11 +545,14 @@ def _judged(c: ComponentCount, want: int | None, budget: str) -> ComponentCount:
 
 
 def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: StrataConfig | None = None,
-                       penalty: Sequence | None = None, progress: Progress | None = None) -> CriticalMonodromyResult:
+                       penalty: Sequence | None = None, progress: Progress | None = None,
+                       exact_progress: Progress | None = None) -> CriticalMonodromyResult:
     """Return the isolated critical points of Σ(f(x_i) − y_i)² + Σ λ_j w_j², per coordinate stratum.
 
     `penalty`: K values λ_j (default `theory.genericity.generic_penalty(K, seed)`). See the module
     docstring for the route and the proofs; `config` (`StrataConfig`) for the options.
+    `progress`: monodromy loops; `exact_progress`: (strata Macaulay2 has counted, strata), while
+    the count is waited for.
     """
     cfg = config or StrataConfig()
     t0 = time.perf_counter()
@@ -451,9 +563,10 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
     zero_solves, zero_cond = _zero_is_critical(full, inst, seed)
     strata = tuple(s for s in strata if not s.zero or zero_solves)
     exact = cfg.exact if cfg.exact is not None else macaulay2.available() and not spec.bias
-    counts = (StratumCounts(spec, inst, strata, zero_cond <= opts.cond_max, seed, cfg.m2_timeout)
-              if exact else None)
-    ctx = _Context(spec, inst, full, seed, cfg, opts, counts, progress)
+    counts = (StratumCounts(spec, inst, strata, zero_cond <= opts.cond_max, seed, cfg.m2_timeout,
+                            cfg.m2_fallback_timeout, exact_progress) if exact else None)
+    ctx = _Context(spec, inst, full, seed, cfg, opts, counts, progress,
+                   None if cfg.total_seconds is None else t0 + cfg.total_seconds)
     components, found, failed = [], [], 0
     for s in strata:
         if s.zero:
@@ -467,7 +580,8 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
         failed += nf
     by_label = counts.counts() if counts is not None else {}
     budget = LoopBudget(cfg.stop_after, cfg.max_loops, cfg.max_seconds).describe()
-    components = [_judged(c, by_label.get(c.stratum.label), budget) for c in components]
+    field = counts.field if counts is not None else "QQ"
+    components = [_judged(c, by_label.get(c.stratum.label), budget, field) for c in components]
     return _assemble(spec, inst, seed, cfg, note, components, found, failed, by_label, counts, opts,
                      time.perf_counter() - t0)
 
@@ -501,12 +615,20 @@ def _genericity(inst: Instance, total: int | None, counts: StratumCounts | None)
 
 
 def _verdict(n: int, total: int | None, components: Sequence[ComponentCount],
-             gen: Genericity, why_no_count: str = "") -> tuple[CriticalCode, str]:
-    """Return the return code and the completeness sentence."""
+             gen: Genericity, why_no_count: str = "", modular: str | None = None) -> tuple[CriticalCode, str]:
+    """Return the return code and the completeness sentence (`modular`: why the counts are over ZZ/p, if they are)."""
     if total is None:
         return CriticalCode.UNPROVED, (f"not proved complete: {n} found; per-stratum monodromy stopped by "
                                        f"stagnation (a heuristic stop), no exact count{why_no_count}")
-    if not (components and all(c.complete for c in components) and total == n):
+    attained = components and all(c.complete for c in components) and total == n
+    if modular is not None:
+        if attained:
+            return CriticalCode.MODULAR_EVIDENCE, (
+                f"not proved complete: {n} = the count {total} over ZZ/{SECOND_INSTANCE_PRIME} (Macaulay2, sum over "
+                f"strata, every stratum attained; evidence, not proof: {modular})")
+        return CriticalCode.SHORT, (f"NOT complete: {n} found, the count over ZZ/{SECOND_INSTANCE_PRIME} at this "
+                                    f"instance is {total} ({modular})")
+    if not attained:
         short = "; ".join(f"{c.stratum.label}: {c.how}" for c in components if not c.complete)
         return CriticalCode.SHORT, f"NOT complete: {n} found, the exact count at this instance is {total} ({short})"
     proof = f"{n} = the exact count {total} (Macaulay2, sum over strata), every stratum attained"
@@ -525,7 +647,8 @@ def _assemble(spec: NetworkSpec, inst: Instance, seed: int, cfg: StrataConfig, n
     gen = _genericity(inst, total, counts)
     why = (f" (Macaulay2: {counts.error})" if counts is not None and counts.error else
            " (Macaulay2 not run: biases, not installed, or not asked)" if counts is None else "")
-    code, completeness = _verdict(len(sols), total, components, gen, why)
+    modular = counts.qq_error if counts is not None and not counts.proved else None
+    code, completeness = _verdict(len(sols), total, components, gen, why, modular)
     cert = certify_critical(spec, inst.data, inst.penalty, np.array(sols)) if cfg.certify and sols else None
     lam_f = np.array([float(v) for v in inst.penalty])
     return CriticalMonodromyResult(tuple(components), note, network_group(spec, lam_f, parameters_move_penalty=True),
@@ -535,8 +658,20 @@ def _assemble(spec: NetworkSpec, inst: Instance, seed: int, cfg: StrataConfig, n
 
 
 def certify_critical(spec: NetworkSpec, data: ExactData, lam_t: Sequence[Fraction],
-                     solutions: np.ndarray) -> CertificationResult:
-    """Return the Krawczyk certification (`theory.certify.certify`) of critical points on the exact system ∇L/2 = 0."""
+                     solutions: np.ndarray, high_precision: bool = True) -> CertificationResult:
+    """Return the Krawczyk certification of critical points on the exact system ∇L/2 = 0.
+
+    First in double precision (`theory.certify.certify`, fast); the points it leaves uncertified
+    (ill-conditioned ones) again in Arb ball arithmetic at increasing precision
+    (`theory.certify_arb`), merged by `theory.certify.combine`.
+    """
     polys = CriticalSystem(spec, data, tuple(lam_t)).polynomials()
     ring = polys[0].ring
-    return certify(terms_from_sympy([p.as_expr() for p in polys], list(ring.symbols)), solutions)
+    terms = terms_from_sympy([p.as_expr() for p in polys], list(ring.symbols))
+    first = certify(terms, solutions)
+    left = [c.index for c in first.certificates if not c.certified]
+    if not left or not high_precision:
+        return first
+    from theory.certify_arb import METHOD as ARB_METHOD, certify_balls
+    balls = certify_balls(polys, np.asarray(solutions)[left], indices=left, real_coefficients=first.real_coefficients)
+    return combine(terms, first, balls, f"{first.method}; then {ARB_METHOD} for the {len(left)} it left")

@@ -112,7 +112,9 @@ class PendingInvariants:
     """`dim I` and `degree I` of several ideals, computed by one `M2 --script` run in the background.
 
     One process pays Macaulay2's start-up (about 1.5 s) once, and the caller keeps working (path
-    tracking) while it runs; `result()` waits for it. Start with `start_invariants`.
+    tracking) while it runs; `result()` waits for it. M2 prints each ideal's invariants as it
+    finishes them, into a file read without waiting, so `n_done()` is the run's progress. Start
+    with `start_invariants`.
     """
 
     def __init__(self, systems, timeout: float = 300.0, prime: int | None = None) -> None:
@@ -129,25 +131,47 @@ class PendingInvariants:
         path = os.path.join(self._tmp.name, "ideals.m2")
         with open(path, "w") as fh:
             fh.write("".join(parts))
+        self._out_path = os.path.join(self._tmp.name, "stdout.txt")
         self._t0 = time.perf_counter()
-        self._proc = subprocess.Popen([m2_binary(), "--script", path], stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, cwd=self._tmp.name)
+        with open(self._out_path, "w") as out:
+            self._proc = subprocess.Popen([m2_binary(), "--script", path], stdout=out, stderr=subprocess.PIPE,
+                                          text=True, cwd=self._tmp.name)
+        self._final: str | None = None
+
+    def elapsed(self) -> float:
+        """Return the seconds since the run started."""
+        return time.perf_counter() - self._t0
+
+    def _stdout(self) -> str:
+        if self._final is not None:
+            return self._final
+        try:
+            with open(self._out_path) as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+    def n_done(self) -> int:
+        """Return how many ideals M2 has finished so far (without waiting)."""
+        return len({int(k) for key, k, _ in _MULTI.findall(self._stdout()) if key == "DEGREE"})
 
     def result(self) -> list[IdealInvariants]:
         """Return the invariants of each system, in order; SolverError on failure or timeout."""
         try:
-            left = max(1.0, self.timeout - (time.perf_counter() - self._t0))
-            out, err = self._proc.communicate(timeout=left)
+            left = max(0.1, self.timeout - self.elapsed())
+            _, err = self._proc.communicate(timeout=left)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.communicate()
-            raise SolverError(f"Macaulay2 did not finish within {self.timeout:g} s") from None
-        finally:
-            self._tmp.cleanup()
+            done = self.n_done()
+            self.cancel()
+            raise SolverError(f"Macaulay2 did not finish within {self.timeout:g} s "
+                              f"({done} of {self.n} ideals done)") from None
+        out = self._stdout()
+        self._final = out
+        self._tmp.cleanup()
         if self._proc.returncode != 0:
             last = (err.strip().splitlines() or ["no message"])[-1]
             raise SolverError(f"Macaulay2 failed (exit {self._proc.returncode}): {last}")
-        seconds = time.perf_counter() - self._t0
+        seconds = self.elapsed()
         found: dict[tuple[str, int], str] = {(key, int(k)): v for key, k, v in _MULTI.findall(out)}
         invs = []
         for k in range(self.n):
@@ -158,15 +182,21 @@ class PendingInvariants:
                                         int(deg) if deg.lstrip("-").isdigit() else 0, self.field, seconds))
         return invs
 
-    def done(self) -> bool:
-        """Return whether the M2 process has finished (without waiting)."""
+    def finished(self) -> bool:
+        """Return whether the M2 process has ended (without waiting)."""
         return self._proc.poll() is not None
+
+    def done(self) -> bool:
+        """Return whether the M2 process has finished, or its time is up (without waiting)."""
+        return self._proc.poll() is not None or self.elapsed() >= self.timeout
 
     def cancel(self) -> None:
         """Stop the M2 process (when its answer is no longer needed)."""
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
+        if self._final is None:
+            self._final = self._stdout()
         self._tmp.cleanup()
 
 

@@ -83,6 +83,7 @@ class SolveResult(Serializable):
             when certification was not run.
         n_certified_real: those proved real.
         multiplicities: the multiplicity of each distinct singular endpoint (paths ending there).
+        engine: the path tracker: 'phcpack', or 'bertini2' (`theory.bertini`).
     """
 
     label: str
@@ -116,6 +117,7 @@ class SolveResult(Serializable):
     n_certified: int | None = None
     n_certified_real: int | None = None
     multiplicities: tuple[int, ...] = ()
+    engine: str = "phcpack"
 
     @property
     def certified(self) -> str:

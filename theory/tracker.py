@@ -111,8 +111,14 @@ def newton_refine(system: System, x: np.ndarray, steps: int = 3) -> tuple[np.nda
 
 
 def condition_number(J: np.ndarray) -> float:
-    """Return σ_max/σ_min of J (inf if rank deficient)."""
-    s = np.linalg.svd(J, compute_uv=False)
+    """Return σ_max/σ_min of J (inf if rank deficient, non-finite, or the SVD does not converge)."""
+    J = np.asarray(J)
+    if not np.all(np.isfinite(J)):
+        return float("inf")  # a Newton iterate that overflowed: LAPACK's SVD would not converge
+    try:
+        s = np.linalg.svd(J, compute_uv=False)
+    except np.linalg.LinAlgError:
+        return float("inf")
     return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
 
 

@@ -92,6 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
     p.add_argument("--check-gamma", action="store_true",
                    help="solve again with another gamma (seed + 1) and compare the solution sets")
+    p.add_argument("--engine", choices=("phcpack", "bertini"), default="phcpack",
+                   help="path tracker for a square system: PHCpack (default), or Bertini 2's total-degree homotopy "
+                        "in adaptive precision (optional: pip install bertini2); same report, BKK bound and certificates")
     add_run_flags(p, optional=True)
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
@@ -154,6 +157,8 @@ def run_solve(args: argparse.Namespace) -> int:
 
     check_out(args)
     gamma_seed = args.seed + 1 if args.check_gamma else None
+    if args.engine == "bertini":
+        return _solve_bertini(args)
     if args.file is not None:
         from theory.polysystem import load_system_file
         system = load_system_file(args.file)
@@ -189,6 +194,32 @@ def run_solve(args: argparse.Namespace) -> int:
     if result.known_found is not None and not args.json:
         print(f"\nplanted solution w* among the solutions: "
               f"{'yes' if result.known_found else 'NO (a path was lost or w* is singular)'}")
+    return 0
+
+
+def _solve_bertini(args: argparse.Namespace) -> int:
+    """Solve the square system (a FILE, or a network's square zero-error system) with Bertini 2 and print it."""
+    from landscape_toolkit.common.errors import InvalidSpecError
+    from theory.bertini import solve_bertini
+
+    if args.monodromy or args.check_gamma or args.start != "auto":
+        raise InvalidSpecError("--engine bertini runs Bertini's own total-degree homotopy: "
+                               "drop --monodromy, --check-gamma and --start")
+    if args.file is not None:
+        from theory.polysystem import load_system_file
+        system = load_system_file(args.file)
+    else:
+        from theory.polysystem import network_system
+        from theory.systems import ZeroErrorSystem
+        spec = spec_from_args(args)
+        data, _ = _data(spec, args)
+        if data.n_points * spec.output_dim != spec.n_params:
+            raise InvalidSpecError(f"solve needs a square zero-error system: {spec.describe()} has K = "
+                                   f"{spec.n_params} weights, so use --points {spec.n_params // spec.output_dim}")
+        system = network_system(ZeroErrorSystem(spec, data))
+    result = solve_bertini(system, seed=args.seed)
+    _save(args, result)
+    _print_solve(result, args)
     return 0
 
 
@@ -315,11 +346,11 @@ def run_critical(args: argparse.Namespace) -> int:
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
-        with _progress(args, "monodromy loops") as progress:
+        with _progress(args, "monodromy loops") as progress, _progress(args, "Macaulay2: strata counted") as m2:
             m = critical_monodromy(spec, args.points, seed=args.seed,
                                    config=StrataConfig(planted=args.targets == "planted",
                                                        stop_after=args.loops_without_news, options=_options(args)),
-                                   progress=progress)
+                                   progress=progress, exact_progress=m2)
         _save(args, m)
         if args.json:
             print_json(m)
@@ -347,10 +378,11 @@ def run_critical(args: argparse.Namespace) -> int:
         return 0
     data, _ = _data(spec, args)
     seeded = args.data is None  # critical_points draws the same seeded data (planted or random) itself
-    with _progress(args, "paths") as progress:
+    with _progress(args, "paths") as progress, _progress(args, "Macaulay2: strata counted") as m2:
         rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                               planted=args.targets == "planted", start=_start(args), options=_options(args),
-                              data=None if seeded else data, groebner=args.groebner, progress=progress)
+                              data=None if seeded else data, groebner=args.groebner, progress=progress,
+                              exact_progress=m2)
     _save(args, rep)
     if args.json:
         print_json(rep)
