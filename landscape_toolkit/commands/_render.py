@@ -171,12 +171,14 @@ def options_config(args: argparse.Namespace) -> dict:
 
 
 def check_out(args: argparse.Namespace) -> None:
-    """Refuse --run before any work when ROOT/NAME holds a result of other options (CheckpointError)."""
+    """Refuse --run before any work when ROOT/NAME holds a result of other options (CheckpointError) or
+    another process is using it (RunLockedError); otherwise hold it until the command ends (`claim_run`)."""
     if not getattr(args, "run", None):
         return
-    from landscape_toolkit.common.runs import check_config, check_run_name
+    from landscape_toolkit.common.runs import check_config, check_run_name, claim_run
 
     check_config(Path(args.out) / check_run_name(args.run), options_config(args))
+    claim_run(args.out, args.run)
 
 
 def save_result(args: argparse.Namespace, result: Any) -> str | None:
