@@ -188,7 +188,10 @@ def _release(handle) -> None:
     import fcntl
 
     fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    handle.close()
+    try:
+        handle.close()
+    except OSError:
+        pass  # the owner's name could not be flushed (a full disk); the lock is released all the same
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
