@@ -162,7 +162,21 @@ def add_from_flag(parser: argparse.ArgumentParser, what: str, repeat: bool = Fal
 
 
 # Flags that say how to run or show a command, not what it computes: not part of a saved configuration.
-SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command")
+SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command", "max_memory")
+
+
+def add_size_flag(parser: argparse.ArgumentParser) -> None:
+    """Add --max-memory GB, the limit every size check of the command compares its estimate with."""
+    parser.add_argument("--max-memory", type=positive_float, default=None, metavar="GB",
+                        help="refuse, before any work, a request whose estimated memory exceeds GB gigabytes "
+                             "(default: 80%% of this machine's memory)")
+
+
+def check_size(args: argparse.Namespace, needs, out: str | Path | None = None) -> None:
+    """Refuse (RequestTooLarge, one line) a request whose estimated needs exceed --max-memory or the free disk."""
+    from landscape_toolkit.common.sizes import check_needs
+
+    check_needs(needs, getattr(args, "max_memory", None), out)
 
 
 def options_config(args: argparse.Namespace) -> dict:

@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags, comma_list,
-                                                key_values, nonnegative_float, nonnegative_int, positive_float,
+from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags,
+                                                add_size_flag, check_size, comma_list, key_values, nonnegative_float, nonnegative_int, positive_float,
                                                 positive_int, print_json, progress_bar, table)
 
 PROBE_EXAMPLES = """examples:
@@ -143,6 +143,7 @@ def register(subparsers) -> None:
     add_run_flags(c, default="compare")
     add_progress_flag(c)
     add_json_flag(c)
+    add_size_flag(c)
     c.set_defaults(handler=run_compare_cmd)
 
 
@@ -271,7 +272,7 @@ def run_mds(args) -> int:
 
 def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
-    from empirics.compare import CompareConfig, run_compare
+    from empirics.compare import CompareConfig, compare_needs, run_compare
     from empirics.plots import plot_compare
     from landscape_toolkit.common.runs import open_run
 
@@ -279,6 +280,7 @@ def run_compare_cmd(args) -> int:
                            optimizer=args.optimizer, max_iters=args.iters, lr=args.lr, restarts=args.restarts,
                            zero_loss=args.zero_loss, tol=args.tol, epsilon=args.epsilon,
                            n_directions=args.directions, seed=args.seed)
+    check_size(args, compare_needs(config))
     with open_run(args.out, args.run or "compare", config, config.seed) as rd, \
             progress_bar(args, "compare") as progress:
         result = run_compare(config, progress=progress)
