@@ -102,7 +102,7 @@ class JacobianRank(Serializable):
 
 
 # Bytes per entry of the N × K Jacobian held by each rank, measured by benchmarks/sizes.py.
-MODULAR_JACOBIAN_BYTES = 32    # int64 entries: the matrix, its reduction and the blocked products' parts
+MODULAR_JACOBIAN_BYTES = 48    # int64 entries: the matrix, its reduction and the blocked products' parts
 NUMERICAL_JACOBIAN_BYTES = 24  # float64 entries: the matrix, its row-normalised copy, the SVD's workspace
 
 

@@ -141,7 +141,7 @@ def critical_expansion_bound(spec: NetworkSpec, n_points: int) -> int:
 
 # Bytes per entry of the guards' tables, measured by benchmarks/sizes.py (peak resident memory).
 CRITICAL_GUARD_BYTES = 16     # the K × K table of Dual gradients of `critical_degree_bounds`
-ZERO_ERROR_GUARD_BYTES = 0.2  # per K·(hidden units) of the TermCount propagation of `zero_error_term_bound`
+ZERO_ERROR_GUARD_BYTES = 0.4  # per K·(hidden units) of the TermCount propagation of `zero_error_term_bound`
 
 
 def zero_error_guard_needs(spec: NetworkSpec) -> list:

@@ -1,0 +1,113 @@
+"""Claims about `landscape_toolkit.common.sizes`: requests are sized before any work, and refused in one line.
+
+The estimates themselves are compared with measured peak memory by `benchmarks/sizes.py`; here:
+the refusal rule (memory needs add up against --max-memory or 80 % of physical memory, disk needs
+against the free space where the run writes), and that each command named in the size checks
+refuses an impossible request with exit code 2 and one line before its computation starts.
+"""
+from __future__ import annotations
+
+import pytest
+
+import cli
+from landscape_toolkit.common.errors import PathBudgetExceeded, RequestTooLarge
+from landscape_toolkit.common.sizes import GB, Need, check_needs, memory_limit, physical_memory, size_text
+
+
+def test_memory_needs_add_up_against_the_limit_and_the_largest_is_named():
+    needs = [Need("memory", 6 * GB, "the big matrix"), Need("memory", 5 * GB, "the small one")]
+    check_needs(needs, max_memory_gb=11.0)
+    with pytest.raises(RequestTooLarge) as info:
+        check_needs(needs, max_memory_gb=10.0)
+    text = str(info.value)
+    assert "6.0 GB of memory for the big matrix (in all 11.0 GB)" in text and "10.0 GB (--max-memory)" in text
+    assert "\n" not in text
+
+
+def test_the_default_limit_is_80_percent_of_physical_memory():
+    total = physical_memory()
+    limit, how = memory_limit(None)
+    assert total is not None and limit == int(0.8 * total) and "80%" in how and "--max-memory" in how
+
+
+def test_disk_needs_are_checked_against_the_free_space_where_the_run_writes(tmp_path):
+    import shutil
+
+    free = shutil.disk_usage(tmp_path).free
+    check_needs([Need("disk", free // 2, "half the disk")], out=tmp_path / "not yet made")
+    with pytest.raises(RequestTooLarge, match="only .* are free"):
+        check_needs([Need("disk", 2 * free + GB, "twice the disk")], out=tmp_path)
+    check_needs([Need("disk", 2 * free + GB, "twice the disk")], out=None)  # nothing written: not checked
+
+
+def test_sizes_read_in_decimal_units():
+    assert [size_text(x) for x in (512, 1_500, 2_000_000, 80 * GB, 1.4e12)] == \
+        ["512 B", "1.5 kB", "2.0 MB", "80.0 GB", "1.4 TB"]
+    assert issubclass(PathBudgetExceeded, RequestTooLarge)  # path budgets are size refusals too
+
+
+def _refused(capsys, argv: list[str]) -> str:
+    capsys.readouterr()
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def _no_work(*args, **kwargs):
+    raise AssertionError("the computation started although the request was refused by its size")
+
+
+def test_critical_of_a_width_100000_network_is_refused_before_its_guard_runs(capsys, monkeypatch):
+    """Claim: `critical --width 100000` (K = 300,001) needs a 300,001² table just to bound its expansion:
+    refused with the memory it would take, before the table is built."""
+    import theory.degrees
+
+    monkeypatch.setattr(theory.degrees, "critical_degree_bounds", _no_work)
+    monkeypatch.setattr(theory.degrees, "zero_error_term_bound", _no_work)
+    err = _refused(capsys, ["critical", "--width", "100000", "--no-progress"])
+    assert "300,001 × 300,001 table" in err and "1.4 TB of memory" in err and "--max-memory" in err
+
+
+def test_compare_with_100000_points_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    """Claim: `compare --points 100000` (a 100,000-row Jacobian pushed through jacrev) is refused before any
+    training, and --max-memory moves the limit."""
+    import empirics.compare
+
+    monkeypatch.setattr(empirics.compare, "run_compare", _no_work)
+    err = _refused(capsys, ["compare", "--points", "100000", "--out", str(tmp_path)])
+    assert "100,000 × 100,000 Jacobian pass" in err and "over the limit of" in err
+    err = _refused(capsys, ["compare", "--points", "200", "--max-memory", "0.001", "--out", str(tmp_path)])
+    assert "over the limit of 1.0 MB (--max-memory)" in err
+
+
+def test_train_of_ten_billion_weights_is_refused_before_any_tensor_is_made(capsys, monkeypatch, tmp_path):
+    import empirics.train
+
+    monkeypatch.setattr(empirics.train, "train", _no_work)
+    err = _refused(capsys, ["train", "--model", "mlp", "--widths", "100000,100000", "--out", str(tmp_path),
+                            "--no-progress"])
+    assert "10,103,600,010 weights" in err
+    assert not (tmp_path / "fashion-mnist-mlp-sgd-s0").exists()
+
+
+def test_solve_of_an_astronomical_homotopy_is_refused_before_its_system_is_expanded(capsys, monkeypatch):
+    """Claim: the square zero-error system of fc 1-30-1 (K = N = 91) would start 10^69.8 multihomogeneous
+    paths: refused from the closed-form degrees, without expanding the 91 equations (minutes)."""
+    import theory.solve
+
+    monkeypatch.setattr(theory.solve, "network_system", _no_work)
+    err = _refused(capsys, ["solve", "--width", "30", "--points", "91", "--input-dim", "1", "--no-progress"])
+    assert "predicted from the closed-form degrees has about 10^69.8 start paths" in err
+
+
+def test_bezout_refuses_a_jacobian_over_the_limit_and_keeps_its_cap_on_points(capsys, monkeypatch):
+    """Claim: `bezout` sizes its N × K Jacobian (fc 8-100-100-1: K = 11,101) before computing it; ten million
+    points stay refused by the data cap."""
+    import theory.bezout
+
+    monkeypatch.setattr(theory.bezout, "bezout_report", _no_work)
+    err = _refused(capsys, ["bezout", "--width", "100", "--input-dim", "8", "--points", "1000", "--max-memory", "0.01"])
+    assert "1,000 × 11,101 Jacobian (exact rank mod p)" in err
+    bezout_points = _refused(capsys, ["bezout", "--points", "10000000"])
+    assert "10000000 data points: at most 100000 are supported" in bezout_points
