@@ -21,7 +21,12 @@ Backends:
     submitit-local  submitit's LocalExecutor (one subprocess per task, `workers` at once): the
                     Slurm code path without a cluster, used in tests.
     slurm           submitit's AutoExecutor on Slurm: one job array, with partition, time limit,
-                    GPUs, cores and memory per task passed through (`ExecutorOptions`).
+                    GPUs, cores and memory per task passed through (`ExecutorOptions`). Jobs import
+                    the submitting code (`import_roots` go first on their PYTHONPATH); their states
+                    come from squeue, not submitit's sacct watcher (`slurm_states`), so clusters
+                    without accounting work quietly; a job that ends without a result is a lost
+                    task with Slurm's state and its log's last error line; a refused submission is
+                    one BackendError line.
 """
 from __future__ import annotations
 

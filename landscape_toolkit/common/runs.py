@@ -15,8 +15,12 @@ and this module turns the pair into the run folder `ROOT/NAME/`:
     .lock           held while the run is in use (a second user fails at once, RunLockedError)
 
 Training adds metrics.json (its per-epoch log, rewritten after every epoch), data.json and
-weights/. Every file is written to a temporary name, synced and renamed: an interrupted run never
-leaves a torn file. `open_run` checks the folder before any work: a folder holding another
+weights/. Every file is written to a temporary name, synced and renamed (and the folder synced): an
+interrupted run never leaves a torn file, and the temporaries a killed writer leaves are removed
+when the folder is next locked. Checkpoints are verified against their CRC-32s when loaded
+(`check_checkpoint`): a damaged file is refused by name, never read as other numbers. A command
+that computes first and saves at the end claims its folder before the computation (`claim_run`).
+`open_run` checks the folder before any work: a folder holding another
 configuration is refused (CheckpointError) unless the differences lie in the fields the caller
 declares resumable (a training run's epochs, how it is watched); the same configuration reruns in
 place. `read_run` reads any run folder back.
