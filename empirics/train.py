@@ -116,12 +116,12 @@ def train_needs(config: TrainConfig) -> list:
 
     n_train, n_test, shape, outputs = data_shape(config.data_spec())
     b = 8 if config.dtype == "float64" else 4
-    with torch.device("meta"):
-        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype)
+    with torch.device("meta"), torch.no_grad():
+        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype).eval()
         outs: list[int] = []
-        hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o.numel()))
+        hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o[0].numel()))
                  for m in model.modules() if not list(m.children())]
-        model(torch.empty((1, *shape), dtype=config.torch_dtype))
+        model(torch.empty((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
         for h in hooks:
             h.remove()
     p = count_params(model)

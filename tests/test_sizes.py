@@ -111,3 +111,28 @@ def test_bezout_refuses_a_jacobian_over_the_limit_and_keeps_its_cap_on_points(ca
     assert "1,000 × 11,101 Jacobian (exact rank mod p)" in err
     bezout_points = _refused(capsys, ["bezout", "--points", "10000000"])
     assert "10000000 data points: at most 100000 are supported" in bezout_points
+
+
+@pytest.mark.parametrize("kind, widths", [("paper-cnn", (8, 8, 8, 8)), ("mlp", (16, 16)), ("theory", (3, 3))])
+def test_the_training_estimate_counts_the_weights_of_the_model_train_builds(kind, widths):
+    """Claim: train_needs, built on torch's meta device, counts exactly the weights a real model of the
+    same config has (the DCNN with batch norm, an MLP, a theory network), K trajectories times
+    (weights, gradients, checkpoint copy, momentum)."""
+    import torch
+
+    from empirics.models import count_params
+    from empirics.train import ModelSpec, TrainConfig, build_model, train_needs
+    from theory.activations import parse
+    from theory.networks import NetworkSpec
+
+    if kind == "theory":
+        network = NetworkSpec((3, *widths, 1), parse("z + z^2/4"), output_activation=False)
+        config = TrainConfig(dataset="regression", model=ModelSpec.theory(network), teacher=network, trajectories=2,
+                             momentum=0.9)
+        shape, outputs = (3,), 1
+    else:
+        config = TrainConfig(dataset="digits", model=ModelSpec(kind, widths=widths), trajectories=2, momentum=0.9)
+        shape, outputs = (1, 8, 8), 10
+    real = count_params(build_model(config.model, shape, outputs, 0, torch.float32))
+    state = train_needs(config)[0]
+    assert state.amount == 2 * real * 4 * 4 and f"2 × {real:,} weights" in state.what
