@@ -97,13 +97,25 @@ def _train(out: Path, *extra: str) -> None:
     assert cli.main([*TRAIN, "--out", str(out), "--epochs", "12", *extra]) == 0
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """An unbroken 12-epoch run of TRAIN, on an ordinary disk (one thread, as every test here runs)."""
+    out = tmp_path_factory.mktemp("reference")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _train(out)
+    finally:
+        torch.set_num_threads(threads)
+    return out / "r"
+
+
 @pytest.mark.parametrize("victim", ["weights", "checkpoint", "metrics"])
 def test_a_disk_that_fills_before_a_write_stops_training_in_one_line_and_keeps_every_earlier_file(
-        small_disk, tmp_path, monkeypatch, capsys, victim):
+        small_disk, reference, monkeypatch, capsys, victim):
     """Claim: when another writer takes the last free byte just before epoch 5's weights file, checkpoint or
     metrics.json, `train` prints one line naming that file with 'No space left on device' and exits 2; the
     files of epochs 0–4 equal an unbroken run's, and once there is room `--resume` ends bit-identical to it."""
-    _train(tmp_path / "ref")
     disk = small_disk("4m")
     real_save, real_write = empirics.checkpoints.RunDir.save_checkpoint, empirics.checkpoints.write_metrics
 
@@ -126,11 +138,11 @@ def test_a_disk_that_fills_before_a_write_stops_training_in_one_line_and_keeps_e
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert err.startswith("cli.py train: error: cannot write ") and named in err and "No space left on device" in err
     run = disk / "r"
-    assert _compare_prefix(tmp_path / "ref" / "r", run) == (4 if victim != "metrics" else 5)
+    assert _compare_prefix(reference, run) == (4 if victim != "metrics" else 5)
     (disk / "filler").unlink()
     monkeypatch.undo()
     assert cli.main([*TRAIN[:-2], "--out", str(disk), "--run", "r", "--resume"]) == 0
-    _same_folder(tmp_path / "ref" / "r", run)
+    _same_folder(reference, run)
 
 
 def test_a_run_that_cannot_fit_its_disk_is_refused_before_any_work(small_disk, capsys):

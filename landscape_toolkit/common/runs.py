@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import os
 import platform
@@ -101,8 +102,19 @@ def check_config(folder: str | os.PathLike, config: Any, resumable: Iterable[str
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     """Return the current git commit of the toolkit (with '+dirty' for local changes), or None."""
-    state = _git_state(repo, with_diff=False)
+    state = _own_git_state(False) if repo is None else _git_state(repo, with_diff=False)
     return None if state is None else state[0]
+
+
+@functools.lru_cache(maxsize=2)
+def _own_git_state(with_diff: bool) -> tuple[str, str | None] | None:
+    """Return `_git_state` of the toolkit's own source, read once per process.
+
+    The code a process runs is the code it imported, so one reading serves every run it starts (a
+    grid worker's tasks, an experiment's stages): three git calls per run folder would otherwise
+    cost more than a small run.
+    """
+    return _git_state(None, with_diff)
 
 
 def _git(args: list[str], cwd: Path) -> str:
@@ -138,7 +150,7 @@ def package_versions(names: tuple[str, ...] = ("numpy", "scipy", "sympy", "torch
 
 def manifest(seed: int | None, extra: dict | None = None) -> dict:
     """Return the provenance record of a run: seed, versions, commit, code diff when dirty, command line, time."""
-    state = _git_state(None, with_diff=True)
+    state = _own_git_state(True)
     record = {
         "seed": seed,
         "versions": package_versions(),
