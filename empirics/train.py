@@ -99,6 +99,26 @@ def _blocks(n_bytes: int) -> int:
     return -(-int(n_bytes) // FILE_BLOCK) * FILE_BLOCK
 
 
+def shape_counts(config: TrainConfig) -> tuple[int, int, tuple[int, ...], int, int]:
+    """Return (weights P, activation numbers A per example, input shape, training and test examples) of `config`.
+
+    The model is built and run on torch's meta device: shapes without storage, so any size costs
+    nothing to count. A sums the outputs of every leaf module for one example.
+    """
+    from empirics.data import data_shape
+
+    n_train, n_test, shape, outputs = data_shape(config.data_spec())
+    with torch.device("meta"), torch.no_grad():
+        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype).eval()
+        outs: list[int] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o[0].numel()))
+                 for m in model.modules() if not list(m.children())]
+        model(torch.empty((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
+        for h in hooks:
+            h.remove()
+    return count_params(model), max(1, sum(outs)), tuple(shape), n_train, n_test
+
+
 def train_needs(config: TrainConfig) -> list:
     """Return what `train(config)` holds at its peak in memory (on the CPU) and writes to disk, from shapes alone.
 
@@ -112,20 +132,9 @@ def train_needs(config: TrainConfig) -> list:
               (two at once while it is replaced) and metrics.json, in whole blocks.
     """
     from landscape_toolkit.common.sizes import Need
-    from empirics.data import data_shape
 
-    n_train, n_test, shape, outputs = data_shape(config.data_spec())
+    p, a, shape, n_train, n_test = shape_counts(config)
     b = 8 if config.dtype == "float64" else 4
-    with torch.device("meta"), torch.no_grad():
-        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype).eval()
-        outs: list[int] = []
-        hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o[0].numel()))
-                 for m in model.modules() if not list(m.children())]
-        model(torch.empty((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
-        for h in hooks:
-            h.remove()
-    p = count_params(model)
-    a = max(1, sum(outs))
     k = config.trajectories
     batch = (config.gd_chunk or n_train) if config.optimizer == "gd" else min(config.batch_size, n_train)
     state = k * p * b * (WEIGHT_COPIES + _optimizer_buffers(config))

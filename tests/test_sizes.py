@@ -136,3 +136,46 @@ def test_the_training_estimate_counts_the_weights_of_the_model_train_builds(kind
     real = count_params(build_model(config.model, shape, outputs, 0, torch.float32))
     state = train_needs(config)[0]
     assert state.amount == 2 * real * 4 * 4 and f"2 × {real:,} weights" in state.what
+
+
+@pytest.mark.parametrize("argv, patched, says", [
+    (["paths", "--widths", "3,100000,100000,2"], ("theory.linear_paths", "certify_demo"),
+     "two deep linear networks of 10,000,500,000 weights"),
+    (["valleys", "--input-dim", "300", "--activation", "z^3", "--samples", "100000"],
+     ("theory.valleys", "valley_experiment"), "the 100,000 × 4,545,100 lifted features"),
+    (["dss", "--hidden", "100000,100000"], ("empirics.connectivity", "polynomial_regression_study"),
+     "a string of 32 MLPs of 10,000,400,001 weights"),
+])
+def test_connectivity_commands_refuse_what_they_cannot_hold_before_work(capsys, monkeypatch, tmp_path, argv, patched,
+                                                                        says):
+    """Claim: the arrays `paths`, `valleys` and `dss` must hold at least (endpoint networks, lifted features
+    C(n+2, 3) = 4,545,100 for n = 300 and ρ = z³, a string of beads) are sized before any work."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(patched[0]), patched[1], _no_work)
+    err = _refused(capsys, [*argv, "--out", str(tmp_path), "--no-progress"])
+    assert says in err
+    assert not any(tmp_path.iterdir())  # refused before the run folder was made
+
+
+def test_probe_and_mds_size_a_run_from_its_config_before_loading_it(tmp_path, capsys, monkeypatch):
+    """Claim: a 2-trajectory, 3-epoch training run holds 2 × 4 saved models (epochs 0–3): mds sizes 8 points and
+    their 8 × 8 dissimilarities, probe the run's 18 inputs and 2 models, both from config.json alone."""
+    from empirics.probe_runs import ProbeSource, mds_needs, probe_needs
+
+    train = ["train", "--dataset", "regression", "--model", "theory", "--input-dim", "3", "--widths", "4",
+             "--activation", "z", "--no-output-activation", "--n-train", "12", "--n-test", "6", "--float64",
+             "--epochs", "3", "--trajectories", "2", "--device", "cpu", "--no-progress", "--out", str(tmp_path),
+             "--run", "r"]
+    assert cli.main(train) == 0
+    run = str(tmp_path / "r")
+    points, distances = mds_needs([run])
+    weights = 4 * 3 + 4 + 4 + 1
+    assert (points.amount, distances.amount) == (8 * 8 * weights, 8 * 8 * 8)
+    data, models = probe_needs(ProbeSource(run=run))
+    assert (data.amount, models.amount) == (8 * 18 * 3, 8 * 2 * weights)
+    import empirics.probe_runs
+
+    monkeypatch.setattr(empirics.probe_runs, "load_source", _no_work)
+    err = _refused(capsys, ["probe", "perturb", "--from", run, "--max-memory", "1e-7", "--out", str(tmp_path)])
+    assert "18 inputs of shape (3,)" in err

@@ -101,6 +101,7 @@ def register(subparsers) -> None:
     _common(k)
     k.add_argument("--no-reference", action="store_true", help="omit the randomly initialised reference model")
     for sub in kinds.choices.values():
+        add_size_flag(sub)
         sub.set_defaults(handler=run_probe)
 
     m = subparsers.add_parser(
@@ -117,6 +118,7 @@ def register(subparsers) -> None:
     m.add_argument("--device", default="cpu", help="torch device for re-measured errors: cpu, cuda, auto (default cpu)")
     add_run_flags(m, default="mds-<first run name>")
     add_json_flag(m)
+    add_size_flag(m)
     m.set_defaults(handler=run_mds)
 
     c = subparsers.add_parser(
@@ -167,13 +169,14 @@ def _options(args):
 def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe into its run folder (config, result, figure, manifest), print the table."""
     from empirics import plots
-    from empirics.probe_runs import ProbeSource, load_source, run_probe as probe
+    from empirics.probe_runs import ProbeSource, load_source, probe_needs, run_probe as probe
     from landscape_toolkit.common.runs import open_run
 
     options = _options(args)
     source = ProbeSource(run=args.source, demo=args.demo, epoch=args.epoch, split=args.split,
                          examples=args.examples, device=args.device)
     name = args.run or f"{args.kind}-{Path(args.source).name if args.source else 'demo'}"
+    check_size(args, probe_needs(source))
     # The folder is checked (and locked) before the models are loaded or anything is computed.
     with open_run(args.out, name, {"probe": args.kind, "source": source, "options": options}, args.seed) as rd:
         loaded = load_source(source)
@@ -245,10 +248,11 @@ def run_probe(args) -> int:
 def run_mds(args) -> int:
     """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and the result."""
     from empirics import plots
-    from empirics.probe_runs import runs_mds
+    from empirics.probe_runs import mds_needs, runs_mds
     from landscape_toolkit.common.runs import open_run
 
     config = {"runs": list(args.source), "layers": list(args.layers), "metric": args.metric, "every": args.every}
+    check_size(args, mds_needs(args.source, args.every))
     with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
         res = runs_mds(args.source, args.layers, args.metric, args.every, device=args.device)
         results, table_rows, figures = {}, [], []
