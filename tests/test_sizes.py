@@ -179,3 +179,22 @@ def test_probe_and_mds_size_a_run_from_its_config_before_loading_it(tmp_path, ca
     monkeypatch.setattr(empirics.probe_runs, "load_source", _no_work)
     err = _refused(capsys, ["probe", "perturb", "--from", run, "--max-memory", "1e-7", "--out", str(tmp_path)])
     assert "18 inputs of shape (3,)" in err
+
+
+def test_a_grid_is_sized_by_the_tasks_it_runs_at_once(capsys, monkeypatch, tmp_path):
+    """Claim: `grid train` with two 10^10-weight tasks and two workers holds both at once: refused before any task
+    folder is written; on Slurm the tasks run elsewhere and are not summed here."""
+    import landscape_toolkit.common.executor as executor
+
+    monkeypatch.setattr(executor, "submit", _no_work)
+    err = _refused(capsys, ["grid", "train", "--axis", "seed=0,1", "--set", "model=mlp", "--set", "widths=100000,100000",
+                            "--workers", "2", "--run", "g", "--out", str(tmp_path), "--no-progress"])
+    assert "2 tasks at once (the largest: seed=" in err and "123 GB" in err
+    assert not (tmp_path / "g").exists()
+    from landscape_toolkit.commands.grid import task_needs
+    from landscape_toolkit.grid_targets import TARGETS
+
+    tasks = executor.grid_tasks(TARGETS["train"].path, {"seed": [0, 1]}, {"model": "mlp", "widths": [100000, 100000]})
+    assert task_needs(TARGETS["train"], tasks, 2, "slurm") == []
+    one = task_needs(TARGETS["train"], tasks, 1, "local")[0].amount
+    assert task_needs(TARGETS["train"], tasks, 2, "local")[0].amount == 2 * one
