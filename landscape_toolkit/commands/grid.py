@@ -17,6 +17,7 @@ from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, table)
 from landscape_toolkit.common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
+from landscape_toolkit.common.errors import ToolkitError
 from landscape_toolkit.common.sizes import size_text
 from landscape_toolkit.grid_targets import TARGETS
 
@@ -126,8 +127,14 @@ def task_needs(target, tasks, workers: int | None, executor: str) -> list:
     if target.needs is None or executor == "slurm":
         return []
     estimate = resolve(target.needs)
-    per_task = sorted(((sum(n.amount for n in estimate(**t.kwargs) if n.resource == "memory"), t.key) for t in tasks),
-                      reverse=True)
+
+    def memory(task) -> int:
+        try:
+            return sum(n.amount for n in estimate(**task.kwargs) if n.resource == "memory")
+        except (ToolkitError, TypeError, ValueError):
+            return 0  # an invalid task fails in its worker, recorded with its own error line
+
+    per_task = sorted(((memory(t), t.key) for t in tasks), reverse=True)
     at_once = per_task[: workers or os.cpu_count() or 1]
     return [Need("memory", sum(a for a, _ in at_once), f"{len(at_once)} tasks at once (the largest: {at_once[0][1]}, "
                                                         f"{size_text(at_once[0][0])})")]
