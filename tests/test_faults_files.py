@@ -20,6 +20,9 @@ import pytest
 import torch
 
 import cli
+# Imported before a test patches a function they import by name, so that no patch outlives its test.
+import empirics.compare  # noqa: F401
+import empirics.probe_runs  # noqa: F401
 from landscape_toolkit.common.runs import RunDir
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,6 +10,14 @@ from __future__ import annotations
 import pytest
 
 import cli
+# Imported before any test patches a function they import by name, so that no patch outlives its test.
+import empirics.compare  # noqa: F401
+import empirics.connectivity  # noqa: F401
+import empirics.probe_runs  # noqa: F401
+import theory.bezout  # noqa: F401
+import theory.network_families  # noqa: F401
+import theory.solve  # noqa: F401
+import theory.witness  # noqa: F401
 from landscape_toolkit.common.errors import PathBudgetExceeded, RequestTooLarge
 from landscape_toolkit.common.sizes import GB, Need, check_needs, memory_limit, physical_memory, size_text
 
