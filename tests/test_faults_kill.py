@@ -35,7 +35,7 @@ def _config(**kw) -> TrainConfig:
     network = NetworkSpec((3, 4, 1), parse("z + z^2/4"), output_activation=False)
     base = dict(dataset="regression", model=ModelSpec.theory(network), teacher=network, n_train=12, n_test=6,
                 dtype="float64", eval_batch=64, optimizer="sgdl", momentum=0.5, sgdl_noise=1e-3, batch_size=4,
-                lr=0.02, epochs=4, trajectories=2, parallel="loop")
+                lr=0.02, epochs=3, trajectories=2, parallel="loop")
     base.update(kw)
     return TrainConfig(**base)
 
@@ -120,7 +120,7 @@ def test_a_training_run_killed_at_20_random_points_resumes_bit_identical(tmp_pat
                               "mid-write:result.json"))
     assert len(kills) == KILLS and set(hit) == {"step", "mid-write", "before-rename", "after-rename"}
     final = load_run(tmp_path / "reference")
-    assert final.epoch == 4 and final.status == "finished"
+    assert final.epoch == 3 and final.status == "finished"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -133,9 +133,9 @@ def _drill_experiment(ctx):
     from empirics.experiments import ExperimentReport
     from empirics.experiments.common import train_stage
 
-    first = train_stage(ctx, "first", _config(epochs=3))
+    first = train_stage(ctx, "first", _config(epochs=2))
     end = ctx.stage("end-loss", lambda: {"train_loss": load_run(first["run"]).metrics[-1].train_loss})
-    second = train_stage(ctx, "second", _config(epochs=2, init_from=first["run"], perturb=0.01, seed=7))
+    second = train_stage(ctx, "second", _config(epochs=1, init_from=first["run"], perturb=0.01, seed=7))
     return ExperimentReport(name="fault-drill", title="two stages and a measurement", reference="(a drill)",
                             scale=ctx.scale, seed=ctx.seed, protocol=("train", "measure", "perturb and train"),
                             deviations=(), claims=(), findings=(),
@@ -170,7 +170,7 @@ def test_a_grid_worker_killed_at_20_random_points_loses_only_its_task(tmp_path):
     (never a torn result); the re-run leaves finished tasks untouched, redoes the rest, and every task
     folder ends equal to an unbroken grid's."""
     tasks = grid_tasks("landscape_toolkit.grid_targets:train_run", {"seed": [0, 1, 2]},
-                       {k: v for k, v in _config(epochs=2).to_dict().items() if k != "seed"})
+                       {k: v for k, v in _config(epochs=1).to_dict().items() if k != "seed"})
 
     def worker(grid: Path):
         for task in tasks:
