@@ -88,6 +88,7 @@ WEIGHT_COPIES = 3
 # (saved for the backward pass, and their gradients), measured by benchmarks/sizes.py.
 ACTIVATION_COPIES = 3
 FILE_BLOCK = 4096  # bytes: files are counted in whole blocks, as most file systems store them
+REAL_FORWARD_PARAMS = 2**24  # weights up to which `shape_counts` runs a real model (64 MB in float32)
 
 
 def _optimizer_buffers(config: TrainConfig) -> int:
@@ -102,21 +103,28 @@ def _blocks(n_bytes: int) -> int:
 def shape_counts(config: TrainConfig) -> tuple[int, int, tuple[int, ...], int, int]:
     """Return (weights P, activation numbers A per example, input shape, training and test examples) of `config`.
 
-    The model is built and run on torch's meta device: shapes without storage, so any size costs
-    nothing to count. A sums the outputs of every leaf module for one example.
+    The model is built on torch's meta device (shapes without storage), so any size costs nothing
+    to count. A sums the outputs of every leaf module for one example: a model of up to
+    REAL_FORWARD_PARAMS weights is realised and run on one example (torch's first meta forward
+    imports its decompositions: seconds), a larger one runs on the meta device.
     """
     from empirics.data import data_shape
 
     n_train, n_test, shape, outputs = data_shape(config.data_spec())
-    with torch.device("meta"), torch.no_grad():
-        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype).eval()
+    with torch.device("meta"):
+        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype)
+    p = count_params(model)
+    device = "cpu" if p <= REAL_FORWARD_PARAMS else "meta"
+    with torch.device(device), torch.no_grad():
+        if device == "cpu":
+            model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype)
         outs: list[int] = []
         hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o[0].numel()))
                  for m in model.modules() if not list(m.children())]
-        model(torch.empty((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
+        model.eval()(torch.zeros((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
         for h in hooks:
             h.remove()
-    return count_params(model), max(1, sum(outs)), tuple(shape), n_train, n_test
+    return p, max(1, sum(outs)), tuple(shape), n_train, n_test
 
 
 def train_needs(config: TrainConfig) -> list:

@@ -317,11 +317,10 @@ def run_dimension(args: argparse.Namespace) -> int:
 
 def run_critical(args: argparse.Namespace) -> int:
     """Find, classify and print the critical points and the §3.3 verdict."""
-    from theory.critical import critical_points
-
     check_out(args)
     spec = spec_from_args(args)
-    check_size(args, _guard_needs(spec, critical=True))
+    check_size(args, _guard_needs(spec, critical=True))  # before sympy is imported: a refusal takes no time
+    from theory.critical import critical_points
     if args.monodromy:
         from theory.critical_strata import StrataConfig, critical_monodromy
         if args.data is not None:
