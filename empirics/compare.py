@@ -246,7 +246,7 @@ def compare_needs(config: CompareConfig) -> list:
 
     For N residuals (n_points · outputs), K weights and H hidden units, in float64:
     `torch.func.jacrev` pushes the N basis cotangents through the network at once (about
-    4·N × N × (1 + H) numbers, measured: the basis and each layer's cotangents and saved values,
+    5·N × N × (1 + H) numbers, measured at N = 2,000: the basis and each layer's cotangents and saved values,
     for every one of the N points), Levenberg–Marquardt holds J and
     [J; √μ I] with its least-squares copy (about 3·N·K + 2·K²), and the measurement the Hessian,
     its eigenvectors and JᵀJ (3·K²).
@@ -257,7 +257,7 @@ def compare_needs(config: CompareConfig) -> list:
     for width in config.widths:
         spec = config.spec(width)
         n, k, h = config.n_points * spec.output_dim, spec.n_params, sum(spec.widths[1:-1])
-        numbers = 4 * n * n * (1 + h) + 3 * n * k + 5 * k * k
+        numbers = 5 * n * n * (1 + h) + 3 * n * k + 5 * k * k
         if worst is None or numbers > worst[0]:
             worst = (numbers, n, k, width)
     numbers, n, k, width = worst
