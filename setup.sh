@@ -2,13 +2,14 @@
 # Sets up everything the toolkit needs on a Debian machine: phcpy (Debian's python3-phcpy, for the
 # system Python), the real Fashion-MNIST images (dataset-fashion-mnist, the default training data),
 # Macaulay2 (the exact oracle of the slow tests), headless Chromium (renders `report` pages in the
-# tests), a virtual environment that sees phcpy, and the Python dependencies (with the optional
-# Bertini 2 engine, so that its tests run in CI too).
+# tests), Slurm and munge (`scripts/slurm-local.sh start` makes a one-node cluster of them for
+# `grid --executor slurm`), a virtual environment that sees phcpy, and the Python dependencies (with
+# the optional Bertini 2 engine, so that its tests run in CI too).
 set -euo pipefail
 cd "$(dirname "$0")"
 SYS_PY=/usr/bin/python3
 
-APT_PACKAGES="python3-phcpy python3-venv dataset-fashion-mnist macaulay2 chromium"
+APT_PACKAGES="python3-phcpy python3-venv dataset-fashion-mnist macaulay2 chromium slurm-wlm munge"
 missing=""
 for pkg in $APT_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

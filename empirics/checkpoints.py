@@ -21,7 +21,7 @@ from empirics.device import pick_device
 from empirics.models import stacked_flat
 from empirics.train_config import EpochMetrics, TrainConfig
 from empirics.trajectories import build_model
-from landscape_toolkit.common.errors import CheckpointError, RunNotFoundError
+from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, RunNotFoundError
 from landscape_toolkit.common.records import read_json_file
 from landscape_toolkit.common.runs import CHECKPOINT, RunDir, config_record, load_checkpoint, run_folder
 from landscape_toolkit.common.serialize import Serializable, fields_dict
@@ -160,6 +160,9 @@ def saved_config(run_dir: str | os.PathLike) -> TrainConfig:
 def run_config(run_dir: str | os.PathLike) -> TrainConfig:
     """Return the TrainConfig of a training run folder (config.json; CheckpointError when it has none)."""
     saved = RunDir.at(run_folder(run_dir), create=False).read_json("config.json")
-    if not isinstance(saved, dict):
+    if saved is None:
         raise CheckpointError(f"{run_dir} holds no config.json: not a training run folder")
-    return TrainConfig.from_dict(saved)
+    try:
+        return TrainConfig.from_dict(saved)
+    except InvalidSpecError as exc:
+        raise CheckpointError(f"{Path(run_dir) / 'config.json'} is not a training configuration: {exc}") from None

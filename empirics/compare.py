@@ -237,6 +237,34 @@ class CompareResult(Serializable):
 # Training
 
 
+# Bytes per float64 entry of the sweep's arrays, measured by benchmarks/sizes.py (peak resident memory).
+COMPARE_BYTES = 8
+
+
+def compare_needs(config: CompareConfig) -> list:
+    """Return the memory (`common.sizes.Need`) the sweep holds at its peak: its widest network's.
+
+    For N residuals (n_points · outputs), K weights and H hidden units, in float64:
+    `torch.func.jacrev` pushes the N basis cotangents through the network at once (about
+    5·N × N × (1 + H) numbers, measured at N = 2,000: the basis and each layer's cotangents and saved values,
+    for every one of the N points), Levenberg–Marquardt holds J and
+    [J; √μ I] with its least-squares copy (about 3·N·K + 2·K²), and the measurement the Hessian,
+    its eigenvectors and JᵀJ (3·K²).
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    worst = None
+    for width in config.widths:
+        spec = config.spec(width)
+        n, k, h = config.n_points * spec.output_dim, spec.n_params, sum(spec.widths[1:-1])
+        numbers = 5 * n * n * (1 + h) + 3 * n * k + 5 * k * k
+        if worst is None or numbers > worst[0]:
+            worst = (numbers, n, k, width)
+    numbers, n, k, width = worst
+    return [Need("memory", COMPARE_BYTES * numbers,
+                 f"the {n:,} × {n:,} Jacobian pass and {k:,}-weight Hessian of width {width}")]
+
+
 def residual_fn(model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     """Return w ↦ r(w) = (f(x_i; w) − y_i)_i, flattened point-major (theory's residual order)."""
 

@@ -363,6 +363,20 @@ def _trained_endpoint(cfg: PolyRegressionConfig, loss_fn: LossFn, level: float, 
                            f"(best {last[2]:.3g}); raise --max-steps or the threshold")
 
 
+def dss_needs(cfg: PolyRegressionConfig) -> list:
+    """Return the memory (`common.sizes.Need`) `polynomial_regression_study(cfg)` must hold at least.
+
+    A string holds up to max_beads + 2 models of the 1-h_1-…-1 MLP (float32 weights), and each
+    forward pass the samples × Σ h activations: a lower bound, the arrays certainly held at once.
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    widths = (1, *cfg.hidden, 1)
+    weights = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    numbers = (cfg.max_beads + 2) * weights + cfg.samples * sum(cfg.hidden)
+    return [Need("memory", 4 * numbers, f"a string of {cfg.max_beads + 2} MLPs of {weights:,} weights")]
+
+
 def polynomial_regression_study(cfg: PolyRegressionConfig,
                                 progress: Progress | None = None) -> PolyRegressionStudy:
     """Return DSS normalised lengths and bead counts against L_0 for the §4.1 polynomial regression."""

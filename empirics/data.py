@@ -125,6 +125,27 @@ class DataSpec(Config):
 
 
 
+# Examples (training, test), shape of one input as loaded, and classes of the image data sets.
+IMAGE_SETS = {"fashion-mnist": (60_000, 10_000, (1, PAD_TO, PAD_TO)), "mnist": (60_000, 10_000, (1, PAD_TO, PAD_TO)),
+              "cifar10": (50_000, 10_000, (3, 32, 32)), "digits": (1_348, 449, (1, 8, 8))}
+
+
+def data_shape(spec: DataSpec) -> tuple[int, int, tuple[int, ...], int]:
+    """Return (training examples, test examples, shape of one input, outputs) of `spec` without loading it.
+
+    Subsets count as kept; regression data take the teacher's input and output dimensions.
+    """
+    if spec.name == "regression":
+        teacher = spec.teacher or {}
+        widths = teacher.get("widths") or [1, 1]
+        return spec.n_train, spec.n_test, (int(widths[0]),), int(widths[-1])
+    n_train, n_test, shape = IMAGE_SETS[spec.name]
+    if spec.name == "digits":
+        n_test = round(1_797 * spec.test_fraction)
+        n_train = 1_797 - n_test
+    return (min(n_train, spec.subset or n_train), min(n_test, spec.test_subset or n_test), shape, 10)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Train and test tensors on one device, normalised, ready for index batching.

@@ -8,6 +8,7 @@ The CLI (`commands/probe.py`) only parses, calls these and renders.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,26 @@ class LoadedSource:
     Y: torch.Tensor
     loss: str
     fresh: Callable[[int], nn.Module]
+
+
+def probe_needs(source: ProbeSource) -> list:
+    """Return the memory (`common.sizes.Need`s) probing `source` must hold at least: its data and its models.
+
+    Read from the run's config.json before anything is loaded (`empirics.train.shape_counts`):
+    the training and test inputs as tensors, and K trajectories × P weights. The digits demo is
+    small and fixed (nothing to check).
+    """
+    from empirics.checkpoints import run_config
+    from empirics.train import shape_counts
+    from landscape_toolkit.common.sizes import Need
+
+    if source.demo or not source.run:
+        return []
+    config = run_config(source.run)
+    p, _, shape, n_train, n_test = shape_counts(config)
+    b = 8 if config.dtype == "float64" else 4
+    return [Need("memory", b * (n_train + n_test) * math.prod(shape), f"{n_train + n_test:,} inputs of shape {shape}"),
+            Need("memory", b * config.trajectories * p, f"{config.trajectories} models of {p:,} weights")]
 
 
 def load_source(source: ProbeSource) -> LoadedSource:
@@ -324,6 +345,26 @@ class RunsMDS(Serializable):
     epochs: tuple[int, ...]
     n_points: int
     seconds: float
+
+
+def mds_needs(runs: Sequence[str], every: int = 1) -> list:
+    """Return the memory (`common.sizes.Need`s) `runs_mds(runs, every=every)` must hold at least.
+
+    n points (every `every`-th saved epoch of every trajectory of every run, counted from the
+    weight files and config.json) of P weights each, stacked, and the n × n dissimilarities (float64).
+    """
+    from empirics.checkpoints import run_config
+    from empirics.train import shape_counts
+    from landscape_toolkit.common.sizes import Need
+
+    n = weights = 0
+    for run in runs:
+        config = run_config(run)
+        files = len(list((Path(run) / "weights").glob("epoch_*.pt")))
+        n += config.trajectories * -(-files // max(every, 1))
+        weights = max(weights, shape_counts(config)[0])
+    return [Need("memory", 8 * n * weights, f"{n:,} saved models of {weights:,} weights"),
+            Need("memory", 8 * n * n, f"the {n:,} × {n:,} dissimilarities")]
 
 
 def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "cosine", every: int = 1,

@@ -81,6 +81,84 @@ from landscape_toolkit.common.runs import CHECKPOINT, RunDir
 from landscape_toolkit.common.seeds import child_seed
 
 
+# Copies of the weights a trajectory holds besides the optimiser's buffers: the weights, their
+# gradients, and the copy torch.save serialises at each checkpoint.
+WEIGHT_COPIES = 3
+# Activations kept per example by a training step, as a multiple of the forward pass's outputs
+# (saved for the backward pass, and their gradients), measured by benchmarks/sizes.py.
+ACTIVATION_COPIES = 3
+FILE_BLOCK = 4096  # bytes: files are counted in whole blocks, as most file systems store them
+REAL_FORWARD_PARAMS = 2**24  # weights up to which `shape_counts` runs a real model (64 MB in float32)
+
+
+def _optimizer_buffers(config: TrainConfig) -> int:
+    """Return the buffers per weight the optimiser keeps (momentum, RMSProp's square average)."""
+    return int(config.momentum > 0) + int(config.optimizer == "rmsprop")
+
+
+def _blocks(n_bytes: int) -> int:
+    return -(-int(n_bytes) // FILE_BLOCK) * FILE_BLOCK
+
+
+def shape_counts(config: TrainConfig) -> tuple[int, int, tuple[int, ...], int, int]:
+    """Return (weights P, activation numbers A per example, input shape, training and test examples) of `config`.
+
+    The model is built on torch's meta device (shapes without storage), so any size costs nothing
+    to count. A sums the outputs of every leaf module for one example: a model of up to
+    REAL_FORWARD_PARAMS weights is realised and run on one example (torch's first meta forward
+    imports its decompositions: seconds), a larger one runs on the meta device.
+    """
+    from empirics.data import data_shape
+
+    n_train, n_test, shape, outputs = data_shape(config.data_spec())
+    with torch.device("meta"):
+        model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype)
+    p = count_params(model)
+    device = "cpu" if p <= REAL_FORWARD_PARAMS else "meta"
+    with torch.device(device), torch.no_grad():
+        if device == "cpu":
+            model = build_model(config.model, shape, outputs, config.seed, config.torch_dtype)
+        outs: list[int] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, o: outs.append(o[0].numel()))
+                 for m in model.modules() if not list(m.children())]
+        model.eval()(torch.zeros((1, *shape), dtype=config.torch_dtype))  # eval: batch norm takes one example
+        for h in hooks:
+            h.remove()
+    return p, max(1, sum(outs)), tuple(shape), n_train, n_test
+
+
+def train_needs(config: TrainConfig) -> list:
+    """Return what `train(config)` holds at its peak in memory (on the CPU) and writes to disk, from shapes alone.
+
+    The model is built on torch's meta device (shapes without storage), so a request for billions
+    of weights costs nothing to estimate. With K trajectories of P weights, A numbers of
+    activations per example and b bytes per number:
+      memory: the data (n_train + n_test inputs, twice: the normalising copy and the tensor),
+              K·P·b·(WEIGHT_COPIES + optimiser buffers), and K·batch·A·b·ACTIVATION_COPIES for a
+              training step or K·eval_batch·A·b for an evaluation chunk, whichever is larger;
+      disk:   weights/ (epochs + 1 files of K·P·b, unless save_weights is off), checkpoint.pt
+              (two at once while it is replaced) and metrics.json, in whole blocks.
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    p, a, shape, n_train, n_test = shape_counts(config)
+    b = 8 if config.dtype == "float64" else 4
+    k = config.trajectories
+    batch = (config.gd_chunk or n_train) if config.optimizer == "gd" else min(config.batch_size, n_train)
+    state = k * p * b * (WEIGHT_COPIES + _optimizer_buffers(config))
+    step = max(k * batch * a * b * ACTIVATION_COPIES, k * min(config.eval_batch, max(n_train, n_test)) * a * b)
+    data = 2 * (n_train + n_test) * math.prod(shape) * b
+    weights = k * p * b
+    files = (config.epochs + 1) * _blocks(weights + 2_000) if config.save_weights else 0
+    checkpoint = 2 * _blocks(weights * (1 + _optimizer_buffers(config)) + 2_000)
+    metrics = _blocks((config.epochs + 1) * (200 + 100 * k))
+    return [Need("memory", state, f"{k} × {p:,} weights with their gradients and optimiser state"),
+            Need("memory", step, f"the activations of {k} × {batch:,} examples ({a:,} numbers each)"),
+            Need("memory", data, f"{n_train + n_test:,} inputs of shape {tuple(shape)}"),
+            Need("disk", files + checkpoint + metrics,
+                 f"{config.epochs + 1} weight files of {k} × {p:,} numbers, the checkpoint and metrics.json")]
+
+
 def trajectory_generator(config: TrainConfig, k: int, name: str, device: torch.device | str = "cpu") -> torch.Generator:
     """Return the torch generator of stream `name` of trajectory k (the run of seed config.seed + k)."""
     return torch.Generator(device=device).manual_seed(child_seed(config.seed + k, name))

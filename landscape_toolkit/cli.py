@@ -20,6 +20,7 @@ warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 
 from landscape_toolkit import commands  # noqa: E402
 from landscape_toolkit.common.errors import ToolkitError  # noqa: E402
+from landscape_toolkit.common.runs import release_claims  # noqa: E402
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{_prog()} {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        release_claims()  # the run folders a command held while it computed (common.runs.claim_run)
 
 
 def _fail(command: str, message: str) -> int:

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Target:
-    """A grid-able function: `path` ('module:function') and a one-line description for --help."""
+    """A grid-able function: `path` ('module:function'), a one-line description for --help, and `needs`:
+    the import path of a function of the same keyword arguments returning what one task needs
+    (`common.sizes.Need`s, checked before the grid is submitted), or None where the task is small."""
 
     path: str
     help: str
+    needs: str | None = None
 
 
 TARGETS: dict[str, Target] = {
     "bezout": Target("landscape_toolkit.grid_targets:bezout_figures",
                     "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bezout; "
-                    "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']"),
+                    "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']",
+                    "landscape_toolkit.grid_targets:bezout_task_needs"),
     "valleys": Target("landscape_toolkit.grid_targets:valley_start",
                       "one seeded L-BFGS start of a width-p student against the valleys teacher "
                       "(theory.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
@@ -33,7 +37,8 @@ TARGETS: dict[str, Target] = {
                         "checks): widths, activation, points [config: AtlasConfig fields]"),
     "train": Target("landscape_toolkit.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
-                    "on a re-run: any TrainConfig key, e.g. seed, lr, model=mlp, widths [device=auto]"),
+                    "on a re-run: any TrainConfig key, e.g. seed, lr, model=mlp, widths [device=auto]",
+                    "landscape_toolkit.grid_targets:train_task_needs"),
 }
 
 
@@ -45,15 +50,27 @@ def bezout_figures(width: int, seed: int, layers: int = 2, input_dim: int = 2, p
     seeds: n_params K, degree D per equation, bezout D^min(N, K), multihomogeneous_bezout,
     predicted_dimension K − r, dependent, and the width and seed.
     """
-    from theory.activations import parse
     from theory.bezout import bezout_report
-    from theory.networks import NetworkSpec
 
-    spec = NetworkSpec.fully_connected(int(input_dim), int(width), int(layers), parse(activation))
-    rep = bezout_report(spec, int(points), seed=int(seed))
+    rep = bezout_report(_bezout_spec(width, layers, input_dim, activation), int(points), seed=int(seed))
     return {"width": width, "seed": seed, "n_params": rep.n_params, "degree": rep.degree, "bezout": rep.bezout,
             "multihomogeneous_bezout": rep.multihomogeneous_bezout,
             "predicted_dimension": rep.predicted_dimension, "dependent": rep.dependent}
+
+
+def _bezout_spec(width: int, layers: int, input_dim: int, activation: str):
+    from theory.activations import parse
+    from theory.networks import NetworkSpec
+
+    return NetworkSpec.fully_connected(int(input_dim), int(width), int(layers), parse(activation))
+
+
+def bezout_task_needs(width: int, seed: int = 0, layers: int = 2, input_dim: int = 2, points: int = 4,
+                      activation: str = "z + z^2/4") -> list:
+    """Return what one `bezout_figures` task needs (`theory.bezout.bezout_needs`)."""
+    from theory.bezout import bezout_needs
+
+    return bezout_needs(_bezout_spec(width, layers, input_dim, activation), int(points))
 
 
 def valley_start(width: int, seed: int, run: int = 0, activation: str = "z^2 + z^3", input_dim: int = 2,
@@ -94,6 +111,13 @@ def train_run(task_dir: str, device: str = "auto", **config) -> dict:
 
     cfg = TrainConfig.from_dict(_nested_model(config))
     return train(cfg, Path(task_dir) / "run", resume=True, device=device).to_dict()
+
+
+def train_task_needs(device: str = "auto", **config) -> list:
+    """Return what one `train_run` task needs in memory (`empirics.train.train_needs`; its disk is the grid's)."""
+    from empirics.train import TrainConfig, train_needs
+
+    return [n for n in train_needs(TrainConfig.from_dict(_nested_model(config))) if n.resource == "memory"]
 
 
 def _nested_model(config: dict) -> dict:

@@ -142,8 +142,8 @@ def test_checkpoints_are_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     run.save_checkpoint({"epoch": 0}, "weights/epoch_0000.pt")
     assert run.load_checkpoint()["epoch"] == 1 and torch.equal(run.load_checkpoint()["w"], torch.arange(3.0))
 
-    def broken(obj, path):
-        open(path, "wb").write(b"half")
+    def broken(obj, handle):
+        handle.write(b"half")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", broken)

@@ -101,6 +101,33 @@ class JacobianRank(Serializable):
     seed: int
 
 
+# Bytes per entry of the N × K Jacobian held by each rank, measured by benchmarks/sizes.py.
+MODULAR_JACOBIAN_BYTES = 48    # int64 entries: the matrix, its reduction and the blocked products' parts
+NUMERICAL_JACOBIAN_BYTES = 24  # float64 entries: the matrix, its row-normalised copy, the SVD's workspace
+
+
+def bezout_needs(spec: NetworkSpec, n_points: int) -> list:
+    """Return the memory (`common.sizes.Need`s) of `bezout_report(spec, n_points)` that grows with the request.
+
+    The N·n_d × K Jacobian at random weights, held by the modular rank (when its work fits
+    MAX_MODULAR_WORK) and by the numerical estimate (MAX_NUMERICAL_WORK), and the critical system's
+    K × K degree table (K ≤ MAX_CRITICAL_PARAMS).
+    """
+    from landscape_toolkit.common.sizes import Need
+    from theory.degrees import critical_guard_needs
+
+    rows, cols = n_points * spec.output_dim, spec.n_params
+    shape = f"the {rows:,} × {cols:,} Jacobian"
+    needs = []
+    if _work(rows, cols) <= MAX_MODULAR_WORK:
+        needs.append(Need("memory", MODULAR_JACOBIAN_BYTES * rows * cols, f"{shape} (exact rank mod p)"))
+    if _work(rows, cols) <= MAX_NUMERICAL_WORK:
+        needs.append(Need("memory", NUMERICAL_JACOBIAN_BYTES * rows * cols, f"{shape} (numerical rank)"))
+    if cols <= MAX_CRITICAL_PARAMS:
+        needs.extend(critical_guard_needs(spec)[:1])
+    return needs
+
+
 def _work(rows: int, cols: int) -> int:
     """Return rows·cols·min(rows, cols): the flop order of an elimination or an SVD."""
     return rows * cols * min(rows, cols)

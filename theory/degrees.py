@@ -139,6 +139,38 @@ def critical_expansion_bound(spec: NetworkSpec, n_points: int) -> int:
     return min(term_bound([g.size for g in spec.groups], groups, total), critical_term_bound(spec, n_points))
 
 
+# Bytes per entry of the guards' tables, measured by benchmarks/sizes.py (peak resident memory).
+CRITICAL_GUARD_BYTES = 16     # the K × K table of Dual gradients of `critical_degree_bounds`
+ZERO_ERROR_GUARD_BYTES = 0.4  # per K·(hidden units) of the TermCount propagation of `zero_error_term_bound`
+
+
+def zero_error_guard_needs(spec: NetworkSpec) -> list:
+    """Return the memory (`common.sizes.Need`) of the expansion guard of a zero-error system, before computing it.
+
+    `zero_error_term_bound` propagates term counts through the forward pass: every hidden unit
+    carries counts over the K weights, so its tables grow as K·(hidden units).
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    k, units = spec.n_params, max(1, sum(spec.widths[1:]))
+    return [Need("memory", ZERO_ERROR_GUARD_BYTES * k * units,
+                 f"the term counts of {k:,} weights through {units:,} units (the expansion guard)")]
+
+
+def critical_guard_needs(spec: NetworkSpec) -> list:
+    """Return the memory (`common.sizes.Need`) of the expansion guard of the critical system, before computing it.
+
+    `critical_degree_bounds` carries, for each of the K weights, a forward-mode gradient over all K
+    weights: a K × K table, so memory grows as K² (and the zero-error guard's tables beside it).
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    k = spec.n_params
+    return [Need("memory", CRITICAL_GUARD_BYTES * k * k,
+                 f"the {k:,} × {k:,} table of degree bounds of ∂f/∂w_j (the critical system's expansion guard)"),
+            *zero_error_guard_needs(spec)]
+
+
 def critical_degree_bounds(spec: NetworkSpec) -> list[tuple[int, tuple[int, ...]]]:
     """Return per-equation (total, per-group) degree bounds of Σ_i r_i ∂_j f_i + λ_j w_j.
 

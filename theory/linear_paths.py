@@ -702,6 +702,19 @@ def demo_instance(widths: Sequence[int], loss_kind: str = "empirical", samples: 
     return loss, pair[0], pair[1]
 
 
+def path_needs(widths: Sequence[int], samples: int) -> list:
+    """Return the memory (`common.sizes.Need`) `certify_demo(widths, ..., samples)` must hold at least.
+
+    The two endpoint networks (Σ_k n_k·n_{k−1} float64 weights each), the data (samples × (n_0 + n_K))
+    and one end-to-end product (n_max²): a lower bound, the arrays certainly held at once.
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    numbers = 2 * weights + samples * (widths[0] + widths[-1]) + max(widths) ** 2
+    return [Need("memory", 8 * numbers, f"two deep linear networks of {weights:,} weights and their data")]
+
+
 def certify_demo(widths: Sequence[int], loss_kind: str = "empirical", samples: int = 40,
                  endpoints: str = "equivalent", seed: int = 0, n_grid: int = 401) -> PathCertificate:
     """Return the grid certificate of the completed Prop. 2.2 path between the endpoints of a seeded demo.

@@ -266,6 +266,50 @@ def gamma_check(system: System, first: SolveResult, seed: int, start: str | None
                       union == first.n_solutions == second.n_solutions)
 
 
+def predicted_paths(spec) -> dict[str, int]:
+    """Return the start paths of the total-degree and multihomogeneous start systems of a square zero-error system.
+
+    From the closed-form degrees (`theory.degrees.closed_form_degree`): every equation has total
+    degree D and degree d_g in layer g's weights, attained for generic data (`bezout` certifies
+    it), so the Bezout number is D^K and the m-Bezout number that of K rows (d_g)_g; no expansion.
+    """
+    from theory.bezout import multihomogeneous_bezout
+    from theory.degrees import closed_form_degree
+
+    total, groups = closed_form_degree(spec)
+    k = spec.n_params
+    counts = {"total_degree": total ** k}
+    sizes = [g.size for g in spec.groups]
+    if len(sizes) > 1:
+        m = multihomogeneous_bezout([groups] * k, sizes)
+        if m is not None:
+            counts["multihomogeneous"] = int(m)
+    return counts
+
+
+def check_predicted_paths(spec, start: str, max_paths: int) -> None:
+    """Raise PathBudgetExceeded before the system is expanded when no start system it could use fits the budget.
+
+    Expanding a network's equations takes minutes for a few hundred weights, and the path counts
+    need only the degrees: checked first, from `predicted_paths`. Polyhedral starts (asked for, or
+    chosen by 'auto' up to MAX_MV_VARS variables) can need far fewer paths and are not predicted.
+    """
+    from theory.start_systems import check_budget
+
+    kind = start.replace("-", "_")
+    if kind == "polyhedral" or (kind == "auto" and spec.n_params <= MAX_MV_VARS):
+        return
+    counts = predicted_paths(spec)
+    if kind != "auto":
+        counts = {k: v for k, v in counts.items() if k == kind}
+    if not counts:
+        return
+    name = min(counts, key=counts.get)
+    label = {"total_degree": "total-degree start system (Bezout number)",
+             "multihomogeneous": "multihomogeneous start system (m-Bezout number)"}[name]
+    check_budget(counts[name], max_paths, f"the {label} predicted from the closed-form degrees")
+
+
 def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "auto",
                      options: TrackOptions = TrackOptions(), progress: Progress | None = None,
                      gamma_seed: int | None = None) -> SolveResult:
@@ -279,6 +323,7 @@ def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "au
     if data.n_points * spec.output_dim != K:
         raise InvalidSpecError(f"solve needs a square zero-error system: {spec.describe()} has K = {K} weights, "
                                f"so use --points {K // spec.output_dim} (or `dimension` for under-determined systems)")
+    check_predicted_paths(spec, start, options.max_paths)
     system = network_system(ZeroErrorSystem(spec, data))
     w = None if known is None else [complex(float(v)) for v in known]
     return solve(system, start=start, options=options, progress=progress, gamma_seed=gamma_seed, known=w)

@@ -111,6 +111,17 @@ class ZeroErrorSystem(_InTheWeights):
         Raises ExpansionTooLarge when the guaranteed term bound of one equation exceeds `max_terms`,
         or that of all N·n_d equations together exceeds `MAX_TOTAL_TERMS`.
         """
+        self.check_expandable(max_terms)
+        R, gens = _sympy_ring(self.spec)
+        coerce = _to_ring(R)
+        out = []
+        for x, y in zip(self.data.X, self.data.Y):
+            fx = forward_point(self.spec, gens, [coerce(v) for v in x], coerce=coerce)
+            out.extend(f - coerce(t) for f, t in zip(fx, y))
+        return out
+
+    def check_expandable(self, max_terms: int = DEFAULT_MAX_TERMS) -> None:
+        """Raise ExpansionTooLarge when `polynomials(max_terms)` would refuse, without expanding anything."""
         bound = self.expansion_bound()
         if bound > max_terms:
             raise ExpansionTooLarge(
@@ -120,13 +131,6 @@ class ZeroErrorSystem(_InTheWeights):
             raise ExpansionTooLarge(
                 f"{self.n_equations} expanded equations may have up to {count_text(bound * self.n_equations)} "
                 f"terms together (limit {MAX_TOTAL_TERMS:,}); export nested formulas or use fewer points")
-        R, gens = _sympy_ring(self.spec)
-        coerce = _to_ring(R)
-        out = []
-        for x, y in zip(self.data.X, self.data.Y):
-            fx = forward_point(self.spec, gens, [coerce(v) for v in x], coerce=coerce)
-            out.extend(f - coerce(t) for f, t in zip(fx, y))
-        return out
 
     def formulas(self, exact: bool = True, max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
         """Return each equation as a nested, unexpanded formula (exact rationals, or floats if not exact).
@@ -198,6 +202,13 @@ class CriticalSystem(_InTheWeights):
 
     def polynomials(self, max_terms: int = DEFAULT_MAX_TERMS) -> list:
         """Return the K equations as sympy PolyElements over QQ, if small enough to expand."""
+        # the residuals are expanded first (below), so when they cannot be neither can these equations;
+        # their guard is O(K) where the critical one is O(K²) (seconds against minutes at K = 3,000)
+        try:
+            self.zero_error.check_expandable(max_terms)
+        except ExpansionTooLarge as exc:
+            raise ExpansionTooLarge(f"the critical equations are built from the expanded residuals, which are too "
+                                    f"large: {str(exc).partition(';')[0]}; use a smaller network") from None
         bound = critical_expansion_bound(self.spec, self.data.n_points)
         if bound > max_terms:
             raise ExpansionTooLarge(

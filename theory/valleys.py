@@ -272,6 +272,22 @@ def train_two_layer(X: np.ndarray, Y: np.ndarray, width: int, activation: PolyAc
     return float(res.fun) if np.isfinite(res.fun) else float("inf")
 
 
+def valley_needs(cfg: ValleyExperimentConfig) -> list:
+    """Return the memory (`common.sizes.Need`s) `valley_experiment(cfg)` must hold at least, before it runs.
+
+    The lifted features: an L × D float64 matrix (L samples, D = Σ C(n+i−1, i) monomials over the
+    nonzero a_i) and its least-squares copy; each student of width p: its L × p pre-activations,
+    activations and their gradients. Lower bounds (the arrays certainly held), not calibrated peaks.
+    """
+    from landscape_toolkit.common.sizes import Need
+
+    d = valley_thresholds(parse(cfg.activation), cfg.input_dim).span_dimension
+    p = max(cfg.widths)
+    return [Need("memory", 2 * 8 * cfg.samples * d, f"the {cfg.samples:,} × {d:,} lifted features and their "
+                                                     f"least-squares copy"),
+            Need("memory", 3 * 8 * cfg.samples * p, f"the {cfg.samples:,} × {p:,} activations of the widest student")]
+
+
 def valley_experiment(cfg: ValleyExperimentConfig,
                       progress: Callable[[int, int], None] | None = None) -> ValleyExperiment:
     """Return the fraction of seeded L-BFGS starts that reach the global minimum 0, for each width."""

@@ -162,7 +162,21 @@ def add_from_flag(parser: argparse.ArgumentParser, what: str, repeat: bool = Fal
 
 
 # Flags that say how to run or show a command, not what it computes: not part of a saved configuration.
-SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command")
+SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command", "max_memory")
+
+
+def add_size_flag(parser: argparse.ArgumentParser) -> None:
+    """Add --max-memory GB, the limit every size check of the command compares its estimate with."""
+    parser.add_argument("--max-memory", type=positive_float, default=None, metavar="GB",
+                        help="refuse, before any work, a request whose estimated memory exceeds GB gigabytes "
+                             "(default: 80%% of this machine's memory)")
+
+
+def check_size(args: argparse.Namespace, needs, out: str | Path | None = None) -> None:
+    """Refuse (RequestTooLarge, one line) a request whose estimated needs exceed --max-memory or the free disk."""
+    from landscape_toolkit.common.sizes import check_needs
+
+    check_needs(needs, getattr(args, "max_memory", None), out)
 
 
 def options_config(args: argparse.Namespace) -> dict:
@@ -171,12 +185,14 @@ def options_config(args: argparse.Namespace) -> dict:
 
 
 def check_out(args: argparse.Namespace) -> None:
-    """Refuse --run before any work when ROOT/NAME holds a result of other options (CheckpointError)."""
+    """Refuse --run before any work when ROOT/NAME holds a result of other options (CheckpointError) or
+    another process is using it (RunLockedError); otherwise hold it until the command ends (`claim_run`)."""
     if not getattr(args, "run", None):
         return
-    from landscape_toolkit.common.runs import check_config, check_run_name
+    from landscape_toolkit.common.runs import check_config, check_run_name, claim_run
 
     check_config(Path(args.out) / check_run_name(args.run), options_config(args))
+    claim_run(args.out, args.run)
 
 
 def save_result(args: argparse.Namespace, result: Any) -> str | None:

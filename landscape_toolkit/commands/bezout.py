@@ -5,7 +5,8 @@ import argparse
 import sys
 
 from landscape_toolkit.commands._network import add_network_args, data_from_args, spec_from_args
-from landscape_toolkit.commands._render import add_json_flag, add_run_flags, big, check_out, key_values, positive_int, print_json, save_result
+from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_size_flag, big, check_out, check_size,
+                                                key_values, positive_int, print_json, save_result)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_network_args(p)
     add_run_flags(p, optional=True)
     add_json_flag(p)
+    add_size_flag(p)
     p.add_argument("--export", choices=("phc", "m2", "json"), default=None,
                    help="also write the system: PHCpack input (float coefficients), Macaulay2 or JSON (exact)")
     p.add_argument("--system", choices=("zero", "critical"), default="zero",
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
     from landscape_toolkit.common.records import atomic_write_text, check_writable_target
-    from theory.bezout import bezout_report
+    from theory.bezout import bezout_needs, bezout_report
     from theory.export import to_json, to_macaulay2, to_phc
     from theory.systems import CriticalSystem, ZeroErrorSystem
 
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:  # refuse an unwritable --output before any work
         check_writable_target(args.output)
     spec = spec_from_args(args)
+    check_size(args, bezout_needs(spec, args.points))
     data = data_from_args(spec, args)
     report = bezout_report(spec, data.n_points, seed=args.seed, data=data)
     verification = None

@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import math
 
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list,
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag,
+                                                check_size, comma_list,
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, table)
 from landscape_toolkit.common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
+from landscape_toolkit.common.errors import ToolkitError
+from landscape_toolkit.common.sizes import size_text
 from landscape_toolkit.grid_targets import TARGETS
 
 
@@ -81,6 +84,7 @@ def register(subparsers) -> None:
     add_run_flags(p, required=True)
     add_json_flag(p)
     add_progress_flag(p)
+    add_size_flag(p)
     p.set_defaults(handler=run)
 
 
@@ -109,6 +113,33 @@ def render(result: GridResult) -> str:
     return "\n".join(lines)
 
 
+def task_needs(target, tasks, workers: int | None, executor: str) -> list:
+    """Return the memory the grid holds at once on this machine: its `workers` largest tasks' (none on Slurm).
+
+    Each task's needs come from the target's estimate (`grid_targets.Target.needs`); on Slurm the
+    tasks run elsewhere, one job each, and --slurm-mem states their limit.
+    """
+    import os
+
+    from landscape_toolkit.common.executor import resolve
+    from landscape_toolkit.common.sizes import Need
+
+    if target.needs is None or executor == "slurm":
+        return []
+    estimate = resolve(target.needs)
+
+    def memory(task) -> int:
+        try:
+            return sum(n.amount for n in estimate(**task.kwargs) if n.resource == "memory")
+        except (ToolkitError, TypeError, ValueError):
+            return 0  # an invalid task fails in its worker, recorded with its own error line
+
+    per_task = sorted(((memory(t), t.key) for t in tasks), reverse=True)
+    at_once = per_task[: workers or os.cpu_count() or 1]
+    return [Need("memory", sum(a for a, _ in at_once), f"{len(at_once)} tasks at once (the largest: {at_once[0][1]}, "
+                                                        f"{size_text(at_once[0][0])})")]
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the grid and print its table; return 1 if a task failed or was lost."""
     axes: dict[str, list] = {}
@@ -118,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         axes[name] = list(values)
     fixed = dict(args.settings)
     tasks = grid_tasks(TARGETS[args.target].path, axes, fixed)
+    check_size(args, task_needs(TARGETS[args.target], tasks, args.workers, args.executor))
     options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
                               gpus=args.slurm_gpus, cpus_per_task=args.slurm_cpus, mem_gb=args.slurm_mem)
     with progress_bar(args, f"grid {args.run}") as progress:

@@ -7,8 +7,9 @@ import contextlib
 from typing import Iterator
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_progress_flag, big, check_out, key_values,
-                              positive_float, positive_int, print_json, progress_bar, save_result, table)
+from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_progress_flag, add_size_flag, big, check_out,
+                                                check_size, key_values, positive_float, positive_int, print_json,
+                                                progress_bar, save_result, table)
 from landscape_toolkit.common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
@@ -29,6 +30,7 @@ def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
                    help="worker processes tracking path batches in parallel (default: one per core)")
     g.add_argument("--show", type=int, default=10, metavar="N", help="solutions/points shown in the table")
     add_progress_flag(p)
+    add_size_flag(p)
 
 
 def _options(args: argparse.Namespace):
@@ -56,6 +58,13 @@ def _progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
                 bar[0](done, total)
 
         yield update
+
+
+def _guard_needs(spec, critical: bool = False) -> list:
+    """Return the memory the expansion guard of the network's zero-error (or critical) system needs (theory.degrees)."""
+    from theory.degrees import critical_guard_needs, zero_error_guard_needs
+
+    return critical_guard_needs(spec) if critical else zero_error_guard_needs(spec)
 
 
 def _start(args: argparse.Namespace) -> str:
@@ -169,6 +178,7 @@ def run_solve(args: argparse.Namespace) -> int:
         _print_solve(result, args)
         return 0
     spec = spec_from_args(args)
+    check_size(args, _guard_needs(spec))
     if args.monodromy:
         from theory.network_families import square_monodromy
         with _progress(args, "monodromy loops") as progress:
@@ -280,6 +290,7 @@ def run_dimension(args: argparse.Namespace) -> int:
 
     check_out(args)
     spec = spec_from_args(args)
+    check_size(args, _guard_needs(spec))
     data, w_star = _data(spec, args)
     with _progress(args, "paths") as progress:
         rep = zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
@@ -337,10 +348,10 @@ def run_dimension(args: argparse.Namespace) -> int:
 
 def run_critical(args: argparse.Namespace) -> int:
     """Find, classify and print the critical points and the §3.3 verdict."""
-    from theory.critical import critical_points
-
     check_out(args)
     spec = spec_from_args(args)
+    check_size(args, _guard_needs(spec, critical=True))  # before sympy is imported: a refusal takes no time
+    from theory.critical import critical_points
     if args.monodromy:
         from theory.critical_strata import StrataConfig, critical_monodromy
         if args.data is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list, key_values,
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag, check_size,
+                                                comma_list, key_values,
                                                 nonnegative_int, positive_float, positive_int, print_json, progress_bar,
                                                 table)
 
@@ -23,6 +24,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     add_run_flags(p, default="<command>-seed<seed>")
     add_progress_flag(p)
     add_json_flag(p)
+    add_size_flag(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -135,7 +137,9 @@ def run_paths(args: argparse.Namespace) -> int:
         ]))
         return 0
 
-    from theory.linear_paths import certify_demo
+    from theory.linear_paths import certify_demo, path_needs
+
+    check_size(args, path_needs(args.widths, args.samples))
 
     def compute():
         return certify_demo(args.widths, args.loss, args.samples, args.endpoints, args.seed, n_grid=args.grid)
@@ -166,7 +170,7 @@ def run_paths(args: argparse.Namespace) -> int:
 def run_valleys(args: argparse.Namespace) -> int:
     """Print the VBB'18 widths and run the seeded width sweep."""
     from theory.activations import parse
-    from theory.valleys import ValleyExperimentConfig, valley_experiment, valley_thresholds
+    from theory.valleys import ValleyExperimentConfig, valley_experiment, valley_needs, valley_thresholds
 
     act = parse(args.activation)
     th = valley_thresholds(act, args.input_dim, layers=args.layers)
@@ -186,6 +190,7 @@ def run_valleys(args: argparse.Namespace) -> int:
     cfg = ValleyExperimentConfig(activation=args.activation, input_dim=args.input_dim, widths=args.widths,
                                  teacher_width=args.teacher_width, samples=args.samples, runs=args.runs,
                                  max_iter=args.max_iter, seed=args.seed)
+    check_size(args, valley_needs(cfg))
     from empirics.connectivity_plots import plot_valley_sweep
 
     res, data, rd, fig = _saved_run(args, "valleys", cfg, _tracked(args, "valleys", valley_experiment, cfg),
@@ -207,13 +212,14 @@ def run_dss(args: argparse.Namespace) -> int:
     """Run the §4.1 DSS study and save the curves."""
     import torch
 
-    from empirics.connectivity import PolyRegressionConfig, polynomial_regression_study
+    from empirics.connectivity import PolyRegressionConfig, dss_needs, polynomial_regression_study
     from empirics.connectivity_plots import plot_dss_curves
 
     torch.set_num_threads(1)
     cfg = PolyRegressionConfig(thresholds=args.thresholds, pairs=args.pairs, degree=args.degree, samples=args.samples,
                                hidden=args.hidden, alpha=args.alpha, lr=args.lr, max_steps=args.max_steps,
                                max_beads=args.max_beads, constrained=args.constrained, seed=args.seed)
+    check_size(args, dss_needs(cfg))
     study, data, rd, fig = _saved_run(args, "dss-constrained" if args.constrained else "dss", cfg,
                                       _tracked(args, "dss strings", polynomial_regression_study, cfg),
                                       plot_dss_curves, "dss_curves.png")

@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags, comma_list,
-                                                key_values, nonnegative_float, nonnegative_int, positive_float,
+from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags,
+                                                add_size_flag, check_size, comma_list, key_values, nonnegative_float, nonnegative_int, positive_float,
                                                 positive_int, print_json, progress_bar, table)
 
 PROBE_EXAMPLES = """examples:
@@ -101,6 +101,7 @@ def register(subparsers) -> None:
     _common(k)
     k.add_argument("--no-reference", action="store_true", help="omit the randomly initialised reference model")
     for sub in kinds.choices.values():
+        add_size_flag(sub)
         sub.set_defaults(handler=run_probe)
 
     m = subparsers.add_parser(
@@ -117,6 +118,7 @@ def register(subparsers) -> None:
     m.add_argument("--device", default="cpu", help="torch device for re-measured errors: cpu, cuda, auto (default cpu)")
     add_run_flags(m, default="mds-<first run name>")
     add_json_flag(m)
+    add_size_flag(m)
     m.set_defaults(handler=run_mds)
 
     c = subparsers.add_parser(
@@ -143,6 +145,7 @@ def register(subparsers) -> None:
     add_run_flags(c, default="compare")
     add_progress_flag(c)
     add_json_flag(c)
+    add_size_flag(c)
     c.set_defaults(handler=run_compare_cmd)
 
 
@@ -166,13 +169,14 @@ def _options(args):
 def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe into its run folder (config, result, figure, manifest), print the table."""
     from empirics import plots
-    from empirics.probe_runs import ProbeSource, load_source, run_probe as probe
+    from empirics.probe_runs import ProbeSource, load_source, probe_needs, run_probe as probe
     from landscape_toolkit.common.runs import open_run
 
     options = _options(args)
     source = ProbeSource(run=args.source, demo=args.demo, epoch=args.epoch, split=args.split,
                          examples=args.examples, device=args.device)
     name = args.run or f"{args.kind}-{Path(args.source).name if args.source else 'demo'}"
+    check_size(args, probe_needs(source))
     # The folder is checked (and locked) before the models are loaded or anything is computed.
     with open_run(args.out, name, {"probe": args.kind, "source": source, "options": options}, args.seed) as rd:
         loaded = load_source(source)
@@ -244,10 +248,11 @@ def run_probe(args) -> int:
 def run_mds(args) -> int:
     """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and the result."""
     from empirics import plots
-    from empirics.probe_runs import runs_mds
+    from empirics.probe_runs import mds_needs, runs_mds
     from landscape_toolkit.common.runs import open_run
 
     config = {"runs": list(args.source), "layers": list(args.layers), "metric": args.metric, "every": args.every}
+    check_size(args, mds_needs(args.source, args.every))
     with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
         res = runs_mds(args.source, args.layers, args.metric, args.every, device=args.device)
         results, table_rows, figures = {}, [], []
@@ -271,7 +276,7 @@ def run_mds(args) -> int:
 
 def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
-    from empirics.compare import CompareConfig, run_compare
+    from empirics.compare import CompareConfig, compare_needs, run_compare
     from empirics.plots import plot_compare
     from landscape_toolkit.common.runs import open_run
 
@@ -279,6 +284,7 @@ def run_compare_cmd(args) -> int:
                            optimizer=args.optimizer, max_iters=args.iters, lr=args.lr, restarts=args.restarts,
                            zero_loss=args.zero_loss, tol=args.tol, epsilon=args.epsilon,
                            n_directions=args.directions, seed=args.seed)
+    check_size(args, compare_needs(config))
     with open_run(args.out, args.run or "compare", config, config.seed) as rd, \
             progress_bar(args, "compare") as progress:
         result = run_compare(config, progress=progress)

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list, key_values,
+from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag, check_size,
+                                                comma_list, key_values,
                                                 nonnegative_float, nonnegative_int, positive_float, positive_int,
                                                 print_json, progress_bar)
 
@@ -113,6 +114,7 @@ def register(subparsers) -> None:
     r.add_argument("--no-weights", action="store_true", help="do not keep every epoch's weights (only the checkpoint)")
     add_progress_flag(p)
     add_json_flag(p)
+    add_size_flag(p)
     # `--resume` must know which flags were given, a flag given with its default value included (it must
     # still match the saved run): the defaults are kept here and the parser's become NOT_GIVEN, so that
     # a flag is given exactly when its value is not NOT_GIVEN (`given_flags`; `with_defaults` fills in the rest).
@@ -139,7 +141,7 @@ _CONVERTED = {"no_weights": ("save_weights", lambda v: not v),
 MODEL_FLAGS = ("model", "widths", "activation", "no_bias", "layers", "degree", "approx", "radius", "arch",
                "input_dim", "output_dim", "units", "shared", "no_output_activation")
 MODEL_FIELDS = ("model", "teacher")
-NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command")
+NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command", "max_memory")
 
 
 def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
@@ -190,7 +192,7 @@ def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
     from empirics.plots import plot_curves
-    from empirics.train import read_metrics, resumed_config, saved_config, train
+    from empirics.train import read_metrics, resumed_config, saved_config, train, train_needs
     from landscape_toolkit.common.runs import RunDir, check_run_name
 
     given = given_flags(args)
@@ -208,6 +210,7 @@ def run_train(args: argparse.Namespace) -> int:
         saved = saved_config(RunDir(args.out, name, create=False).path)  # RunNotFoundError for a misspelt name
         config = resumed_config(saved, config, given_fields(given))
     run_dir = Path(args.out) / name
+    check_size(args, train_needs(config), out=args.out)
     hint = f"cli.py train --run {name}" + (f" --out {args.out}" if args.out != "runs" else "") + " --resume"
     try:
         with progress_bar(args, f"train {name}") as progress:

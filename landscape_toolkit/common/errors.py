@@ -38,11 +38,15 @@ class InvalidSpecError(ToolkitError, ValueError):
     """A network, activation, configuration or option value that does not define a valid object."""
 
 
-class ExpansionTooLarge(ToolkitError):
+class RequestTooLarge(ToolkitError):
+    """A request whose estimated size (memory, disk, terms, paths) exceeds a stated limit, refused before any work."""
+
+
+class ExpansionTooLarge(RequestTooLarge):
     """A symbolic expansion whose guaranteed term bound exceeds the allowed size."""
 
 
-class PathBudgetExceeded(ToolkitError):
+class PathBudgetExceeded(RequestTooLarge):
     """A homotopy whose number of start paths exceeds the path budget."""
 
 

@@ -21,24 +21,33 @@ Backends:
     submitit-local  submitit's LocalExecutor (one subprocess per task, `workers` at once): the
                     Slurm code path without a cluster, used in tests.
     slurm           submitit's AutoExecutor on Slurm: one job array, with partition, time limit,
-                    GPUs, cores and memory per task passed through (`ExecutorOptions`).
+                    GPUs, cores and memory per task passed through (`ExecutorOptions`). Jobs import
+                    the submitting code (`import_roots` go first on their PYTHONPATH); their states
+                    come from squeue, not submitit's sacct watcher (`slurm_states`), so clusters
+                    without accounting work quietly; a job that ends without a result is a lost
+                    task with Slurm's state and its log's last error line; a refused submission is
+                    one BackendError line.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import inspect
+import io
 import itertools
 import json
 import multiprocessing
 import os
+import shlex
+import subprocess
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from landscape_toolkit.common.errors import CheckpointError, ToolkitError
 from landscape_toolkit.common.progress import Progress, report
@@ -343,8 +352,9 @@ class ExecutorOptions(Serializable):
             CUDA_VISIBLE_DEVICES, and 0 hides every GPU).
         cpus_per_task: submitit backends: cores per task.
         mem_gb: slurm: memory per task in GB (None: the cluster's default).
-        poll_s: seconds between checks of submitit jobs (None: 0.1 for submitit-local, 15 for slurm,
-            where every check queries the scheduler).
+        poll_s: seconds between checks of submitit jobs (None: 0.1 for submitit-local; for slurm,
+            where every check queries the scheduler, a tenth of the time since submission, from
+            0.5 s up to 15 s).
     """
 
     workers: int | None = None
@@ -377,7 +387,34 @@ def submitit_parameters(backend: str, options: ExecutorOptions) -> dict:
     return params
 
 
-def _submitit_executor(backend: str, folder: Path, options: ExecutorOptions):
+def import_roots(functions: Iterable[str]) -> list[str]:
+    """Return the folders from which this process imports the toolkit and the modules of `functions`.
+
+    A submitit job runs `python -m submitit.core._submit` in a fresh interpreter, which must import
+    the same code as the submitting process (a source checkout, a worktree, a test module) rather
+    than whatever the interpreter's site-packages would find; these folders go first on its
+    PYTHONPATH.
+    """
+    roots: list[str] = []
+    tops = ["landscape_toolkit", "theory", "empirics"] + [f.partition(":")[0].split(".")[0] for f in functions]
+    for top in dict.fromkeys(tops):
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            places = [Path(p).parent for p in spec.submodule_search_locations]
+        elif spec.origin and spec.origin not in ("built-in", "frozen"):
+            places = [Path(spec.origin).parent]
+        else:
+            continue
+        roots.extend(str(p) for p in places if str(p) not in roots)
+    return roots
+
+
+def _submitit_executor(backend: str, folder: Path, options: ExecutorOptions, functions: Iterable[str] = ()):
     """Return a configured submitit AutoExecutor for 'submitit-local' or 'slurm'."""
     try:
         import submitit
@@ -387,8 +424,28 @@ def _submitit_executor(backend: str, folder: Path, options: ExecutorOptions):
         executor = submitit.AutoExecutor(folder=folder, cluster="local" if backend == "submitit-local" else "slurm")
     except RuntimeError as exc:  # SlurmExecutor refuses to start where srun is missing
         raise BackendError(f"the slurm executor cannot start here: {exc}") from None
-    executor.update_parameters(**submitit_parameters(backend, options))
+    params = submitit_parameters(backend, options)
+    roots = import_roots(functions)
+    if backend == "slurm" and roots:
+        path = ":".join(shlex.quote(r) for r in roots)
+        params["slurm_setup"] = [f"export PYTHONPATH={path}${{PYTHONPATH:+:$PYTHONPATH}}"]
+    executor.update_parameters(**params)
     return executor
+
+
+@contextlib.contextmanager
+def _submission_errors(backend: str) -> Iterator[None]:
+    """Turn a refused submission (sbatch's error lines, which submitit prints and raises) into one BackendError."""
+    from submitit.core.utils import UncompletedJobError
+
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(printed):
+            yield
+    except (UncompletedJobError, OSError) as exc:
+        lines = [ln.strip() for ln in (str(exc) or printed.getvalue()).splitlines() if ln.strip()]
+        errors = [ln for ln in lines if "error" in ln.lower()] or lines or [type(exc).__name__]
+        raise BackendError(f"could not submit the grid to {backend}: {'; '.join(errors[-3:])}") from None
 
 
 @dataclass
@@ -483,10 +540,11 @@ def _submit_locked(tasks: tuple[Task, ...], grid_dir: Path, backend: str, option
         sub._pool = _pool(len(pending), options)
         sub.handles = {t.key: sub._pool.submit(run_task, t, str(grid_dir)) for t in pending}
         return sub
-    sub._executor = _submitit_executor(backend, grid_dir / SUBMITIT_DIR, options)
+    sub._executor = _submitit_executor(backend, grid_dir / SUBMITIT_DIR, options, {t.function for t in pending})
     if backend == "slurm":
         # one job array: the scheduler queues it, and slurm_array_parallelism caps it
-        jobs = sub._executor.map_array(run_task, pending, [str(grid_dir)] * len(pending))
+        with _submission_errors(backend):
+            jobs = sub._executor.map_array(run_task, pending, [str(grid_dir)] * len(pending))
         sub.handles = {t.key: j for t, j in zip(pending, jobs)}
     else:
         # LocalExecutor starts every job it is given at once: feed it `workers` at a time
@@ -564,9 +622,11 @@ def _wait(sub: Submission, progress: Progress | None) -> dict[str, str]:
             if restart:
                 sub._pool = _pool(len(restart), sub.options)
                 futures = {t.key: sub._pool.submit(run_task, t, str(sub.grid_dir)) for t in restart}
+    elif sub.backend == "slurm" and sub.handles:
+        lost.update(_wait_slurm(sub, progress, finished, total))
     elif sub._executor is not None:
         workers = sub.options.workers or os.cpu_count() or 1
-        poll = sub.options.poll_s or (15.0 if sub.backend == "slurm" else 0.1)
+        poll = sub.options.poll_s or 0.1
         waiting = dict(sub.handles)
         try:
             while waiting or sub.queue:
@@ -586,12 +646,103 @@ def _wait(sub: Submission, progress: Progress | None) -> dict[str, str]:
                 if waiting:
                     time.sleep(poll)
         except BaseException:
-            # interrupted: stop local jobs (their tasks stay `running` and rerun next time);
-            # Slurm jobs keep running on the cluster, and a later run skips what they finish
-            if sub.backend == "submitit-local":
-                for job in waiting.values():
-                    job.cancel(check=False)
+            # interrupted: stop local jobs (their tasks stay `running` and rerun next time)
+            for job in waiting.values():
+                job.cancel(check=False)
             raise
+    return lost
+
+
+# Slurm job states after which a job never runs again (squeue's long names).
+SLURM_ENDED = ("BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY",
+               "PREEMPTED", "REVOKED", "SPECIAL_EXIT", "TIMEOUT")
+# Seconds without an answer from the controller after which gathering stops (the jobs may still run).
+SLURM_SILENCE_S = 120.0
+
+
+def slurm_states(job_ids: Iterable[str]) -> dict[str, str]:
+    """Return {job id: state} for the Slurm jobs (array elements 'A_i') squeue still knows.
+
+    squeue rather than sacct: it answers from the controller's memory, so it works on clusters
+    without accounting storage, where sacct fails; a job it no longer lists ended more than
+    MinJobAge (default 300 s) ago. Raises BackendError when squeue cannot reach the controller.
+    """
+    arrays = sorted({j.split("_")[0] for j in job_ids})
+    if not arrays:
+        return {}
+    cmd = ["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T", f"--jobs={','.join(arrays)}"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BackendError(f"squeue failed: {exc}") from None
+    if out.returncode != 0:
+        # squeue exits 1 with 'Invalid job id specified' once every job of a request is purged
+        if "invalid job id" in out.stderr.lower():
+            return {}
+        raise BackendError(f"squeue failed: {' '.join(out.stderr.split()) or f'exit code {out.returncode}'}")
+    states = {}
+    for line in out.stdout.splitlines():
+        job, _, state = line.strip().partition("|")
+        if job:
+            states[job] = state.strip()
+    return states
+
+
+def _slurm_lost_reason(job: Any, state: str | None) -> str:
+    """Return one line saying how a Slurm job ended without a result, with its log's last error line."""
+    how = f"ended {state}" if state else "ended (squeue no longer lists it)"
+    line = f"Slurm job {job.job_id} {how} before its task finished"
+    try:
+        errors = [ln.strip() for ln in job.paths.stderr.read_text(errors="replace").splitlines()
+                  if "error" in ln.lower() and ln.strip()]
+    except OSError:
+        errors = []
+    # slurmstepd's own lines say why (memory limit, time limit, cancelled); a traceback's last line otherwise
+    steps = [e for e in errors if e.startswith("slurmstepd")]
+    detail = (steps or errors)[-1] if (steps or errors) else ""
+    return f"{line}: {detail}" if detail else line
+
+
+def _wait_slurm(sub: Submission, progress: Progress | None, finished: int, total: int) -> dict[str, str]:
+    """Return {key: one-line reason} for Slurm tasks whose job ended without a result, once every job has ended.
+
+    A job is over when its result file exists or squeue says it ended (or no longer lists it).
+    submitit's own watcher is never asked: it polls sacct, which fails and warns on every poll
+    on clusters without accounting. Checks come every 0.5 s at first and at most every 15 s
+    (`options.poll_s` fixes the interval); a controller silent for SLURM_SILENCE_S seconds
+    ends gathering with a BackendError (the jobs keep running; the same command gathers them later).
+    """
+    lost: dict[str, str] = {}
+    waiting = dict(sub.handles)
+    silent_since = None
+    while waiting:
+        try:
+            states = slurm_states(j.job_id for j in waiting.values())
+            silent_since = None
+        except BackendError:
+            silent_since = silent_since or time.perf_counter()
+            if time.perf_counter() - silent_since > SLURM_SILENCE_S:
+                raise
+            states = None
+        for key, job in list(waiting.items()):
+            if job.paths.result_pickle.exists():
+                try:
+                    job.result()
+                except Exception as exc:  # noqa: BLE001 - the job itself failed outside the task
+                    lost[key] = one_line(exc)
+            elif states is not None and (states.get(job.job_id) in SLURM_ENDED or job.job_id not in states):
+                # the result is written before the job ends: a job that ended without one is lost
+                if job.paths.result_pickle.exists():
+                    continue
+                lost[key] = _slurm_lost_reason(job, states.get(job.job_id))
+            else:
+                continue
+            del waiting[key]
+            finished += 1
+            report(progress, finished, total)
+        if waiting:
+            elapsed = time.perf_counter() - sub.started
+            time.sleep(sub.options.poll_s or min(15.0, max(0.5, elapsed / 10)))
     return lost
 
 

@@ -15,8 +15,12 @@ and this module turns the pair into the run folder `ROOT/NAME/`:
     .lock           held while the run is in use (a second user fails at once, RunLockedError)
 
 Training adds metrics.json (its per-epoch log, rewritten after every epoch), data.json and
-weights/. Every file is written to a temporary name, synced and renamed: an interrupted run never
-leaves a torn file. `open_run` checks the folder before any work: a folder holding another
+weights/. Every file is written to a temporary name, synced and renamed (and the folder synced): an
+interrupted run never leaves a torn file, and the temporaries a killed writer leaves are removed
+when the folder is next locked. Checkpoints are verified against their CRC-32s when loaded
+(`check_checkpoint`): a damaged file is refused by name, never read as other numbers. A command
+that computes first and saves at the end claims its folder before the computation (`claim_run`).
+`open_run` checks the folder before any work: a folder holding another
 configuration is refused (CheckpointError) unless the differences lie in the fields the caller
 declares resumable (a training run's epochs, how it is watched); the same configuration reruns in
 place. `read_run` reads any run folder back.
@@ -25,9 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -96,8 +102,19 @@ def check_config(folder: str | os.PathLike, config: Any, resumable: Iterable[str
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     """Return the current git commit of the toolkit (with '+dirty' for local changes), or None."""
-    state = _git_state(repo, with_diff=False)
+    state = _own_git_state(False) if repo is None else _git_state(repo, with_diff=False)
     return None if state is None else state[0]
+
+
+@functools.lru_cache(maxsize=2)
+def _own_git_state(with_diff: bool) -> tuple[str, str | None] | None:
+    """Return `_git_state` of the toolkit's own source, read once per process.
+
+    The code a process runs is the code it imported, so one reading serves every run it starts (a
+    grid worker's tasks, an experiment's stages): three git calls per run folder would otherwise
+    cost more than a small run.
+    """
+    return _git_state(None, with_diff)
 
 
 def _git(args: list[str], cwd: Path) -> str:
@@ -133,7 +150,7 @@ def package_versions(names: tuple[str, ...] = ("numpy", "scipy", "sympy", "torch
 
 def manifest(seed: int | None, extra: dict | None = None) -> dict:
     """Return the provenance record of a run: seed, versions, commit, code diff when dirty, command line, time."""
-    state = _git_state(None, with_diff=True)
+    state = _own_git_state(True)
     record = {
         "seed": seed,
         "versions": package_versions(),
@@ -154,6 +171,104 @@ def run_folder(path: str | os.PathLike) -> Path:
     if not path.is_dir():
         raise RunNotFoundError(f"run folder {path} does not exist")
     return path
+
+
+def _acquire(folder: Path):
+    """Return the open `.lock` of `folder`, flock'ed exclusively (RunLockedError when another holder has it)."""
+    import fcntl
+
+    try:
+        handle = open(folder / ".lock", "a+")
+    except OSError as exc:
+        raise OutputFileError(f"cannot lock run folder {folder}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise RunLockedError(f"run folder {folder} is in use by {owner}; wait for it or choose "
+                             f"another run name") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+    except OSError:
+        pass  # the owner's name is a courtesy (e.g. on a full disk); the flock is the lock
+    remove_stale_temporaries(folder)
+    return handle
+
+
+def _release(handle) -> None:
+    import fcntl
+
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    try:
+        handle.close()
+    except OSError:
+        pass  # the owner's name could not be flushed (a full disk); the lock is released all the same
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove and return the temporary files of interrupted atomic writes in `folder` and its plain subfolders.
+
+    `records.atomic_path` writes `.NAME.XXXXXXXX.tmp` beside its target and renames it; a process
+    killed before the rename leaves it behind. Nothing reads these files, so once the folder is
+    locked they are garbage. Subfolders that are run folders of their own (they hold config.json,
+    e.g. a grid's task folders or an experiment's training stages) are left to their own users.
+    """
+    folder = Path(folder)
+    places = [folder] + [d for d in folder.iterdir() if d.is_dir() and not (d / CONFIG).exists()] \
+        if folder.is_dir() else []
+    removed = []
+    for place in places:
+        for tmp in place.glob(".*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                continue
+            removed.append(tmp)
+    return removed
+
+
+# Run folders claimed by this process for the rest of a command (`claim_run`): path -> lock handle.
+_CLAIMS: dict[Path, Any] = {}
+
+
+def claim_run(root: str | os.PathLike, name: str) -> Path:
+    """Lock the run folder `root/name` until `release_claims`, and return its path; RunLockedError if in use.
+
+    For commands that compute first and save at the end (`save_run`): claimed before the
+    computation, a folder another process is using is refused before any work, and no second
+    process can write it meanwhile. `open_run` in this process then uses the claim instead of
+    locking again. A folder the claim had to create is removed again if nothing was saved in it.
+    """
+    path = Path(root) / check_run_name(name)
+    key = path.resolve()
+    if key in _CLAIMS:
+        return path
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(f"cannot create run folder {path}: {exc.strerror or exc}") from None
+    try:
+        _CLAIMS[key] = (_acquire(path), created)
+    except BaseException:
+        if created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return path
+
+
+def release_claims() -> None:
+    """Release every run folder `claim_run` locked in this process (removing those it created and left empty)."""
+    while _CLAIMS:
+        path, (handle, created) = _CLAIMS.popitem()
+        _release(handle)
+        if created and {p.name for p in path.iterdir()} <= {".lock"}:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class RunDir:
@@ -182,28 +297,14 @@ class RunDir:
 
         A second process that tries to use the same run folder at the same time gets RunLockedError
         at once, instead of two runs writing into one folder. The lock is an `flock` on `.lock`, so
-        it is released when the process dies, however it dies.
+        it is released when the process dies, however it dies. Once locked, the temporary files
+        that a killed writer left behind (`.NAME.*.tmp`, never read) are removed (`remove_stale_temporaries`).
         """
-        import fcntl
-
-        handle = open(self.path / ".lock", "a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise RunLockedError(f"run folder {self.path} is in use by {owner}; wait for it or choose "
-                                 f"another run name") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()}")
-        handle.flush()
+        handle = _acquire(self.path)
         try:
             yield self
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            handle.close()
+            _release(handle)
 
     def file(self, name: str) -> Path:
         """Return the path of a file inside the run folder."""
@@ -245,7 +346,10 @@ class RunDir:
 
         path = self.file(name)
         with atomic_path(path, make_parents=True) as tmp:  # a kill leaves the old file or the new one
-            torch.save(obj, tmp)
+            # through a Python file object, so that a full disk is OSError (ENOSPC), which atomic_path
+            # names; given a path, torch's own writer fails with an unexplained 'unexpected pos'
+            with open(tmp, "wb") as handle:
+                torch.save(obj, handle)
         return path
 
     def load_checkpoint(self, name: str = CHECKPOINT, map_location: Any = "cpu") -> dict:
@@ -260,10 +364,39 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path} does not exist")
+    check_checkpoint(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=False)
     except Exception as exc:  # pickle, zip and IO errors all mean the same to the user
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot read checkpoint {path}: {first}") from exc
+
+
+def check_checkpoint(path: str | os.PathLike) -> None:
+    """Raise CheckpointError naming `path` when the torch file there is truncated or any byte of it changed.
+
+    torch.save writes a zip archive with a CRC-32 per member, but torch.load never checks them: a
+    flipped bit in a tensor loads as a silently different number. Python's zipfile reads every
+    member and compares its CRC (`testzip`), at about the speed of reading the file; a truncated
+    file has lost its central directory. Files in torch's legacy (non-zip) format pass unchecked.
+    """
+    import zipfile
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                if path.stat().st_size == 0:
+                    raise CheckpointError(f"checkpoint {path} is empty (truncated)")
+                return  # not a zip archive: torch's legacy format, or not a checkpoint (torch.load says)
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except zipfile.BadZipFile as exc:
+        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({exc})") from None
+    except (OSError, EOFError, zipfile.LargeZipFile) as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad} fails its CRC-32 check")
 
 
 @contextlib.contextmanager
@@ -278,7 +411,8 @@ def open_run(root: str | os.PathLike, name: str, config: Any, seed: int | None =
     check_run_name(name)
     check_config(Path(root) / name, config, resumable)
     run = RunDir(root, name)
-    with run.lock():
+    claimed = run.path.resolve() in _CLAIMS
+    with contextlib.nullcontext(run) if claimed else run.lock():
         run.start(config, seed, extra, resumable)
         yield run
 

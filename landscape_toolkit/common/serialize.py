@@ -111,9 +111,20 @@ class Config(Serializable):
 
     @classmethod
     def from_dict(cls, data: dict):
-        """Return the configuration whose `to_dict` is `data` (InvalidSpecError naming unknown keys)."""
+        """Return the configuration whose `to_dict` is `data`.
+
+        InvalidSpecError names unknown keys, and says what is wrong with a value of the wrong type
+        (a damaged or hand-edited config.json) instead of the TypeError of a comparison deep inside.
+        """
+        if not isinstance(data, dict):
+            raise InvalidSpecError(f"a {cls.CONFIG_NAME} is a JSON object of fields, not {type(data).__name__}")
         check_known_keys(cls, data, cls.CONFIG_NAME)
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            if isinstance(exc, InvalidSpecError):
+                raise
+            raise InvalidSpecError(f"{cls.CONFIG_NAME} has a field of the wrong kind ({exc})") from None
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
