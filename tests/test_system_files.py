@@ -113,3 +113,24 @@ def test_solutions_are_written_in_the_three_formats():
     assert sorted(round(x[0].real, 6) for x in back) == [-2.0, 1.0]
     lines = solutions_text(r, "bertini").splitlines()
     assert lines[0] == "2" and len([ln for ln in lines if ln.strip()]) == 3
+
+
+def test_a_file_that_cannot_be_read_decoded_or_parsed_is_named(tmp_path):
+    missing = tmp_path / "missing.phc"
+    with pytest.raises(InputFileError, match=f"cannot read {missing}"):
+        load_system(missing)
+    with pytest.raises(InputFileError, match="is a directory"):
+        load_system(tmp_path)
+    binary = tmp_path / "binary.phc"
+    binary.write_bytes(b"2\n x^2 \xff\xfe;\n")
+    with pytest.raises(InputFileError, match="binary.phc as UTF-8"):
+        load_system(binary)
+    bad = tmp_path / "bad.phc"
+    bad.write_text("2\n x^2 + y/;\n x*y - 1;\n")
+    with pytest.raises(InputFileError, match="bad.phc: PHCpack cannot parse polynomial 1"):
+        load_system(bad)
+    with pytest.raises(InvalidSpecError, match="announces 3"):
+        read_system_text("3\n x^2 - 1;\n y - x;\n")
+    good = tmp_path / "good.phc"
+    good.write_text("2\n x^2 + y^2 - 4;\n x*y - 1;\n")
+    assert load_system(good).system.label == str(good)
