@@ -133,6 +133,10 @@ def _summary(record) -> str:
     """Return the scalar fields of a task's result (or its error) as one short line."""
     if record.error is not None:
         return record.error
+    if isinstance(record.result, dict) and isinstance(record.result.get("findings"), list):
+        # an experiment: its verdicts, claim by claim
+        text = "; ".join(f"{f.get('claim')}: {f.get('verdict')}" for f in record.result["findings"])
+        return text if len(text) <= 100 else text[:97] + "..."
     if isinstance(record.result, dict):
         text = ", ".join(f"{k}={v}" for k, v in record.result.items()
                          if not isinstance(v, (dict, list)) and k not in record.kwargs)

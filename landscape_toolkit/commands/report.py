@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**rep.to_dict(), "output": str(path)})
         return 0
-    verdicts = [c[4] for c in rep.claims]
-    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("held", "not held", "underpowered", "inconclusive") if v in verdicts)
+    verdicts = [c.get("verdict") for c in rep.claims]
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
     print(f"report: {path} ({len(rep.runs)} runs, {len(rep.claims)} claims{': ' + counts if counts else ''})")
     return 0
