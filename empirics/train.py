@@ -78,7 +78,7 @@ from empirics.trajectories import (SGDL, Trajectories, build_model, effective_pr
                                    loss_name, make_optimizer, parallel_mode, per_trajectory_loss, run_epoch)
 from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, TrainingDiverged
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.runs import CHECKPOINT, RunDir, discard_on_failure, snapshot
+from landscape_toolkit.common.runs import CHECKPOINT, RunDir, clear_stale, discard_on_failure, snapshot
 from landscape_toolkit.common.seeds import child_seed
 
 
@@ -200,6 +200,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     propagates.
     """
     folder = run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)
+    clear_stale(folder)  # a run killed before its first checkpoint left only bookkeeping
     before = snapshot(folder)
     rd = run_dir if isinstance(run_dir, RunDir) else RunDir.at(run_dir, create=not require_checkpoint)
     if require_checkpoint and not rd.file(CHECKPOINT).exists():

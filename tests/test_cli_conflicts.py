@@ -155,3 +155,20 @@ def test_output_never_replaces_a_run_folders_own_files(capsys, tmp_path):
     code, _, err = run_cli(["approx", "--plot", tmp_path / "a" / "manifest.json"], capsys)
     assert code == 2 and "run folder" in err, err
     assert json.loads((tmp_path / "a" / "config.json").read_text())["degree"] == [2]
+
+
+def test_a_run_killed_before_any_work_does_not_refuse_the_next_command(capsys, tmp_path):
+    """Claim: a folder holding only what a killed run wrote first (config.json, manifest.json, .lock: SIGKILL and
+    SIGTERM run no handler) is cleared by the next command, whatever its options; a folder with a result is not."""
+    killed = tmp_path / "p"
+    killed.mkdir()
+    (killed / "config.json").write_text(json.dumps({"command": "paths", "widths": [9, 9, 9]}))
+    (killed / "manifest.json").write_text("{}")
+    (killed / ".lock").write_text("process 1")
+    code, _, err = run_cli(["paths", "--layer-widths", "3,4,2", "--grid", "11", "--out", tmp_path, "--run", "p",
+                            "--no-progress"], capsys)
+    assert code == 0, err
+    assert json.loads((killed / "config.json").read_text())["widths"] == [3, 4, 2]
+    code, _, err = run_cli(["paths", "--layer-widths", "2,3,2", "--grid", "11", "--out", tmp_path, "--run", "p",
+                            "--no-progress"], capsys)
+    assert code == 2 and "another configuration" in err  # a finished run is kept and protected

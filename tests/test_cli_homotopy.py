@@ -140,20 +140,23 @@ SYSTEMS = Path(__file__).resolve().parent.parent / "examples" / "systems"
 def test_solve_table_shows_every_solution_class(capsys):
     """Claim: the table has a row per regular solution, per isolated singular one (with its multiplicity), per
     positive-dimensional part (dimension, degree, a sample point) and the failed paths as a count."""
-    code, out, _ = run(capsys, "solve", str(SYSTEMS / "svw.phc"), "--no-progress")
+    code, out, _ = run(capsys, "solve", str(SYSTEMS / "circle.phc"), "--no-progress")
     assert code == 0
-    rows = out.split("class ")[1].splitlines()
-    assert any(r.startswith("regular") and "+0.5" in r for r in rows)
-    assert any(r.startswith("dim 2, degree 2") for r in rows) and any(r.startswith("dim 1, degree 6") for r in rows)
-    assert "singular point(s) of multiplicity 1, 1" not in out
+    assert any(r.startswith("dim 1, degree 2") and "6 paths" in r for r in out.splitlines())
+    assert "multiplicity 1, 1" not in out
     code, out, _ = run(capsys, "solve", str(SYSTEMS / "double_root.phc"), "--no-progress")
-    assert code == 0 and any(r.startswith("singular") and "mult 2" in r for r in out.splitlines())
+    rows = out.split("class ")[1].splitlines()
+    assert code == 0 and any(r.startswith("singular") and "mult 2" in r for r in rows)
+    assert any(r.startswith("regular") and "-2" in r for r in rows)
+    code, out, _ = run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--start", "total-degree", "--no-progress")
+    assert code == 0 and any(r.startswith("at infinity") and "50 paths" in r for r in out.splitlines())
 
 
 def test_solve_show_counts_the_rows_left_out(capsys):
-    """Claim: --show N prints N rows and says how many more there are (cyclic-5: 70 rows)."""
+    """Claim: --show N prints N regular solutions and says how many more there are (cyclic-5: 70)."""
     code, out, _ = run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--show", "30", "--no-progress")
-    assert code == 0 and "... 40 more rows" in out
+    assert code == 0 and "... 40 more regular (--show, --json)" in out
+    assert len([r for r in out.splitlines() if r.startswith("regular ")]) == 30
     with pytest.raises(SystemExit) as exc:
         run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--show", "-1")
     assert exc.value.code == 2 and "-1" in capsys.readouterr().err

@@ -290,15 +290,20 @@ def _save(args: argparse.Namespace, result) -> None:
         print(f"saved: {saved}", file=sys.stderr)
 
 
-def solution_rows(result) -> list[list]:
-    """Return one table row per solution class: regular solutions, isolated singular ones with their
-    multiplicity, positive-dimensional parts (dimension, degree, a sample point), and the paths at
-    infinity and failed ones as counts (they end at no point of C^n)."""
+def solution_rows(result, show: int | None = None) -> tuple[list[list], str]:
+    """Return one table row per solution class and a note on the rows left out.
+
+    Regular solutions and isolated singular ones (with their multiplicity) get a row each, the first
+    `show` of each kind; every positive-dimensional part (dimension, degree, a sample point) and the
+    paths at infinity and the failed ones (as counts: they end at no point of C^n) always have theirs.
+    """
     n = result.n_vars
     witness = "witness point" if result.witness_dimension else "regular"
-    rows = [[witness, "real" if r else "complex", 1] + [_c(z, r) for z in x] for x, r in zip(result.solutions, result.real)]
-    rows += [["singular", "real" if r else "complex", f"mult {m}"] + [_c(z, r) for z in x]
-             for x, m, r in zip(result.singular_points, result.multiplicities, result.singular_real)]
+    regular = [[witness, "real" if r else "complex", 1] + [_c(z, r) for z in x]
+               for x, r in zip(result.solutions, result.real)]
+    singular = [["singular", "real" if r else "complex", f"mult {m}"] + [_c(z, r) for z in x]
+                for x, m, r in zip(result.singular_points, result.multiplicities, result.singular_real)]
+    rows = regular[:show] + singular[:show]
     rows += [[f"dim {c.dimension}, degree {'?' if c.degree is None else c.degree}", "sample point",
               f"{c.endpoints} paths"] + [_c(z) for z in c.sample] + [""] * (n - len(c.sample))
              for c in result.components]
@@ -306,7 +311,9 @@ def solution_rows(result) -> list[list]:
         rows.append(["at infinity", "—", f"{result.outcomes['at_infinity']} paths"] + ["—"] * n)
     if result.outcomes["failed"]:
         rows.append(["failed", "—", f"{result.outcomes['failed']} paths"] + ["—"] * n)
-    return rows
+    left = [f"{len(kind) - show} more {name}" for kind, name in ((regular, witness), (singular, "singular"))
+            if show is not None and len(kind) > show]
+    return rows, (f"... {', '.join(left)} (--show, --json)" if left else "")
 
 
 def _print_solve(result, args: argparse.Namespace, loaded=None) -> None:
@@ -366,12 +373,12 @@ def _print_solve(result, args: argparse.Namespace, loaded=None) -> None:
     if args.output and args.export_solutions:
         rows.append(("solutions written", f"{args.output} ({args.export_solutions})"))
     print(key_values(rows))
-    table_rows = solution_rows(result)
-    if table_rows and args.show:
+    table_rows, left = solution_rows(result, args.show)
+    if table_rows:
         print()
-        print(table(table_rows[: args.show], ["class", "field", "paths"] + list(result.names)))
-        if len(table_rows) > args.show:
-            print(f"... {len(table_rows) - args.show} more rows (--show, --json)")
+        print(table(table_rows, ["class", "field", "paths"] + list(result.names)))
+        if left:
+            print(left)
     if check is not None:
         print(f"\nsecond gamma (seed {check.seeds[1]}): {check.counts[1]} solutions, union {check.union}: "
               f"{'the sets agree' if check.agree else 'the sets DIFFER (lost or jumped paths)'}")

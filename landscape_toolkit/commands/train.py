@@ -148,7 +148,8 @@ def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
     from empirics.train import ModelSpec, TrainConfig
     from landscape_toolkit.common.errors import InvalidSpecError
 
-    check_train_flags(args)
+    if not args.resume:  # on --resume the flags given are checked against the saved run instead
+        check_train_flags(args)
     if args.dataset not in LARGE_SETS:  # the laptop-sized sample is for the large sets; the small ones are whole
         args = argparse.Namespace(**{**vars(args), **{k: None for k in LAPTOP if k not in given}})
     if "layers" in given and args.arch == "fc":

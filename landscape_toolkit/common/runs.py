@@ -311,6 +311,26 @@ def checkpoint_exists(folder: str | os.PathLike) -> bool:
     return root.is_dir() and any(root.rglob(CHECKPOINT))
 
 
+def clear_stale(folder: str | os.PathLike) -> bool:
+    """Remove the bookkeeping a run left when it was killed before any resumable work (SIGKILL, SIGTERM, power
+    loss: no handler ran); return whether there was some.
+
+    Only a folder holding nothing but BOOKKEEPING files, and not locked by a live process, is cleared, so a
+    stale config.json never refuses the corrected command; a folder in use, or with work in it, is left alone.
+    """
+    root = Path(folder)
+    if not root.is_dir() or holds_resumable_work(root) or not any(root.iterdir()):
+        return False
+    try:
+        with RunDir.at(root, create=False).lock():
+            for p in sorted(root.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    p.unlink() if (p.is_file() or p.is_symlink()) else p.rmdir()
+    except RunLockedError:
+        return False
+    return True
+
+
 def snapshot(folder: str | os.PathLike) -> tuple[bool, frozenset]:
     """Return (whether `folder` exists, the paths under it): what `discard_on_failure` leaves in place."""
     root = Path(folder)
@@ -319,13 +339,13 @@ def snapshot(folder: str | os.PathLike) -> tuple[bool, frozenset]:
 
 @contextlib.contextmanager
 def discard_on_failure(folder: str | os.PathLike, before: tuple[bool, frozenset] | None = None) -> Iterator[None]:
-    """Run the block; if it raises (Ctrl-C included) before `folder` holds resumable work, remove what it wrote.
+    """Run the block; if it raises (Ctrl-C included) before it saved resumable work, remove what it wrote.
 
     Only the files that were not in the folder before (`before`, a `snapshot` taken earlier; by
-    default at entry) are removed, then the empty folders created since; a folder that already
-    held work, or gained some (a checkpoint, a finished stage, a result), is kept whole, so the
-    same command resumes it. Use it while holding the folder's lock: another process's folder
-    (RunLockedError) is never touched.
+    default at entry) are removed, then the empty folders created since; when the block added work
+    (a checkpoint, a finished stage, a result), the folder is kept whole, so the same command
+    resumes it, and what was there before is never touched. Use it while holding the folder's lock:
+    another process's folder (RunLockedError) is never touched.
     """
     root = Path(folder)
     existed, paths = snapshot(root) if before is None else before
@@ -334,7 +354,9 @@ def discard_on_failure(folder: str | os.PathLike, before: tuple[bool, frozenset]
     except RunLockedError:
         raise
     except BaseException:
-        if not holds_resumable_work(root):
+        new_work = root.is_dir() and any(p.is_file() and p.name not in BOOKKEEPING and p not in paths
+                                         for p in root.rglob("*"))
+        if not new_work:
             _remove_new(root, paths)
             if not existed:  # the folder this run created (an open lock on its removed .lock does not keep it)
                 with contextlib.suppress(OSError):
@@ -367,6 +389,7 @@ def open_run(root: str | os.PathLike, name: str, config: Any, seed: int | None =
     fails before the folder holds resumable work, the folder is left as it was (`discard_on_failure`).
     """
     check_run_name(name)
+    clear_stale(Path(root) / name)
     check_config(Path(root) / name, config, resumable)
     before = snapshot(Path(root) / name)
     run = RunDir(root, name)
