@@ -288,6 +288,7 @@ def plot_curves(metrics: dict, path: str | Path, title: str = "") -> Path:
             for k, ys in enumerate(series):
                 ax.plot(epochs, ys, style, color=f"C{k % 10}", lw=1.2, label=f"{split}" if k == 0 else None)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(key)
         ax.set_yscale("log" if key == "loss" else "linear")
         ax.grid(alpha=0.3)

@@ -404,11 +404,22 @@ def _cell(key: str, v: Any) -> str:
     return html.escape(plain(v)) if plain(v) else "—"
 
 
+QUOTE_CHARS = 110  # a claim's quote in the table is cut here, the whole of it in a disclosure
+
+
+def _quote(text: str) -> str:
+    """Return a claim's quote for the table: whole when short, else its start with the rest behind a disclosure."""
+    if len(text) <= QUOTE_CHARS:
+        return f"<q>{html.escape(text)}</q>"
+    cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return f"<details><summary><q>{html.escape(cut)} …</q></summary><q>{html.escape(text)}</q></details>"
+
+
 def claims_table(records: tuple[dict, ...]) -> str:
     """Return the claims table: run, claim, paper, quote, then the verdict record's fields (known ones first)."""
     cols = _finding_columns(records)
     rows = [[html.escape(r.get("run", "")), html.escape(r.get("claim", "")), html.escape(r.get("paper", "")),
-             f"<q>{html.escape(r.get('quote', ''))}</q>"] + [_cell(k, r.get(k)) for k in cols] for r in records]
+             _quote(r.get("quote", ""))] + [_cell(k, r.get(k)) for k in cols] for r in records]
     return _table(rows, ["run", "claim", "paper", "quote"] + [k.replace("_", " ") for k in cols], "claims")
 
 
@@ -419,7 +430,7 @@ h1,h2,h3{font-family:system-ui,sans-serif}h2{border-bottom:1px solid #d0d7de;pad
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:14px;font-family:system-ui,sans-serif}
 td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 table.claims,table.records{width:100%}table.kv th{width:35%;font-weight:normal;color:#57606a}
-q{font-style:italic;color:#57606a}.note,.caption{font-size:13px;color:#57606a}.caption{margin:.4em 0 0}
+q{font-style:italic;color:#57606a}table.claims td:nth-child(4){min-width:13em}table.claims td{overflow-wrap:anywhere}.note,.caption{font-size:13px;color:#57606a}.caption{margin:.4em 0 0}
 .verdict{color:#fff;border-radius:4px;padding:1px 6px;font-weight:600;white-space:nowrap}
 figure{display:block;margin:1.2em 0;width:100%}figure img{width:100%;height:auto;border:1px solid #d0d7de}
 figcaption{font-size:14px;color:#57606a;font-family:system-ui,sans-serif}svg.spark{vertical-align:middle}

@@ -84,8 +84,8 @@ def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | No
     bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0, dynamic_ncols=True)
 
     def update(done: int, total: int | None, note: str | None = None) -> None:
-        if done < bar.n:
-            bar.reset(total=total)
+        if done < bar.n or (bar.total is None and total is not None and bar.n == 0):
+            bar.reset(total=total)  # a new count, or counting starts after a phase without one
         if note is not None:
             bar.set_postfix_str(note, refresh=False)
         if total is not None and bar.total != total:

@@ -46,7 +46,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.list and args.name:
             raise InvalidSpecError(f"--list lists every experiment: drop {args.name!r} or --list")
         if extra:
-            raise InvalidSpecError(f"{'/'.join(extra)} need an experiment NAME (see --list)")
+            raise InvalidSpecError(f"{'/'.join(extra)} {'need' if len(extra) > 1 else 'needs'} an experiment NAME "
+                                   f"(see --list)")
         exps = registry()
         rows = [(e.name, e.reference, ", ".join(e.datasets) or "-", e.title) for e in exps.values()]
         if args.json:

@@ -226,7 +226,7 @@ def run_solve(args: argparse.Namespace) -> int:
     refuse_unless(args, ["loops_without_news", "max_seconds"], args.monodromy, "with --monodromy")
     if args.file is not None:
         refuse_unless(args, [*NETWORK_DESTS, *DATA_DESTS[:3], "monodromy"], False,
-                      "to a network's system: solve FILE solves the file's system (drop FILE to solve a network)")
+                      "to a network's system (solve FILE solves the file's system; drop FILE to solve a network)")
     else:
         refuse_unless(args, ["variables"], False, "with a system FILE")
     if args.monodromy:
