@@ -108,6 +108,11 @@ def test_solutions_are_written_in_the_three_formats():
     r = solve_system(sf.system)
     doc = json.loads(solutions_text(r, "json"))
     assert sorted((s["class"], s["multiplicity"]) for s in doc["solutions"]) == [("regular", 1), ("singular", 2)]
+    # the diagnostics written are the paths' measured ones, never placeholders
+    measured = {p.residual for p in r.paths if p.outcome in ("regular", "singular")}
+    assert all(s["residual"] in measured for s in doc["solutions"])
+    singular = next(s for s in doc["solutions"] if s["class"] == "singular")
+    assert singular["inverse_condition"] == 0.0 and singular["newton_step"] > 0
     phc = solutions_text(r, "phc")
     back = read_system_text("1\n (x - 1)^2*(x + 2);\n" + phc).listed
     assert sorted(round(x[0].real, 6) for x in back) == [-2.0, 1.0]

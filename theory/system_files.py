@@ -327,11 +327,25 @@ def system_text(system: System, fmt: str) -> str:
     raise InvalidSpecError(f"unknown system format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 
+def _diagnostics(result, x, regular: bool) -> dict:
+    """Return the measured err (last Newton step), rco (1/cond) and res (residual) of the path(s) ending at x."""
+    ends = [p for p in result.paths if p.outcome == ("regular" if regular else "singular")]
+    if not ends:
+        return {"err": float("nan"), "rco": float("nan"), "res": float("nan")}
+    dist = [float(np.max(np.abs(np.asarray(p.x) - np.asarray(x)))) for p in ends]
+    nearest = ends[int(np.argmin(dist))]
+    cond = nearest.condition
+    return {"err": float(nearest.newton_step), "rco": 0.0 if not regular or not cond > 0 else 1.0 / cond,
+            "res": float(nearest.residual)}
+
+
 def _points(result) -> list[dict]:
-    """Return every solution of a SolveResult as records: regular, then isolated singular (with multiplicity)."""
-    out = [{"class": "regular", "multiplicity": 1, "real": bool(r), "x": list(x)}
+    """Return every solution of a SolveResult as records: regular, then isolated singular (with multiplicity),
+    each with the diagnostics of the path that reached it (err, rco, res as PHCpack names them)."""
+    out = [{"class": "regular", "multiplicity": 1, "real": bool(r), "x": list(x), **_diagnostics(result, x, True)}
            for x, r in zip(result.solutions, result.real)]
-    out += [{"class": "singular", "multiplicity": int(m), "real": bool(r), "x": list(x)}
+    out += [{"class": "singular", "multiplicity": int(m), "real": bool(r), "x": list(x),
+             **_diagnostics(result, x, False)}
             for x, m, r in zip(result.singular_points, result.multiplicities, result.singular_real)]
     return out
 
@@ -346,7 +360,9 @@ def solutions_text(result, fmt: str) -> str:
     points = _points(result)
     if fmt == "json":
         doc = {"variables": names, "system": result.label, "solved": result.what or "the square system itself",
-               "solutions": [{**p, "x": [[v.real, v.imag] for v in p["x"]]} for p in points],
+               "solutions": [{**{k: v for k, v in p.items() if k not in ("err", "rco", "res")},
+                              "newton_step": p["err"], "inverse_condition": p["rco"], "residual": p["res"],
+                              "x": [[v.real, v.imag] for v in p["x"]]} for p in points],
                "at_infinity": result.outcomes["at_infinity"], "failed": result.outcomes["failed"],
                "positive_dimensional": [{"dimension": c.dimension, "degree": c.degree, "paths": c.endpoints,
                                          "sample": [[v.real, v.imag] for v in c.sample]} for c in result.components],
@@ -359,8 +375,7 @@ def solutions_text(result, fmt: str) -> str:
             lines += [f"solution {k + 1} :", "t :  1.00000000000000E+00   0.00000000000000E+00",
                       f"m : {p['multiplicity']}", "the solution for t :"]
             lines += [f" {n} : {complex(v).real: .14E}  {complex(v).imag: .14E}" for n, v in zip(names, p["x"])]
-            lines.append("== err :  0.000E+00 = rco :  " + ("1.000E+00" if p["class"] == "regular" else "0.000E+00")
-                         + " = res :  0.000E+00 ==")
+            lines.append(f"== err : {p['err']: .3E} = rco : {p['rco']: .3E} = res : {p['res']: .3E} ==")
         return "\n".join(lines) + "\n"
     if fmt == "bertini":
         blocks = ["\n".join(f"{complex(v).real:.16g} {complex(v).imag:.16g}" for v in p["x"]) for p in points]
