@@ -342,7 +342,6 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
     rows_w, labels, groups, epochs_all, model = [], [], [], [], None
     steps = len(runs) + len(layers)
     for r_i, run_path in enumerate(runs):
-        report(progress, r_i, steps, f"reading {Path(run_path).name}")
         run = load_run(run_path, device)  # the models re-measure old runs' errors on `device`; MDS itself is numpy
         model = model or run.models[0]
         epochs, W = load_trajectory(run_path, "cpu")
@@ -358,6 +357,7 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
                 labels.append(float(err[t]) if err is not None else f"e{epochs[e_i]}")
                 groups.append(r_i * W.shape[1] + t)
                 epochs_all.append(epochs[e_i])
+        report(progress, r_i + 1, steps, f"read {Path(run_path).name}")
     Wm = np.stack(rows_w)
     if len(Wm) < 3:
         raise InvalidSpecError(f"MDS needs at least 3 saved weight vectors, found {len(Wm)}")

@@ -71,19 +71,23 @@ def add_progress_flag(parser: argparse.ArgumentParser) -> None:
 def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | None]":
     """Yield a `common.progress.Progress` callback driving one tqdm bar on stderr (None with --no-progress).
 
-    A note (`progress(done, total, note)`) is shown beside the count. When the count starts again (a
-    new stage of an experiment, the next weights of a probe), the bar restarts its clock, so its rate
-    and time left are those of the work in progress and the note says which work that is.
+    The bar opens at the first report, so a command refused before any work prints its one error
+    line only. A note (`progress(done, total, note)`) is shown beside the count. When the count
+    starts again (a new stage of an experiment, the next weights of a probe), or counting starts
+    after a phase without a count, the bar restarts its clock, so its rate and time left are those
+    of the work in progress and the note says which work that is.
     """
     if getattr(args, "no_progress", False):
         yield None
         return
     from tqdm import tqdm
 
-    # delay: a command that fails before any work (a refused budget) prints its one error line only
-    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0, dynamic_ncols=True)
+    bars: list = []
 
     def update(done: int, total: int | None, note: str | None = None) -> None:
+        if not bars:
+            bars.append(tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0, dynamic_ncols=True))
+        bar = bars[0]
         if done < bar.n or (bar.total is None and total is not None and bar.n == 0):
             bar.reset(total=total)  # a new count, or counting starts after a phase without one
         if note is not None:
@@ -96,7 +100,8 @@ def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | No
     try:
         yield update
     finally:
-        bar.close()
+        if bars:
+            bars[0].close()
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import contextlib
-from typing import Iterator
 
-from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._network import DATA_DESTS, NETWORK_DESTS
+from landscape_toolkit.commands._network import DATA_DESTS, NETWORK_DESTS, add_network_args, spec_from_args
 from landscape_toolkit.commands._parser import refuse_unless
 from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_progress_flag, big, check_out, comma_list,
                                                 key_values, nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, save_result, table)
-from landscape_toolkit.common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
 SOLUTION_FORMATS = ("json", "phc", "bertini")  # theory.system_files.SOLUTION_FORMATS (kept import-free, tested)
@@ -67,28 +63,6 @@ def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
 def _options(args: argparse.Namespace):
     from theory.tracker import TrackOptions
     return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
-
-
-@contextlib.contextmanager
-def _progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
-    """Yield a Progress callback whose tqdm bar (`progress_bar`) opens at the first update.
-
-    Opening it only once work has started keeps stderr to the one error line when the library
-    refuses the input first (path budget, non-square system).
-    """
-    if getattr(args, "no_progress", False):
-        yield None
-        return
-    with contextlib.ExitStack() as stack:
-        bar: list = []
-
-        def update(done: int, total: int | None, note: str | None = None) -> None:
-            if not bar:
-                bar.append(stack.enter_context(progress_bar(args, desc)))
-            if bar[0] is not None:
-                bar[0](done, total, note)
-
-        yield update
 
 
 def _start(args: argparse.Namespace) -> str:
@@ -239,7 +213,7 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.file is not None:
         from theory.system_files import load_system
         loaded = load_system(args.file, args.variables)
-        with _progress(args, "paths") as progress:
+        with progress_bar(args, "paths") as progress:
             result = solve_system(loaded.system, start=_start(args), options=_options(args), progress=progress,
                                   gamma_seed=gamma_seed)
         _save(args, result)
@@ -248,7 +222,7 @@ def run_solve(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.monodromy:
         from theory.network_families import square_monodromy
-        with _progress(args, "monodromy loops") as progress:
+        with progress_bar(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
         _save(args, result)
@@ -263,7 +237,7 @@ def run_solve(args: argparse.Namespace) -> int:
                               ("time", f"{result.seconds:.1f} s")]))
         return 0
     data, w_star = _data(spec, args)
-    with _progress(args, "paths") as progress:
+    with progress_bar(args, "paths") as progress:
         result = solve_zero_error(spec, data, known=w_star, start=_start(args), options=_options(args),
                                   progress=progress, gamma_seed=gamma_seed)
     _save(args, result)
@@ -428,7 +402,7 @@ def run_dimension(args: argparse.Namespace) -> int:
     check_out(args)
     spec = spec_from_args(args)
     data, w_star = _data(spec, args)
-    with _progress(args, "paths") as progress:
+    with progress_bar(args, "paths") as progress:
         rep = zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
                                    data=data, w_star=w_star,
                                    monodromy=args.loops_without_news if args.monodromy else None,
@@ -498,7 +472,7 @@ def run_critical(args: argparse.Namespace) -> int:
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
-        with _progress(args, "monodromy loops") as progress:
+        with progress_bar(args, "monodromy loops") as progress:
             m = critical_monodromy(spec, args.points, seed=args.seed,
                                    config=StrataConfig(planted=args.targets == "planted",
                                                        stop_after=args.loops_without_news, options=_options(args)),
@@ -530,7 +504,7 @@ def run_critical(args: argparse.Namespace) -> int:
         return 0
     data, _ = _data(spec, args)
     seeded = args.data is None  # critical_points draws the same seeded data (planted or random) itself
-    with _progress(args, "paths") as progress:
+    with progress_bar(args, "paths") as progress:
         rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                               planted=args.targets == "planted", start=_start(args), options=_options(args),
                               data=None if seeded else data, groebner=args.groebner, progress=progress)
