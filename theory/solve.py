@@ -273,7 +273,7 @@ def solve(system: System, start: str = "auto", groups: Sequence[Sequence[int]] |
     if mixed_volume is None:
         mixed_volume = system.n_vars <= MAX_MV_VARS
     if mixed_volume:
-        mv, smv = phc.mixed_volume(system.polys)
+        mv, smv = phc.mixed_volume(system.polys, seed=options.seed)
     gamma = random_gamma(options.seed)
     t1 = time.perf_counter()
     paths = track_paths(system, st, gamma, options, progress, projective_target=target)
