@@ -1,6 +1,6 @@
 """The README's tour runs as written (benchmarks/tour.py reads it from README.md): every step exits 0 and prints
-what the README says it shows. The default run shrinks the two training-sized steps (fewer images, fewer
-directions) and leaves the experiment and grid steps, the report that joins them and the SVW system (whose
+what the README says it shows. The default run calls each line's `cli.main` in this process, shrinks the two
+training-sized steps (fewer images, fewer directions) and leaves the experiment and grid steps, the report that joins them and the SVW system (whose
 numbers tests/test_solve.py checks) to the slow run, which takes every line verbatim at its default sizes
 (`pytest -m slow tests/test_readme_tour.py`; a few minutes). benchmarks/tour.py prints each step's time."""
 import pytest
@@ -41,25 +41,37 @@ def test_the_readme_tour_is_found_and_every_step_is_checked():
     assert [_key(s) for s in steps] == list(EXPECT)
 
 
-def _run(tmp_path, small: bool):
+def _in_process(argv, capsys):
+    """Run `cli.main(argv)` here (the default run: no interpreter start per step) and return its step record."""
+    import cli
+
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return {"command": " ".join(argv), "code": code, "stdout": out.out, "stderr": out.err}
+
+
+def _run(tmp_path, small: bool, capsys=None, monkeypatch=None):
     folder = prepare(tmp_path)
+    if small:
+        monkeypatch.chdir(folder)
     for argv in tour_commands():
         key = _key(argv)
         if small and key.startswith(SLOW):
             continue
         argv = argv + (SMALLER.get(key, []) if small else [])
-        step = run_step(argv, folder)
+        step = _in_process(argv, capsys) if small else run_step(argv, folder)
         assert step["code"] == 0, (step["command"], step["stderr"][-2000:])
         assert EXPECT[key] in step["stdout"], (step["command"], step["stdout"][-2000:])
         assert "Traceback" not in step["stderr"]
 
 
-def test_the_readme_tour_runs_at_small_size(tmp_path):
+def test_the_readme_tour_runs_at_small_size(tmp_path, capsys, monkeypatch):
     """Claim: the README's tour steps run as written (training and probing on fewer images) and print their results."""
-    _run(tmp_path, small=True)
+    _run(tmp_path, small=True, capsys=capsys, monkeypatch=monkeypatch)
 
 
 @pytest.mark.slow
 def test_the_readme_tour_runs_verbatim(tmp_path):
-    """Claim: every line of the README's tour runs verbatim at its default sizes and prints its result."""
+    """Claim: every line of the README's tour runs verbatim, each in a fresh interpreter as a user types it, at its
+    default sizes, and prints its result."""
     _run(tmp_path, small=False)
