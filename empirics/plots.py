@@ -36,27 +36,36 @@ def _num(values) -> np.ndarray:
 
 
 def plot_mds(result: dict, path: str | Path, groups: Sequence[int] | None = None, title: str | None = None) -> Path:
-    """Draw an MDS embedding with each point written as its label (training error), Theory II Fig. 3 style.
+    """Draw an MDS embedding, Theory II Fig. 3 style: a marker per saved model, its label (the training error)
+    beside it, each group's points joined in order (a trajectory's path), a legend for the groups.
 
-    `groups` (one integer per point, e.g. the trajectory) colours the labels and joins each group's
-    points in order (the trajectory's path).
+    `groups` (one integer per point, e.g. the trajectory) colours the points. Labels that would
+    overlap an earlier one (points on a nearly straight path) are left out; every point keeps its marker.
     """
     plt = _plt()
     X = np.asarray(result["coords"], dtype=float)
     if X.shape[1] == 1:
         X = np.c_[X, np.zeros(len(X))]
     labels = result.get("labels") or [str(i) for i in range(len(X))]
+    numeric = all(isinstance(lab, (int, float)) for lab in labels)
     groups = list(groups) if groups is not None else [0] * len(X)
     cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    span = np.array([max(np.ptp(X[:, 0]), 1e-12), max(np.ptp(X[:, 1]), 1e-12)])
+    placed: list[np.ndarray] = []
     for g in sorted(set(groups)):
         idx = [i for i, gi in enumerate(groups) if gi == g]
-        ax.plot(X[idx, 0], X[idx, 1], "-", color=cmap(g % 10), alpha=0.25, lw=1)
+        ax.plot(X[idx, 0], X[idx, 1], "o-", color=cmap(g % 10), alpha=0.7, lw=1, ms=4,
+                label=f"trajectory {g}" if len(set(groups)) > 1 else "saved models, in epoch order")
         for i in idx:
+            where = X[i] / span
+            if any(np.max(np.abs(where - q)) < 0.045 for q in placed):
+                continue  # a label here would cover another one
+            placed.append(where)
             lab = labels[i]
-            text = f"{lab:.2f}" if isinstance(lab, float) else str(lab)
-            ax.text(X[i, 0], X[i, 1], text, color=cmap(g % 10), fontsize=7, ha="center", va="center")
-    pad = 0.05 * max(np.ptp(X[:, 0]), np.ptp(X[:, 1]), 1e-12)
+            ax.annotate(f"{lab:.2f}" if isinstance(lab, float) else str(lab), X[i], xytext=(4, 4),
+                        textcoords="offset points", color=cmap(g % 10), fontsize=7)
+    pad = 0.08 * max(span)
     ax.set_xlim(X[:, 0].min() - pad, X[:, 0].max() + pad)
     ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
     layer = result.get("layer")
@@ -64,6 +73,8 @@ def plot_mds(result: dict, path: str | Path, groups: Sequence[int] | None = None
                           f"stress-1 {result['stress']:.3f}")
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
+    ax.legend(fontsize=8, loc="best", title="numbers: training error" if numeric else "labels: epoch",
+              title_fontsize=8)
     return _save(fig, path)
 
 
@@ -115,8 +126,10 @@ def plot_radius(results: Sequence[dict] | dict, path: str | Path, names: Sequenc
         ax.hist(radii, bins=max(5, min(30, radii.size // 2)), alpha=0.6,
                 label=f"{name}: {np.mean(radii):.3g} ± {np.std(radii):.2g}"
                       + (f", {r['n_censored']} censored" if r.get("n_censored") else ""))
-    ax.set_xlabel(f"flatness radius (ε = {results[0]['epsilon']:g})")
+    ax.set_xlabel(f"flatness radius r(w, δw, ε), ε = {results[0]['epsilon']:g}")
     ax.set_ylabel("directions")
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # a count of directions
+    ax.set_title(f"Theory IIb eq. 11: flatness radius over {len(_num(results[0]['radii']))} random directions")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -275,6 +288,7 @@ def plot_curves(metrics: dict, path: str | Path, title: str = "") -> Path:
             for k, ys in enumerate(series):
                 ax.plot(epochs, ys, style, color=f"C{k % 10}", lw=1.2, label=f"{split}" if k == 0 else None)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(key)
         ax.set_yscale("log" if key == "loss" else "linear")
         ax.grid(alpha=0.3)

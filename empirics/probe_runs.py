@@ -27,7 +27,7 @@ from empirics.models import get_flat, layer_slice
 from empirics.model_spec import ModelSpec
 from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
 from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.progress import Progress, noted, report
 from landscape_toolkit.common.seeds import child_seed
 from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
 
@@ -294,7 +294,8 @@ def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOpti
         obj = objective(model)
         subsets = ("all", "top") if options.subset == "both" else (options.subset,)
         result = {s: probes.radius_probe(obj, obj.flat(), options.epsilon, options.directions, s, options.quantity,
-                                         options.seed, options.r_max, probes.blocks_of(model), progress=progress)
+                                         options.seed, options.r_max, probes.blocks_of(model),
+                                         progress=noted(progress, f"{s} weights"))
                   for s in subsets}
     elif kind == "hessian":
         result = hessian_report(objective(_pick(models, options.trajectory)), options)
@@ -368,17 +369,19 @@ def mds_needs(runs: Sequence[str], every: int = 1) -> list:
 
 
 def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "cosine", every: int = 1,
-             device: str = "cpu") -> RunsMDS:
+             device: str = "cpu", progress: Progress | None = None) -> RunsMDS:
     """Return the per-layer classical MDS of the saved weight trajectories of `runs` (Theory II §4.1, Fig. 3).
 
     Points are labelled by the training error of their trajectory at their epoch (or 'e<epoch>'),
     measured with batch-norm statistics recomputed on the training set (`empirics.bn`): read from
-    metrics.json, or measured here for runs recorded before train measured that way.
+    metrics.json, or measured here for runs recorded before train measured that way. `progress`
+    counts the runs read, then the layers embedded.
     """
     start = time.perf_counter()
     if every < 1:
         raise InvalidSpecError(f"every must be a positive integer, got {every}")
     rows_w, labels, groups, epochs_all, model = [], [], [], [], None
+    steps = len(runs) + len(layers)
     for r_i, run_path in enumerate(runs):
         run = load_run(run_path, device)  # the models re-measure old runs' errors on `device`; MDS itself is numpy
         model = model or run.models[0]
@@ -395,10 +398,15 @@ def runs_mds(runs: Sequence[str], layers: Sequence[int] = (2,), metric: str = "c
                 labels.append(float(err[t]) if err is not None else f"e{epochs[e_i]}")
                 groups.append(r_i * W.shape[1] + t)
                 epochs_all.append(epochs[e_i])
+        report(progress, r_i + 1, steps, f"read {Path(run_path).name}")
     Wm = np.stack(rows_w)
     if len(Wm) < 3:
         raise InvalidSpecError(f"MDS needs at least 3 saved weight vectors, found {len(Wm)}")
     slices = {layer: ([slice(0, Wm.shape[1])] if layer == 0 else layer_slice(model, layer)) for layer in layers}
-    results = mds_by_layer(Wm, slices, metric, 2, labels)
+    results = {}
+    for k, (layer, sl) in enumerate(slices.items()):
+        report(progress, len(runs) + k, steps, f"embedding layer {layer or 'all'} ({len(Wm)} points)")
+        results.update(mds_by_layer(Wm, {layer: sl}, metric, 2, labels))
+    report(progress, steps, steps)
     n_weights = {layer: int(sum(len(range(*s.indices(Wm.shape[1]))) for s in sl)) for layer, sl in slices.items()}
     return RunsMDS(results, n_weights, tuple(groups), tuple(epochs_all), len(Wm), time.perf_counter() - start)

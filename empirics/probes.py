@@ -643,7 +643,13 @@ def radius_along_batched(values: Callable[[np.ndarray], np.ndarray], w: np.ndarr
                 lo[i] = ri
             if bisecting[i] and not (hi[i] - lo[i] > rel_tol * hi[i] and evals[i] < max_evals):
                 radii[i], done[i] = 0.5 * (lo[i] + hi[i]), True
-        report(progress, int(done.sum()), T)
+        # every evaluation counts; what is left is at most the doubling steps to r_max and the bisection
+        # steps to rel_tol of each unfinished direction, so the total shrinks to the true count as they finish
+        left = sum(0 if done[i] else (int(np.ceil(np.log2(max((hi[i] - lo[i]) / (rel_tol * hi[i]), 1.0)))) if bisecting[i]
+                                      else int(np.ceil(np.log2(r_max / hi[i]))) + int(np.ceil(np.log2(1 / rel_tol))))
+                   for i in range(T))
+        spent = int(evals.sum()) - T
+        report(progress, spent, spent + left, f"{int(done.sum())}/{T} directions done")
     return radii, cens
 
 

@@ -58,6 +58,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -77,7 +78,7 @@ from empirics.trajectories import (SGDL, Trajectories, build_model, effective_pr
                                    loss_name, make_optimizer, parallel_mode, per_trajectory_loss, run_epoch)
 from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, TrainingDiverged
 from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.runs import CHECKPOINT, RunDir
+from landscape_toolkit.common.runs import CHECKPOINT, RunDir, clear_stale, discard_on_failure, snapshot
 from landscape_toolkit.common.seeds import child_seed
 
 
@@ -276,11 +277,15 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | RunDir, resume: bool
     good checkpoint (status 'diverged'); a KeyboardInterrupt marks metrics.json 'interrupted' and
     propagates.
     """
+    folder = run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)
+    clear_stale(folder)  # a run killed before its first checkpoint left only bookkeeping
+    before = snapshot(folder)
     rd = run_dir if isinstance(run_dir, RunDir) else RunDir.at(run_dir, create=not require_checkpoint)
     if require_checkpoint and not rd.file(CHECKPOINT).exists():
         raise CheckpointError(f"{rd.path} holds no {CHECKPOINT} to resume from (the run never finished an epoch); "
                               f"start it again without --resume")
-    with rd.lock():
+    # a run that fails before its first checkpoint leaves nothing behind that would refuse the corrected command
+    with rd.lock(), discard_on_failure(rd.path, before):
         result = _train_locked(config, rd, resume, device, progress, callback)
         rd.write_result(result)
         return result
@@ -321,6 +326,7 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
                         "parallel": traj.mode if k_count > 1 else "loop",
                         "precision": effective_precision(config.precision, dev)})
         rd.write_json("data.json", data.to_dict())
+        report(progress, 0, None, f"measuring the initial weights on {data.n_train:,} + {len(data.y_test):,} examples")
         state.history.append(state.measure(0, None, 0.0))
         if not all(math.isfinite(v) for v in state.history[0].train_loss):
             state.mark("diverged")
@@ -336,6 +342,15 @@ def _train_locked(config: TrainConfig, rd: RunDir, resume: bool, device: str, pr
     except KeyboardInterrupt:
         state.mark("interrupted")
         raise
+
+
+def _loss_note(last: EpochMetrics) -> str:
+    """Return ', train loss L, error E' of the last measured epoch (mean over trajectories), or ''."""
+    if not last.train_loss:
+        return ""
+    loss = float(np.mean(last.train_loss))
+    error = "" if last.train_error is None else f", error {float(np.mean(last.train_error)):.3f}"
+    return f"; after epoch {last.epoch}: loss {loss:.3g}{error}"
 
 
 def _run_epochs(state: LoopState, progress: Progress | None, callback: Callable[[int, int], None] | None) -> TrainResult:
@@ -356,12 +371,14 @@ def _run_epochs(state: LoopState, progress: Progress | None, callback: Callable[
             per_k = [batch_indices(n, config.batch_size, g, dev) for g in state.batch_gens]
             batches = [torch.stack([per_k[k][s] for k in range(k_count)]) for s in range(steps)]  # (K, B) each
 
-        def after_step(step: int, epoch: int = epoch) -> None:
+        note = f"epoch {epoch}/{config.epochs}" + _loss_note(state.history[-1])
+
+        def after_step(step: int, epoch: int = epoch, note: str = note) -> None:
             nonlocal done_steps
             if callback is not None:
                 callback(epoch, step)
             done_steps += 1
-            report(progress, done_steps, total_steps)
+            report(progress, done_steps, total_steps, note)
 
         with precision_context(config.precision, dev):
             seen = run_epoch(traj, state.optimizer, x_all, y_all, state.loss, data.num_classes, batches,
@@ -373,6 +390,8 @@ def _run_epochs(state: LoopState, progress: Progress | None, callback: Callable[
         finite = torch.stack([torch.isfinite(t.detach().reshape(k_count, -1)).all(1) for t in traj.params.values()])
         finite = finite.all(0).tolist()
         bad = [k for k in range(k_count) if not math.isfinite(batch_loss[k]) or not finite[k]]
+        if not bad and config.evaluates(epoch):
+            report(progress, done_steps, total_steps, f"epoch {epoch}/{config.epochs}: measuring")
         measured = None if bad or not config.evaluates(epoch) else state.measure(epoch, batch_loss, seconds)
         if measured is not None:
             bad = [k for k in range(k_count) if not math.isfinite(measured.train_loss[k])]

@@ -1,7 +1,7 @@
 """The command line: `python cli.py <command> [options]` or `landscape-toolkit <command> [options]`.
 
 Each command lives in `landscape_toolkit/commands/<module>.py` with `register(subparsers)`; this file only builds
-the parser, dispatches, and is the one boundary where a ToolkitError, a failed file operation
+the parser (`commands._parser.OneLineParser`), dispatches, and is the one boundary where a ToolkitError, a failed file operation
 (OSError), undecodable input, malformed JSON or a numerical overflow becomes one line on stderr
 with exit code 2.
 """
@@ -19,15 +19,9 @@ import warnings
 warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 
 from landscape_toolkit import commands  # noqa: E402
+from landscape_toolkit.commands._parser import OneLineParser  # noqa: E402
 from landscape_toolkit.common.errors import ToolkitError  # noqa: E402
 from landscape_toolkit.common.runs import release_claims  # noqa: E402
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line and exit code 2."""
-
-    def error(self, message: str) -> None:  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _prog() -> str:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_approx_reports_minimal_degrees_and_saves_figure(tmp_path):
     png = tmp_path / "approx.png"
     res = subprocess.run([sys.executable, str(ROOT / "cli.py"), "approx", "--epsilon", "0.05", "--json",
-                          "--degrees", "2", "4", "--plot", str(png)], capture_output=True, text=True, cwd=ROOT)
+                          "--degree", "2,4", "--plot", str(png)], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["degree_for_epsilon"]["minimax"] == 4  # errors 1/16 at ℓ=2 and 0.0338 at ℓ=4
@@ -33,7 +33,7 @@ def _approx(*args, cwd=ROOT):
 def test_approx_table_is_exact_at_high_degree():
     """The tabulated Chebyshev errors at ℓ = 48, 64, 128 are the independent 0.0061, 0.0046, 0.0023 (they
     were 1.08e+01, 1.07e+07 and 2.4e+30 from the monomial form), and every scheme's error keeps falling."""
-    res = _approx("--degrees", "24", "48", "64", "128", "--json")
+    res = _approx("--degree", "24,48,64,128", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     cheb = doc["sup_error"]["chebyshev"]
@@ -45,7 +45,7 @@ def test_approx_table_is_exact_at_high_degree():
 @pytest.mark.slow
 def test_approx_epsilon_1e3_finds_each_degree():
     """ε = 10⁻³ is reached by every scheme below the default --max-degree: ℓ = 298, 318, 142."""
-    res = _approx("--epsilon", "1e-3", "--degrees", "2", "--json")
+    res = _approx("--epsilon", "1e-3", "--degree", "2", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["degree_for_epsilon"] == {"chebyshev": 298, "legendre": 318, "minimax": 142}
@@ -59,7 +59,7 @@ def test_approx_unreached_epsilon_is_one_line_naming_max_degree():
 
 
 @pytest.mark.parametrize("args", [["--radius", "1e308"], ["--plot", "a.txt"], ["--plot", "noext"],
-                                  ["--degrees", "3"], ["--degrees", "402"], ["--max-degree", "1000"]])
+                                  ["--degree", "3"], ["--degree", "402"], ["--max-degree", "1000"]])
 def test_approx_bad_input_is_one_line_exit_2_and_writes_nothing(args, tmp_path):
     res = _approx(*args, cwd=tmp_path)
     assert res.returncode == 2, res.stderr
@@ -82,13 +82,13 @@ def test_out_saves_the_result_with_its_options_and_refuses_other_options_before_
     import sys
 
     out = tmp_path / "apx"
-    first = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "4", "--out", str(tmp_path), "--run", "apx"],
+    first = subprocess.run([sys.executable, "cli.py", "approx", "--degree", "2,4", "--out", str(tmp_path), "--run", "apx"],
                            capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert {p.name for p in out.iterdir()} >= {"result.json", "config.json", "manifest.json"}
     saved = json.loads((out / "result.json").read_text())
     assert saved["degrees"] == [2, 4] and set(saved["sup_error"]) == {"chebyshev", "legendre", "minimax"}
-    other = subprocess.run([sys.executable, "cli.py", "approx", "--degrees", "2", "8", "--out", str(tmp_path), "--run", "apx"],
+    other = subprocess.run([sys.executable, "cli.py", "approx", "--degree", "2,8", "--out", str(tmp_path), "--run", "apx"],
                            capture_output=True, text=True)
     assert other.returncode == 2 and len(other.stderr.strip().splitlines()) == 1
     assert json.loads((out / "result.json").read_text()) == saved

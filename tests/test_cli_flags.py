@@ -21,13 +21,6 @@ def _leaves(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argp
 LEAVES = _leaves(build_parser())
 
 
-def train_defaults() -> dict:
-    """`train`'s parser defaults are SUPPRESS (to tell given flags on --resume); the real ones are kept aside."""
-    from landscape_toolkit.commands import train
-
-    return train.DEFAULTS
-
-
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     return {s: a for a in parser._actions for s in a.option_strings}
 
@@ -46,8 +39,7 @@ def test_output_flags_follow_the_vocabulary(command):
     assert "--name" not in opts and "--input" not in opts
     if "--out" in opts or "--run" in opts:
         assert "--out" in opts and "--run" in opts, command
-        default = train_defaults()["out"] if command == "train" else opts["--out"].default
-        assert opts["--out"].metavar == "ROOT" and default == "runs", command
+        assert opts["--out"].metavar == "ROOT" and opts["--out"].default == "runs", command
         assert opts["--run"].metavar == "NAME" and not isinstance(opts["--run"], argparse._AppendAction), command
     if "--from" in opts:
         assert opts["--from"].dest == "source" and opts["--from"].metavar == "PATH"
@@ -88,7 +80,7 @@ def test_train_has_one_set_of_network_flags():
 
     args = LEAVES["train"].parse_args(["--model", "mlp", "--epochs", "20"])  # 20 is the default: still given
     assert command.given_flags(args) == {"model", "epochs"}
-    assert vars(command.with_defaults(args)) == {**command.DEFAULTS, "model": "mlp", "epochs": 20, "handler": args.handler}
+    assert args.epochs == 20 and args.lr == 0.01  # every other flag holds its default
 
 
 def test_train_builds_one_model_spec_for_every_kind():
@@ -101,7 +93,7 @@ def test_train_builds_one_model_spec_for_every_kind():
 
     def config(*argv):
         args = build_parser().parse_args(["train", *argv])
-        return command.config_from_args(command.with_defaults(args), command.given_flags(args))
+        return command.config_from_args(args, command.given_flags(args))
 
     assert config("--widths", "4,5,6,7").model == ModelSpec("paper-cnn", widths=(4, 5, 6, 7))
     assert config("--model", "mlp", "--widths", "9", "--no-bias").model == ModelSpec("mlp", widths=(9,), bias=False)
@@ -111,5 +103,100 @@ def test_train_builds_one_model_spec_for_every_kind():
     assert config("--model", "mlp").teacher is None
     assert main(["train", "--model", "theory", "--layers", "2", "--no-progress"]) == 2
     assert main(["train", "--model", "theory", "--arch", "tree", "--widths", "3", "--no-progress"]) == 2
-    tree = config("--dataset", "regression", "--model", "theory", "--arch", "tree", "--layers", "2", "--input-dim", "4")
+    tree = config("--dataset", "regression", "--model", "theory", "--arch", "tree", "--layers", "2")
     assert tree.model.network.architecture == "tree" and tree.model.network.widths == (4, 2, 1)
+
+
+def _examples(parser: argparse.ArgumentParser) -> list[list[str]]:
+    """Return the command lines of a parser's examples (its epilog), continuation lines joined, comments cut."""
+    import shlex
+
+    text = (getattr(parser, "examples", None) or "").replace("\\\n", " ")
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("cli.py "):
+            words = shlex.split(line, comments=True)
+            lines.append(words[1:])
+    return lines
+
+
+@pytest.mark.parametrize("command", sorted(LEAVES))
+def test_every_command_has_examples_that_parse(command):
+    """Claim: every command and sub-command's --help ends with examples, and each of its own example lines parses
+    with today's flags (a renamed flag cannot survive in an example)."""
+    parser = LEAVES[command]
+    help_text = parser.format_help()
+    assert "examples:" in help_text, command
+    own = [words for words in _examples(parser) if " ".join(words).startswith(command)]
+    assert own, f"{command}: no example of itself"
+    for words in _examples(parser):
+        try:
+            build_parser().parse_args(words)
+        except SystemExit as exc:
+            raise AssertionError(f"{command}: example does not parse: cli.py {' '.join(words)}") from exc
+
+
+@pytest.mark.parametrize("command", sorted(LEAVES))
+def test_lists_are_comma_separated_and_defaults_readable(command):
+    """Claim: no flag takes space-separated values (lists are 'a,b,c' everywhere); --help states each default once,
+    as it is typed (no Python tuple, no '(default: ...)' beside '(default ...)')."""
+    parser = LEAVES[command]
+    for action in parser._actions:
+        if action.option_strings:
+            assert action.nargs not in ("+", "*"), (command, action.option_strings)
+    formatter = parser._get_formatter()
+    for action in parser._actions:
+        if action.help and action.option_strings:
+            text = formatter._get_help_string(action)
+            assert text.count("(default") <= 1, (command, text)
+            assert "(default (" not in text and "(default [" not in text and "(default: (" not in text, (command, text)
+
+
+# Old spellings that meant something else in some command (one name per meaning).
+RETIRED = ("--samples", "--hidden", "--subset", "--test-subset", "--n-train", "--n-test", "--models", "--runs",
+           "--max-iter", "--degrees", "--name", "--input")
+
+
+@pytest.mark.parametrize("command", sorted(LEAVES))
+def test_one_name_per_meaning(command):
+    """Claim: hidden widths are --widths (layer by layer) or --width (one width, a list being a sweep), every
+    layer's width including input and output is --layer-widths, depth is --layers, data points are --points,
+    numbers of examples are --examples / --train-examples / --test-examples, data files are --data FILE,
+    devices --device checked at parse time; the retired spellings exist nowhere."""
+    opts = _options(LEAVES[command])
+    for retired in RETIRED:
+        assert retired not in opts, (command, retired)
+    meanings = {"--widths": "hidden widths", "--layer-widths": "every layer", "--points": "data points",
+                "--examples": "examples", "--train-examples": "examples", "--test-examples": "examples"}
+    for flag, words in meanings.items():
+        if flag in opts:
+            assert words in opts[flag].help, (command, flag, opts[flag].help)
+    if "--width" in opts:
+        assert "hidden width" in opts["--width"].help, command
+    if "--layers" in opts:
+        assert "depth" in opts["--layers"].help or "number of weight layers" in opts["--layers"].help, command
+    if "--data" in opts:
+        assert opts["--data"].choices is None and opts["--data"].metavar == "FILE", command
+    if "--device" in opts:
+        from landscape_toolkit.commands._render import device_name
+
+        assert opts["--device"].type is device_name, command
+
+
+def test_help_examples_of_solve_formats_are_the_library_formats():
+    """The format names written into solve's parser (kept import-free) are the library's."""
+    from landscape_toolkit.commands import homotopy
+    from theory import system_files
+
+    assert homotopy.SOLUTION_FORMATS == system_files.SOLUTION_FORMATS and homotopy.FORMATS == system_files.FORMATS
+
+
+def test_given_flags_are_recorded_with_the_spelling_typed():
+    """The parser records which flags the user gave (a default value given explicitly included), so that a
+    command can refuse flags it would ignore."""
+    from landscape_toolkit.commands._parser import given
+
+    args = build_parser().parse_args(["bezout", "--layers", "3", "-o", "x.phc", "--export", "phc"])
+    assert given(args) == {"layers": "--layers", "output": "-o", "export": "--export"}
+    assert given(build_parser().parse_args(["bezout"])) == {}

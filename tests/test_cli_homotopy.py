@@ -3,10 +3,13 @@ JSON, and turn bad input into one line on stderr with exit code 2."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 import cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(capsys, *argv):
@@ -28,7 +31,7 @@ def test_solve_network_text_table_names_the_bounds(capsys):
     code, out, _ = run(capsys, "solve", "--activation", "z + z^2/4 + z^3/8", "--no-output-activation",
                        "--points", "4", "--targets", "planted", "--start", "multihomogeneous")
     assert code == 0
-    assert "Bezout number" in out and "mixed volume" in out and "2 nonsingular, 2 real" in out
+    assert "Bezout number" in out and "mixed volume" in out and "2 regular, 2 real" in out
     assert "planted solution w* among the solutions: yes" in out
 
 
@@ -45,7 +48,7 @@ def test_dimension_and_critical_json(capsys):
                        "--width", "2", "--points", "3", "--targets", "planted", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["dimension"] == 4 and doc["confirmed"] and doc["degree"] == 17
-    code, out, _ = run(capsys, "critical", "--activation", "linear", "--no-bias", "--points", "2", "--json")
+    code, out, _ = run(capsys, "critical", "--activation", "linear", "--no-bias", "--points", "2", "--penalty", "none", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["theory"]["nonzero_minima_nondegenerate"] is False
 
@@ -129,3 +132,56 @@ def test_out_saves_solve_results_as_a_run_folder(tmp_path):
     assert result["n_solutions"] == 70
     assert json.loads((out / "config.json").read_text())["file"] == "examples/cyclic5.phc"
     assert (out / "manifest.json").is_file()
+
+
+SYSTEMS = Path(__file__).resolve().parent.parent / "examples" / "systems"
+
+
+def test_solve_table_shows_every_solution_class(capsys):
+    """Claim: the table has a row per regular solution, per isolated singular one (with its multiplicity), per
+    positive-dimensional part (dimension, degree, a sample point) and the failed paths as a count."""
+    code, out, _ = run(capsys, "solve", str(SYSTEMS / "circle.phc"), "--no-progress")
+    assert code == 0
+    assert any(r.startswith("dim 1, degree 2") and "6 paths" in r for r in out.splitlines())
+    assert "multiplicity 1, 1" not in out
+    code, out, _ = run(capsys, "solve", str(SYSTEMS / "double_root.phc"), "--no-progress")
+    rows = out.split("class ")[1].splitlines()
+    assert code == 0 and any(r.startswith("singular") and "mult 2" in r for r in rows)
+    assert any(r.startswith("regular") and "-2" in r for r in rows)
+    code, out, _ = run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--start", "total-degree", "--no-progress")
+    assert code == 0 and any(r.startswith("at infinity") and "50 paths" in r for r in out.splitlines())
+
+
+def test_solve_show_counts_the_rows_left_out(capsys):
+    """Claim: --show N prints N regular solutions and says how many more there are (cyclic-5: 70)."""
+    code, out, _ = run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--show", "30", "--no-progress")
+    assert code == 0 and "... 40 more regular (--show, --json)" in out
+    assert len([r for r in out.splitlines() if r.startswith("regular ")]) == 30
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, "solve", str(ROOT / "examples/cyclic5.phc"), "--show", "-1")
+    assert exc.value.code == 2 and "-1" in capsys.readouterr().err
+
+
+def test_solutions_export_and_system_conversion_round_trip(capsys, tmp_path):
+    """Claim: `convert` writes Macaulay2 and Bertini input that `solve` reads back to the same solutions, and
+    `--export-solutions` writes them as JSON (every class) or PHCpack's list."""
+    m2, bertini_in = tmp_path / "s.m2", tmp_path / "s.bertini"
+    assert run(capsys, "convert", str(SYSTEMS / "three_variables.phc"), "--to", "m2", "-o", str(m2))[0] == 0
+    assert run(capsys, "convert", str(m2), "--to", "bertini", "-o", str(bertini_in))[0] == 0
+    code, _, err = run(capsys, "solve", str(bertini_in), "--export-solutions", "json", "-o", str(tmp_path / "s.json"),
+                       "--no-progress")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["variables"] == ["x", "y", "z"] and len(doc["solutions"]) == 4
+    assert {s["class"] for s in doc["solutions"]} == {"regular"} and sum(s["real"] for s in doc["solutions"]) == 2
+    code, out, _ = run(capsys, "solve", str(SYSTEMS / "with_solutions.phc"), "--export-solutions", "phc",
+                       "--no-progress")
+    assert code == 0 and "2 listed in the file, 2 of them found here" in out and "THE SOLUTIONS :" in out
+
+
+def test_standard_phcpack_files_are_accepted(capsys):
+    """Claim: a '1 2' header (one equation, two variables) is solved as a witness set with a line saying so;
+    a file with a solutions section is read."""
+    code, out, err = run(capsys, "solve", str(SYSTEMS / "curve.phc"), "--no-progress")
+    assert code == 0, err
+    assert "1 equation in 2 variables" in out and "dimension 1: degree 2" in out

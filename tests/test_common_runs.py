@@ -81,10 +81,10 @@ def test_open_run_refuses_another_configuration_before_the_computation_starts(tm
 def test_resumable_fields_may_change_and_are_recorded_others_may_not(tmp_path):
     """Claim: fields declared resumable may differ from the saved configuration (the new value is written);
     any other difference is refused, naming the field."""
-    with open_run(tmp_path, "r", {"epochs": 1, "lr": 0.1}, resumable=("epochs",)):
-        pass
-    with open_run(tmp_path, "r", {"epochs": 3, "lr": 0.1}, resumable=("epochs",)):
-        pass
+    with open_run(tmp_path, "r", {"epochs": 1, "lr": 0.1}, resumable=("epochs",)) as rd:
+        rd.write_result({"epochs": 1})  # work done: the folder is a run, not a killed start
+    with open_run(tmp_path, "r", {"epochs": 3, "lr": 0.1}, resumable=("epochs",)) as rd:
+        rd.write_result({"epochs": 3})
     assert json.loads((tmp_path / "r" / "config.json").read_text()) == {"epochs": 3, "lr": 0.1}
     with pytest.raises(CheckpointError, match="lr"):
         with open_run(tmp_path, "r", {"epochs": 3, "lr": 0.2}, resumable=("epochs",)):
@@ -152,3 +152,25 @@ def test_checkpoints_are_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert run.load_checkpoint()["epoch"] == 1
     assert sorted(p.name for p in run.path.iterdir()) == ["checkpoint.pt", "weights"]
+
+
+def test_a_block_that_fails_before_any_work_leaves_nothing_and_work_is_kept(tmp_path):
+    """Claim: open_run's block failing (an exception or Ctrl-C) with only bookkeeping written removes the folder
+    it created; failing after a result or a checkpoint keeps the folder whole (the same command resumes it);
+    a pre-existing folder's files are never removed."""
+    with pytest.raises(ValueError):
+        with open_run(tmp_path, "new", {"a": 1}):
+            raise ValueError("bad epoch")
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(KeyboardInterrupt):
+        with open_run(tmp_path, "worked", {"a": 1}) as rd:
+            rd.file("stages").mkdir()
+            rd.write_json("stages/one.json", [1])
+            raise KeyboardInterrupt
+    assert (tmp_path / "worked" / "config.json").is_file() and (tmp_path / "worked" / "stages" / "one.json").is_file()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(ValueError):
+        with open_run(tmp_path, "mine", {"a": 1}):
+            raise ValueError
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep" and not (tmp_path / "mine" / "config.json").exists()

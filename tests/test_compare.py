@@ -107,7 +107,7 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["compare", *CLASSIC, "--widths", "1,6", "--directions", "2", "--restarts", "2",
+    rc = cli.main(["compare", *CLASSIC, "--width", "1,6", "--directions", "2", "--restarts", "2",
                    "--out", str(tmp_path), "--run", "cmp", "--no-progress"])
     assert rc == 0
     out = capsys.readouterr().out
@@ -118,12 +118,12 @@ def test_cli_compare_writes_report_and_table(tmp_path, capsys):
     metrics = json.loads((folder / "result.json").read_text())
     assert [r["hessian_nullity"] for r in metrics["rows"]] == [1, 21]
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 0
-    rc = cli.main(["compare", *CLASSIC, "--widths", "6", "--directions", "1", "--restarts", "2",
+    rc = cli.main(["compare", *CLASSIC, "--width", "6", "--directions", "1", "--restarts", "2",
                    "--out", str(tmp_path), "--run", "cmp2", "--no-progress", "--json"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["rows"][0]["reached_zero"]
 
 
-@pytest.mark.parametrize("argv", [["compare", "--points", "0"], ["compare", "--widths", "2,0"],
+@pytest.mark.parametrize("argv", [["compare", "--points", "0"], ["compare", "--width", "2,0"],
                                   ["compare", "--tol", "-1"], ["compare", "--activation", "z^"]])
 def test_cli_compare_rejects_bad_input_with_exit_2(argv, tmp_path, capsys):
     """Zero/negative sizes and unreadable activations: one line on stderr, exit code 2, no traceback."""

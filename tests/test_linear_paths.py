@@ -229,7 +229,7 @@ def test_cli_paths_certifies_and_saves_a_run_folder(tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["paths", "--widths", "2,3,3,2", "--grid", "101", "--json", "--out", str(tmp_path), "--seed", "4"])
+    rc = cli.main(["paths", "--layer-widths", "2,3,3,2", "--grid", "101", "--json", "--out", str(tmp_path), "--seed", "4"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["holds"] and out["endpoints_exact"] and out["seed"] == 4
     folder = tmp_path / "paths-seed4"
@@ -240,7 +240,7 @@ def test_cli_paths_certifies_and_saves_a_run_folder(tmp_path, capsys):
 def test_cli_paths_rejects_widths_below_the_condition_in_one_line(tmp_path, capsys):
     import cli
 
-    rc = cli.main(["paths", "--widths", "3,2,2", "--out", str(tmp_path)])
+    rc = cli.main(["paths", "--layer-widths", "3,2,2", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "must exceed min(n_0, n_K)" in err
 

@@ -1,11 +1,10 @@
-"""Claims checked: systems read from strings and files evaluate what they say, bad input raises named
-errors that name the file, and homogenization is exact."""
+"""Claims checked: systems read from strings evaluate what they say, bad input raises named errors, and
+homogenization is exact (files: tests/test_system_files.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from landscape_toolkit.common.errors import InputFileError
 from theory import polysystem as P
 from landscape_toolkit.common.errors import InvalidSpecError
 
@@ -15,35 +14,11 @@ def test_unparsable_polynomial_raises_a_named_error():
         P.from_strings(["8450*a0*b0^2/1369 - 1;"])
 
 
-def test_read_system_file_with_header():
-    s = P.read_system_file("2\n x^2 - 1;\n y - x;\n")
-    assert s.names == ("x", "y") and s.n_equations == 2
-    with pytest.raises(InvalidSpecError, match="announces 3"):
-        P.read_system_file("3\n x^2 - 1;\n y - x;\n")
-
-
 def test_from_strings_evaluates_and_differentiates_like_the_formula():
     s = P.from_strings(["x^2*y + 3*x - 1;", "y - 2*i;"])
     x = np.array([0.3 - 1.1j, 2.0 + 0.5j])
     assert np.allclose(s.evaluate(x), [x[0] ** 2 * x[1] + 3 * x[0] - 1, x[1] - 2j], atol=1e-14)
     assert np.allclose(s.jacobian(x), [[2 * x[0] * x[1] + 3, x[0] ** 2], [0, 1]], atol=1e-14)
-
-
-def test_load_system_file_names_the_file_when_it_cannot_be_read_decoded_or_parsed(tmp_path):
-    missing = tmp_path / "missing.phc"
-    with pytest.raises(InputFileError, match=f"cannot read {missing}"):
-        P.load_system_file(missing)
-    binary = tmp_path / "binary.phc"
-    binary.write_bytes(b"2\n x^2 \xff\xfe;\n")
-    with pytest.raises(InputFileError, match="binary.phc as UTF-8"):
-        P.load_system_file(binary)
-    bad = tmp_path / "bad.phc"
-    bad.write_text("2\n x^2 + y/;\n x*y - 1;\n")
-    with pytest.raises(InputFileError, match="bad.phc: PHCpack cannot parse polynomial 1"):
-        P.load_system_file(bad)
-    good = tmp_path / "good.phc"
-    good.write_text("2\n x^2 + y^2 - 4;\n x*y - 1;\n")
-    assert P.load_system_file(good).label == str(good)
 
 
 def test_with_linear_appends_the_affine_equations():

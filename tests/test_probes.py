@@ -230,14 +230,14 @@ def trained_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("runs")
     rc = cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "16", "--trajectories", "3", "--epochs", "3",
-                   "--subset", "200", "--lr", "0.1", "--out", str(root), "--run", "tiny", "--no-progress"])
+                   "--train-examples", "200", "--lr", "0.1", "--out", str(root), "--run", "tiny", "--no-progress"])
     assert rc == 0
     return root / "tiny"
 
 
-@pytest.mark.parametrize("argv", [["perturb", "--alphas", "0.1,1", "--samples", "2"],
-                                  ["interpolate", "--points", "5"],
-                                  ["interpolate", "--models", "0,1,2", "--points", "3"],
+@pytest.mark.parametrize("argv", [["perturb", "--alphas", "0.1,1", "--draws", "2"],
+                                  ["interpolate", "--grid", "5"],
+                                  ["interpolate", "--trajectory", "0,1,2", "--grid", "3"],
                                   ["radius", "--directions", "2", "--epsilon", "0.1"],
                                   ["hessian", "--method", "all", "--examples", "50", "--probes", "1", "--steps", "5"],
                                   ["agreement"]])
@@ -267,7 +267,7 @@ def test_cli_mds_embeds_saved_trajectories(trained_run, tmp_path, capsys):
 
     import cli
 
-    rc = cli.main(["mds", "--from", str(trained_run), "--layers", "0,1,2", "--out", str(tmp_path), "--run", "m", "--json"])
+    rc = cli.main(["mds", "--from", str(trained_run), "--embed-layers", "0,1,2", "--out", str(tmp_path), "--run", "m", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_points"] == 12 and set(out["stress"]) == {"0", "1", "2"}
@@ -333,9 +333,9 @@ def test_probe_takes_the_loss_the_run_was_trained_with(tmp_path, capsys):
 
     import cli
 
-    assert cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "8", "--epochs", "1", "--subset", "100",
+    assert cli.main(["train", "--dataset", "digits", "--model", "mlp", "--widths", "8", "--epochs", "1", "--train-examples", "100",
                      "--loss", "mse", "--out", str(tmp_path), "--run", "sq", "--no-progress"]) == 0
-    assert cli.main(["probe", "perturb", "--from", str(tmp_path / "sq"), "--alphas", "0.1", "--samples", "1",
+    assert cli.main(["probe", "perturb", "--from", str(tmp_path / "sq"), "--alphas", "0.1", "--draws", "1",
                      "--out", str(tmp_path), "--run", "p", "--no-progress"]) == 0
     result = json.loads((tmp_path / "p" / "result.json").read_text())
     recorded = json.loads((tmp_path / "sq" / "metrics.json").read_text())["epochs"][-1]["train_loss"][0]

@@ -157,3 +157,61 @@ def test_workers_do_not_change_the_endpoints():
     two = solve(s, start="total_degree", options=TrackOptions(seed=3, workers=2, batch=4), certify=False)
     assert [p.outcome for p in one.paths] == [p.outcome for p in two.paths]
     assert np.allclose(one.solution_array(), two.solution_array())
+
+
+# ----------------------------------------------------------------------------------------------
+# every solution class, positive-dimensional parts, non-square systems (examples/systems)
+
+SYSTEMS = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "systems"
+
+
+def _solve_file(name, **kw):
+    from theory.solve import solve_system
+    from theory.system_files import load_system
+
+    return solve_system(load_system(SYSTEMS / name).system, **kw)
+
+
+def test_multiple_roots_are_solutions_with_their_multiplicity_and_can_prove_completeness():
+    """(x − 1)²(x + 2): x = −2 regular, x = 1 of multiplicity 2 (the 'regular' endpoint a path may report there
+    joins it); 1 + 2 reaches the stable mixed volume 3, so the count is proved complete. Griewank–Osborne: one
+    root of multiplicity 3 = BKK 3."""
+    r = _solve_file("double_root.phc")
+    assert r.n_solutions == 1 and r.solutions[0][0] == pytest.approx(-2)
+    assert r.multiplicities == (2,) and abs(r.singular_points[0][0] - 1) < 1e-6 and r.singular_real == (True,)
+    assert r.bkk_complete and "multiplicity 2" in r.completeness
+    g = _solve_file("griewank_osborne.phc")
+    assert g.n_solutions == 0 and g.multiplicities == (3,) and g.bkk_complete and not g.components
+    assert np.max(np.abs(g.singular_points[0])) < 1e-3
+
+
+def test_points_on_a_curve_are_a_component_not_singular_points():
+    """The circle system has no isolated solution: every path ends on the circle, reported as one component of
+    dimension 1 whose witness set has degree 2 (never 'singular points of multiplicity 1, 1')."""
+    r = _solve_file("circle.phc")
+    assert r.n_solutions == 0 and r.multiplicities == ()
+    assert [(c.dimension, c.degree, c.endpoints) for c in r.components] == [(1, 2, r.n_paths)]
+    assert "multiplicity" not in r.completeness and "dimension 1" in r.completeness
+
+
+def test_sommese_verschelde_wampler_example_is_decomposed_by_dimension():
+    """SVW 2001: the sphere (dim 2, degree 2), the twisted cubic and three lines (dim 1, degree 3 + 3 = 6) and the
+    isolated point (½, ½, ½); every path is accounted for."""
+    r = _solve_file("svw.phc")
+    assert {c.dimension: c.degree for c in r.components} == {2: 2, 1: 6}
+    assert r.n_solutions == 1 and np.allclose(r.solutions[0], [0.5, 0.5, 0.5])
+    assert sum(r.outcomes.values()) == r.n_paths == sum(c.endpoints for c in r.components) + 1 + r.outcomes["failed"]
+
+
+def test_under_determined_system_is_a_witness_set_of_its_top_dimension():
+    """One equation in two variables: no isolated solutions; a random line meets the conic in 2 witness points."""
+    r = _solve_file("curve.phc")
+    assert r.witness_dimension == 1 and r.n_equations == 1 and "no isolated solutions" in r.what
+    assert [(c.dimension, c.degree) for c in r.components] == [(1, 2)] and r.n_solutions == 2 and r.bkk_complete
+
+
+def test_over_determined_system_keeps_only_common_solutions():
+    """x² + y² = 5, x = 2y, xy = 2: the randomized square system has 4 regular endpoints, 2 of them solutions."""
+    r = _solve_file("overdetermined.phc")
+    assert sorted(round(x[0].real, 9) for x in r.solutions) == [-2.0, 2.0]
+    assert r.n_spurious == 2 and r.bkk_complete and r.n_certified is None

@@ -134,7 +134,7 @@ def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path):
 
 def test_killed_cli_run_resumes_to_bitwise_identical_weights(tmp_path):
     """SIGKILL of `cli.py train` after its second epoch, then --resume: final weights equal an unbroken run's bit for bit."""
-    args = ["--dataset", "digits", "--subset", "400", "--epochs", "15", "--batch-size", "20", "--widths", "16,16,16,16",
+    args = ["--dataset", "digits", "--train-examples", "400", "--epochs", "15", "--batch-size", "20", "--widths", "16,16,16,16",
             "--seed", "3", "--no-progress", "--device", "cpu"]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     cmd = [sys.executable, str(REPO / "cli.py"), "train", "--out", str(tmp_path), *args]
@@ -243,12 +243,15 @@ def test_relu_approximation_gets_the_batch_norm_interval_or_is_refused():
     assert TrainConfig(model=ModelSpec("mlp", activation="relu-legendre:8:3")).model.activation == "relu-legendre:8:3"
 
 
-def test_non_finite_loss_at_initialisation_is_diverged_not_finished(tmp_path):
-    """An activation that overflows at the first evaluation ends the run as 'diverged' with TrainingDiverged."""
+def test_non_finite_loss_at_initialisation_is_diverged_and_leaves_nothing_behind(tmp_path):
+    """An activation that overflows at the first evaluation ends the run with TrainingDiverged; having no
+    checkpoint, it leaves no folder, so the corrected command (another activation, same name) runs."""
     config = TrainConfig(dataset="digits", subset=50, epochs=2, model=_small_cnn(activation="z^100"))
     with pytest.raises(TrainingDiverged):
         train(config, tmp_path / "boom")
-    assert json.loads((tmp_path / "boom" / "metrics.json").read_text())["status"] == "diverged"
+    assert not (tmp_path / "boom").exists()
+    fixed = TrainConfig(dataset="digits", subset=50, epochs=1, **SMALL_CNN)
+    assert train(fixed, tmp_path / "boom").epochs == 1
 
 
 def test_perturbed_starts_follow_theory_ii_protocol(tmp_path):
@@ -385,7 +388,7 @@ def test_cuda_run_resumes_after_interruption(tmp_path):
 # ----------------------------------------------------------------------------------------------
 # Runs by name: resume, lock, interruption, starts from other runs
 
-TINY = ["--dataset", "digits", "--subset", "60", "--batch-size", "30", "--widths", "4,4,4,4", "--no-progress"]
+TINY = ["--dataset", "digits", "--train-examples", "60", "--batch-size", "30", "--widths", "4,4,4,4", "--no-progress"]
 
 
 def _cli(argv, capsys):
@@ -497,9 +500,9 @@ def test_eval_every_measures_only_the_scheduled_epochs_and_trains_the_same_weigh
 
 
 def test_cli_train_takes_test_subset_and_eval_every(tmp_path, capsys):
-    """`--test-subset 40 --eval-every 3` reach the config: 40 test images, epochs 0, 3, 4 evaluated."""
-    code = cli.main(["train", "--dataset", "digits", "--subset", "80", "--widths", "8,8,8,8", "--epochs", "4",
-                     "--test-subset", "40", "--eval-every", "3", "--out", str(tmp_path), "--run", "r",
+    """`--test-examples 40 --eval-every 3` reach the config: 40 test images, epochs 0, 3, 4 evaluated."""
+    code = cli.main(["train", "--dataset", "digits", "--train-examples", "80", "--widths", "8,8,8,8", "--epochs", "4",
+                     "--test-examples", "40", "--eval-every", "3", "--out", str(tmp_path), "--run", "r",
                      "--no-progress", "--device", "cpu"])
     assert code == 0
     assert json.loads((tmp_path / "r" / "config.json").read_text())["eval_every"] == 3

@@ -92,10 +92,10 @@ def test_cli_valleys_thresholds_and_small_sweep(tmp_path, capsys):
     assert cli.main(["valleys", "--activation", "z^2", "--input-dim", "3", "--no-experiment", "--json"]) == 0
     th = json.loads(capsys.readouterr().out)
     assert th["q"] == 6 and th["quadratic_two_layer_width"] == 27
-    rc = cli.main(["valleys", "--widths", "1,8", "--runs", "2", "--no-progress", "--json", "--out", str(tmp_path)])
+    rc = cli.main(["valleys", "--width", "1,8", "--restarts", "2", "--no-progress", "--json", "--out", str(tmp_path)])
     res = json.loads(capsys.readouterr().out)
     assert rc == 0 and [o["width"] for o in res["outcomes"]] == [1, 8]
     assert (tmp_path / "valleys-seed0" / "valley_sweep.png").exists()
     with pytest.raises(SystemExit) as exc:
-        cli.main(["valleys", "--widths", "0,2"])
+        cli.main(["valleys", "--width", "0,2"])
     assert exc.value.code == 2

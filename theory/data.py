@@ -90,6 +90,8 @@ def read_dataset(path: str, spec: NetworkSpec) -> ExactData:
     wrong shape for `spec`.
     """
     file = Path(path)
+    if file.is_dir():
+        raise InputFileError(f"data file {path} is a directory: give a JSON or CSV file")
     if not file.is_file():
         raise InputFileError(f"data file {path} does not exist")
     try:

@@ -137,18 +137,45 @@ def _degrees_here(polys: Sequence[str], n_vars: int | None) -> list[int]:
         return [int(py2c_syscon_degree_of_standard_polynomial(k + 1)) for k in range(len(polys))]
 
 
-def mixed_volume(polys: Sequence[str]) -> tuple[int, int]:
-    """Return (mixed volume, stable mixed volume) of a square system: the BKK bounds on (C*)^n and C^n roots."""
+# PHCpack computes mixed volumes through a random lifting drawn from its own generator. Measured over
+# 30 seeds each: cyclic-5, katsura-4, x^2 + y^2 - 4 with xy - 1, Griewank–Osborne and x^4 - 1 always
+# give the same counts, but the univariate cubic x^3 - 3x + 2 (mixed volume 3) gives 4 under 10 of the
+# 30 seeds. So the generator is seeded (the same seed, the same counts), and one polynomial in one
+# variable, whose mixed volumes are exact by inspection, never goes to PHCpack.
+
+
+def mixed_volume(polys: Sequence[str], seed: int = 0) -> tuple[int, int]:
+    """Return (mixed volume, stable mixed volume) of a square system: the BKK bounds on (C*)^n and C^n roots.
+
+    For one polynomial in one variable they are max − min exponent and the max exponent (the roots
+    in C* and in C); otherwise PHCpack's counts under a seed derived from `seed`.
+    """
     polys = _terminated(polys)
     check_polys(polys)
-    mv, smv = phc_worker.call(_mixed_volume_here, polys)
+    if len(polys) == 1:
+        exponents = _univariate_exponents(polys[0])
+        if exponents is not None:
+            return max(exponents) - min(exponents), max(exponents)
+    mv, smv = phc_worker.call(_mixed_volume_here, polys, seed)
     if mv < 0 or smv < 0:
         raise SolverError(f"PHCpack mixed volume failed (code {min(mv, smv)})")
     return int(mv), int(smv)
 
 
-def _mixed_volume_here(polys: Sequence[str]) -> tuple[int, int]:
+def _univariate_exponents(poly: str) -> list[int] | None:
+    """Return the exponents of the nonzero terms of a polynomial in one variable (None if it has more or none)."""
+    import sympy
+
+    expr = sympy.sympify(poly.strip().rstrip(";").replace("^", "**"), locals={"i": sympy.I, "I": sympy.I})
+    free = sorted(expr.free_symbols, key=str)
+    if len(free) != 1:
+        return None
+    return [m[0] for m in sympy.Poly(sympy.expand(expr), free[0]).monoms()]
+
+
+def _mixed_volume_here(polys: Sequence[str], seed: int) -> tuple[int, int]:
     store(polys)  # parse check with a clear error first
+    set_seed(seed)
     with session() as phcpy:
         return phcpy.solver.mixed_volume(polys, stable=True, checkin=False)
 

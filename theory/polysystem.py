@@ -2,21 +2,19 @@
 
 A `System` carries the polynomials as PHCpack text (what the trackers read) beside an evaluator
 and a Jacobian (what every endpoint check uses, independently of PHCpack). Systems come from
-PHCpack-syntax strings (`from_strings`, evaluated through sympy), PHCpack input files
-(`read_system_file`, `load_system_file`), or a network's zero-error equations (`network_system`,
-evaluated by forward-mode jets through the same straight-line program as everything else).
+PHCpack-syntax strings (`from_strings`, evaluated through sympy; files in the solvers' formats are
+read by `theory.system_files`), or a network's zero-error equations (`network_system`, evaluated
+by forward-mode jets through the same straight-line program as everything else).
 `homogenize` gives f_i^h(x_0, x) = x_0^{d_i} f_i(x/x_0) for projective tracking
 (Sommese–Wampler, *The Numerical Solution of Systems of Polynomials*, 2005, §3.7).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
-from landscape_toolkit.common.errors import InputFileError
 from theory import phc
 from landscape_toolkit.common.errors import InvalidSpecError
 
@@ -133,39 +131,6 @@ def from_strings(polys: Sequence[str], names: Sequence[str] | None = None, label
         return np.array([[complex(v) for v in r] for r in rows], dtype=complex).reshape(m, n)
 
     return System(tuple(p + ";" for p in polys), tuple(names), evaluate, jacobian, label)
-
-
-def read_system_file(text: str, label: str = "file") -> System:
-    """Return the System in PHCpack input text: an optional first line 'n' or 'n m', then polynomials ending in ';'."""
-    lines = text.strip().split("\n", 1)
-    head = lines[0].split()
-    body = text
-    count = None
-    if head and all(tok.isdigit() for tok in head) and len(head) <= 2:
-        count = int(head[0])
-        body = lines[1] if len(lines) > 1 else ""
-    polys = [p.strip() for p in body.split(";") if p.strip()]
-    if count is not None and len(polys) != count:
-        raise InvalidSpecError(f"the header announces {count} polynomials, the file has {len(polys)}")
-    return from_strings(polys, label=label)
-
-
-def load_system_file(path: str | os.PathLike) -> System:
-    """Return the System in the PHCpack input file at `path`, labelled by the path.
-
-    Raises InputFileError naming the file when it cannot be read, decoded as UTF-8 or parsed.
-    """
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"cannot decode {path} as UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    try:
-        return read_system_file(text, label=str(path))
-    except InvalidSpecError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
 
 
 def network_system(zero_error) -> System:

@@ -105,7 +105,7 @@ def witness_set(system: System, dim: int, seed: int = 0, start: str = "total_deg
         raise InvalidSpecError(f"{system.n_equations} equations cannot cut out codimension {codim}")
     cut = witness_slice(system, dim, seed)
     sliced = cut.sliced(label=f"{system.label} ∩ {dim} slices")
-    result = solve(sliced, start=start, options=options or TrackOptions(seed=seed), progress=progress)
+    result = solve(sliced, start=start, options=options or TrackOptions(seed=seed), progress=progress, components=False)
     return _collect(system, result, dim, cut.A, cut.b, cut.R, seed, residual_tol)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from landscape_toolkit.common.progress import Progress
+from landscape_toolkit.common.progress import Progress, noted
 from landscape_toolkit.common.records import atomic_write_json, read_json_file
 from landscape_toolkit.common.runs import RunDir, open_run
 from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
@@ -151,9 +151,14 @@ class ExperimentContext:
         if path.exists():
             self.stages_loaded.append(name)
             return read_json_file(path, what=f"stage result {name}")
-        with exact_ints():  # seeds recorded in a stage read back exactly
-            value = to_jsonable(compute())
-            atomic_write_json(path, value, make_parents=True)
+        outer = self.progress
+        self.progress = noted(outer, name)  # the progress bar names the stage whose count it shows
+        try:
+            with exact_ints():  # seeds recorded in a stage read back exactly
+                value = to_jsonable(compute())
+                atomic_write_json(path, value, make_parents=True)
+        finally:
+            self.progress = outer
         self.stages_run.append(name)
         return json.loads(json.dumps(value))
 

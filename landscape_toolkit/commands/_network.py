@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 
-from landscape_toolkit.commands._render import nonnegative_int, positive_float, positive_int
+from landscape_toolkit.commands._render import comma_list, nonnegative_int, positive_float, positive_int
 
 
 def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: int = 4, points: int = 8,
-                     width: int | None = 2, input_dim: int = 2, data_flags: bool = True) -> None:
+                     width: int | tuple[int, ...] | None = 2, input_dim: int = 2, data_flags: bool = True) -> None:
     """Add --layers, --degree/--activation, --approx, --radius, --width, --input-dim, --output-dim,
     --arch, --units, --shared, --no-bias, --no-output-activation and, with `data_flags`, the exact-data
     flags --points, --targets, --data, --seed.
 
     `width=None` leaves out --width (and --layers counts only a tree's depth): the caller gives the
-    hidden widths of every layer with its own --widths (train), passed to `spec_from_args`.
+    hidden widths of every layer with its own --widths (train), passed to `spec_from_args`. A tuple
+    `width` makes --width a comma-separated sweep (compare: one network per hidden width).
     """
     g = parser.add_argument_group("network")
     layers_help = (f"number of weight layers d; for --arch tree, the tree depth (2^d inputs) (default {layers})"
@@ -38,7 +39,10 @@ def add_network_args(parser: argparse.ArgumentParser, layers: int = 3, degree: i
                    help="half-width R of the interval [-R, R] of the ReLU approximation (default 1)")
     g.add_argument("--arch", choices=("fc", "tree"), default="fc",
                    help="fully connected (fc) or the compositional binary tree of Theory II Fig. 2 (default fc)")
-    if width is not None:
+    if isinstance(width, tuple):
+        g.add_argument("--width", type=comma_list(positive_int), default=width, metavar="H1,H2,...",
+                       help="hidden width h of every hidden layer (fc), one network per value swept")
+    elif width is not None:
         g.add_argument("--width", type=positive_int, default=width, help=f"hidden width (fc) (default {width})")
     g.add_argument("--input-dim", type=positive_int, default=input_dim,
                    help=f"input dimension n_0 (fc) (default {input_dim})")
@@ -69,6 +73,7 @@ def spec_from_args(args: argparse.Namespace, hidden: tuple[int, ...] | None = No
     from theory.activations import parse, relu_approximation
     from theory.networks import NetworkSpec
 
+    check_network_flags(args)
     if args.activation is not None:
         act = parse(args.activation)
     else:
@@ -79,7 +84,8 @@ def spec_from_args(args: argparse.Namespace, hidden: tuple[int, ...] | None = No
     if hidden is not None:
         return NetworkSpec((args.input_dim, *hidden, args.output_dim), act, bias=not args.no_bias,
                            output_activation=not args.no_output_activation)
-    return NetworkSpec.fully_connected(args.input_dim, args.width, args.layers, act, output_dim=args.output_dim,
+    width = args.width[0] if isinstance(args.width, tuple) else args.width  # a sweep's template: its first width
+    return NetworkSpec.fully_connected(args.input_dim, width, args.layers, act, output_dim=args.output_dim,
                                        bias=not args.no_bias, output_activation=not args.no_output_activation)
 
 
@@ -92,3 +98,26 @@ def data_from_args(spec, args: argparse.Namespace):
     if args.targets == "planted":
         return planted_data(spec, args.points, args.seed)[0]
     return random_data(spec, args.points, args.seed)
+
+
+NETWORK_DESTS = ("layers", "degree", "activation", "approx", "radius", "arch", "width", "input_dim", "output_dim",
+                 "units", "shared", "no_bias", "no_output_activation")
+DATA_DESTS = ("points", "targets", "data", "seed")
+
+
+def check_network_flags(args: argparse.Namespace) -> None:
+    """Refuse (InvalidSpecError) network flags that contradict each other or that the network would ignore.
+
+    --activation gives P itself (--degree/--approx/--radius describe a ReLU approximation); a tree's
+    widths follow from --layers and --units (--width/--input-dim/--output-dim are fc); --units and
+    --shared describe a tree; --data FILE holds the points and the targets (--points, --targets).
+    """
+    from landscape_toolkit.commands._parser import refuse_together, refuse_unless
+
+    refuse_together(args, ["activation"], ["degree", "approx", "radius"],
+                    "--activation gives the polynomial P itself; --degree/--approx/--radius build a ReLU approximation")
+    tree = getattr(args, "arch", "fc") == "tree"
+    refuse_unless(args, ["width", "input_dim", "output_dim"], not tree,
+                  "for --arch fc (a tree's widths follow from --layers and --units)")
+    refuse_unless(args, ["units", "shared"], tree, "with --arch tree")
+    refuse_together(args, ["data"], ["points", "targets"], "--data FILE holds the data points and their targets")

@@ -36,6 +36,13 @@ positive_float = _number(float, 0.0, True, "a positive number")
 nonnegative_float = _number(float, 0.0, False, "a non-negative number")
 
 
+def count_or_all(text: str) -> int | None:
+    """Parse a number of examples: a positive integer, or 'all' (None: every example)."""
+    if text.strip().lower() == "all":
+        return None
+    return positive_int(text)
+
+
 def comma_list(item) -> "Callable[[str], tuple]":
     """Return an argparse type for a comma-separated list whose items `item` parses, e.g. '3,4,4,2'.
 
@@ -62,16 +69,29 @@ def add_progress_flag(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | None]":
-    """Yield a `common.progress.Progress` callback driving one tqdm bar on stderr (None with --no-progress)."""
+    """Yield a `common.progress.Progress` callback driving one tqdm bar on stderr (None with --no-progress).
+
+    The bar opens at the first report, so a command refused before any work prints its one error
+    line only. A note (`progress(done, total, note)`) is shown beside the count. When the count
+    starts again (a new stage of an experiment, the next weights of a probe), or counting starts
+    after a phase without a count, the bar restarts its clock, so its rate and time left are those
+    of the work in progress and the note says which work that is.
+    """
     if getattr(args, "no_progress", False):
         yield None
         return
     from tqdm import tqdm
 
-    # delay: a command that fails before any work (a refused budget) prints its one error line only
-    bar = tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0)
+    bars: list = []
 
-    def update(done: int, total: int | None) -> None:
+    def update(done: int, total: int | None, note: str | None = None) -> None:
+        if not bars:
+            bars.append(tqdm(desc=desc, file=sys.stderr, leave=False, mininterval=0.5, delay=1.0, dynamic_ncols=True))
+        bar = bars[0]
+        if done < bar.n or (bar.total is None and total is not None and bar.n == 0):
+            bar.reset(total=total)  # a new count, or counting starts after a phase without one
+        if note is not None:
+            bar.set_postfix_str(note, refresh=False)
         if total is not None and bar.total != total:
             bar.total = total
         bar.n = done
@@ -80,7 +100,8 @@ def progress_bar(args: argparse.Namespace, desc: str) -> "Iterator[Progress | No
     try:
         yield update
     finally:
-        bar.close()
+        if bars:
+            bars[0].close()
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +183,7 @@ def add_from_flag(parser: argparse.ArgumentParser, what: str, repeat: bool = Fal
 
 
 # Flags that say how to run or show a command, not what it computes: not part of a saved configuration.
-SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command", "max_memory")
+SAVE_SKIP = ("handler", "json", "out", "run", "no_progress", "command", "max_memory", "_given")
 
 
 def add_size_flag(parser: argparse.ArgumentParser) -> None:
@@ -208,3 +229,29 @@ def save_result(args: argparse.Namespace, result: Any) -> str | None:
     run = save_run(args.out, args.run, options_config(args), result, getattr(args, "seed", None),
                    extra={"command": getattr(args, "command", None)})
     return str(run.path)
+
+
+DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
+
+
+def device_name(text: str) -> str:
+    """Parse --device: one of auto, cpu, cuda, cuda:N, mps (availability is checked by `check_device`)."""
+    import re
+
+    name = text.strip().lower()
+    if name in ("auto", "cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", name):
+        return name
+    raise argparse.ArgumentTypeError(f"expected a torch device ({DEVICE_FORMS}), got {text!r}")
+
+
+def add_device_flag(parser, default: str = "auto", what: str = "the computation") -> None:
+    """Add --device, the one device flag (checked at parse time for its form, by `check_device` before work)."""
+    parser.add_argument("--device", type=device_name, default=default,
+                        help=f"torch device for {what}: auto (CUDA when present, else the CPU), cpu, cuda, cuda:N, mps")
+
+
+def check_device(args: argparse.Namespace) -> None:
+    """Refuse (DeviceUnavailable) a --device this machine lacks, before any work or run folder."""
+    from empirics.device import pick_device
+
+    pick_device(args.device)

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import argparse
 
-from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, check_out, positive_float, positive_int, print_json,
-                              save_result, table)
+from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, check_out, comma_list, positive_float,
+                                                positive_int, print_json, save_result, table)
 
 MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
+EXAMPLES = """examples:
+  cli.py approx --epsilon 0.01                       # ℓ(ε) of each scheme on [-1, 1]
+  cli.py approx --degree 4,8,12 --radius 4 --plot approx.png
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "discrete minimax) print the sup-norm error at the chosen degrees and the smallest degree "
                     "that reaches --epsilon. Errors are computed in the Chebyshev/Legendre basis, exact at "
                     f"every degree up to {MAX_DEGREE}.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        epilog=EXAMPLES)
     p.add_argument("--epsilon", type=positive_float, default=0.01, help="target sup-norm error ε")
     p.add_argument("--radius", type=positive_float, default=1.0, help="half-width R of the interval, in [1e-6, 1e6]")
-    p.add_argument("--degrees", type=positive_int, nargs="+", default=[2, 4, 8, 16, 32],
-                   help=f"degrees at which to tabulate the error: 1 or even, at most {MAX_DEGREE}")
+    p.add_argument("--degree", type=comma_list(positive_int), default=(2, 4, 8, 16, 32), metavar="L1,L2,...",
+                   help=f"degrees ℓ at which to tabulate the error, comma-separated: 1 or even, at most {MAX_DEGREE}")
     p.add_argument("--max-degree", type=positive_int, default=MAX_DEGREE,
                    help=f"search limit for ℓ(ε), at most {MAX_DEGREE}")
     p.add_argument("--plot", default=None, metavar="FIGURE",
@@ -39,13 +43,16 @@ def run(args: argparse.Namespace) -> int:
 
     check_out(args)
     if args.plot:
+        from landscape_toolkit.common.runs import check_output_file
+
+        check_output_file(args.plot, "--plot")
         check_figure_path(args.plot)
-    tab = approximation_table(args.epsilon, args.radius, args.degrees, args.max_degree)
+    tab = approximation_table(args.epsilon, args.radius, args.degree, args.max_degree)
     result = tab.to_dict()
     if args.plot:
         from theory.plots import plot_relu_approximations
 
-        plot_relu_approximations(args.plot, args.radius, args.degrees, tab.sup_error)
+        plot_relu_approximations(args.plot, args.radius, args.degree, tab.sup_error)
         result["figure"] = args.plot
     saved = save_result(args, result)
     if args.json:
@@ -54,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [[m] + [f"{e:.3e}" for e in tab.sup_error[m]] + [tab.degree_for_epsilon[m], f"{tab.error_at_that_degree[m]:.3e}"]
             for m in RELU_METHODS]
     print(f"sup-norm error of degree-ℓ approximations of ReLU on [-{args.radius:g}, {args.radius:g}]")
-    print(table(rows, ["scheme"] + [f"ℓ={d}" for d in args.degrees] + [f"ℓ(ε={args.epsilon:g})", "error"]))
+    print(table(rows, ["scheme"] + [f"ℓ={d}" for d in args.degree] + [f"ℓ(ε={args.epsilon:g})", "error"]))
     print("odd degrees coincide with the even degree below: ReLU's even part |z|/2 has no odd terms")
     if args.plot:
         print(f"figure: {args.plot}")

@@ -5,8 +5,17 @@ import argparse
 import sys
 
 from landscape_toolkit.commands._network import add_network_args, data_from_args, spec_from_args
+from landscape_toolkit.commands._parser import refuse_unless
 from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_size_flag, big, check_out, check_size,
                                                 key_values, positive_int, print_json, save_result)
+
+
+EXAMPLES = """examples:
+  cli.py bezout --layers 3 --degree 4 --points 8          # the paper's ℓ^d, ℓ^{Nd}, K − N beside the exact numbers
+  cli.py bezout --activation 'z + z^2/4' --width 3 --points 5 --verify   # and the measured dimension and degree
+  cli.py bezout --layers 2 --points 3 --export m2 -o system.m2           # the zero-error system for Macaulay2
+  cli.py bezout --arch tree --layers 2 --units 2 --shared --points 4     # the binary tree of Theory II Fig. 2
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build a polynomial-activation network, form its zero-error system on N seeded "
                     "random data points, and print the paper's numbers (ℓ^d, ℓ^{Nd}, K − N) beside the "
                     "exact ones: certified equation degrees, Bezout and multihomogeneous Bezout numbers, "
-                    "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.")
+                    "the generic Jacobian rank r and the predicted dimension K − r. No expansion is done.",
+        epilog=EXAMPLES)
     add_network_args(p)
     add_run_flags(p, optional=True)
     add_json_flag(p)
@@ -41,12 +51,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
     from landscape_toolkit.common.records import atomic_write_text, check_writable_target
+    from landscape_toolkit.common.runs import check_output_file
     from theory.bezout import bezout_needs, bezout_report
     from theory.export import to_json, to_macaulay2, to_phc
     from theory.systems import CriticalSystem, ZeroErrorSystem
 
+    refuse_unless(args, ["system", "expanded", "output"], args.export is not None, "with --export")
+    refuse_unless(args, ["max_paths"], args.verify, "with --verify")
     check_out(args)
-    if args.output:  # refuse an unwritable --output before any work
+    if args.output:  # refuse an unwritable --output, or one inside a run folder's own files, before any work
+        check_output_file(args.output)
         check_writable_target(args.output)
     spec = spec_from_args(args)
     check_size(args, bezout_needs(spec, args.points))

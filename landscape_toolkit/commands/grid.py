@@ -1,6 +1,6 @@
 """`cli.py grid`: run a library function over a grid of arguments (seed × width …), locally or on Slurm.
 
-    cli.py grid smoke --axis seed=0,1 --axis width=2,3,4 --run smoke-grid
+    cli.py grid bezout --axis seed=0,1 --axis width=2,3,4 --run bezout-grid
     cli.py grid valleys --axis width=1,2,3,7 --axis run=0,1,2 --set max_iter=500 --executor slurm \\
                         --slurm-partition gpu --slurm-time 30 --run valleys-grid
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from landscape_toolkit.commands._parser import refuse_unless
 from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag,
                                                 check_size, comma_list,
                                                 nonnegative_int, positive_float, positive_int, print_json,
@@ -57,13 +58,57 @@ def setting(text: str) -> tuple[str, object]:
     return name, value(rest.strip())
 
 
+EXAMPLES = """examples:
+  cli.py grid bezout --axis width=2,3,4 --axis seed=0,1 --run bezout-grid     # milliseconds per task
+  cli.py grid experiment --axis name=iib-langevin --axis seed=0,1 --set scale=smoke --run sweep
+  cli.py grid train --axis lr=0.01,0.1 --set model=mlp --set dataset=digits --set epochs=5 --run lr-sweep
+  cli.py grid valleys --axis width=1,2,3,7 --axis run=0,1,2 --executor slurm --slurm-partition gpu --run v
+"""
+# Type names of the targets' annotations (from `from __future__ import annotations`) and the values they take.
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def check_arguments(target: str, values: dict[str, list]) -> None:
+    """Refuse (GridSpecError), before any task runs, an argument TARGET does not take or a value of the wrong type.
+
+    A misspelt name or a word where a number belongs would fail every task the same way, and running
+    the grid again could not help.
+    """
+    import inspect
+
+    from empirics.train_config import TrainConfig  # noqa: F401  (train's keys, below)
+    from landscape_toolkit.common.executor import resolve
+
+    fn = resolve(TARGETS[target].path)
+    params = {k: v for k, v in inspect.signature(fn).parameters.items() if k != "task_dir"}
+    takes_any = any(v.kind is inspect.Parameter.VAR_KEYWORD for v in params.values())
+    names = [k for k, v in params.items() if v.kind is not inspect.Parameter.VAR_KEYWORD]
+    if takes_any and target == "train":
+        from dataclasses import fields
+
+        names += [f.name for f in fields(TrainConfig)] + ["widths", "activation", "bias"]
+    for name, vals in values.items():
+        if name not in names:
+            raise GridSpecError(f"grid {target} takes no argument {name!r}; it takes {', '.join(names)}")
+        kind = params[name].annotation if name in params else None
+        accepted = next((_TYPES[t] for t in _TYPES if kind == t), None)
+        for v in vals:
+            if accepted and not (isinstance(v, accepted) and not (isinstance(v, bool) and bool not in accepted)):
+                raise GridSpecError(f"{name}={v!r}: grid {target} takes {name} as {kind}")
+    missing = [k for k, v in params.items() if v.default is inspect.Parameter.empty
+               and v.kind is not inspect.Parameter.VAR_KEYWORD and k not in values]
+    if missing:
+        raise GridSpecError(f"grid {target} needs {', '.join(missing)}: give each as --axis NAME=V1,V2 or --set NAME=V")
+
+
 def register(subparsers) -> None:
     """Add the `grid` subcommand."""
     targets = "; ".join(f"{name}: {t.help}" for name, t in TARGETS.items())
     p = subparsers.add_parser(
         "grid", help="run a library function over a grid of arguments, locally or on Slurm",
         description="Run TARGET once per point of the cartesian product of the --axis values, each task in "
-                    "its own folder <out>/<run>/<key>/; a re-run skips finished tasks. Targets: " + targets)
+                    "its own folder <out>/<run>/<key>/; a re-run skips finished tasks. Targets: " + targets,
+        epilog=EXAMPLES)
     p.add_argument("target", choices=sorted(TARGETS), help="the library function to run (see above)")
     p.add_argument("--axis", action="append", type=axis_spec, default=[], metavar="NAME=V1,V2,...",
                    help="an argument and its values; several --axis give their product (e.g. --axis seed=0,1,2)")
@@ -92,6 +137,10 @@ def _summary(record) -> str:
     """Return the scalar fields of a task's result (or its error) as one short line."""
     if record.error is not None:
         return record.error
+    if isinstance(record.result, dict) and isinstance(record.result.get("findings"), list):
+        # an experiment: its verdicts, claim by claim
+        text = "; ".join(f"{f.get('claim')}: {f.get('verdict')}" for f in record.result["findings"])
+        return text if len(text) <= 100 else text[:97] + "..."
     if isinstance(record.result, dict):
         text = ", ".join(f"{k}={v}" for k, v in record.result.items()
                          if not isinstance(v, (dict, list)) and k not in record.kwargs)
@@ -108,8 +157,11 @@ def render(result: GridResult) -> str:
     lines.append(f"\n{len(result.records)} tasks: {result.done} done ({result.skipped} finished earlier), "
                  f"{result.failed} failed, {result.lost} lost, in {result.wall_time:.1f} s on {result.backend}; "
                  f"results in {result.folder}/results.json")
-    if result.failed or result.lost:
-        lines.append("run the same command again to redo the failed and lost tasks")
+    if result.lost:
+        lines.append("run the same command again to redo the lost tasks (and the failed ones)")
+    elif result.failed:
+        lines.append("a failed task fails again unless its error above was transient (memory, a killed worker): "
+                     "correct what it names, then run the same command again")
     return "\n".join(lines)
 
 
@@ -148,6 +200,11 @@ def run(args: argparse.Namespace) -> int:
             raise GridSpecError(f"--axis {name} given twice")
         axes[name] = list(values)
     fixed = dict(args.settings)
+    slurm = args.executor != "local"
+    refuse_unless(args, ["slurm_partition", "slurm_time", "slurm_gpus", "slurm_cpus", "slurm_mem"], slurm,
+                  "with --executor slurm or submitit-local")
+    refuse_unless(args, ["slurm_partition", "slurm_mem"], args.executor == "slurm", "with --executor slurm")
+    check_arguments(args.target, {**axes, **{k: [v] for k, v in fixed.items()}})
     tasks = grid_tasks(TARGETS[args.target].path, axes, fixed)
     check_size(args, task_needs(TARGETS[args.target], tasks, args.workers, args.executor))
     options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,

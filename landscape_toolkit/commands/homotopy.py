@@ -3,16 +3,44 @@ from __future__ import annotations
 
 import argparse
 import sys
-import contextlib
-from typing import Iterator
 
-from landscape_toolkit.commands._network import add_network_args, spec_from_args
+from landscape_toolkit.commands._network import DATA_DESTS, NETWORK_DESTS, add_network_args, spec_from_args
+from landscape_toolkit.commands._parser import refuse_unless
 from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, add_progress_flag, add_size_flag, big, check_out,
-                                                check_size, key_values, positive_float, positive_int, print_json,
+                                                check_size, comma_list,
+                                                key_values, nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, save_result, table)
-from landscape_toolkit.common.progress import Progress
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
+SOLUTION_FORMATS = ("json", "phc", "bertini")  # theory.system_files.SOLUTION_FORMATS (kept import-free, tested)
+FORMATS = ("phc", "m2", "bertini")  # theory.system_files.FORMATS
+SOLVE_EXAMPLES = """examples:
+  cli.py solve examples/cyclic5.phc                     # 70 paths (polyhedral start), 70 solutions, 10 real
+  cli.py solve examples/cyclic5.phc --start total-degree # 120 paths: 70 solutions, 50 at infinity
+  cli.py solve system.m2 --export-solutions bertini -o finite_solutions
+  cli.py solve examples/systems/svw.phc                 # a surface, curves of degree 6, one isolated point
+  cli.py solve --width 1 --points 4 --targets planted   # a network's square zero-error system
+  cli.py solve --activation 'z + z^2/4 + z^3/8' --input-dim 2 --width 2 --no-output-activation --points 9 \\
+               --targets planted --monodromy
+"""
+DIMENSION_EXAMPLES = """examples:
+  cli.py dimension                                      # fc 1-2-1, 2 random points: dimension 5, degree 36
+  cli.py dimension --activation 'z + z^2/4' --no-output-activation --width 2 --input-dim 1 --points 3 \\
+                   --targets planted --monodromy        # with the trace test from the planted weights
+  cli.py dimension --activation 'z^2' --width 2 --points 2 --decompose --groebner
+"""
+CRITICAL_EXAMPLES = """examples:
+  cli.py critical                                       # fc 1-1-1, degree-2 ReLU approximation, generic penalty
+  cli.py critical --penalty none --no-bias               # the paper's loss: positive-dimensional critical sets
+  cli.py critical --activation linear --layers 2 --input-dim 2 --width 2 --output-dim 2 --no-bias \\
+                  --no-output-activation --points 1 --penalty generic --monodromy   # Mehta et al.'s 33
+  cli.py critical --activation 'z^2 + z' --no-bias --points 2 --groebner
+"""
+CONVERT_EXAMPLES = """examples:
+  cli.py convert examples/cyclic5.phc --to m2 -o cyclic5.m2
+  cli.py convert cyclic5.m2 --to bertini -o input
+  cli.py convert input --to phc
+"""
 
 
 def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
@@ -28,7 +56,8 @@ def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
                    help="track total-degree paths in a random projective chart (paths at infinity converge)")
     g.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes tracking path batches in parallel (default: one per core)")
-    g.add_argument("--show", type=int, default=10, metavar="N", help="solutions/points shown in the table")
+    g.add_argument("--show", type=nonnegative_int, default=10, metavar="N",
+                   help="rows of solutions/points shown in the table (0: none)")
     add_progress_flag(p)
     add_size_flag(p)
 
@@ -36,28 +65,6 @@ def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
 def _options(args: argparse.Namespace):
     from theory.tracker import TrackOptions
     return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
-
-
-@contextlib.contextmanager
-def _progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
-    """Yield a Progress callback whose tqdm bar (`progress_bar`) opens at the first update.
-
-    Opening it only once work has started keeps stderr to the one error line when the library
-    refuses the input first (path budget, non-square system).
-    """
-    if getattr(args, "no_progress", False):
-        yield None
-        return
-    with contextlib.ExitStack() as stack:
-        bar: list = []
-
-        def update(done: int, total: int | None) -> None:
-            if not bar:
-                bar.append(stack.enter_context(progress_bar(args, desc)))
-            if bar[0] is not None:
-                bar[0](done, total)
-
-        yield update
 
 
 def _guard_needs(spec, critical: bool = False) -> list:
@@ -84,20 +91,35 @@ def _data(spec, args: argparse.Namespace):
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `solve`, `dimension` and `critical` subcommands."""
     p = sub.add_parser(
-        "solve", help="all isolated solutions of a square system by homotopy continuation (PHCpack)",
-        description="Track every path of a total-degree or multihomogeneous homotopy (random gamma, "
-                    "double precision, failed paths retried in double-double) and report each path's "
-                    "outcome, the distinct solutions, how many are real, beside the Bezout numbers and "
-                    "the mixed volume. Input: a PHCpack system FILE, or a network whose zero-error system "
-                    "is square (N·n_d = K). --monodromy solves the network case from a planted solution.")
-    p.add_argument("file", nargs="?", default=None, help="PHCpack input file: 'n' line, then polynomials ending in ';'")
+        "solve", help="every solution of a polynomial system (a file or a network) by homotopy continuation",
+        description="Track every path of a homotopy (polyhedral, total-degree or multihomogeneous start, random "
+                    "gamma, failed paths retried in double-double) and report every solution class: regular "
+                    "solutions (real or complex, Krawczyk-certified), isolated singular ones with their "
+                    "multiplicity, positive-dimensional components with their dimension (a local dimension "
+                    "test) and degree (a witness set), paths at infinity and failed paths, beside the Bezout "
+                    "numbers and the mixed volume, with a completeness line. Input: a system FILE in "
+                    "PHCpack, Macaulay2 or Bertini format (square or not: an under-determined system is cut "
+                    "to a witness set, an over-determined one randomized), or a network whose zero-error "
+                    "system is square (N·n_d = K).",
+        epilog=SOLVE_EXAMPLES)
+    p.add_argument("file", nargs="?", default=None,
+                   help="system file: PHCpack ('n' or 'n m' line, polynomials ending in ';', a 'THE SOLUTIONS' "
+                        "section allowed), Macaulay2 (R = QQ[x,y]; I = ideal(...)) or Bertini input")
+    p.add_argument("--variables", type=comma_list(str), default=None, metavar="X,Y,...",
+                   help="FILE: the variables' order in the table and the exports (default: as the file declares "
+                        "them, else sorted)")
+    p.add_argument("--export-solutions", choices=SOLUTION_FORMATS, default=None,
+                   help="also write the solutions: json (every class, with the positive-dimensional parts), phc "
+                        "(PHCpack's solution list) or bertini (finite_solutions layout)")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="file for --export-solutions (default: stdout, after the report)")
     add_network_args(p, **{**SMALL, "width": 1, "points": 4})
     _tracking_args(p)
     p.add_argument("--monodromy", action="store_true",
                    help="network only: monodromy loops over the targets from planted weights (no path budget)")
     p.add_argument("--loops-without-news", type=positive_int, default=5,
                    help="monodromy stops after this many consecutive loops find nothing new")
-    p.add_argument("--max-seconds", type=positive_float, default=300.0, help="monodromy time limit")
+    p.add_argument("--max-seconds", type=positive_float, default=300.0, help="monodromy time limit in seconds")
     p.add_argument("--paths", action="store_true", help="with --json: include every path's record")
     p.add_argument("--check-gamma", action="store_true",
                    help="solve again with another gamma (seed + 1) and compare the solution sets")
@@ -108,6 +130,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=run_solve)
 
+    v = sub.add_parser(
+        "convert", help="rewrite a polynomial system file for another solver: PHCpack ↔ Macaulay2 ↔ Bertini",
+        description="Read a system in PHCpack, Macaulay2 or Bertini format (detected from the extension .phc, "
+                    ".m2, .bertini or the content) and write it in another: PHCpack input (its own first "
+                    "line, the variables pinned in order), a Macaulay2 ring and ideal, or a Bertini input "
+                    "file (exact rational coefficients where the file had decimals).",
+        epilog=CONVERT_EXAMPLES)
+    v.add_argument("file", help="system file (PHCpack, Macaulay2 or Bertini)")
+    v.add_argument("--to", choices=FORMATS, required=True, help="the format written")
+    v.add_argument("--variables", type=comma_list(str), default=None, metavar="X,Y,...",
+                   help="the variables' order (default: as the file declares them, else sorted)")
+    v.add_argument("--output", "-o", default=None, metavar="FILE", help="file to write (default: stdout)")
+    v.set_defaults(handler=run_convert)
+
     d = sub.add_parser(
         "dimension", help="dimension and degree of the zero-error set by witness sets (Theory II §3.2)",
         description="Slice the zero-error set with K − r random hyperplanes (r the generic Jacobian rank), "
@@ -117,7 +153,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "test, PHCpack's numerical irreducible decomposition, and a Groebner consistency check. "
                     "The default instance (fc 1-2-1, degree-2 ReLU approximation, 2 random points: 36 paths, "
                     "degree 36, trace test passed) finishes in seconds; 3 points track 200 paths and retry "
-                    "failed ones, about a minute.")
+                    "failed ones, about a minute.",
+        epilog=DIMENSION_EXAMPLES)
     add_network_args(d, **{**SMALL, "points": 2})
     # measured: on the 1-2-1 z + z²/4 witness system the polyhedral start reaches 8 of the 17
     # witness points that total degree finds (trace-test certified), so auto is not dimension's default
@@ -136,11 +173,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "critical", help="critical points of the square loss, classified (Theory II §3.3)",
         description="Solve ∇L = 0 for L = Σ (f(x_i) − y_i)² (+ Σ λ_j w_j²) by homotopy, classify every "
                     "critical point (real/complex, zero-error or not, Hessian signature and nullity), "
-                    "represent positive-dimensional critical sets, and test Corollary 1 / Proposition 1.")
+                    "represent positive-dimensional critical sets, and test Corollary 1 / Proposition 1.",
+        epilog=CRITICAL_EXAMPLES)
     add_network_args(c, **{**SMALL, "width": 1, "points": 2})
     _tracking_args(c)
-    c.add_argument("--penalty", choices=("none", "generic"), default="none",
-                   help="L2 penalty: none (the paper's loss) or generic random λ_j > 0 (isolates critical points)")
+    # measured: with the paper's loss the default network's critical sets are positive-dimensional and its
+    # total-degree start has 11,979 paths (over 5 minutes on 2 cores); a generic penalty isolates the
+    # critical points, and its polyhedral start (777 paths) takes about a minute
+    c.add_argument("--penalty", choices=("none", "generic"), default="generic",
+                   help="L2 penalty: generic random λ_j > 0, which isolates the critical points (a laptop-sized "
+                        "default), or none: the paper's loss, whose critical sets are positive-dimensional "
+                        "(11,979 total-degree paths for the default network)")
     c.add_argument("--monodromy", action="store_true",
                    help="monodromy over (targets, penalty) on each coordinate stratum (dead hidden units, W = 0) from "
                         "weights made critical by construction, closed under sign flips, then one parameter homotopy "
@@ -161,27 +204,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    """Solve a square system from a file or a network and print the result."""
-    from theory.solve import solve, solve_zero_error
+    """Solve a system from a file or a network and print the result."""
+    from theory.solve import solve_system, solve_zero_error
 
+    refuse_unless(args, ["paths"], args.json, "with --json")
+    refuse_unless(args, ["output"], args.export_solutions is not None, "with --export-solutions")
+    refuse_unless(args, ["loops_without_news", "max_seconds"], args.monodromy, "with --monodromy")
+    if args.file is not None:
+        refuse_unless(args, [*NETWORK_DESTS, *DATA_DESTS[:3], "monodromy"], False,
+                      "to a network's system (solve FILE solves the file's system; drop FILE to solve a network)")
+    else:
+        refuse_unless(args, ["variables"], False, "with a system FILE")
+    if args.monodromy:
+        refuse_unless(args, ["start", "max_paths", "projective", "check_gamma", "export_solutions"], False,
+                      "to a homotopy from a start system, not to --monodromy")
     check_out(args)
+    if args.output:
+        _check_output(args.output)
     gamma_seed = args.seed + 1 if args.check_gamma else None
     if args.engine == "bertini":
         return _solve_bertini(args)
     if args.file is not None:
-        from theory.polysystem import load_system_file
-        system = load_system_file(args.file)
-        with _progress(args, "paths") as progress:
-            result = solve(system, start=_start(args), options=_options(args), progress=progress,
-                           gamma_seed=gamma_seed)
+        from theory.system_files import load_system
+        loaded = load_system(args.file, args.variables)
+        with progress_bar(args, "paths") as progress:
+            result = solve_system(loaded.system, start=_start(args), options=_options(args), progress=progress,
+                                  gamma_seed=gamma_seed)
         _save(args, result)
-        _print_solve(result, args)
+        _print_solve(result, args, loaded)
         return 0
     spec = spec_from_args(args)
     check_size(args, _guard_needs(spec))
     if args.monodromy:
         from theory.network_families import square_monodromy
-        with _progress(args, "monodromy loops") as progress:
+        with progress_bar(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
         _save(args, result)
@@ -196,7 +252,7 @@ def run_solve(args: argparse.Namespace) -> int:
                               ("time", f"{result.seconds:.1f} s")]))
         return 0
     data, w_star = _data(spec, args)
-    with _progress(args, "paths") as progress:
+    with progress_bar(args, "paths") as progress:
         result = solve_zero_error(spec, data, known=w_star, start=_start(args), options=_options(args),
                                   progress=progress, gamma_seed=gamma_seed)
     _save(args, result)
@@ -215,9 +271,11 @@ def _solve_bertini(args: argparse.Namespace) -> int:
     if args.monodromy or args.check_gamma or args.start != "auto":
         raise InvalidSpecError("--engine bertini runs Bertini's own total-degree homotopy: "
                                "drop --monodromy, --check-gamma and --start")
+    loaded = None
     if args.file is not None:
-        from theory.polysystem import load_system_file
-        system = load_system_file(args.file)
+        from theory.system_files import load_system
+        loaded = load_system(args.file, args.variables)
+        system = loaded.system
     else:
         from theory.polysystem import network_system
         from theory.systems import ZeroErrorSystem
@@ -229,8 +287,17 @@ def _solve_bertini(args: argparse.Namespace) -> int:
         system = network_system(ZeroErrorSystem(spec, data))
     result = solve_bertini(system, seed=args.seed)
     _save(args, result)
-    _print_solve(result, args)
+    _print_solve(result, args, loaded)
     return 0
+
+
+def _check_output(path: str) -> None:
+    """Refuse an output file that cannot be written or would replace a run folder's own file, before any work."""
+    from landscape_toolkit.common.records import check_writable_target
+    from landscape_toolkit.common.runs import check_output_file
+
+    check_output_file(path)
+    check_writable_target(path)
 
 
 def _save(args: argparse.Namespace, result) -> None:
@@ -240,44 +307,130 @@ def _save(args: argparse.Namespace, result) -> None:
         print(f"saved: {saved}", file=sys.stderr)
 
 
-def _print_solve(result, args: argparse.Namespace) -> None:
+def solution_rows(result, show: int | None = None) -> tuple[list[list], str]:
+    """Return one table row per solution class and a note on the rows left out.
+
+    Regular solutions and isolated singular ones (with their multiplicity) get a row each, the first
+    `show` of each kind; every positive-dimensional part (dimension, degree, a sample point) and the
+    paths at infinity and the failed ones (as counts: they end at no point of C^n) always have theirs.
+    """
+    n = result.n_vars
+    witness = "witness point" if result.witness_dimension else "regular"
+    regular = [[witness, "real" if r else "complex", 1] + [_c(z, r) for z in x]
+               for x, r in zip(result.solutions, result.real)]
+    singular = [["singular", "real" if r else "complex", f"mult {m}"] + [_c(z, r) for z in x]
+                for x, m, r in zip(result.singular_points, result.multiplicities, result.singular_real)]
+    rows = regular[:show] + singular[:show]
+    rows += [[f"dim {c.dimension}, degree {'?' if c.degree is None else c.degree}", "sample point",
+              f"{c.endpoints} paths"] + [_c(z) for z in c.sample] + [""] * (n - len(c.sample))
+             for c in result.components]
+    if result.outcomes["at_infinity"]:
+        rows.append(["at infinity", "—", f"{result.outcomes['at_infinity']} paths"] + ["—"] * n)
+    if result.outcomes["failed"]:
+        rows.append(["failed", "—", f"{result.outcomes['failed']} paths"] + ["—"] * n)
+    left = [f"{len(kind) - show} more {name}" for kind, name in ((regular, witness), (singular, "singular"))
+            if show is not None and len(kind) > show]
+    return rows, (f"... {', '.join(left)} (--show, --json)" if left else "")
+
+
+def _print_solve(result, args: argparse.Namespace, loaded=None) -> None:
+    export = None
+    if args.export_solutions:
+        from theory.system_files import solutions_text
+
+        export = solutions_text(result, args.export_solutions)
+        if args.output:
+            from landscape_toolkit.common.records import atomic_write_text
+
+            atomic_write_text(args.output, export)
+            export = None
+    listed = None
+    if loaded is not None and loaded.listed:
+        found = sum(result.contains(x) or _among(result.singular_points, x) for x in loaded.listed)
+        listed = f"{len(loaded.listed)} listed in the file, {found} of them found here"
     if args.json:
-        print_json(result.to_dict(with_paths=args.paths))
+        doc = result.to_dict(with_paths=args.paths)
+        if listed:
+            doc["listed_solutions"] = listed
+        if export is not None:
+            doc["export"] = {"format": args.export_solutions, "text": export}
+        print_json(doc)
         return
     check = result.gamma_check
     o = result.outcomes
-    rows = [("system", result.label), ("variables", result.n_vars),
-            ("degrees", " ".join(map(str, result.degrees))),
-            ("Bezout number", big(result.bezout)),
-            ("m-homogeneous Bezout", "—" if result.m_bezout is None else big(result.m_bezout)),
-            ("mixed volume (C*^n / C^n)", f"{result.mixed_volume} / {result.stable_mixed_volume}"),
-            ("start system", result.start_system + (f" {result.partition}" if result.partition else "")),
-            ("paths", f"{result.n_paths}: {o['regular']} regular, {o['singular']} singular, "
-                      f"{o['at_infinity']} at infinity, {o['failed']} failed ({result.n_retried} retried in dd)"),
-            ("isolated solutions", f"{result.n_solutions} nonsingular, {result.n_real} real "
-                                   f"(|Im| ≤ {result.options.real_tol:g}·(1+|x|))"),
-            ("singular endpoint clusters", ", ".join(map(str, result.singular_clusters)) or "none"),
-            ("completeness", result.completeness),
-            ("certified (Krawczyk)", result.certified),
-            ("gamma, seed", f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i, seed {result.seed}"),
-            ("time", f"{result.seconds:.2f} s ({result.paths_per_second:.0f} paths/s)")]
+    rows = [("system", result.label)]
+    if result.what and result.what != "the square system itself":
+        rows.append(("solved", result.what))
+    rows += [("variables", f"{result.n_vars}: {', '.join(result.names)}"
+                           + ("" if loaded is None else f" ({loaded.declared} order)")),
+             ("degrees", " ".join(map(str, result.degrees))),
+             ("Bezout number", big(result.bezout)),
+             ("m-homogeneous Bezout", "—" if result.m_bezout is None else big(result.m_bezout)),
+             ("mixed volume (C*^n / C^n)", f"{result.mixed_volume} / {result.stable_mixed_volume}"),
+             ("start system", result.start_system + (f" {result.partition}" if result.partition else "")),
+             ("paths", f"{result.n_paths}: {o['regular']} regular, {o['singular']} singular, "
+                       f"{o['at_infinity']} at infinity, {o['failed']} failed ({result.n_retried} retried in dd)")]
+    if result.witness_dimension:
+        rows.append(("witness points", f"{result.n_solutions} regular, {result.n_real} real"))
+    else:
+        rows.append(("isolated solutions", f"{result.n_solutions} regular, {result.n_real} real "
+                                           f"(|Im| ≤ {result.options.real_tol:g}·(1+|x|))"
+                     + (f"; {len(result.multiplicities)} singular" if result.multiplicities else "")))
+    rows.append(("positive-dimensional", "; ".join(
+        f"dimension {c.dimension}: degree {'not measured' if c.degree is None else c.degree}"
+        + (f" ({c.degree_note})" if c.degree_note else "") for c in result.components) or "none found"))
+    if listed:
+        rows.append(("file's solutions", listed))
+    rows += [("completeness", result.completeness),
+             ("certified (Krawczyk)", result.certified),
+             ("gamma, seed", f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i, seed {result.seed}"),
+             ("time", f"{result.seconds:.2f} s ({result.paths_per_second:.0f} paths/s)")]
     if result.n_duplicates:
         rows.append(("WARNING", f"{result.n_duplicates} regular endpoints repeat (path jumping): rerun with another --seed"))
+    if args.output and args.export_solutions:
+        rows.append(("solutions written", f"{args.output} ({args.export_solutions})"))
     print(key_values(rows))
-    if result.solutions and args.show:
-        sols = result.solution_array()[: args.show]
+    table_rows, left = solution_rows(result, args.show)
+    if table_rows:
         print()
-        print(table([[k, "real" if result.real[k] else "complex"] + [_c(z) for z in s] for k, s in enumerate(sols)],
-                    ["#", "kind"] + list(result.names)))
-        if result.n_solutions > args.show:
-            print(f"... {result.n_solutions - args.show} more (--show, --json)")
+        print(table(table_rows, ["class", "field", "paths"] + list(result.names)))
+        if left:
+            print(left)
     if check is not None:
         print(f"\nsecond gamma (seed {check.seeds[1]}): {check.counts[1]} solutions, union {check.union}: "
               f"{'the sets agree' if check.agree else 'the sets DIFFER (lost or jumped paths)'}")
+    if export is not None:
+        sys.stdout.write("\n" + export)
 
 
-def _c(z: complex) -> str:
-    return f"{z.real:+.4g}" if abs(z.imag) < 1e-10 else f"{z.real:+.4g}{z.imag:+.3g}i"
+def _among(points, x, tol: float = 1e-4) -> bool:
+    import numpy as np
+
+    x = np.asarray(x, dtype=complex)
+    return any(np.max(np.abs(np.asarray(p) - x)) <= tol * (1 + np.max(np.abs(x))) for p in points)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Read a system file and write it in another solver's format."""
+    from landscape_toolkit.common.records import atomic_write_text
+    from theory.system_files import load_system, system_text
+
+    if args.output:
+        _check_output(args.output)
+    loaded = load_system(args.file, args.variables)
+    text = system_text(loaded.system, args.to)
+    if args.output:
+        atomic_write_text(args.output, text)
+        print(f"{args.file} ({loaded.format}, {loaded.system.n_equations} equations in "
+              f"{loaded.system.n_vars} variables: {', '.join(loaded.system.names)}) → {args.output} ({args.to})")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _c(z: complex, real: bool = False) -> str:
+    """Return a coordinate for the table: its real part when the point is real, else both parts."""
+    return f"{z.real:+.4g}" if real or abs(z.imag) < 1e-10 else f"{z.real:+.4g}{z.imag:+.3g}i"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -288,11 +441,12 @@ def run_dimension(args: argparse.Namespace) -> int:
     """Measure and print the dimension and degree of the zero-error set."""
     from theory.witness import zero_error_dimension
 
+    refuse_unless(args, ["loops_without_news"], args.monodromy, "with --monodromy")
     check_out(args)
     spec = spec_from_args(args)
     check_size(args, _guard_needs(spec))
     data, w_star = _data(spec, args)
-    with _progress(args, "paths") as progress:
+    with progress_bar(args, "paths") as progress:
         rep = zero_error_dimension(spec, data.n_points, seed=args.seed, start=_start(args), options=_options(args),
                                    data=data, w_star=w_star,
                                    monodromy=args.loops_without_news if args.monodromy else None,
@@ -348,6 +502,11 @@ def run_dimension(args: argparse.Namespace) -> int:
 
 def run_critical(args: argparse.Namespace) -> int:
     """Find, classify and print the critical points and the §3.3 verdict."""
+    refuse_unless(args, ["loops_without_news"], args.monodromy, "with --monodromy")
+    if args.monodromy:
+        refuse_unless(args, ["start", "max_paths", "projective", "groebner"], False,
+                      "to a homotopy from a start system, not to --monodromy")
+        refuse_unless(args, ["penalty"], args.penalty == "generic", "as generic with --monodromy (it moves the penalty)")
     check_out(args)
     spec = spec_from_args(args)
     check_size(args, _guard_needs(spec, critical=True))  # before sympy is imported: a refusal takes no time
@@ -357,7 +516,8 @@ def run_critical(args: argparse.Namespace) -> int:
         if args.data is not None:
             from landscape_toolkit.common.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
-        with _progress(args, "monodromy loops") as progress, _progress(args, "Macaulay2: strata counted") as m2:
+        with progress_bar(args, "monodromy loops") as progress, \
+                progress_bar(args, "Macaulay2: strata counted") as m2:
             m = critical_monodromy(spec, args.points, seed=args.seed,
                                    config=StrataConfig(planted=args.targets == "planted",
                                                        stop_after=args.loops_without_news, options=_options(args)),
@@ -389,7 +549,7 @@ def run_critical(args: argparse.Namespace) -> int:
         return 0
     data, _ = _data(spec, args)
     seeded = args.data is None  # critical_points draws the same seeded data (planted or random) itself
-    with _progress(args, "paths") as progress, _progress(args, "Macaulay2: strata counted") as m2:
+    with progress_bar(args, "paths") as progress, progress_bar(args, "Macaulay2: strata counted") as m2:
         rep = critical_points(spec, data.n_points, seed=args.seed, penalty=None if args.penalty == "none" else "generic",
                               planted=args.targets == "planted", start=_start(args), options=_options(args),
                               data=None if seeded else data, groebner=args.groebner, progress=progress,

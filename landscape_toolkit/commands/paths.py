@@ -13,10 +13,26 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from landscape_toolkit.commands._parser import refuse_unless
 from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag, check_size,
                                                 comma_list, key_values,
                                                 nonnegative_int, positive_float, positive_int, print_json, progress_bar,
                                                 table)
+
+
+PATHS_EXAMPLES = """examples:
+  cli.py paths                                            # deep linear 3-4-4-2, empirical risk, seed 0
+  cli.py paths --layer-widths 2,3,3,2 --loss oracle --endpoints random --seed 1
+  cli.py paths --relu                                     # the 1-2-1 ReLU counterexample: every path reaches F = 1/2
+"""
+VALLEYS_EXAMPLES = """examples:
+  cli.py valleys --no-experiment --activation 'z^2'       # the widths alone: q, 2q, 3N²
+  cli.py valleys --activation 'z^2 + z^3' --width 1,2,3,7 --restarts 10
+"""
+DSS_EXAMPLES = """examples:
+  cli.py dss --thresholds 0.04,0.02 --pairs 2             # a quick look
+  cli.py dss --thresholds 0.04,0.02,0.01,0.005 --pairs 3 --constrained
+"""
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
@@ -29,16 +45,16 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `paths`, `valleys` and `dss` subcommands."""
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = sub.add_parser("paths", formatter_class=fmt,
+    p = sub.add_parser("paths", epilog=PATHS_EXAMPLES,
                        help="connecting path inside a sublevel set of a deep linear network (Prop. 2.2)",
                        description="Build the completed Freeman-Bruna Prop. 2.2 path between two deep linear "
                                    "networks W_K...W_1 (hidden widths must exceed min(n_0, n_K)) and certify on a "
                                    "grid: exact endpoints, loss <= max(F_A, F_B), end-to-end map on the lifted "
                                    "segment. --relu instead shows the (1,2,1) ReLU counterexample.")
-    p.add_argument("--widths", type=comma_list(positive_int), default=(3, 4, 4, 2), help="n_0,...,n_K")
+    p.add_argument("--layer-widths", type=comma_list(positive_int), default=(3, 4, 4, 2), metavar="N0,...,NK",
+                   help="every layer's width n_0,...,n_K, input and output included")
     p.add_argument("--loss", choices=("empirical", "oracle"), default="empirical", help="risk F_e or F_o")
-    p.add_argument("--samples", type=positive_int, default=40, help="data points for the empirical risk")
+    p.add_argument("--points", type=positive_int, default=40, help="data points N of the empirical risk")
     p.add_argument("--endpoints", choices=("equivalent", "random"), default="equivalent",
                    help="near-optimal sign-flipped factorisations, or random weights")
     p.add_argument("--grid", type=positive_int, default=401, help="grid points in [0, 1]")
@@ -46,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _run_args(p)
     p.set_defaults(handler=run_paths)
 
-    v = sub.add_parser("valleys", formatter_class=fmt,
+    v = sub.add_parser("valleys", epilog=VALLEYS_EXAMPLES,
                        help="VBB'18 no-spurious-valley widths and a width sweep of two-layer polynomial nets",
                        description="Print q = sum_i C(n+i-1, i) over nonzero a_i (slides Cor. 6), the widths p >= q "
                                    "(no spurious valleys) and p >= 2q (one global valley), the quadratic bounds 3N^2 "
@@ -54,17 +70,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "report the fraction reaching the global minimum of a noiseless teacher.")
     v.add_argument("--activation", default="z^2 + z^3", help="polynomial rho, e.g. 'z^2' or 'z + z^3'")
     v.add_argument("--input-dim", type=positive_int, default=2, help="n")
-    v.add_argument("--widths", type=comma_list(positive_int), default=(1, 2, 3, 4, 5, 6, 7, 14), help="student widths p")
+    v.add_argument("--width", type=comma_list(positive_int), default=(1, 2, 3, 4, 5, 6, 7, 14), metavar="P1,P2,...",
+                   help="hidden widths p of the student U ρ(W x), one sweep point each")
     v.add_argument("--teacher-width", type=positive_int, default=3, help="teacher width p*")
-    v.add_argument("--samples", type=positive_int, default=200, help="Gaussian inputs")
-    v.add_argument("--runs", type=positive_int, default=30, help="random starts per width")
-    v.add_argument("--max-iter", type=positive_int, default=3000, help="L-BFGS iterations per start")
-    v.add_argument("--layers", type=positive_int, default=1, help="K for the K-layer quadratic bound")
+    v.add_argument("--points", type=positive_int, default=200, help="data points N (Gaussian inputs)")
+    v.add_argument("--restarts", type=positive_int, default=30, help="random starts per width")
+    v.add_argument("--iters", type=positive_int, default=3000, help="L-BFGS iterations per start")
+    v.add_argument("--layers", type=positive_int, default=1,
+                   help="depth K of the quadratic network whose width bound 3N^(2^K) is printed")
     v.add_argument("--no-experiment", action="store_true", help="only print the thresholds")
     _run_args(v)
     v.set_defaults(handler=run_valleys)
 
-    d = sub.add_parser("dss", formatter_class=fmt,
+    d = sub.add_parser("dss", epilog=DSS_EXAMPLES,
                        help="Dynamic String Sampling on polynomial regression (Freeman-Bruna §4.1)",
                        description="Train pairs of 1-4-4-1 ReLU MLPs (RMSProp) to each threshold L0 on a random "
                                    "polynomial f:[0,1]->[0,1], connect them with greedy DSS (Algorithm 1; "
@@ -72,9 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "and bead count against L0.")
     d.add_argument("--thresholds", type=comma_list(positive_float), default=(0.04, 0.02, 0.01, 0.005), help="levels L0 (MSE)")
     d.add_argument("--pairs", type=positive_int, default=3, help="endpoint pairs per threshold")
-    d.add_argument("--degree", type=positive_int, default=4, help="degree of the target polynomial")
-    d.add_argument("--samples", type=positive_int, default=64, help="equispaced inputs in [0, 1]")
-    d.add_argument("--hidden", type=comma_list(positive_int), default=(4, 4), help="hidden widths of the MLP")
+    d.add_argument("--target-degree", type=positive_int, default=4, help="degree of the target polynomial f")
+    d.add_argument("--points", type=positive_int, default=64, help="data points N (equispaced inputs in [0, 1])")
+    d.add_argument("--widths", type=comma_list(positive_int), default=(4, 4), metavar="H1,H2,...",
+                   help="hidden widths of the MLP, layer by layer")
     d.add_argument("--alpha", type=positive_float, default=0.5, help="beads are trained to alpha*L0")
     d.add_argument("--lr", type=positive_float, default=3e-3, help="RMSProp learning rate")
     d.add_argument("--max-steps", type=positive_int, default=8000, help="optimiser steps per model")
@@ -113,6 +132,8 @@ def run_paths(args: argparse.Namespace) -> int:
     """Build and certify the path (or the ReLU contrast); save metrics and the loss-profile figure."""
     from empirics.connectivity_plots import plot_path_profile, plot_relu_strings
 
+    refuse_unless(args, ["layer_widths", "loss", "points", "endpoints", "grid"], not args.relu,
+                  "to the deep linear path (--relu runs the fixed 1-2-1 ReLU counterexample)")
     if args.relu:
         from theory.relu_paths import relu_contrast
 
@@ -139,12 +160,12 @@ def run_paths(args: argparse.Namespace) -> int:
 
     from theory.linear_paths import certify_demo, path_needs
 
-    check_size(args, path_needs(args.widths, args.samples))
+    check_size(args, path_needs(args.layer_widths, args.points))
 
     def compute():
-        return certify_demo(args.widths, args.loss, args.samples, args.endpoints, args.seed, n_grid=args.grid)
+        return certify_demo(args.layer_widths, args.loss, args.points, args.endpoints, args.seed, n_grid=args.grid)
 
-    config = {"command": "paths", "widths": list(args.widths), "loss": args.loss, "samples": args.samples,
+    config = {"command": "paths", "widths": list(args.layer_widths), "loss": args.loss, "samples": args.points,
               "endpoints": args.endpoints, "grid": args.grid, "seed": args.seed}
     cert, _, rd, fig = _saved_run(args, "paths", config, compute, plot_path_profile, "path_profile.png")
     if args.json:
@@ -172,6 +193,8 @@ def run_valleys(args: argparse.Namespace) -> int:
     from theory.activations import parse
     from theory.valleys import ValleyExperimentConfig, valley_experiment, valley_needs, valley_thresholds
 
+    refuse_unless(args, ["width", "teacher_width", "points", "restarts", "iters", "seed", "out", "run", "no_progress"],
+                  not args.no_experiment, "to the width sweep (--no-experiment prints the thresholds only)")
     act = parse(args.activation)
     th = valley_thresholds(act, args.input_dim, layers=args.layers)
     rows = [("activation", act.to_string()), ("input dim n", args.input_dim),
@@ -187,9 +210,9 @@ def run_valleys(args: argparse.Namespace) -> int:
         else:
             print(key_values(rows))
         return 0
-    cfg = ValleyExperimentConfig(activation=args.activation, input_dim=args.input_dim, widths=args.widths,
-                                 teacher_width=args.teacher_width, samples=args.samples, runs=args.runs,
-                                 max_iter=args.max_iter, seed=args.seed)
+    cfg = ValleyExperimentConfig(activation=args.activation, input_dim=args.input_dim, widths=args.width,
+                                 teacher_width=args.teacher_width, samples=args.points, runs=args.restarts,
+                                 max_iter=args.iters, seed=args.seed)
     check_size(args, valley_needs(cfg))
     from empirics.connectivity_plots import plot_valley_sweep
 
@@ -216,8 +239,8 @@ def run_dss(args: argparse.Namespace) -> int:
     from empirics.connectivity_plots import plot_dss_curves
 
     torch.set_num_threads(1)
-    cfg = PolyRegressionConfig(thresholds=args.thresholds, pairs=args.pairs, degree=args.degree, samples=args.samples,
-                               hidden=args.hidden, alpha=args.alpha, lr=args.lr, max_steps=args.max_steps,
+    cfg = PolyRegressionConfig(thresholds=args.thresholds, pairs=args.pairs, degree=args.target_degree,
+                               samples=args.points, hidden=args.widths, alpha=args.alpha, lr=args.lr, max_steps=args.max_steps,
                                max_beads=args.max_beads, constrained=args.constrained, seed=args.seed)
     check_size(args, dss_needs(cfg))
     study, data, rd, fig = _saved_run(args, "dss-constrained" if args.constrained else "dss", cfg,
@@ -226,7 +249,7 @@ def run_dss(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"config": data["config"], "seed": args.seed, "summaries": data["summaries"], "run_dir": str(rd.path)})
         return 0
-    hidden = "-".join(map(str, args.hidden))
+    hidden = "-".join(map(str, args.widths))
     print(f"DSS on polynomial regression, 1-{hidden}-1 ReLU MLP, RMSProp lr {args.lr}, alpha {args.alpha}, "
           f"{'constrained (§6)' if args.constrained else 'greedy (Algorithm 1)'}, seed {args.seed}\n")
     print(table([(f"{s.threshold:g}", f"{s.connected}/{s.pairs}",

@@ -5,26 +5,65 @@ import argparse
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_from_flag, add_json_flag, add_progress_flag, add_run_flags,
-                                                add_size_flag, check_size, comma_list, key_values, nonnegative_float, nonnegative_int, positive_float,
+from landscape_toolkit.commands._parser import refuse_together, refuse_unless
+from landscape_toolkit.commands._render import (add_device_flag, add_from_flag, add_json_flag, add_progress_flag,
+                                                add_run_flags, add_size_flag, check_device, check_size, comma_list, count_or_all,
+                                                key_values, nonnegative_float, nonnegative_int, positive_float,
                                                 positive_int, print_json, progress_bar, table)
 
 PROBE_EXAMPLES = """examples:
-  cli.py train --run digits-cnn --trajectories 3 --epochs 30 --lr 0.1 --subset 600
+  cli.py train --dataset digits --run digits-cnn --trajectories 3 --epochs 30 --lr 0.1
   cli.py probe perturb --from runs/digits-cnn --alphas 0.01,0.1,0.25,1
-  cli.py probe interpolate --from runs/digits-cnn --models 0,1          # a line; --models 0,1,2: the simplex
-  cli.py probe radius --from runs/digits-cnn --epsilon 0.05 --subset both
+  cli.py probe interpolate --from runs/digits-cnn --trajectory 0,1      # a line; --trajectory 0,1,2: the simplex
+  cli.py probe radius --from runs/digits-cnn --epsilon 0.05 --weights both
   cli.py probe hessian --from runs/digits-cnn --method all --examples 200
   cli.py probe agreement --from runs/digits-cnn --split test
   cli.py probe hessian --demo                                          # a fresh MLP on digits, no run needed
 """
-
+KIND_EXAMPLES = {
+    "perturb": """examples:
+  cli.py probe perturb --from runs/first                          # α = 0.01 ... 1, 4 draws each, 300 examples
+  cli.py probe perturb --from runs/first --alphas 0.01,0.1 --draws 8 --scale mean_abs --examples all
+  cli.py probe perturb --demo
+""",
+    "interpolate": """examples:
+  cli.py probe interpolate --from runs/stage --trajectory 0,1     # the line between trajectories 0 and 1
+  cli.py probe interpolate --from runs/stage --trajectory 0,1,2 --grid 11   # the simplex of three minima
+  cli.py probe interpolate --demo --range=-0.5,1.5               # '=' before a negative number
+""",
+    "radius": """examples:
+  cli.py probe radius --from runs/first                           # all weights and the top layer, 5 directions
+  cli.py probe radius --from runs/first --weights top --directions 20 --quantity loss
+  cli.py probe radius --from runs/first --examples all            # the whole training set (Table 1's protocol)
+""",
+    "hessian": """examples:
+  cli.py probe hessian --demo                                     # exact spectrum of a small MLP
+  cli.py probe hessian --from runs/first --method top --top 10
+  cli.py probe hessian --from runs/first --method density --probes 8 --steps 80
+""",
+    "agreement": """examples:
+  cli.py probe agreement --from runs/stage --split test
+  cli.py probe agreement --demo --no-reference
+""",
+}
 COMPARE_EXAMPLES = """examples:
   cli.py compare                                  # fc 2-h-h-1, P = relu-legendre:4 on the output too, N = 10
   cli.py compare --input-dim 3 --layers 2 --activation 'z + z^2/4' --no-output-activation   # fc 3-h-1
-  cli.py compare --layers 3 --widths 1,2,3,4 --points 16
+  cli.py compare --layers 3 --width 1,2,3,4 --points 16
   cli.py compare --optimizer gd --iters 5000      # plain gradient descent: where it fails to reach zero
 """
+MDS_EXAMPLES = """examples:
+  cli.py mds --from runs/first                               # layer 2, 1 − cosine
+  cli.py mds --from runs/a --from runs/b --embed-layers 2,4 --metric euclidean --every 2
+"""
+# The probes' default number of examples: a laptop-sized sample of the split; `--examples all` takes the
+# whole split, as the papers do. Measured: one batched step of the radius search, 10 DCNN models on
+# 1,000 Fashion-MNIST images with batch-norm statistics recomputed, takes 30 s on 2 cores at load 14
+# (about 4 s idle), and a search takes about 22 steps per set of weights; 60,000 images did not finish
+# in 5 minutes. With 5 directions the tour's radius step used 119 s of processor time on 500 images, 70 s
+# on 300 (radii 4.75 and 4.71 for all weights).
+DEFAULT_EXAMPLES = 300
+RADIUS_DIRECTIONS = 5
 
 
 # ----------------------------------------------------------------------------------------------
@@ -37,8 +76,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--demo", action="store_true", help="probe freshly initialised MLPs on digits instead of a run")
     src.add_argument("--epoch", type=nonnegative_int, help="use this epoch's saved weights (default: the last)")
     src.add_argument("--split", choices=("train", "test"), default="train", help="data the probe evaluates on")
-    src.add_argument("--examples", type=positive_int, help="use only the first N examples of the split")
-    src.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
+    src.add_argument("--examples", type=count_or_all, default=DEFAULT_EXAMPLES, metavar="N|all",
+                     help=f"probe the first N examples of the split, or all of them (default {DEFAULT_EXAMPLES:,}: "
+                          f"minutes on a laptop; the papers use all)")
+    add_device_flag(src, default="cpu")
     pr = parser.add_argument_group("probe")
     pr.add_argument("--bn", choices=("recompute", "eval", "batch", "interpolate"), default="recompute",
                     help="batch-norm statistics while probing: recompute at every point (default, Garipov et al.), "
@@ -57,36 +98,51 @@ def register(subparsers) -> None:
         "probe", help="probe the landscape around trained models: perturb, interpolate, radius, hessian, agreement",
         description="Local probes of a trained run (Theory II §4, Theory IIb §3). Each writes runs/<name>/ with "
                     "config.json, result.json, a figure and manifest.json.",
-        epilog=PROBE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=PROBE_EXAMPLES)
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     kinds.required = True
 
-    k = kinds.add_parser("perturb", help="layer-wise Gaussian perturbation, σ_l = α·std or α·mean|w| (Theory II §4)")
+    k = kinds.add_parser("perturb", help="layer-wise Gaussian perturbation, σ_l = α·std or α·mean|w| (Theory II §4)",
+                         description="Perturb each layer by Gaussian noise of size α·std(w_l) (Theory II §4) or "
+                                     "α·mean|w_l| (Appendix B) and measure the loss and error, several draws per α.",
+                         epilog=KIND_EXAMPLES["perturb"])
     _common(k)
     k.add_argument("--alphas", type=comma_list(nonnegative_float), default=(0.01, 0.1, 0.25, 0.5, 1.0),
                    help="relative sizes α (default 0.01,0.1,0.25,0.5,1)")
     k.add_argument("--scale", choices=("std", "mean_abs"), default="std",
                    help="σ_l = α·std(w_l) (§4.2) or α·mean|w_l| (Appendix B) (default std)")
-    k.add_argument("--samples", type=positive_int, default=4, help="perturbations per α (default 4)")
+    k.add_argument("--draws", dest="samples", type=positive_int, default=4, help="perturbations drawn per α")
     k.add_argument("--trajectory", type=nonnegative_int, default=0, help="which trajectory of the run (default 0)")
 
-    k = kinds.add_parser("interpolate", help="loss along a line between two models, or on the simplex of three")
+    k = kinds.add_parser("interpolate", help="loss along a line between two models, or on the simplex of three",
+                         description="Loss and error along (1 − t) w_a + t w_b between two trajectories, or on the "
+                                     "simplex of three (Theory IIb eq. 10).", epilog=KIND_EXAMPLES["interpolate"])
     _common(k)
-    k.add_argument("--models", type=comma_list(nonnegative_int), default=(0, 1),
-                   help="trajectories to interpolate: two (line) or three (simplex, Theory IIb eq. 10) (default 0,1)")
-    k.add_argument("--points", type=positive_int, default=21, help="points on the line / simplex resolution")
+    k.add_argument("--trajectory", dest="models", type=comma_list(nonnegative_int), default=(0, 1), metavar="I,J[,K]",
+                   help="the trajectories interpolated: two (a line) or three (the simplex, Theory IIb eq. 10)")
+    k.add_argument("--grid", dest="points", type=positive_int, default=21,
+                   help="grid points on the line, or the simplex's resolution")
     k.add_argument("--range", type=comma_list(float), default=(-0.25, 1.25), help="t range of the line (default -0.25,1.25)")
 
-    k = kinds.add_parser("radius", help="flatness radius r(w, δw, ε) of Theory IIb eq. 11 (Table 1)")
+    k = kinds.add_parser("radius", help="flatness radius r(w, δw, ε) of Theory IIb eq. 11 (Table 1)",
+                         description="Flatness radius r(w, δw, ε) = sup{r : |Î(w) − Î(w + r δw)| ≤ ε} (Theory IIb "
+                                     "eq. 11) along random unit directions, for all weights and the top layer "
+                                     "(Table 1); every direction advances in one batched pass per step.",
+                         epilog=KIND_EXAMPLES["radius"])
     _common(k)
     k.add_argument("--epsilon", type=positive_float, default=0.05, help="tolerance ε (default 0.05, Table 1)")
-    k.add_argument("--directions", type=positive_int, default=10, help="random unit directions T (default 10)")
-    k.add_argument("--subset", choices=("all", "top", "both"), default="both", help="all weights, top layer, or both")
+    k.add_argument("--directions", type=positive_int, default=RADIUS_DIRECTIONS,
+                   help="random unit directions T, searched together in one batched pass per step")
+    k.add_argument("--weights", dest="subset", choices=("all", "top", "both"), default="both",
+                   help="the weights a direction moves: all, the top layer, or both, one after the other")
     k.add_argument("--quantity", choices=("error", "loss"), default="error", help="Î: training error or loss")
     k.add_argument("--r-max", type=positive_float, default=1000.0, help="search limit (default 1000)")
     k.add_argument("--trajectory", type=nonnegative_int, default=0, help="which trajectory (default 0)")
 
-    k = kinds.add_parser("hessian", help="Hessian spectrum: exact (small K), top eigenvalues (eigsh), SLQ density")
+    k = kinds.add_parser("hessian", help="Hessian spectrum: exact (small K), top eigenvalues (eigsh), SLQ density",
+                         description="The Hessian of the loss at a trained model: the exact spectrum and nullity for "
+                                     "small K, the top eigenvalues by eigsh on Hessian-vector products, the SLQ "
+                                     "spectral density.", epilog=KIND_EXAMPLES["hessian"])
     _common(k)
     k.add_argument("--method", choices=("auto", "exact", "top", "density", "all"), default="auto",
                    help="auto: the exact spectrum for small K (empirics.hessian.AUTO_EXACT_PARAMS, 2,000), "
@@ -97,7 +153,10 @@ def register(subparsers) -> None:
     k.add_argument("--tol", type=positive_float, default=1e-6, help="relative zero threshold for the nullity")
     k.add_argument("--trajectory", type=nonnegative_int, default=0, help="which trajectory (default 0)")
 
-    k = kinds.add_parser("agreement", help="P(col correct | row correct), P(col wrong | row wrong) (Theory II Fig. 18)")
+    k = kinds.add_parser("agreement", help="P(col correct | row correct), P(col wrong | row wrong) (Theory II Fig. 18)",
+                         description="Conditional agreement between the trajectories of a run (and a randomly "
+                                     "initialised reference) on the same examples (Theory II Fig. 18).",
+                         epilog=KIND_EXAMPLES["agreement"])
     _common(k)
     k.add_argument("--no-reference", action="store_true", help="omit the randomly initialised reference model")
     for sub in kinds.choices.values():
@@ -108,15 +167,15 @@ def register(subparsers) -> None:
         "mds", help="classical MDS of saved weight trajectories, per layer (Theory II §4, Fig. 3)",
         description="Embed every saved epoch of every trajectory of one or more runs in the plane with classical "
                     "MDS (1 − cosine or Euclidean), one figure per layer, points labelled by training error.",
-        epilog="examples:\n  cli.py mds --from runs/digits-cnn --layers 2,4\n"
-               "  cli.py mds --from runs/a --from runs/b --metric euclidean --every 2",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=MDS_EXAMPLES)
     add_from_flag(m, "run folder (repeat to embed several runs together)", repeat=True, required=True)
-    m.add_argument("--layers", type=comma_list(nonnegative_int), default=(2,), help="weight layers to embed; 0 means all weights (default 2)")
+    m.add_argument("--embed-layers", type=comma_list(nonnegative_int), default=(2,), metavar="L1,L2,...",
+                   help="the weight layers embedded, one figure each, numbered from 1; 0 embeds all weights")
     m.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine", help="dissimilarity (default cosine)")
     m.add_argument("--every", type=positive_int, default=1, help="keep every k-th saved epoch (default 1)")
-    m.add_argument("--device", default="cpu", help="torch device for re-measured errors: cpu, cuda, auto (default cpu)")
+    add_device_flag(m, default="cpu", what="re-measured errors")
     add_run_flags(m, default="mds-<first run name>")
+    add_progress_flag(m)
     add_json_flag(m)
     add_size_flag(m)
     m.set_defaults(handler=run_mds)
@@ -126,12 +185,10 @@ def register(subparsers) -> None:
         description="For a sweep of hidden widths (K/N from under- to over-parametrized), train theory's "
                     "polynomial network to zero square loss in float64 and compare the Hessian nullity, the "
                     "Jacobian rank and the flatness radius with theory's predicted dimension K − r.",
-        epilog=COMPARE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_network_args(c, data_flags=False)
-    c.add_argument("--widths", type=comma_list(positive_int), default=(1, 2, 3, 4, 6, 8),
-                   help="hidden widths swept, replacing --width (default 1,2,3,4,6,8)")
-    c.add_argument("--points", type=positive_int, default=10, help="data points N (default 10)")
-    c.add_argument("--data", choices=("random", "planted"), default="random",
+        epilog=COMPARE_EXAMPLES)
+    add_network_args(c, width=(1, 2, 3, 4, 6, 8), data_flags=False)
+    c.add_argument("--points", type=positive_int, default=10, help="data points N")
+    c.add_argument("--targets", choices=("random", "planted"), default="random",
                    help="random targets (generic) or targets of a random network of the widest width")
     c.add_argument("--optimizer", choices=("lm", "gd"), default="lm", help="Levenberg–Marquardt or gradient descent")
     c.add_argument("--iters", type=positive_int, default=400, help="iterations per restart (default 400)")
@@ -172,6 +229,9 @@ def run_probe(args) -> int:
     from empirics.probe_runs import ProbeSource, load_source, probe_needs, run_probe as probe
     from landscape_toolkit.common.runs import open_run
 
+    refuse_unless(args, ["epoch"], not args.demo, "to a run's saved epochs (--demo probes fresh models)")
+    refuse_together(args, ["source"], ["demo"], "--from probes a run, --demo fresh models on digits")
+    check_device(args)
     options = _options(args)
     source = ProbeSource(run=args.source, demo=args.demo, epoch=args.epoch, split=args.split,
                          examples=args.examples, device=args.device)
@@ -251,10 +311,13 @@ def run_mds(args) -> int:
     from empirics.probe_runs import mds_needs, runs_mds
     from landscape_toolkit.common.runs import open_run
 
-    config = {"runs": list(args.source), "layers": list(args.layers), "metric": args.metric, "every": args.every}
+    check_device(args)
+    config = {"runs": list(args.source), "layers": list(args.embed_layers), "metric": args.metric, "every": args.every}
     check_size(args, mds_needs(args.source, args.every))
     with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
-        res = runs_mds(args.source, args.layers, args.metric, args.every, device=args.device)
+        with progress_bar(args, "mds") as progress:
+            res = runs_mds(args.source, args.embed_layers, args.metric, args.every, device=args.device,
+                           progress=progress)
         results, table_rows, figures = {}, [], []
         for layer, r in res.layers.items():
             results[str(layer)] = {**r.to_dict(), "groups": list(res.groups), "epochs": list(res.epochs)}
@@ -280,7 +343,8 @@ def run_compare_cmd(args) -> int:
     from empirics.plots import plot_compare
     from landscape_toolkit.common.runs import open_run
 
-    config = CompareConfig(network=spec_from_args(args), widths=args.widths, n_points=args.points, data=args.data,
+    refuse_unless(args, ["lr"], args.optimizer == "gd", "with --optimizer gd (Levenberg–Marquardt sets its own steps)")
+    config = CompareConfig(network=spec_from_args(args), widths=args.width, n_points=args.points, data=args.targets,
                            optimizer=args.optimizer, max_iters=args.iters, lr=args.lr, restarts=args.restarts,
                            zero_loss=args.zero_loss, tol=args.tol, epsilon=args.epsilon,
                            n_directions=args.directions, seed=args.seed)

@@ -6,13 +6,19 @@ import sys
 from pathlib import Path
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
-from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, add_size_flag, check_size,
-                                                comma_list, key_values,
+from landscape_toolkit.commands._render import (add_device_flag, add_json_flag, add_progress_flag, add_run_flags, add_size_flag,
+                                                check_device, check_size, comma_list, count_or_all, key_values,
                                                 nonnegative_float, nonnegative_int, positive_float, positive_int,
                                                 print_json, progress_bar)
 
+# Fashion-MNIST is sampled by default so that `train` runs in minutes on a laptop's CPU (measured:
+# the DCNN takes about 0.5 s per SGD step of 100 images on 2 cores, so 60,000 images are 10 minutes an
+# epoch); the papers' whole sets are `--train-examples all --test-examples all`.
+LAPTOP = {"train_examples": 5000, "test_examples": 1000}
+LARGE_SETS = ("fashion-mnist",)  # the default data set, installed whole; CIFAR-10 and MNIST come as the user has them
 EXAMPLES = """examples:
-  cli.py train                                   # the DCNN on Fashion-MNIST (32×32), SGD, batch 100, lr 0.01
+  cli.py train                                   # the DCNN on 5,000 Fashion-MNIST images (32×32), SGD, batch 100
+  cli.py train --train-examples all --test-examples all --epochs 60   # the whole set, as the paper
   cli.py train --dataset cifar10 --data-dir data --epochs 60 --run cifar-sgd
   cli.py train --optimizer sgdl --sgdl-noise 0.001 --trajectories 4 --random-labels
   cli.py train --dataset regression --model theory --input-dim 8 --widths 32 --activation 'z + z^2/4' \
@@ -38,7 +44,7 @@ def register(subparsers) -> None:
         description="Train K trajectories of one network and write runs/<name>/ with config.json, metrics.json, result.json, "
                     "checkpoint.pt, weights/epoch_NNNN.pt, curves.png and manifest.json. Defaults follow "
                     "Theory II §4 (batch 100, lr 0.01, the 6-layer DCNN) on Fashion-MNIST padded to 32×32.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES)
     d = p.add_argument_group("data")
     d.add_argument("--dataset", choices=["fashion-mnist", "digits", "cifar10", "mnist", "regression"],
                    default="fashion-mnist",
@@ -47,21 +53,25 @@ def register(subparsers) -> None:
     d.add_argument("--data-dir", default="data",
                    help="root of torchvision's layout: cifar-10-batches-py/, MNIST/raw/, FashionMNIST/raw/")
     d.add_argument("--download", action="store_true", help="download CIFAR-10/MNIST with torchvision if missing")
-    d.add_argument("--subset", type=positive_int, help="keep this many training examples (seeded choice)")
-    d.add_argument("--test-subset", type=positive_int,
-                   help="score this many test examples (seeded choice, recorded in data.json; default: all)")
+    d.add_argument("--train-examples", type=count_or_all, default=LAPTOP["train_examples"], metavar="N|all",
+                   help=f"train on N training examples, a seeded choice, or all (default: {LAPTOP['train_examples']:,} "
+                        f"of Fashion-MNIST's 60,000, minutes on a laptop; all of the other sets)")
+    d.add_argument("--test-examples", type=count_or_all, default=LAPTOP["test_examples"], metavar="N|all",
+                   help=f"score N test examples, a seeded choice recorded in data.json, or all (default: "
+                        f"{LAPTOP['test_examples']:,} of Fashion-MNIST's 10,000; all of the other sets)")
     d.add_argument("--random-labels", type=_fraction, nargs="?", const=1.0, default=0.0, metavar="P",
                    help="replace a fraction P of training labels by random classes (flag alone: P = 1)")
     d.add_argument("--data-seed", type=nonnegative_int, default=0, help="seed of split, subset, labels, regression data")
-    d.add_argument("--n-train", type=positive_int, default=256, help="regression: training points")
-    d.add_argument("--n-test", type=positive_int, default=256, help="regression: test points")
+    d.add_argument("--points", type=positive_int, default=256, help="regression: training data points N")
+    d.add_argument("--test-points", type=positive_int, default=256, help="regression: test data points")
     d.add_argument("--noise", type=nonnegative_float, default=0.0, help="regression: target noise std")
     m = p.add_argument_group("model (one description: empirics.model_spec.ModelSpec)")
     m.add_argument("--model", choices=["paper-cnn", "mlp", "theory"], default="paper-cnn",
                    help="paper-cnn: Theory II §4.1 DCNN; mlp; theory: the polynomial network of the network flags")
-    m.add_argument("--widths", type=comma_list(positive_int),
-                   help="hidden widths of every kind: paper-cnn channel counts (default 32,64,152,56), mlp (default "
-                        f"256,256), theory fc (default {','.join(map(str, THEORY_HIDDEN))}; the regression teacher too)")
+    m.add_argument("--widths", type=comma_list(positive_int), metavar="H1,H2,...",
+                   help="hidden widths of every kind, layer by layer (defaults: the paper-cnn's channels 32,64,152,56; "
+                        f"the mlp's 256,256; the theory network's {','.join(map(str, THEORY_HIDDEN))}, and the "
+                        f"regression teacher's)")
     # The theory network (and the regression teacher) takes the network flags every command shares, with
     # --widths in place of --width/--layers; --activation (default ReLU) and --no-bias also apply to the MLP.
     add_network_args(p, width=None, data_flags=False)
@@ -100,7 +110,7 @@ def register(subparsers) -> None:
     r.add_argument("--resume", action="store_true",
                    help="continue run NAME from its last checkpoint with its saved configuration (only --epochs, to "
                         "extend it, --eval-batch, --eval-every and --parallel may be given; other flags must match)")
-    r.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    add_device_flag(r, what="training")
     r.add_argument("--float64", action="store_true", help="train in double precision")
     r.add_argument("--precision", choices=["float32", "tf32", "bf16-mixed"], default="float32",
                    help="training steps: float32 (default, the papers' numerics), tf32 (CUDA TensorFloat-32; float32 "
@@ -115,33 +125,21 @@ def register(subparsers) -> None:
     add_progress_flag(p)
     add_json_flag(p)
     add_size_flag(p)
-    # `--resume` must know which flags were given, a flag given with its default value included (it must
-    # still match the saved run): the defaults are kept here and the parser's become NOT_GIVEN, so that
-    # a flag is given exactly when its value is not NOT_GIVEN (`given_flags`; `with_defaults` fills in the rest).
-    DEFAULTS.update(vars(p.parse_args([])))
-    p.set_defaults(**dict.fromkeys(DEFAULTS, NOT_GIVEN), handler=run_train)
+    p.set_defaults(handler=run_train)
 
 
-class _NotGiven:
-    """The parsed value of a train flag left off the command line (argparse.SUPPRESS would be type-converted)."""
-
-    def __repr__(self) -> str:
-        return "<not given>"
-
-
-NOT_GIVEN = _NotGiven()
-# The real defaults of train's flags (the parser's are NOT_GIVEN); filled by `register`.
-DEFAULTS: dict = {}
 THEORY_HIDDEN = (2, 2)  # the theory network's hidden widths without --widths (the other commands' 3 layers of width 2)
 # Every train flag is named after its TrainConfig field (tests/test_cli_flags.py checks both ways),
 # except these, whose field has another name or form; the model flags all feed `model` (and the
 # regression `teacher`, the polynomial network of the same flags).
 _CONVERTED = {"no_weights": ("save_weights", lambda v: not v),
-              "float64": ("dtype", lambda v: "float64" if v else "float32")}
+              "float64": ("dtype", lambda v: "float64" if v else "float32"),
+              "train_examples": ("subset", None), "test_examples": ("test_subset", None),
+              "points": ("n_train", None), "test_points": ("n_test", None)}
 MODEL_FLAGS = ("model", "widths", "activation", "no_bias", "layers", "degree", "approx", "radius", "arch",
                "input_dim", "output_dim", "units", "shared", "no_output_activation")
 MODEL_FIELDS = ("model", "teacher")
-NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command", "max_memory")
+NOT_CONFIG = ("run", "out", "resume", "device", "no_progress", "json", "handler", "command", "_given", "max_memory")
 
 
 def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
@@ -151,6 +149,10 @@ def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
     from empirics.train import ModelSpec, TrainConfig
     from landscape_toolkit.common.errors import InvalidSpecError
 
+    if not args.resume:  # on --resume the flags given are checked against the saved run instead
+        check_train_flags(args)
+    if args.dataset not in LARGE_SETS:  # the laptop-sized sample is for the large sets; the small ones are whole
+        args = argparse.Namespace(**{**vars(args), **{k: None for k in LAPTOP if k not in given}})
     if "layers" in given and args.arch == "fc":
         raise InvalidSpecError("--layers is the depth of --arch tree; a fully connected network takes its hidden "
                                "widths from --widths")
@@ -173,6 +175,28 @@ def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
     return TrainConfig.from_dict(values)
 
 
+def check_train_flags(args: argparse.Namespace) -> None:
+    """Refuse (InvalidSpecError) train flags the chosen data, optimizer or model would ignore."""
+    from landscape_toolkit.commands._parser import refuse_unless
+
+    regression = args.dataset == "regression"
+    refuse_unless(args, ["points", "test_points", "noise"], regression, "with --dataset regression")
+    refuse_unless(args, ["random_labels"], not regression, "to classification data sets")
+    refuse_unless(args, ["download"], args.dataset in ("cifar10", "mnist"), "with --dataset cifar10 or mnist")
+    refuse_unless(args, ["data_dir"], args.dataset in ("cifar10", "mnist"),
+                  "with --dataset cifar10 or mnist (the others are installed or built in)")
+    refuse_unless(args, ["sgdl_noise", "sgdl_decay"], args.optimizer == "sgdl", "with --optimizer sgdl")
+    refuse_unless(args, ["rmsprop_alpha", "rmsprop_eps"], args.optimizer == "rmsprop", "with --optimizer rmsprop")
+    refuse_unless(args, ["gd_chunk"], args.optimizer == "gd", "with --optimizer gd")
+    refuse_unless(args, ["batch_size"], args.optimizer != "gd", "to minibatch optimizers (gd takes every example)")
+    refuse_unless(args, ["perturb_scale", "unperturbed"], args.perturb > 0, "with --perturb")
+    refuse_unless(args, ["parallel"], args.trajectories > 1, "with --trajectories above 1")
+    polynomial = args.model == "theory" or regression
+    refuse_unless(args, ["layers", "degree", "approx", "radius", "arch", "input_dim", "output_dim", "units", "shared",
+                         "no_output_activation"], polynomial,
+                  "to the polynomial network (--model theory, or the teacher of --dataset regression)")
+
+
 def given_fields(given: set[str]) -> set[str]:
     """Return the TrainConfig fields set by the flags (argparse dests) given on the command line."""
     fields = {_CONVERTED.get(d, (d,))[0] for d in given if d not in NOT_CONFIG and d not in MODEL_FLAGS}
@@ -180,23 +204,21 @@ def given_fields(given: set[str]) -> set[str]:
 
 
 def given_flags(args: argparse.Namespace) -> set[str]:
-    """Return the train flags (argparse dests) given on the command line."""
-    return {dest for dest, value in vars(args).items() if dest in DEFAULTS and value is not NOT_GIVEN}
+    """Return the train flags (argparse dests) given on the command line, a flag given with its default value
+    included: `--resume` checks exactly those against the saved run."""
+    from landscape_toolkit.commands._parser import given
 
-
-def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
-    """Return the parsed arguments with every flag not given set to its default."""
-    return argparse.Namespace(**{**vars(args), **{d: DEFAULTS[d] for d, v in vars(args).items() if v is NOT_GIVEN}})
+    return set(given(args)) - set(NOT_CONFIG)
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
     from empirics.plots import plot_curves
     from empirics.train import read_metrics, resumed_config, saved_config, train, train_needs
-    from landscape_toolkit.common.runs import RunDir, check_run_name
+    from landscape_toolkit.common.runs import CHECKPOINT, RunDir, check_run_name
 
     given = given_flags(args)
-    args = with_defaults(args)
+    check_device(args)
     if args.init_from and not Path(args.init_from.rpartition(":")[0] or args.init_from).exists():
         # a run name under --out
         from empirics.train import split_init_from
@@ -217,7 +239,11 @@ def run_train(args: argparse.Namespace) -> int:
             result = train(config, run_dir, resume=args.resume, device=args.device, progress=progress,
                            require_checkpoint=args.resume)
     except KeyboardInterrupt:
-        print(f"cli.py train: interrupted; metrics.json says 'interrupted'; continue with: {hint}", file=sys.stderr)
+        if (run_dir / CHECKPOINT).exists():
+            print(f"cli.py train: interrupted; metrics.json says 'interrupted'; continue with: {hint}", file=sys.stderr)
+        else:  # nothing to resume from: the folder was removed again (common.runs.discard_on_failure)
+            print("cli.py train: interrupted before the first checkpoint; nothing was kept: run the same command "
+                  "again to start afresh", file=sys.stderr)
         return 130
     figure = plot_curves(read_metrics(run_dir), run_dir / "curves.png", run_dir.name)
     if args.json:
@@ -229,9 +255,11 @@ def run_train(args: argparse.Namespace) -> int:
     fmt = lambda xs: "n/a" if xs is None else ", ".join(f"{x:.4g}" for x in xs)  # noqa: E731
     print(key_values([
         ("run", result.run_dir),
-        ("data", f"{config.dataset}: {result.data['n_train']} train / {result.data['n_test']} test, "
+        ("data", f"{config.dataset}: {result.data['n_train']:,} train / {result.data['n_test']:,} test, "
                  f"input {tuple(result.data['input_shape'])}"
-                 + (f", {config.random_labels:.0%} labels randomised" if config.random_labels else "")),
+                 + (f", {config.random_labels:.0%} labels randomised" if config.random_labels else "")
+                 + (" (a seeded sample: --train-examples all --test-examples all for the whole set)"
+                    if config.dataset in LARGE_SETS and (config.subset or config.test_subset) else "")),
         ("model", f"{config.model.describe()}, {result.n_params:,} parameters"),
         ("optimizer", f"{config.optimizer}, lr {config.lr}, batch {'all' if config.optimizer == 'gd' else config.batch_size}"),
         ("trajectories", f"{result.trajectories} (seeds {config.seed}..{config.seed + result.trajectories - 1})"),

@@ -23,7 +23,9 @@ that computes first and saves at the end claims its folder before the computatio
 `open_run` checks the folder before any work: a folder holding another
 configuration is refused (CheckpointError) unless the differences lie in the fields the caller
 declares resumable (a training run's epochs, how it is watched); the same configuration reruns in
-place. `read_run` reads any run folder back.
+place. A command that fails before it saved anything to resume from (`discard_on_failure`) removes
+what it wrote, so the corrected command is not refused by the failed one's config.json; work that
+can be resumed (a checkpoint, a finished stage, a result) is kept. `read_run` reads any run folder back.
 """
 from __future__ import annotations
 
@@ -51,6 +53,11 @@ RESULT = "result.json"
 CHECKPOINT = "checkpoint.pt"
 # A diff larger than this is recorded by its size only (a manifest stays readable).
 MAX_DIFF_CHARS = 1_000_000
+# The files a run folder's protocol writes: `check_output_file` never lets a user's -o replace them.
+RUN_FILES = frozenset({CONFIG, MANIFEST, RESULT, CHECKPOINT, ".lock", "data.json", "metrics.json", "report.json",
+                       "report.md", "results.json"})
+# What a run writes before any work it could resume from: removed again when the command fails.
+BOOKKEEPING = frozenset({CONFIG, MANIFEST, ".lock", "data.json", "metrics.json"})
 
 
 def config_record(config: Any) -> Any:
@@ -163,6 +170,29 @@ def manifest(seed: int | None, extra: dict | None = None) -> dict:
     if extra:
         record.update(extra)
     return record
+
+
+def enclosing_run(path: str | os.PathLike) -> Path | None:
+    """Return the run folder (a folder holding config.json or report.json) that holds `path`, or None."""
+    for folder in Path(os.path.abspath(path)).parents:
+        if (folder / CONFIG).is_file() or (folder / "report.json").is_file():
+            return folder
+    return None
+
+
+def check_output_file(path: str | os.PathLike, flag: str = "--output") -> Path:
+    """Return `path` after refusing (OutputFileError) an output file that would replace a run folder's own file.
+
+    A user's export (`-o`, `--plot`) may be written beside a run's files, but never over one: any
+    existing file inside a run folder, and the names a run writes (config.json, result.json, ...),
+    are the run's.
+    """
+    target = Path(path)
+    run = enclosing_run(target)
+    if run is not None and (target.exists() or target.name in RUN_FILES or target.name.startswith(".")):
+        raise OutputFileError(f"{flag} {path} would replace a file of the run folder {run}: write it elsewhere "
+                              f"or under a new name")
+    return target
 
 
 def run_folder(path: str | os.PathLike) -> Path:
@@ -399,6 +429,93 @@ def check_checkpoint(path: str | os.PathLike) -> None:
         raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad} fails its CRC-32 check")
 
 
+def holds_resumable_work(folder: str | os.PathLike) -> bool:
+    """Return whether `folder` holds any file beyond the BOOKKEEPING a run writes before its work.
+
+    A checkpoint, a finished stage (`stages/*.json`), saved weights, a result or a figure all count.
+    """
+    root = Path(folder)
+    return any(_is_work(p) for p in root.rglob("*")) if root.is_dir() else False
+
+
+def _is_work(path: Path) -> bool:
+    """Return whether `path` is a file of work: neither BOOKKEEPING nor a killed writer's temporary."""
+    temporary = path.name.startswith(".") and path.name.endswith(".tmp")
+    return path.is_file() and path.name not in BOOKKEEPING and not temporary
+
+
+def checkpoint_exists(folder: str | os.PathLike) -> bool:
+    """Return whether `folder` (or a sub-run inside it) holds a checkpoint to resume from."""
+    root = Path(folder)
+    return root.is_dir() and any(root.rglob(CHECKPOINT))
+
+
+def clear_stale(folder: str | os.PathLike) -> bool:
+    """Remove the bookkeeping a run left when it was killed before any resumable work (SIGKILL, SIGTERM, power
+    loss: no handler ran); return whether there was some.
+
+    Only a folder holding nothing but BOOKKEEPING files, and not locked by a live process, is cleared, so a
+    stale config.json never refuses the corrected command; a folder in use, or with work in it, is left alone.
+    """
+    root = Path(folder)
+    if not root.is_dir() or holds_resumable_work(root) or not any(root.iterdir()):
+        return False
+    try:
+        with RunDir.at(root, create=False).lock():
+            for p in sorted(root.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    p.unlink() if (p.is_file() or p.is_symlink()) else p.rmdir()
+    except RunLockedError:
+        return False
+    return True
+
+
+def snapshot(folder: str | os.PathLike) -> tuple[bool, frozenset]:
+    """Return (whether `folder` exists, the paths under it): what `discard_on_failure` leaves in place."""
+    root = Path(folder)
+    return (True, frozenset(root.rglob("*"))) if root.is_dir() else (False, frozenset())
+
+
+@contextlib.contextmanager
+def discard_on_failure(folder: str | os.PathLike, before: tuple[bool, frozenset] | None = None) -> Iterator[None]:
+    """Run the block; if it raises (Ctrl-C included) before it saved resumable work, remove what it wrote.
+
+    Only the files that were not in the folder before (`before`, a `snapshot` taken earlier; by
+    default at entry) are removed, then the empty folders created since; when the block added work
+    (a checkpoint, a finished stage, a result), the folder is kept whole, so the same command
+    resumes it, and what was there before is never touched. Use it while holding the folder's lock:
+    another process's folder (RunLockedError) is never touched.
+    """
+    root = Path(folder)
+    existed, paths = snapshot(root) if before is None else before
+    try:
+        yield
+    except RunLockedError:
+        raise
+    except BaseException:
+        new_work = root.is_dir() and any(_is_work(p) and p not in paths for p in root.rglob("*"))
+        if not new_work:
+            _remove_new(root, paths)
+            if not existed:  # the folder this run created (an open lock on its removed .lock does not keep it)
+                with contextlib.suppress(OSError):
+                    root.rmdir()
+        raise
+
+
+def _remove_new(root: Path, before: frozenset) -> None:
+    """Remove the files under `root` not in `before`, then the emptied folders created since."""
+    if not root.is_dir():
+        return
+    new = [p for p in root.rglob("*") if p not in before]
+    for p in new:
+        if p.is_file() or p.is_symlink():
+            with contextlib.suppress(OSError):
+                p.unlink()
+    for p in sorted((p for p in new if p.is_dir()), key=lambda q: len(q.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            p.rmdir()
+
+
 @contextlib.contextmanager
 def open_run(root: str | os.PathLike, name: str, config: Any, seed: int | None = None, *,
              extra: dict | None = None, resumable: Iterable[str] = ()) -> Iterator[RunDir]:
@@ -406,13 +523,16 @@ def open_run(root: str | os.PathLike, name: str, config: Any, seed: int | None =
 
     The folder is checked before anything is created: a run name with separators is
     InvalidSpecError, a folder holding another configuration CheckpointError, one in use
-    RunLockedError. Call it before the computation, so a conflict costs no work.
+    RunLockedError. Call it before the computation, so a conflict costs no work. When the block
+    fails before the folder holds resumable work, the folder is left as it was (`discard_on_failure`).
     """
     check_run_name(name)
+    clear_stale(Path(root) / name)
     check_config(Path(root) / name, config, resumable)
+    before = snapshot(Path(root) / name)
     run = RunDir(root, name)
     claimed = run.path.resolve() in _CLAIMS
-    with contextlib.nullcontext(run) if claimed else run.lock():
+    with contextlib.nullcontext(run) if claimed else run.lock(), discard_on_failure(run.path, before):
         run.start(config, seed, extra, resumable)
         yield run
 
