@@ -44,7 +44,8 @@ def test_solve_engine_bertini_from_the_command_line():
     done = subprocess.run([sys.executable, "cli.py", "solve", "examples/cyclic5.phc", "--engine", "bertini",
                            "--no-progress", "--show", "0"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "bertini2 total degree" in done.stdout and "70 nonsingular" in done.stdout
+    assert "bertini2 total degree" in done.stdout and "70 regular, 10 real" in done.stdout
+    assert "bertini2's own, seed 0" in done.stdout  # Bertini keeps its γ to itself: no placeholder number
     bad = subprocess.run([sys.executable, "cli.py", "solve", "examples/cyclic5.phc", "--engine", "bertini",
                           "--monodromy"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

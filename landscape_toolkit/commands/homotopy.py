@@ -383,7 +383,8 @@ def _print_solve(result, args: argparse.Namespace, loaded=None) -> None:
         rows.append(("file's solutions", listed))
     rows += [("completeness", result.completeness),
              ("certified (Krawczyk)", result.certified),
-             ("gamma, seed", f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i, seed {result.seed}"),
+             ("gamma, seed", (f"{result.gamma[0]:+.6f}{result.gamma[1]:+.6f}i" if result.engine == "phcpack"
+                              else f"{result.engine}'s own") + f", seed {result.seed}"),
              ("time", f"{result.seconds:.2f} s ({result.paths_per_second:.0f} paths/s)")]
     if result.n_duplicates:
         rows.append(("WARNING", f"{result.n_duplicates} regular endpoints repeat (path jumping): rerun with another --seed"))
