@@ -25,7 +25,7 @@ from test_faults_kill import _same_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["train", "--dataset", "regression", "--model", "theory", "--input-dim", "3", "--widths", "4",
-         "--activation", "z + z^2/4", "--no-output-activation", "--n-train", "12", "--n-test", "6", "--float64",
+         "--activation", "z + z^2/4", "--no-output-activation", "--points", "12", "--test-points", "6", "--float64",
          "--batch-size", "4", "--device", "cpu", "--no-progress", "--run", "r"]
 
 

@@ -1,6 +1,6 @@
 """The README's tour runs as written (benchmarks/tour.py reads it from README.md): every step exits 0 and prints
 what the README says it shows. The default run calls each line's `cli.main` in this process, shrinks the two
-training-sized steps (fewer images, fewer directions) and leaves the experiment and grid steps, the report that joins them and the SVW system (whose
+training-sized steps (fewer images, fewer directions) and leaves the experiment and grid steps, the report that joins them, the small atlas and the SVW system (whose
 numbers tests/test_solve.py checks) to the slow run, which takes every line verbatim at its default sizes
 (`pytest -m slow tests/test_readme_tour.py`; a few minutes). benchmarks/tour.py prints each step's time."""
 import pytest
@@ -15,6 +15,7 @@ EXPECT = {
     "solve examples/systems/svw.phc": "dimension 2: degree 2; dimension 1: degree 6",
     "critical": "33",
     "dimension": "degree (witness points)  : 17 (complete",
+    "atlas": "published rows : 1 of 1 matched",
     "experiment --list": "ii-basins",
     "experiment ii-basins": "report: runs/ii-basins-smoke-seed0/report.md",
     "train": "train error",
@@ -22,9 +23,9 @@ EXPECT = {
     "grid": "2 tasks: 2 done",
     "report": "report: report.html",
 }
-# Steps that need the experiment runs (minutes at smoke scale), and the SVW system (tests/test_solve.py checks
-# its numbers): run verbatim in the slow test only.
-SLOW = ("experiment ii-basins", "grid", "report", "solve examples/systems/svw.phc")
+# Steps that need the experiment runs (minutes at smoke scale), the SVW system (tests/test_solve.py checks
+# its numbers) and the small atlas (tests/test_atlas.py runs a smaller one): run verbatim in the slow test only.
+SLOW = ("experiment ii-basins", "grid", "report", "solve examples/systems/svw.phc", "atlas")
 # Laptop sizes shrunk further for the default run (the later flag wins).
 SMALLER = {"train": ["--train-examples", "300", "--test-examples", "100"],
            "probe radius": ["--examples", "100", "--directions", "2"]}
@@ -37,7 +38,7 @@ def _key(argv):
 
 def test_the_readme_tour_is_found_and_every_step_is_checked():
     steps = tour_commands()
-    assert len(steps) == len(EXPECT) == 12
+    assert len(steps) == len(EXPECT) == 13
     assert [_key(s) for s in steps] == list(EXPECT)
 
 

@@ -147,11 +147,11 @@ def test_the_training_estimate_counts_the_weights_of_the_model_train_builds(kind
 
 
 @pytest.mark.parametrize("argv, patched, says", [
-    (["paths", "--widths", "3,100000,100000,2"], ("theory.linear_paths", "certify_demo"),
+    (["paths", "--layer-widths", "3,100000,100000,2"], ("theory.linear_paths", "certify_demo"),
      "two deep linear networks of 10,000,500,000 weights"),
-    (["valleys", "--input-dim", "300", "--activation", "z^3", "--samples", "100000"],
+    (["valleys", "--input-dim", "300", "--activation", "z^3", "--points", "100000"],
      ("theory.valleys", "valley_experiment"), "the 100,000 × 4,545,100 lifted features"),
-    (["dss", "--hidden", "100000,100000"], ("empirics.connectivity", "polynomial_regression_study"),
+    (["dss", "--widths", "100000,100000"], ("empirics.connectivity", "polynomial_regression_study"),
      "a string of 32 MLPs of 10,000,400,001 weights"),
 ])
 def test_connectivity_commands_refuse_what_they_cannot_hold_before_work(capsys, monkeypatch, tmp_path, argv, patched,
@@ -172,7 +172,7 @@ def test_probe_and_mds_size_a_run_from_its_config_before_loading_it(tmp_path, ca
     from empirics.probe_runs import ProbeSource, mds_needs, probe_needs
 
     train = ["train", "--dataset", "regression", "--model", "theory", "--input-dim", "3", "--widths", "4",
-             "--activation", "z", "--no-output-activation", "--n-train", "12", "--n-test", "6", "--float64",
+             "--activation", "z", "--no-output-activation", "--points", "12", "--test-points", "6", "--float64",
              "--epochs", "3", "--trajectories", "2", "--device", "cpu", "--no-progress", "--out", str(tmp_path),
              "--run", "r"]
     assert cli.main(train) == 0

@@ -1,12 +1,4 @@
-"""`cli.py atlas`: the table of critical-point counts over a product of architectures, every row proved or labelled.
-
-    cli.py atlas --run atlas                                  # the whole product (about 2 h on 2 cores)
-    cli.py atlas --max-hidden 1 --max-width 2 --max-io 2 --activations none --run small
-    cli.py atlas --only linear_2-2-2 --run mehta              # rows whose key contains the text
-    cli.py atlas --run atlas --executor slurm --workers 16    # the same rows on Slurm
-
-Running the same command again resumes: finished rows are read back, the others run.
-"""
+"""`cli.py atlas`: the table of critical-point counts over a product of architectures, every row proved or labelled."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +7,15 @@ from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, key_values, table)
 from landscape_toolkit.common.executor import BACKENDS
+
+EXAMPLES = """examples:
+  cli.py atlas --run atlas                                  # the whole product (about 2 h on 2 cores)
+  cli.py atlas --max-hidden 1 --max-width 2 --max-io 2 --activations none --run small
+  cli.py atlas --only linear_2-2-2 --run mehta              # rows whose key contains the text
+  cli.py atlas --run atlas --executor slurm --workers 16    # the same rows on Slurm
+
+Running the same command again resumes: finished rows are read back, the others run.
+"""
 
 
 def _activation_list(text: str) -> tuple[str, ...]:
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "atlas.md, atlas.json, atlas.csv and atlas.png into the run folder; rows run through the grid "
                     "executor (local or Slurm) and a re-run resumes row by row. Closed forms that families of rows "
                     "follow are printed as conjectures, with the rows they rest on.",
-        epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES)
     g = p.add_argument_group("architectures")
     g.add_argument("--max-hidden", type=positive_int, default=d.max_hidden, help="deep linear: hidden layers 1..H")
     g.add_argument("--max-width", type=positive_int, default=d.max_width, help="hidden widths 1..W")
