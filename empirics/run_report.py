@@ -31,7 +31,7 @@ from theory.bezout import bezout_report
 from theory.networks import NetworkSpec
 
 MAX_FIGURES_PER_RUN = 24
-VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9a6700", "inconclusive": "#9a6700",
+VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9a6700", "by construction": "#8250df",
                    "not testable here": "#57606a"}
 # Verdict-record fields shown in the claims table, in this order when present; any other scalar field a
 # record carries follows them. 'reason' and 'measured' are shown in the run's own findings table.

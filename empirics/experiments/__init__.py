@@ -7,12 +7,19 @@ stages (`ctx.stage(name, fn)`: a finished stage is read back from `stages/<name>
 being recomputed, so an interrupted experiment continues where it stopped), draws its figures
 into the run folder, and returns an `ExperimentReport`: the claims it tests (quoted from the
 paper, with section), the protocol actually run and every deviation from the paper's, the
-measured numbers, and one verdict per claim (held / not held / underpowered, with its estimate,
-interval, replicates and rule version from `empirics.experiments.verdicts`).
+measured numbers, and one finding per claim (an `Outcome`: held / not held / underpowered / not
+testable here, with its estimate, interval, replicates, premise, δ, power and rule version from
+`empirics.experiments.verdicts`; or "by construction" for a statistic the design fixes).
+
+Replicates are whole independent runs: `ctx.replicates(n)` gives n `Replicate`s, each with its own
+root seed (`Replicate.seed(name)` derives every draw of that run from it) and its own stage and
+training folders (`stages/rNN/...`), so no two replicates share data order, initialisation, a
+trajectory, a stage or a source model. The report's findings are judged as one family (Holm's
+correction across the claims) by `run_experiment`.
 `empirics.experiments.report.write_report` renders that as `report.md`.
 
 Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run,
-≤ 30 minutes), `paper` (the paper's protocol, for a GPU).
+≤ 15 minutes on 2 cores), `paper` (the paper's protocol, for a GPU).
 """
 from __future__ import annotations
 
@@ -30,9 +37,7 @@ from landscape_toolkit.common.serialize import Serializable, exact_ints, to_json
 from landscape_toolkit.common.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
-# 'underpowered' (the verdict engine, empirics.experiments.verdicts): the interval holds effects that
-# matter and effects that don't. 'inconclusive' is kept for records written before the engine.
-VERDICTS = ("held", "not held", "underpowered", "inconclusive")
+from empirics.experiments.verdicts import OUTCOMES as VERDICTS, Outcome, Verdict, family_findings  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,19 @@ class Finding(Serializable):
     """The verdict on one claim.
 
     claim: the Claim's key.
-    verdict: 'held', 'not held' or 'underpowered' (engine verdicts; 'inconclusive' in older records).
-    reason: one or two sentences naming the numbers that decide it.
+    verdict: an `Outcome` value: held, not held, underpowered, not testable here (the premise was not
+        reached), or by construction (a statistic the design fixes, reported and not judged).
+    reason: the numbers that decide it and the cause, in words built from the decision taken.
     measured: the numbers behind the verdict (JSON-able).
     estimate, interval, replicates, rule: the deciding statistic, its 95 % interval, the number of
-        independent replicates and the rule's 'name@vN' (empirics.experiments.verdicts); None when
+        kept independent replicates and the rule's 'name@vN' (empirics.experiments.verdicts); None when
         the finding was not made by the engine.
     interval_holm: the deciding test's interval at its Holm level when the claim has several tests.
+    premise, premise_value: the premise in words and each replicate's measured value.
+    delta, margin, power: the smallest effect of interest, the null boundary (or band), and the power
+        at δ with the measured spread.
+    judged: the engine's full Verdict (tests, p-values, family correction); detail: the experiment's
+        own sentence appended to the reason.
     """
 
     claim: str
@@ -75,6 +86,13 @@ class Finding(Serializable):
     replicates: int | None = None
     rule: str | None = None
     interval_holm: tuple[float, float] | None = None
+    premise: str | None = None
+    premise_value: list | None = None
+    delta: float | None = None
+    margin: float | None = None
+    power: float | None = None
+    judged: Verdict | None = None
+    detail: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -132,6 +150,12 @@ class ExperimentContext:
     stages_run: list[str] = field(default_factory=list)
     stages_loaded: list[str] = field(default_factory=list)
 
+    def replicates(self, n: int, name: str = "replicate") -> list["Replicate"]:
+        """Return n independent replicates: whole runs with root seeds drawn from the base seed by name."""
+        from empirics.experiments.verdicts import replicate_seeds
+
+        return [Replicate(self, i, root) for i, root in enumerate(replicate_seeds(self.seed, n, name))]
+
     def path(self, name: str) -> Path:
         """Return the path of a file inside the run folder."""
         return self.run.file(name)
@@ -161,6 +185,45 @@ class ExperimentContext:
             self.progress = outer
         self.stages_run.append(name)
         return json.loads(json.dumps(value))
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """One whole independent run inside an experiment: its root seed, its stages and its folders.
+
+    index: 0, 1, ...; root: the root seed (the `seeds` a verdict `Sample` receives).
+    Every draw of the run comes from `seed(name)` / `stream(name)` under `root`; its stages are
+    `stages/rNN/<name>.json` and its training folders `stages/rNN/<name>/`.
+    """
+
+    ctx: ExperimentContext
+    index: int
+    root: int
+
+    @property
+    def tag(self) -> str:
+        """Return 'rNN', the prefix of this replicate's stages and folders."""
+        return f"r{self.index:02d}"
+
+    def seed(self, name: str) -> int:
+        """Return the 63-bit seed of this replicate's stream `name`."""
+        from landscape_toolkit.common.seeds import child_seed
+
+        return child_seed(self.root, name)
+
+    def stream(self, name: str):
+        """Return the numpy Generator of this replicate's stream `name`."""
+        from landscape_toolkit.common.seeds import stream
+
+        return stream(self.root, name)
+
+    def stage(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return this replicate's stage `name` (ExperimentContext.stage under `rNN/`)."""
+        return self.ctx.stage(f"{self.tag}/{name}", compute)
+
+    def subrun(self, name: str) -> RunDir:
+        """Return this replicate's run folder `name` (inside `stages/rNN/`)."""
+        return RunDir(self.ctx.run.path / "stages" / self.tag, name)
 
 
 @dataclass(frozen=True)
@@ -230,6 +293,8 @@ def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str =
                                 dataset=config["dataset"], run=run_dir, progress=progress)
         t0 = time.perf_counter()
         rep = exp.run(ctx)
+        # the report's claims are one family: Holm's correction across them decides the final outcomes
         rep = ExperimentReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__},
+                                  "findings": family_findings(rep.findings),
                                   "seconds": time.perf_counter() - t0})
         return rep, write_report(rep, run_dir.path)

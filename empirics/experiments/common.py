@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from landscape_toolkit.common.seeds import child_seed
-from empirics.experiments import ExperimentContext
+from empirics.experiments import ExperimentContext, Replicate
 
 PAPER_DATA = "cifar10"
 PAPER_WIDTHS_NOTE = "the paper does not state its widths; (32, 64, 152, 56) give its 188,810 parameters on CIFAR-10"
@@ -68,30 +68,37 @@ def data_deviations(dataset: str, subset: int | None, widths: Sequence[int] | No
 
 
 def base_config(ctx: ExperimentContext, subset: int | None, widths: Sequence[int] | None, activation: str | None = None,
-                **kw):
+                rep: Replicate | None = None, **kw):
     """Return the TrainConfig of the paper's DCNN (hidden `widths`, `activation`; None: the paper's) on this
     run's data; `kw` overrides optimisation fields.
 
-    Below paper scale the test error is measured on a seeded subset of `TEST_SUBSET[scale]` test
-    examples (scoring all 10,000 every epoch dominated small runs).
+    With a replicate, the training subset and data order are drawn from the replicate's own root
+    (`rep.seed("data")`), so replicates share no data draw; without one, from the experiment's seed
+    (for models that are not replicates of a verdict). Below paper scale the test error is measured
+    on a seeded subset of `TEST_SUBSET[scale]` test examples (scoring all 10,000 every epoch
+    dominated small runs).
     """
     from empirics.train import ModelSpec, TrainConfig
 
     dataset = dataset_of(ctx)
     # digits has only 450 test examples: score them all
     kw.setdefault("test_subset", None if dataset == "digits" else TEST_SUBSET[ctx.scale])
+    data_seed = rep.seed("data") if rep is not None else child_seed(ctx.seed, "data")
     return TrainConfig(dataset=dataset, data_dir=ctx.data_dir, subset=subset,
                        model=ModelSpec("paper-cnn", widths=None if widths is None else tuple(widths), activation=activation),
-                       data_seed=child_seed(ctx.seed, "data"), **kw)
+                       data_seed=data_seed, **kw)
 
 
-def seed_for(ctx: ExperimentContext, name: str) -> int:
-    """Return the training seed of stage `name` (a 63-bit child of the experiment seed)."""
+def seed_for(ctx: ExperimentContext | Replicate, name: str) -> int:
+    """Return the training seed of stage `name`: a 63-bit child of the replicate's root (or of the experiment seed)."""
+    if isinstance(ctx, Replicate):
+        return ctx.seed(name)
     return child_seed(ctx.seed, name)
 
 
-def train_stage(ctx: ExperimentContext, name: str, config) -> dict:
-    """Train `config` in the stage folder `name` (resuming a half-done stage) and return its summary.
+def train_stage(ctx: ExperimentContext, name: str, config, rep: Replicate | None = None) -> dict:
+    """Train `config` in the stage folder `name` (a replicate's own folder when `rep` is given), resuming a
+    half-done stage, and return its summary.
 
     The summary holds the run folder ('run'), epochs, parameters per model and wall time; a finished
     stage is read back without training.
@@ -99,12 +106,12 @@ def train_stage(ctx: ExperimentContext, name: str, config) -> dict:
     from empirics.train import train
 
     def compute() -> dict:
-        rd = ctx.subrun(name)
+        rd = rep.subrun(name) if rep is not None else ctx.subrun(name)
         res = train(config, rd, resume=True, device=ctx.device, progress=ctx.progress)
         return {"run": str(rd.path), "epochs": res.epochs, "n_params": res.n_params, "seconds": res.seconds,
                 "device": res.device}
 
-    return ctx.stage(name, compute)
+    return rep.stage(name, compute) if rep is not None else ctx.stage(name, compute)
 
 
 def paper_layer_columns(model: torch.nn.Module, layer: int) -> np.ndarray:

@@ -37,18 +37,33 @@ def _num(x) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:.3g}"
 
 
+def _premise_cell(f) -> str:
+    if f.premise is None:
+        return "–"
+    vals = ", ".join(_num(x) for x in (f.premise_value or []))
+    return f"{f.premise}: {vals}" if vals else f.premise
+
+
 def _verdict_table(rep: ExperimentReport) -> list[str]:
-    """Return the per-claim statistics table: verdict, estimate, 95 % interval, replicates, rule@version."""
+    """Return the per-claim statistics table: verdict, estimate, 95 % interval, replicates, premise values,
+    δ, power at δ and rule@version, then the family the claims were corrected over."""
     rows = [f for f in rep.findings if f.rule is not None]
     if not rows:
         return []
     out = ["", "| claim | verdict | estimate | 95 % interval | Holm interval (claims of several tests) | replicates "
-           "| rule |", "|---|---|---|---|---|---|---|"]
+           "| premise (value per replicate) | δ | power at δ | rule |", "|---|---|---|---|---|---|---|---|---|---|"]
     for f in rows:
         lo, hi = f.interval if f.interval is not None else (None, None)
         holm = "–" if f.interval_holm is None else f"[{_num(f.interval_holm[0])}, {_num(f.interval_holm[1])}]"
+        delta = "–" if f.delta is None else (f"{f.delta:g}" if f.delta is not None else "–")
+        if f.delta is None and f.margin is not None:
+            delta = f"band ±{f.margin:g}"
+        power = "–" if f.power is None or not np.isfinite(f.power) else f"{f.power:.0%}"
         out.append(f"| {f.claim} | {f.verdict} | {_num(f.estimate)} | [{_num(lo)}, {_num(hi)}] | {holm} | "
-                   f"{f.replicates} | {f.rule} |")
+                   f"{f.replicates} | {_premise_cell(f)} | {delta} | {power} | {f.rule} |")
+    n = sum(1 for f in rows if f.verdict != "not testable here")
+    out += ["", f"The {n} judged claims of this report are one family: each verdict is taken after Holm's "
+            "correction across them (the reasons above give the adjusted p-values)."]
     return out
 
 

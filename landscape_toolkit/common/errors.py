@@ -38,6 +38,10 @@ class InvalidSpecError(ToolkitError, ValueError):
     """A network, activation, configuration or option value that does not define a valid object."""
 
 
+class SharedStreamError(InvalidSpecError):
+    """Two replicates of a verdict that share a random stream (the same root seed): they are not independent."""
+
+
 class RequestTooLarge(ToolkitError):
     """A request whose estimated size (memory, disk, terms, paths) exceeds a stated limit, refused before any work."""
 
