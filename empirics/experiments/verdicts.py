@@ -509,9 +509,8 @@ def family(verdicts: Sequence[Verdict], alpha: float = ALPHA) -> list[Verdict]:
     ph = holm(np.array([verdicts[i].p_held for i in idx]))
     pn = holm(np.array([verdicts[i].p_not for i in idx]))
     for i, a, b in zip(idx, ph, pn):
-        v = verdicts[i]
         word = CODE_WORD[-1 if b < alpha / 2 else (1 if a < alpha / 2 else 0)]
-        out[i] = replace(v, verdict=word, family=len(idx), p_held_family=float(a), p_not_family=float(b))
+        out[i] = replace(verdicts[i], verdict=word, family=len(idx), p_held_family=float(a), p_not_family=float(b))
     return out
 
 
