@@ -1,7 +1,7 @@
 """Benchmark: wall time of the papers' experiments at one scale against their budgets, and the verdict table.
 
 Run: .venv/bin/python benchmarks/experiments.py [--scale smoke|cpu] [--seed S ...] [--only NAME ...] [--out DIR]
-     [--collect] [--json FILE]
+     [--collect] [--json FILE] [--markdown FILE]
 
 Each experiment runs in a fresh subprocess (`cli.py experiment NAME --scale SCALE --seed S`, torch on one
 thread: on a shared 2-core machine two threads contend), one after another, never two at once. Budgets
@@ -29,7 +29,8 @@ BUDGET_S = {"smoke": 120.0, "cpu": 900.0}
 
 def _claims(report: dict) -> list[dict]:
     """Return the per-claim verdict, estimate, interval, replicates and rule of a report.json."""
-    return [{k: f.get(k) for k in ("claim", "verdict", "estimate", "interval", "replicates", "rule")}
+    return [{k: f.get(k) for k in ("claim", "verdict", "estimate", "interval", "replicates", "rule", "premise",
+                                   "premise_value", "delta", "margin", "power")}
             for f in report["findings"]]
 
 
@@ -64,7 +65,8 @@ def collect_one(name: str, scale: str, seed: int, out: Path) -> dict:
 
 
 def agreement(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
-    """Per claim of two seed sets: `same` verdict, `underpowered in one`, or `contradiction` (held vs not held)."""
+    """Per claim of two seed sets: `same` verdict, `underpowered in one` (or not testable in one), or
+    `contradiction` (held in one, not held in the other)."""
     b = {(r["experiment"], c["claim"]): c for r in rows_b for c in r["claims"]}
     out = []
     for r in rows_a:
@@ -73,15 +75,45 @@ def agreement(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
             if d is None:
                 continue
             va, vb = c["verdict"], d["verdict"]
-            kind = "same" if va == vb else "underpowered in one" if "underpowered" in (va, vb) else "contradiction"
+            kind = ("same" if va == vb else "contradiction" if {va, vb} == {"held", "not held"} else
+                    "not testable in one" if "not testable here" in (va, vb) else "underpowered in one")
             out.append({"experiment": r["experiment"], "claim": c["claim"], "a": c, "b": d, "agreement": kind})
     return out
 
 
+def _num(x) -> str:
+    return "–" if x is None or (isinstance(x, float) and x != x) else f"{x:.3g}"
+
+
 def _fmt(c: dict) -> str:
-    lo, hi = c["interval"] or (float("nan"), float("nan"))
-    est = float("nan") if c["estimate"] is None else c["estimate"]
-    return f"{c['verdict']} {est:.3g} [{lo:.3g}, {hi:.3g}] n={c['replicates']}"
+    """Return 'verdict est [lo, hi] n=k' (by-construction findings: the verdict word alone)."""
+    if c.get("rule") is None:
+        return c["verdict"]
+    lo, hi = c["interval"] or (None, None)
+    return f"{c['verdict']} {_num(c['estimate'])} [{_num(lo)}, {_num(hi)}] n={c['replicates']}"
+
+
+def _extra(c: dict) -> str:
+    """Return 'premise values; δ; power' of a claim, as far as it has them."""
+    parts = []
+    if c.get("premise_value"):
+        parts.append("premise " + ", ".join(_num(v) for v in c["premise_value"]))
+    if c.get("delta") is not None:
+        parts.append(f"δ {c['delta']:g}")
+    elif c.get("margin") is not None and c.get("rule"):
+        parts.append(f"band ±{c['margin']:g}")
+    if c.get("power") is not None:
+        parts.append(f"power {_num(c['power'])}")
+    return "; ".join(parts)
+
+
+def markdown(table: list[dict], a: int, b: int) -> str:
+    """Return the seed-set table as markdown: experiment, claim, each set's finding with premise, δ and power."""
+    lines = [f"| experiment | claim | seed set {a} | seed set {b} | agreement |", "|---|---|---|---|---|"]
+    for t in table:
+        cells = [f"{_fmt(t[k])}" + (f" ({_extra(t[k])})" if _extra(t[k]) else "") for k in ("a", "b")]
+        lines.append(f"| {t['experiment']} | {t['claim']} | {cells[0]} | {cells[1]} | {t['agreement']} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="runs/benchmark")
     ap.add_argument("--collect", action="store_true", help="read finished run folders under --out, run nothing")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--markdown", default=None, help="write the seed-set table as markdown to this file")
     args = ap.parse_args(argv)
     names = args.only or sorted(registry())
     one = collect_one if args.collect else run_one
@@ -108,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"load {r['load_before']:.1f}→{r['load_after']:.1f}" + (f"  FAILED: {r['error']}" if r["returncode"]
                                                                            else ""))
             for c in r["claims"]:
-                print(f"    {c['claim']:<34} {_fmt(c)} {c['rule']}")
+                print(f"    {c['claim']:<34} {_fmt(c)} {c['rule'] or ''}  {_extra(c)}")
     table = []
     if len(args.seed) == 2:
         a, b = args.seed
@@ -116,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nseed-set agreement, seeds {a} and {b}:")
         for t in table:
             print(f"  {t['experiment']:<20} {t['claim']:<32} {t['agreement']:<20} {_fmt(t['a'])}  |  {_fmt(t['b'])}")
-        counts = {k: sum(t["agreement"] == k for t in table) for k in ("same", "underpowered in one", "contradiction")}
+        kinds = ("same", "underpowered in one", "not testable in one", "contradiction")
+        counts = {k: sum(t["agreement"] == k for t in table) for k in kinds}
         print(f"{len(table)} claims: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        if args.markdown:
+            Path(args.markdown).write_text(markdown(table, a, b))
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": by_seed, "agreement": table}, indent=2, default=str) + "\n")
     return 0
