@@ -310,3 +310,17 @@ def test_not_testable_claims_stay_out_of_the_family():
     b = judge(Rule("b", 1, "θ", "greater", 0.0, "c", delta=0.1), _s("", [1.0, 1.1, 1.2, 0.9]))
     fa, fb = family([a, b])
     assert fa.verdict == Outcome.NOT_TESTABLE.value and fb.family == 1 and fb.verdict == "held"
+
+
+def test_the_family_withdraws_a_decision_but_never_turns_it_into_another():
+    """An interval between margin − δ and the margin ('less' rule) is not held alone; if Holm over the report lifts
+    its not-held p-value above α/2 it becomes underpowered — never held, although its held-side p-value is tiny."""
+    rule = Rule("l", 1, "spread ÷ travel", "less", 1.0, "one", delta=0.5)
+    between = judge(rule, _s("", [0.52, 0.60, 0.56, 0.64, 0.58]))  # interval inside (0.5, 1): 'not held' alone
+    assert between.alone == "not held" and between.p_held < 1e-4 and 0.0025 < between.p_not < 0.025
+    other = judge(Rule("o", 1, "θ", "greater", 0.0, "zero", delta=0.1), _s("", [0.3, -0.2, 0.5, 0.1]))
+    fam = family([between, other, other, other, other, other, other, other, other, other])
+    assert fam[0].verdict == "underpowered"  # the not-held side no longer clears Holm's level; held was never reached
+    for v in fam:
+        assert not (v.alone == "not held" and v.verdict == "held") and not (v.alone == "held" and v.verdict == "not held")
+        assert v.verdict in (v.alone, "underpowered")

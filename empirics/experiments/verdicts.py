@@ -502,9 +502,10 @@ def judge(rule: Rule, samples: Sequence[Sample] | Sample, alpha: float = ALPHA) 
 def family(verdicts: Sequence[Verdict], alpha: float = ALPHA) -> list[Verdict]:
     """Return the verdicts of one report's claims after Holm's correction across them, on both sides.
 
-    Claims that are not testable here keep that outcome and do not count in the family. A claim is
-    not held when its family-adjusted 'not held' p-value is below α/2, else held when its adjusted
-    'held' p-value is, else underpowered.
+    Claims that are not testable here keep that outcome and do not count in the family. A claim held
+    alone stays held when its family-adjusted 'held' p-value is below α/2, a claim not held alone
+    stays not held when its adjusted 'not held' p-value is; every other claim is underpowered (the
+    correction withdraws decisions, it never turns one into its opposite).
     """
     idx = [i for i, v in enumerate(verdicts) if v.alone != Outcome.NOT_TESTABLE.value]
     out = list(verdicts)
@@ -513,7 +514,11 @@ def family(verdicts: Sequence[Verdict], alpha: float = ALPHA) -> list[Verdict]:
     ph = holm(np.array([verdicts[i].p_held for i in idx]))
     pn = holm(np.array([verdicts[i].p_not for i in idx]))
     for i, a, b in zip(idx, ph, pn):
-        word = CODE_WORD[-1 if b < alpha / 2 else (1 if a < alpha / 2 else 0)]
+        # the family can only withdraw a decision, never take another one: a claim held (not held) alone stays
+        # so when its adjusted p-value on that side is still below α/2, and is underpowered otherwise
+        alone = verdicts[i].alone
+        keep = (alone == Outcome.HELD.value and a < alpha / 2) or (alone == Outcome.NOT_HELD.value and b < alpha / 2)
+        word = alone if keep else Outcome.UNDERPOWERED.value
         out[i] = replace(verdicts[i], verdict=word, family=len(idx), p_held_family=float(a), p_not_family=float(b))
     return out
 
