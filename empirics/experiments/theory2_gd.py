@@ -58,8 +58,12 @@ PRESETS = {
     # full-batch GD with lr 0.5 fits 80 examples (zero training error) in about 20 epochs
     "smoke": GDBranchesPreset(epochs=30, branch_at=(0, 3, 8), alphas=(0.25, 1.0), lr=0.5, every=3, subset=80,
                               widths=(8, 16, 32, 16), replicates=4),
-    "cpu": GDBranchesPreset(epochs=60, branch_at=(0, 5, 15, 30), alphas=(0.25, 1.0), lr=0.5, every=5, subset=200,
-                            widths=(8, 16, 32, 16), replicates=6),
+    # Replicates from the smoke pilot (seed 7, 4 replicates; sd per replicate → replicates for 80 % power at δ,
+    # `verdicts.replicates_for`): not-stuck 0.0027 → 3; later-less-different 0.15 → 21; perturbation-different
+    # 0.12–0.28 → over 50; interpolation 0.0073 → 3; larger-more-separated 0.0073 → 7. 8 replicates fit about 6
+    # minutes on one core (power at δ then ≈ 1, 0.36, 0.07–0.17, 1, 0.91); 21 would not fit the 15-minute budget.
+    "cpu": GDBranchesPreset(epochs=40, branch_at=(0, 4, 10, 20), alphas=(0.25, 1.0), lr=0.5, every=4, subset=100,
+                            widths=(8, 16, 32, 16), replicates=8),
     "paper": GDBranchesPreset(epochs=400, branch_at=(0, 10, 50, 200), alphas=(0.25, 1.0), lr=0.01, every=10,
                               subset=None, widths=None, replicates=6),
 }
