@@ -365,7 +365,8 @@ def run(ctx: ExperimentContext, preset: GDBranchesPreset | None = None) -> Exper
                 "epoch by epoch, the average ½(branch + main) of each branch with the main trajectory",
                 "training loss and error of every model on the training subset, batch-norm statistics recomputed",
                 "premise per replicate: the main trajectory's final training error (zero: the subset is interpolated); "
-                "kept fractions count only where GD travels at least as far as the noise injected",
+                "kept fractions are judged at the branch epochs of the run's first third, each replicate counting only "
+                "where GD travels at least as far as the noise injected",
                 "Rules: " + "; ".join(f"{r.tag}: {r.describe()}" for r in RULES),
                 f"classical MDS on 1 − cos (replicate 0): layer 2 for α = {min(p.alphas)}, layer 3 for α = {max(p.alphas)}")
     measured = {"preset": asdict(p), "roots": roots, "replicates": stats, "main": ms[0]["main"],

@@ -1,6 +1,7 @@
 """Theory II §4.2, Figs 3–8: SGD in stages of parallel trajectories, seen through MDS of layer weights.
 
-Protocol (Poggio & Liao 2017, §4.2): the training is divided into stages; in each stage K parallel
+Protocol (Poggio & Liao 2017, "Theory of Deep Learning II: Landscape of the Empirical Risk in Deep Learning",
+arXiv:1703.09833, §4.2): the training is divided into stages; in each stage K parallel
 SGD trajectories (batch 100, lr 0.01) run for E epochs. "Trajectories 1 to 4 in each stage start
 from the final model (denoted by P) of trajectory 1 of the previous stage. Trajectories 5 to 8 in
 each stage start from a perturbed version of P", Gaussian noise of 0.01 × each layer's std. Every
