@@ -115,7 +115,7 @@ def train_replicate(ctx: ExperimentContext, rep: Replicate, p: GDBranchesPreset)
     return main, branches
 
 
-def test_predictions(ev: common.Evaluator, w: np.ndarray):
+def predicted_classes(ev: common.Evaluator, w: np.ndarray):
     """Return the predicted class of every scored test example at w (batch-norm statistics recomputed on the training set)."""
     import torch
 
@@ -140,7 +140,7 @@ def measure(main_run: str, branches: dict, p: GDBranchesPreset, device: str = "c
     end = p.epochs
     keep = lambda e: e % p.every == 0 or e == end  # noqa: E731
     main_eval = {e: ev.evaluate(w) for e, w in main.items() if keep(e)}
-    pred_end = test_predictions(ev, main[end])
+    pred_end = predicted_classes(ev, main[end])
     travel_total = float(np.linalg.norm(main[end] - main[0]))
     out: dict = {"main": {"epoch": sorted(main_eval), "train_loss": [main_eval[e][0] for e in sorted(main_eval)],
                           "train_error": [main_eval[e][1] for e in sorted(main_eval)]},
@@ -178,7 +178,7 @@ def measure(main_run: str, branches: dict, p: GDBranchesPreset, device: str = "c
                 "average_excess_error_final": float(ei - max(eb, main_eval[end][1])),
                 "test_error": te[0], "average_test_error": te[2],
                 "average_excess_test_error": float(te[2] - max(te[0], te[1])),
-                "test_disagreement": float(np.mean(test_predictions(ev, bw[end]) != pred_end)),
+                "test_disagreement": float(np.mean(predicted_classes(ev, bw[end]) != pred_end)),
                 "end_cos": {L: common.cosine_distance(bw[end][c], main[end][c]) for L, c in cols.items()},
                 "start_cos": {L: common.cosine_distance(bw[b][c], main[b][c]) for L, c in cols.items()}})
         layer = 2 if a == min(p.alphas) else 3
