@@ -204,10 +204,11 @@ def plot_agreement(result: dict, path: str | Path, title: str) -> Path:
     return path
 
 
-def plot_branch_distances(m: dict, path: str | Path, epochs: int) -> Path:
+def plot_branch_distances(m: dict, path: str | Path, epochs: int, key: str = "kept_layer2",
+                          ylabel: str = "layer-2 (1 − cos) to main / injected") -> Path:
     """Save, per α, each branch's kept fraction of the injected layer-2 distance against epoch; return the file.
 
-    `m['alphas'][α]['branches']` records hold 'branch_at', 'draw' and 'kept_layer2' (distance to the main
+    `m['alphas'][α]['branches']` records hold 'branch_at', optionally 'draw', and `key` (distance to the main
     trajectory at the same epoch over the distance at the branch epoch, one value per epoch after it).
     A line at 1 means GD neither closes nor widens the gap the noise opened (Theory II §4.3).
     """
@@ -219,14 +220,14 @@ def plot_branch_distances(m: dict, path: str | Path, epochs: int) -> Path:
     for ax, a in zip(axes[0], alphas):
         for r in m["alphas"][a]["branches"]:
             b = r["branch_at"]
-            ax.plot(range(b, b + len(r["kept_layer2"])), r["kept_layer2"], "-", color=colors[b], lw=1.1, alpha=0.8,
+            ax.plot(range(b, b + len(r[key])), r[key], "-", color=colors[b], lw=1.1, alpha=0.8,
                     label=f"branch at epoch {b}" if r.get("draw", 0) == 0 else None)
         ax.axhline(1.0, color="k", lw=0.8, ls=":", label="distance injected by the noise")
         ax.set_xlim(0, epochs)
         ax.set_xlabel("GD epoch")
         ax.set_title(f"noise α = {float(a):g}·S", fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("layer-2 (1 − cos) to main / injected")
+    axes[0, 0].set_ylabel(ylabel)
     axes[0, -1].legend(fontsize=7, loc="best")
     fig.suptitle("Theory II §4.3: how far GD branches stay from the main trajectory", fontsize=10)
     return _save(fig, path)
