@@ -123,10 +123,10 @@ def train_base(ctx: ExperimentContext, p: PerturbPreset, rep: Replicate, prefix:
     """
     kw = dict(subset=p.subset, widths=p.widths, rep=rep)
     cfg = common.base_config(ctx, epochs=p.sgd_epochs, seed=common.seed_for(rep, f"{prefix}sgd"), optimizer="sgd",
-                             lr=p.lr_sgd, batch_size=p.batch_sgd, **kw)
+                             lr=p.lr_sgd, batch_size=p.batch_sgd, eval_every=max(1, p.sgd_epochs), **kw)
     sgd = common.train_stage(ctx, f"{prefix}sgd", cfg, rep=rep)["run"]
     cfg = common.base_config(ctx, epochs=p.gd_epochs, seed=common.seed_for(rep, f"{prefix}gd"), optimizer="gd",
-                             lr=p.lr_gd, init_from=sgd, **kw)
+                             lr=p.lr_gd, init_from=sgd, eval_every=max(1, p.gd_epochs), **kw)
     final = common.train_stage(ctx, f"{prefix}gd", cfg, rep=rep)["run"]
     return {"M5": f"{sgd}:{p.snapshots[0]}", "M30": f"{sgd}:{p.snapshots[1]}", "Mfinal": final}
 
@@ -139,7 +139,7 @@ def retrain(ctx: ExperimentContext, p: PerturbPreset, rep: Replicate, name: str,
     """
     cfg = common.base_config(ctx, epochs=p.retrain_epochs, trajectories=p.runs, seed=common.seed_for(rep, name),
                              optimizer="gd", lr=p.lr_gd, init_from=source, perturb=p.alpha, perturb_scale=scale,
-                             subset=p.subset, widths=p.widths, rep=rep)
+                             eval_every=p.every, subset=p.subset, widths=p.widths, rep=rep)
     return common.train_stage(ctx, name, cfg, rep=rep)["run"]
 
 
