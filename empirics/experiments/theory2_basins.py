@@ -69,11 +69,13 @@ RULE_FRACTAL = Rule(
 def _finding_perturb(models: list[dict], sigmas: tuple[float, ...]) -> Finding:
     lower = [max(max(m[k]["perturbation"]["fraction_lower"]) for k in m) for m in models]
     rises = [bool(np.all(np.diff(np.asarray(m["basin"]["perturbation"]["mean_loss"])) >= -1e-12)) for m in models]
+    base = [max(m[k]["perturbation"]["base_loss"] for k in m) for m in models]
     return by_construction(
         CLAIM_PERTURB.key, "the largest fraction of perturbations that lowered the loss", f"{max(lower):g}",
-        "every minimum found lies on a flat zero-loss bottom of a non-negative loss, so no perturbation can lower it, "
-        "and the basin loss k(|x − c| − ρ)₊² grows with σ by its radial form", {
-            "fraction_lower": lower, "mean_loss_non_decreasing": rises, "sigmas": list(sigmas)})
+        f"every minimum perturbed lies on a flat zero-loss bottom (largest loss {max(base):.1e}) of a non-negative "
+        "loss, so no perturbation can lower it, and the basin loss k(|x − c| − ρ)₊² grows with σ by its radial form",
+        {"fraction_lower": lower, "mean_loss_non_decreasing": rises, "sigmas": list(sigmas),
+         "perturbed_minimum_loss": base})
 
 
 def _finding_basin(preds: list[dict]) -> Finding:

@@ -458,8 +458,8 @@ def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Experime
     deviations.append(f"GD step {p.lr_gd} (the paper does not state it), chosen so that M_final reaches zero training "
                       "error within the budget (each replicate's value is the premise of every claim)")
     deviations.append("noise std α·std of each parameter tensor (weights and biases separately)")
-    deviations.append(f"{p.replicates} whole independent replicates (own subset, data order, trajectory, twin, "
-                      "perturbations); figures show replicate 1; a test subset is shared by all replicates")
+    deviations.append(f"{p.replicates} whole independent replicates (own training and test subsets, data order, "
+                      "trajectory, twin, perturbations); figures show replicate 1")
     deviations.append("similar-but-distinct is judged on M_final's retrained models against a twin training (the "
                       "paper's figures compare agreement with a random model); M_5 and M_30 disagreements are reported")
     if p.test_examples:
