@@ -96,8 +96,9 @@ PRESETS = {
 }
 MICRO = DegeneracyPreset(n=4, widths=(1, 2, 2, 2), replicates=2, iterations=40, directions=2, test=100)
 
-NULL_RTOL = 1e-6  # an eigenvalue is flat when |λ| ≤ 1e-6·λ_max: above float64 rounding of HVPs and eigvalsh
-                  # (≈ K·ε ≈ 1e-12) and above the residual term at the premise's loss (≈ √L ≈ 1e-5·… ≤ 1e-7)
+# an eigenvalue is flat when |λ| ≤ 1e-6·λ_max: well above float64 rounding of the HVPs and of eigvalsh (≈ K·ε ≈ 1e-12),
+# and below the curvature a residual of a non-zero minimum gives (its r_i are of order one)
+NULL_RTOL = 1e-6
 ZERO_LOSS = 1e-10  # square loss per example at most this: a zero-error (interpolating) minimum
 STATIONARY = 1e-6  # ‖∇L‖ at most this: a stationary point (the non-zero-error minimum)
 ACTIVATIONS = {"relu": "relu", "polynomial": "relu-legendre:4:4"}  # ℓ = 4 fitted on [−4, 4]: BN outputs ≈ N(0, 1)
