@@ -131,3 +131,15 @@ def test_no_verdict_is_rewritten_after_the_engine():
     import inspect
 
     assert "replace(v" not in inspect.getsource(dg)
+
+
+def test_gauss_newton_refinement_reaches_a_zero_of_an_underdetermined_fit():
+    """An over-parametrised network (K = 32 > N·n_out = 6) fitted to targets it can reach: the damped minimum-norm
+    Gauss–Newton steps bring the square loss from order one to ≤ 1e-3·ZERO_LOSS."""
+    scores, w = _small()
+    X = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    Y = torch.randn(3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 0.3
+    loss = dg.square_loss(scores, X, Y)
+    assert float(loss(w)) > 1e-3
+    w_end = dg.refine_gauss_newton(scores, X, Y, w)
+    assert float(loss(w_end)) <= 1e-3 * dg.ZERO_LOSS
