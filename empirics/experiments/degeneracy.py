@@ -86,13 +86,14 @@ class DegeneracyPreset:
 # Replicates of the cpu preset from the smoke pilot (seeds 0 and 1000, 3 replicates each) by
 # `verdicts.replicates_for` at 80 % power:
 # - polynomial-unchanged (within ±0.1): sd of the test-error difference 0.041 (seed 0) and 0.022 (seed 1000),
-#   pooled 0.033: n = 4 for either sd (power 0.90 at sd 0.041, 0.996 at the pooled sd);
+#   pooled 0.033 (4 degrees of freedom) → n = 4; a pooled sd from six values is uncertain, so n is taken at its
+#   upper 90 % confidence limit, 0.064 → n = 7;
 # - degenerate-unlike-nonzero (δ = 1e-6): sd 6e-17 (seed 0), 9e-25 (seed 1000): δ/se ≥ 1e10, so power is 1 at
 #   n = 2 (the engine's noncentral-t power is NaN that far out; the normal limit gives 1).
-# Both claims: n = 4.
+# Both claims: n = 7.
 PRESETS = {
     "smoke": DegeneracyPreset(n=8, widths=(4, 8, 8, 8), replicates=3, iterations=1000, directions=4, test=500),
-    "cpu": DegeneracyPreset(n=16, widths=(4, 8, 8, 8), replicates=4, iterations=2000, directions=8, test=1000),
+    "cpu": DegeneracyPreset(n=16, widths=(4, 8, 8, 8), replicates=7, iterations=2000, directions=8, test=1000),
     "paper": DegeneracyPreset(n=32, widths=(8, 16, 16, 16), replicates=8, iterations=4000, directions=16, test=2000),
 }
 MICRO = DegeneracyPreset(n=4, widths=(1, 2, 2, 2), replicates=2, iterations=40, directions=2, test=100)
@@ -499,9 +500,10 @@ def _report(ctx: ExperimentContext, p: DegeneracyPreset, res: list[dict]) -> Exp
         "the Hessian nullity counts |λ| ≤ 1e-6·λ_max while rank J counts σ > max(rows, K)·ε·σ_1, so a row(J) "
         "direction with σ² below 1e-6·λ_max counts as flat: the measured nullity may exceed K − rank J by a few",
         "the polynomial network's Hessian is not formed (its zero-error nullity is K − rank J by construction)",
-        f"replicates: {p.replicates}; the cpu preset's 4 come from `verdicts.replicates_for` at 80 % power on the "
-        "smoke pilot (seeds 0 and 1000): sd of the polynomial − ReLU test-error difference 0.041 and 0.022 → 4; "
-        "sd of the curvature contrast ≈ 1e-17 against δ = 1e-6 → power 1 from 2",
+        f"replicates: {p.replicates}; the cpu preset's 7 come from `verdicts.replicates_for` at 80 % power on the "
+        "smoke pilot (seeds 0 and 1000): sd of the polynomial − ReLU test-error difference 0.041 and 0.022, pooled "
+        "0.033, taken at its upper 90 % confidence limit 0.064 → 7; sd of the curvature contrast ≈ 1e-17 against "
+        "δ = 1e-6 → power 1 from 2",
         "each replicate scores its own seeded subset of test images",
         "batch norm always uses the statistics of the N training images (no running statistics)",
         "no exact or modular rank: with batch norm and ReLU the outputs are not polynomials in the weights",
