@@ -22,12 +22,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from theory import phc  # noqa: E402
-from theory.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
-from theory.path_result import cluster  # noqa: E402
-from theory.polysystem import from_strings  # noqa: E402
-from theory.solve import solve  # noqa: E402
-from theory.tracker import TrackOptions  # noqa: E402
+from theory.homotopy import phcpack as phc  # noqa: E402
+from theory.polynomials.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
+from theory.homotopy.path_result import cluster  # noqa: E402
+from theory.polynomials.system import from_strings  # noqa: E402
+from theory.homotopy.solve import solve  # noqa: E402
+from theory.homotopy.tracker import TrackOptions  # noqa: E402
 
 
 def blackbox(polys: list[str]) -> dict:
@@ -89,9 +89,9 @@ def compare(quick: bool, workers: int | None) -> list[dict]:
 
 def _strata_row(name: str, bb: dict, workers: int | None) -> dict:
     """Mehta (2,2,2) by the default `critical` route: per-stratum monodromy with exact Macaulay2 counts."""
-    from theory.activations import parse
-    from theory.critical_strata import StrataConfig, critical_monodromy
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.counting.stratified_count import StrataConfig, critical_monodromy
+    from theory.network.spec import NetworkSpec
 
     spec = NetworkSpec.fully_connected(2, 2, 2, parse("z"), output_dim=2, bias=False, output_activation=False)
     t0 = time.perf_counter()

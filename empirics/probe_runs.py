@@ -26,10 +26,10 @@ from empirics.mds import mds_by_layer
 from empirics.models import get_flat, layer_slice
 from empirics.model_spec import ModelSpec
 from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.progress import Progress, noted, report
-from landscape_toolkit.common.seeds import child_seed
-from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
+from landscape_core.errors import InvalidSpecError
+from landscape_core.progress import Progress, noted, report
+from landscape_core.seeds import child_seed
+from landscape_core.serialize import Serializable, fields_dict, to_jsonable
 
 KINDS = ("perturb", "interpolate", "radius", "hessian", "agreement")
 HESSIAN_METHODS = ("auto", "exact", "top", "density", "all")
@@ -85,7 +85,7 @@ def probe_needs(source: ProbeSource) -> list:
     """
     from empirics.checkpoints import run_config
     from empirics.train import shape_counts
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     if source.demo or not source.run:
         return []
@@ -356,7 +356,7 @@ def mds_needs(runs: Sequence[str], every: int = 1) -> list:
     """
     from empirics.checkpoints import run_config
     from empirics.train import shape_counts
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     n = weights = 0
     for run in runs:

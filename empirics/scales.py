@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 SCALES = ("smoke", "cpu", "paper")
 

@@ -5,8 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from landscape_toolkit.common.records import atomic_write_json
-from landscape_toolkit.common.serialize import to_jsonable
+from landscape_core.records import atomic_write_json
+from landscape_core.serialize import to_jsonable
 
 
 def test_json_records_keep_exact_numbers_and_leave_no_temporary_files(tmp_path):
@@ -21,8 +21,8 @@ def test_atomic_writes_refuse_devices_and_directories_and_keep_the_umask(tmp_pat
     """Claim: writes never replace a non-regular target, need an existing folder, and honour the umask."""
     import os
 
-    from landscape_toolkit.common.errors import OutputFileError
-    from landscape_toolkit.common.records import atomic_write_text
+    from landscape_core.errors import OutputFileError
+    from landscape_core.records import atomic_write_text
 
     with pytest.raises(OutputFileError):
         atomic_write_text(tmp_path, "x")

@@ -1,4 +1,4 @@
-"""The run protocol (landscape_toolkit.common.runs): one folder per run, conflicts refused before work,
+"""The run protocol (landscape_core.runs): one folder per run, conflicts refused before work,
 configurations recorded exactly, results and checkpoints written atomically, any run read back."""
 import json
 import subprocess
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError
-from landscape_toolkit.common.runs import (RunDir, _git_state, config_record, open_run, read_run, save_run)
-from landscape_toolkit.common.serialize import Serializable, to_jsonable
+from landscape_core.errors import CheckpointError, InvalidSpecError
+from landscape_core.runs import (RunDir, _git_state, config_record, open_run, read_run, save_run)
+from landscape_core.serialize import Serializable, to_jsonable
 
 
 def test_a_folder_holding_another_configuration_is_refused_and_kept(tmp_path):
@@ -23,7 +23,7 @@ def test_a_folder_holding_another_configuration_is_refused_and_kept(tmp_path):
 
 
 def test_run_names_that_escape_the_root_are_refused(tmp_path):
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     for bad in ("", "..", "a/b"):
         with pytest.raises(InvalidSpecError):
@@ -35,12 +35,12 @@ def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
     import subprocess
     import sys
 
-    from landscape_toolkit.common.errors import RunLockedError
+    from landscape_core.errors import RunLockedError
 
     rd = RunDir(tmp_path, "r")
     with rd.lock():
         code = ("import sys; sys.path.insert(0, '.');"
-                "from landscape_toolkit.common.runs import RunDir; from landscape_toolkit.common.errors import RunLockedError\n"
+                "from landscape_core.runs import RunDir; from landscape_core.errors import RunLockedError\n"
                 f"try:\n    RunDir({str(tmp_path)!r}, 'r').lock().__enter__()\nexcept RunLockedError:\n    sys.exit(3)\n")
         assert subprocess.run([sys.executable, "-c", code]).returncode == 3
         with pytest.raises(RunLockedError):
@@ -52,8 +52,8 @@ def test_a_locked_run_folder_refuses_a_second_user(tmp_path):
 
 def test_missing_run_is_an_error_and_names_are_plain(tmp_path):
     """Claim: opening a run that does not exist raises RunNotFoundError; names with separators are refused."""
-    from landscape_toolkit.common.errors import RunNotFoundError
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import RunNotFoundError
+    from landscape_core.errors import InvalidSpecError
 
     with pytest.raises(RunNotFoundError):
         RunDir(tmp_path, "nope", create=False)

@@ -1,9 +1,9 @@
-"""The seed rule (landscape_toolkit.common.seeds): named streams of a user seed of any width."""
+"""The seed rule (landscape_core.seeds): named streams of a user seed of any width."""
 import numpy as np
 import pytest
 
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.seeds import check_seed, child_seed, seed_sequence, stream
+from landscape_core.errors import InvalidSpecError
+from landscape_core.seeds import check_seed, child_seed, seed_sequence, stream
 
 
 def test_streams_are_reproducible_and_differ_by_name():

@@ -8,12 +8,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from theory import critical as C
-from theory.activations import linear, parse
-from theory.bezout import bezout_report
-from theory.networks import NetworkSpec
-from theory.data import random_data
-from theory.systems import CriticalSystem, ZeroErrorSystem
+from theory.counting import critical_points as C
+from theory.network.activations import linear, parse
+from theory.bounds.bezout import bezout_report
+from theory.network.spec import NetworkSpec
+from theory.network.data import random_data
+from theory.network.equations import CriticalSystem, ZeroErrorSystem
 
 
 def scalar_linear():
@@ -73,8 +73,8 @@ def test_generic_penalty_isolates_critical_points_and_count_matches_closed_form(
 def test_default_route_with_generic_penalty_is_strata_monodromy_complete_and_certified():
     # the same 1 + 4 points as the closed form above, by per-stratum monodromy (no dead unit: 4,
     # W = 0: 1), proved complete by Macaulay2's exact counts and certified by Krawczyk
-    from theory import macaulay2
-    from theory.critical_strata import CriticalCode
+    from theory.counting import macaulay2
+    from theory.counting.stratified_count import CriticalCode
     if not macaulay2.available():
         pytest.skip("Macaulay2 is not installed")
     spec = scalar_linear()

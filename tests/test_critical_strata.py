@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import critical_strata as M
-from theory.activations import parse
-from theory.critical_strata import CriticalCode, StrataConfig
-from theory.monodromy import MonodromyCode
-from theory.networks import NetworkSpec
+from theory.counting import stratified_count as M
+from theory.network.activations import parse
+from theory.counting.stratified_count import CriticalCode, StrataConfig
+from theory.counting.monodromy import MonodromyCode
+from theory.network.spec import NetworkSpec
 
 QUAD = "z + z^2/4"
 
@@ -27,7 +27,7 @@ def same_set(A: np.ndarray, B: np.ndarray, tol: float = 1e-6) -> bool:
 def test_critical_monodromy_plus_parameter_homotopy_matches_total_degree(spec, n):
     # base (y0, λ0) generic complex with w* critical by construction; one parameter homotopy to
     # the data's targets and the generic penalty; total degree solves the same penalised system
-    from theory import critical as Cr
+    from theory.counting import critical_points as Cr
     mono = M.critical_monodromy(spec, n, seed=0)
     td = Cr.critical_points(spec, n, seed=0, planted=False, penalty="generic", start="total_degree")
     assert td.solve.outcomes["failed"] == 0 and mono.failed_paths == 0
@@ -36,7 +36,7 @@ def test_critical_monodromy_plus_parameter_homotopy_matches_total_degree(spec, n
 
 
 def _mehta(H: int) -> NetworkSpec:
-    from theory.activations import linear
+    from theory.network.activations import linear
     return NetworkSpec((2,) * (H + 1), linear(), bias=False, output_activation=False)
 
 
@@ -49,7 +49,7 @@ def test_mehta_2_2_has_one_critical_point():
 def test_mehta_2_2_2_all_33_critical_points_per_stratum_certified():
     # 33 = 16 (no dead unit) + 8 + 8 (one dead hidden unit) + 1 (W = 0), each stratum's count equal
     # to Macaulay2's exact count (skipped without M2: then nothing is claimed complete)
-    from theory import macaulay2
+    from theory.counting import macaulay2
     res = M.critical_monodromy(_mehta(2), 1, seed=0)
     assert [c.n_solutions for c in res.components] == [16, 8, 8, 1]
     assert res.n_isolated == 33 and res.failed_paths == 0
@@ -79,7 +79,7 @@ def test_mehta_2_2_2_2_all_641_critical_points_in_ten_minutes():
     # 641 = 384 (no dead unit) + 2·64 (one dead unit in layer 1) + 4·32 (one dead in each layer)
     # + 1 (W = 0); one dead unit in layer 2 alone carries none (exact count 0, singular seed)
     import time
-    from theory import macaulay2
+    from theory.counting import macaulay2
     if not macaulay2.available():
         pytest.skip("Macaulay2 is needed for the exact per-stratum counts")
     t0 = time.perf_counter()
@@ -92,7 +92,7 @@ def test_mehta_2_2_2_2_all_641_critical_points_in_ten_minutes():
     assert res.certification.n_distinct == 641
 
 
-needs_m2 = pytest.mark.skipif(not __import__("theory.macaulay2").macaulay2.available(), reason="Macaulay2 is needed")
+needs_m2 = pytest.mark.skipif(not __import__("theory.counting.macaulay2").macaulay2.available(), reason="Macaulay2 is needed")
 
 
 @needs_m2
@@ -101,7 +101,7 @@ def test_repeated_penalty_instance_is_not_reported_as_the_generic_count():
     # k/640) has 9 critical points, proved at that instance; the generic count is 13, so the
     # report must say "this instance only", name the repeated penalties and the independent count
     from fractions import Fraction as F
-    from theory.activations import linear
+    from theory.network.activations import linear
     spec = NetworkSpec((3, 1, 3), linear(), bias=False, output_activation=False)
     lam = [F(13, 160), F(11, 160), F(43, 640), F(11, 320), F(17, 320), F(11, 320)]
     res = M.critical_monodromy(spec, 1, seed=0, penalty=lam, config=StrataConfig(certify=False))
@@ -116,7 +116,7 @@ def test_repeated_penalty_instance_is_not_reported_as_the_generic_count():
 def test_generic_draw_gives_the_generic_count_labelled_complete(seed):
     # the same network under the default draw (distinct large-denominator λ): 13 at every seed,
     # equal to the count at an independent instance
-    from theory.activations import linear
+    from theory.network.activations import linear
     spec = NetworkSpec((3, 1, 3), linear(), bias=False, output_activation=False)
     res = M.critical_monodromy(spec, 1, seed=seed, config=StrataConfig(certify=False))
     assert res.n_isolated == res.exact_total == res.genericity.independent_count == 13
@@ -128,11 +128,11 @@ TABLE = [(n0, h, nd) for h in (1, 2) for n0 in (1, 2, 3) for nd in (1, 2, 3)]
 
 def _generic_count(widths, seed: int) -> int:
     """Macaulay2's exact count over QQ at an instance independent of the run's (data and λ from another seed)."""
-    from theory import macaulay2
-    from theory.activations import linear
-    from theory.data import random_data
-    from theory.genericity import generic_penalty
-    from theory.systems import CriticalSystem
+    from theory.counting import macaulay2
+    from theory.network.activations import linear
+    from theory.network.data import random_data
+    from theory.counting.genericity import generic_penalty
+    from theory.network.equations import CriticalSystem
 
     spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
     inv = macaulay2.ideal_invariants(CriticalSystem(spec, random_data(spec, 1, seed),
@@ -146,7 +146,7 @@ def _generic_count(widths, seed: int) -> int:
 def test_one_hidden_layer_deep_linear_counts_equal_the_generic_count_at_seeds_0_to_3(widths):
     # every (input, width, output) with width 1 or 2 and inputs, outputs 1..3, one data point:
     # the count at seeds 0..3 equals the count at an independent instance, each labelled complete
-    from theory.activations import linear
+    from theory.network.activations import linear
     spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
     generic = _generic_count(widths, 1000)
     for seed in range(4):
@@ -159,7 +159,7 @@ def test_one_hidden_layer_deep_linear_counts_equal_the_generic_count_at_seeds_0_
 @pytest.mark.parametrize("widths", [(2, 2, 2), (1, 2, 2)])
 def test_two_table_entries_equal_the_generic_count_in_the_default_suite(widths):
     # (1, 2, 2) at seed 2 was 25 of 33 under the former draw
-    from theory.activations import linear
+    from theory.network.activations import linear
     spec = NetworkSpec(widths, linear(), bias=False, output_activation=False)
     res = M.critical_monodromy(spec, 1, seed=2, config=StrataConfig(certify=False))
     assert res.n_isolated == res.exact_total == _generic_count(widths, 1000)
@@ -172,7 +172,7 @@ def test_width_3_strata_are_all_reached_even_when_a_first_seed_is_ill_conditione
     # fc 3-3-1: 13 = 3 strata with two dead units × 4 + W = 0 (the others carry none); at seed 3
     # the first random seed of one stratum is ill-conditioned and a fresh one is drawn; at seed 0
     # the former draw left two strata at 2 of 4
-    from theory.activations import linear
+    from theory.network.activations import linear
     spec = NetworkSpec((3, 3, 1), linear(), bias=False, output_activation=False)
     res = M.critical_monodromy(spec, 1, seed=seed, config=StrataConfig(certify=False))
     assert res.n_isolated == res.exact_total == _generic_count((3, 3, 1), 1000)
@@ -181,8 +181,8 @@ def test_width_3_strata_are_all_reached_even_when_a_first_seed_is_ill_conditione
 
 def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch):
     # Macaulay2 out of time: no exact count, so the loops stop on stagnation and nothing is called complete
-    from landscape_toolkit.common.errors import SolverError
-    from theory import macaulay2
+    from landscape_core.errors import SolverError
+    from theory.counting import macaulay2
 
     class Failed:
         def result(self):
@@ -210,7 +210,7 @@ def test_a_failed_exact_count_leaves_the_count_unproved_and_says_why(monkeypatch
 def test_past_the_macaulay2_budget_the_count_falls_back_to_zz_p_and_is_labelled_evidence():
     # Macaulay2 over QQ given 0.05 s: the per-stratum counts come from ZZ/p instead, the count still
     # matches them, and the verdict says evidence, never complete
-    from theory import macaulay2
+    from theory.counting import macaulay2
     if not macaulay2.available():
         pytest.skip("Macaulay2 (M2) is not installed")
     seen = []
@@ -224,7 +224,7 @@ def test_past_the_macaulay2_budget_the_count_falls_back_to_zz_p_and_is_labelled_
 
 
 def test_without_a_fallback_a_count_past_budget_stays_unproved():
-    from theory import macaulay2
+    from theory.counting import macaulay2
     if not macaulay2.available():
         pytest.skip("Macaulay2 (M2) is not installed")
     res = M.critical_monodromy(_mehta(2), 1, seed=0,

@@ -1,4 +1,4 @@
-"""Claims about `landscape_toolkit.common.executor`: grids run on every backend, resume without redoing finished
+"""Claims about `landscape_core.executor`: grids run on every backend, resume without redoing finished
 tasks, and record failures and lost workers per task without stopping the others."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from landscape_toolkit.common.errors import CheckpointError, ToolkitError
-from landscape_toolkit.common.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorOptions,
+from landscape_core.errors import CheckpointError, ToolkitError
+from landscape_core.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorOptions,
                              GridSpecError, Task, grid_tasks, read_grid, run_grid, run_task, submit,
                              submitit_parameters)
 
@@ -118,7 +118,7 @@ def test_slurm_options_reach_the_sbatch_file(tmp_path, monkeypatch):
     """Partition, time, GPUs, cores, memory and array parallelism end up as #SBATCH lines."""
     from submitit.slurm import slurm
 
-    from landscape_toolkit.common.executor import _submitit_executor
+    from landscape_core.executor import _submitit_executor
 
     local = submitit_parameters("submitit-local", ExecutorOptions(partition="gpu"))
     assert "slurm_partition" not in local and local["gpus_per_node"] == 0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_toolkit.common.runs import RunDir
+from landscape_core.runs import RunDir
 from empirics.experiments import ExperimentContext, VERDICTS, registry, run_experiment
 from empirics.experiments import common, theory2_gd, theory2_perturb, theory2_random_labels, theory2_sgd
 from empirics.models import PaperCNN, count_params

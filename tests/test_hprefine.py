@@ -6,9 +6,9 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from theory.hprefine import refine_extended
-from theory.polysystem import System
-from theory.tracker import TrackOptions, newton_refine
+from theory.homotopy.extended_newton import refine_extended
+from theory.polynomials.system import System
+from theory.homotopy.tracker import TrackOptions, newton_refine
 
 EPS = mpmath.mpf("1e-6")
 

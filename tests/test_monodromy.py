@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import monodromy as M
-from theory.activations import parse
-from theory.data import planted_data
-from theory.network_families import witness_family, zero_error_witness_monodromy
-from theory.networks import NetworkSpec
-from theory.tracker import TrackOptions
+from theory.counting import monodromy as M
+from theory.network.activations import parse
+from theory.network.data import planted_data
+from theory.counting.families import witness_family, zero_error_witness_monodromy
+from theory.network.spec import NetworkSpec
+from theory.homotopy.tracker import TrackOptions
 
 QUAD = "z + z^2/4"
 

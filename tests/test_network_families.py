@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import network_families as NF
-from theory import witness as W
-from theory.monodromy import MonodromyCode
-from theory.polysystem import network_system
-from theory.solve import solve
-from theory.tracker import TrackOptions
-from theory.activations import parse
-from landscape_toolkit.common.errors import PathBudgetExceeded
-from theory.networks import NetworkSpec
-from theory.data import planted_data
-from theory.systems import ZeroErrorSystem
+from theory.counting import families as NF
+from theory.counting import dimension as W
+from theory.counting.monodromy import MonodromyCode
+from theory.polynomials.system import network_system
+from theory.homotopy.solve import solve
+from theory.homotopy.tracker import TrackOptions
+from theory.network.activations import parse
+from landscape_core.errors import PathBudgetExceeded
+from theory.network.spec import NetworkSpec
+from theory.network.data import planted_data
+from theory.network.equations import ZeroErrorSystem
 
 QUAD = "z + z^2/4"
 CUBIC = "z + z^2/4 + z^3/8"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
-from theory.activations import linear, parse, relu_legendre
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec, forward, forward_point, init_weights
+from theory.network.activations import linear, parse, relu_legendre
+from landscape_core.errors import InvalidSpecError
+from theory.network.spec import NetworkSpec, forward, forward_point, init_weights
 
 
 def test_card_example_has_fifteen_weights_in_three_layers():

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import phc
-from landscape_toolkit.common.errors import InvalidSpecError
+from theory.homotopy import phcpack as phc
+from landscape_core.errors import InvalidSpecError
 
 
 def test_import_and_blackbox_print_nothing_to_stdout(capfd):

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from theory import phc, phc_worker
-from landscape_toolkit.common.errors import InvalidSpecError, SolverError
-from theory.polycost import MAX_PARSE_COST, check_polys, parse_cost
+from theory.homotopy import phcpack as phc, phcpack_worker as phc_worker
+from landscape_core.errors import InvalidSpecError, SolverError
+from theory.polynomials.text_checks import MAX_PARSE_COST, check_polys, parse_cost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,7 +57,7 @@ def test_ctrl_c_during_a_long_phcpack_parse_ends_the_caller_promptly():
     xs = " + ".join(f"x{j}" for j in range(8))
     script = textwrap.dedent(f"""
         import sys; sys.path.insert(0, {ROOT!r})
-        from theory import phc, phc_worker
+        from theory.homotopy import phcpack as phc, phcpack_worker as phc_worker
         phc.mixed_volume(["x - 1;"])  # workers up
         print("ready", flush=True)
         try:

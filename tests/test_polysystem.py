@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import polysystem as P
-from landscape_toolkit.common.errors import InvalidSpecError
+from theory.polynomials import system as P
+from landscape_core.errors import InvalidSpecError
 
 
 def test_unparsable_polynomial_raises_a_named_error():

@@ -15,8 +15,8 @@ from empirics.hessian import hessian_spectrum
 from empirics.probes import (Block, Objective, agreement_matrices, interpolate_linear, interpolate_simplex,
                              layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
                              radius_probe, random_directions, simplex_grid)
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.seeds import stream
+from landscape_core.errors import InvalidSpecError
+from landscape_core.seeds import stream
 
 torch.set_num_threads(1)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from landscape_toolkit.common.executor import (DONE, LOST, ExecutorOptions, Task, gather, grid_tasks, run_grid,
+from landscape_core.executor import (DONE, LOST, ExecutorOptions, Task, gather, grid_tasks, run_grid,
                                                slurm_states, submit)
 
 ROOT = Path(__file__).resolve().parent.parent

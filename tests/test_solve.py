@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.catalog import cyclic, katsura
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.polysystem import from_strings
-from theory.solve import gamma_check, solve, solve_zero_error
-from theory.tracker import TrackOptions
+from theory.polynomials.catalog import cyclic, katsura
+from landscape_core.errors import InvalidSpecError
+from theory.polynomials.system import from_strings
+from theory.homotopy.solve import gamma_check, solve, solve_zero_error
+from theory.homotopy.tracker import TrackOptions
 
 
 def test_cyclic5_has_70_isolated_solutions():
@@ -46,11 +46,11 @@ def test_count_is_complete_by_bkk_even_when_diverging_paths_fail():
     isolated solutions; its 100 other paths head to points at infinity of multiplicity ~50 that
     PHCpack's end game cannot reach in double precision, so they end as failed paths.
     """
-    from theory.activations import parse
-    from theory.critical import critical_system, generic_penalty
-    from theory.data import random_data
-    from theory.networks import NetworkSpec
-    from theory.systems import CriticalSystem
+    from theory.network.activations import parse
+    from theory.counting.critical_points import critical_system, generic_penalty
+    from theory.network.data import random_data
+    from theory.network.spec import NetworkSpec
+    from theory.network.equations import CriticalSystem
 
     spec = NetworkSpec.fully_connected(1, 1, 2, parse("z^2"), bias=False)
     crit = CriticalSystem(spec, random_data(spec, 2, 0), penalty=generic_penalty(2, 0))
@@ -131,9 +131,9 @@ def test_known_solution_is_reported_found_only_when_among_the_solutions():
 
 
 def test_planted_zero_error_solution_is_found_and_non_square_instances_are_refused():
-    from theory.activations import parse
-    from theory.data import planted_data
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.network.data import planted_data
+    from theory.network.spec import NetworkSpec
 
     spec = NetworkSpec.fully_connected(1, 1, 2, parse("z + z^2/4 + z^3/8"), output_activation=False)
     data, w_star = planted_data(spec, 4, 0)
@@ -166,8 +166,8 @@ SYSTEMS = __import__("pathlib").Path(__file__).resolve().parent.parent / "exampl
 
 
 def _solve_file(name, **kw):
-    from theory.solve import solve_system
-    from theory.system_files import load_system
+    from theory.homotopy.solve import solve_system
+    from theory.polynomials.files import load_system
 
     return solve_system(load_system(SYSTEMS / name).system, **kw)
 

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
-from theory.activations import parse, relu_legendre
-from theory.data import random_data
-from landscape_toolkit.common.errors import ExpansionTooLarge
-from theory.export import to_phc
-from theory.networks import NetworkSpec, init_weights
-from theory.systems import CriticalSystem, ZeroErrorSystem
+from theory.network.activations import parse, relu_legendre
+from theory.network.data import random_data
+from landscape_core.errors import ExpansionTooLarge
+from theory.polynomials.export import to_phc
+from theory.network.spec import NetworkSpec, init_weights
+from theory.network.equations import CriticalSystem, ZeroErrorSystem
 
 
 # Expansions within this bound take well under a second; the strategy draws no spec beyond it.

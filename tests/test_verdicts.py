@@ -148,7 +148,7 @@ def test_claim_with_one_failing_test_is_not_held_and_names_it():
 
 
 def test_rule_tag_and_validation():
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     assert Rule("a", 3, "θ", "less", 0.0, "c").tag == "a@v3"
     with pytest.raises(InvalidSpecError):

@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import witness as W
-from theory.activations import linear, parse
-from theory.bezout import bezout_report
-from theory.data import planted_data, random_data
-from theory.groebner import zero_error_groebner
-from theory.networks import NetworkSpec
-from theory.polysystem import network_system
-from theory.rank import numerical_rank
-from theory.systems import ZeroErrorSystem
-from theory.tracker import ENDPOINT_RANK_RTOL
+from theory.counting import dimension as W
+from theory.network.activations import linear, parse
+from theory.bounds.bezout import bezout_report
+from theory.network.data import planted_data, random_data
+from theory.counting.groebner import zero_error_groebner
+from theory.network.spec import NetworkSpec
+from theory.polynomials.system import network_system
+from theory.bounds.rank import numerical_rank
+from theory.network.equations import ZeroErrorSystem
+from theory.homotopy.tracker import ENDPOINT_RANK_RTOL
 
 QUAD = "z + z^2/4"  # P(−4 − z) = P(z): each activated unit has a reflection symmetry
 
@@ -132,7 +132,7 @@ def test_tree_network_zero_error_set_dimension_and_degree():
 def test_dimension_report_carries_the_studies_asked_for_and_json_only_those():
     import json
 
-    from landscape_toolkit.common.serialize import to_jsonable
+    from landscape_core.serialize import to_jsonable
 
     spec = fc(1, 1, 2, linear(), bias=False)
     rep = W.zero_error_dimension(spec, 1, seed=3, groebner=True)
@@ -143,7 +143,7 @@ def test_dimension_report_carries_the_studies_asked_for_and_json_only_those():
 
 
 def test_dimension_monodromy_needs_a_known_solution():
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     spec = fc(1, 1, 2, linear(), bias=False)
     with pytest.raises(InvalidSpecError, match="--targets planted"):
@@ -154,7 +154,7 @@ def test_dimension_degree_is_trace_certified_and_a_missing_point_makes_it_a_lowe
     # the trace test passes on the full witness set; with one point dropped it fails, and the
     # degree of such a set could only be reported as a lower bound
     from dataclasses import replace
-    from theory.tracker import TrackOptions
+    from theory.homotopy.tracker import TrackOptions
     spec = NetworkSpec.fully_connected(1, 2, 2, parse("z + z^2/4"), output_activation=False)
     rep = W.zero_error_dimension(spec, 3, seed=0)
     assert rep.trace.passed and rep.degree_status == "complete" and rep.degree == 17

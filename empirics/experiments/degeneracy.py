@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from landscape_toolkit.common.seeds import child_seed
+from landscape_core.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.common import base_config, data_deviations, dataset_choices, dataset_of
 from empirics.experiments.verdicts import Rule, Sample, finding, judge

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from landscape_toolkit.common.seeds import child_seed
+from landscape_core.seeds import child_seed
 from empirics.connectivity import DSSConfig, dynamic_string_sampling
 from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from landscape_toolkit.common.seeds import stream
+from landscape_core.seeds import stream
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments import common
 from empirics.experiments.verdicts import Rule, Sample, finding, judge
@@ -138,7 +138,7 @@ def mean_abs_start(run: str, alpha: float, seed: int) -> None:
     init_from M_final) so that training resumed from it starts at the perturbed weights.
     """
     from empirics.probes import Block, perturb
-    from landscape_toolkit.common.runs import RunDir
+    from landscape_core.runs import RunDir
 
     rd = RunDir.at(run, create=False)
     ckpt = rd.load_checkpoint()

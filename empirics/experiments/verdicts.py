@@ -34,8 +34,8 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.serialize import Serializable
+from landscape_core.errors import InvalidSpecError
+from landscape_core.serialize import Serializable
 
 DIRECTIONS = ("greater", "less", "within")
 OUTCOMES = ("held", "not held", "underpowered")
@@ -335,7 +335,7 @@ def finding(claim_key: str, verdict: Verdict, detail: str = "", measured: dict |
 
 def replicate_seeds(seed: int, n: int, name: str = "replicate") -> list[int]:
     """Return n independent 63-bit seeds derived from the base seed by name (every replicate redraws everything)."""
-    from landscape_toolkit.common.seeds import child_seed
+    from landscape_core.seeds import child_seed
 
     return [child_seed(seed, f"{name}/{i}") for i in range(n)]
 

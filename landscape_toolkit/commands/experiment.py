@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from empirics.experiments import get, registry, run_experiment
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     if args.list or not args.name:
         extra = [flag for dest, flag in given(args).items() if dest not in ("list", "json")]

@@ -12,8 +12,8 @@ from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, ad
                                                 progress_bar, save_result, table)
 
 SMALL = dict(layers=2, degree=2, points=3, width=2, input_dim=1)
-SOLUTION_FORMATS = ("json", "phc", "bertini")  # theory.system_files.SOLUTION_FORMATS (kept import-free, tested)
-FORMATS = ("phc", "m2", "bertini")  # theory.system_files.FORMATS
+SOLUTION_FORMATS = ("json", "phc", "bertini")  # theory.polynomials.files.SOLUTION_FORMATS (kept import-free, tested)
+FORMATS = ("phc", "m2", "bertini")  # theory.polynomials.files.FORMATS
 SOLVE_EXAMPLES = """examples:
   cli.py solve examples/cyclic5.phc                     # 70 paths (polyhedral start), 70 solutions, 10 real
   cli.py solve examples/cyclic5.phc --start total-degree # 120 paths: 70 solutions, 50 at infinity
@@ -63,13 +63,13 @@ def _tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
 
 
 def _options(args: argparse.Namespace):
-    from theory.tracker import TrackOptions
+    from theory.homotopy.tracker import TrackOptions
     return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
 
 
 def _guard_needs(spec, critical: bool = False) -> list:
-    """Return the memory the expansion guard of the network's zero-error (or critical) system needs (theory.degrees)."""
-    from theory.degrees import critical_guard_needs, zero_error_guard_needs
+    """Return the memory the expansion guard of the network's zero-error (or critical) system needs (theory.bounds.degrees)."""
+    from theory.bounds.degrees import critical_guard_needs, zero_error_guard_needs
 
     return critical_guard_needs(spec) if critical else zero_error_guard_needs(spec)
 
@@ -80,7 +80,7 @@ def _start(args: argparse.Namespace) -> str:
 
 def _data(spec, args: argparse.Namespace):
     """Return (data, planted w* or None) from --data / --targets / --points / --seed."""
-    from theory.data import planted_data
+    from theory.network.data import planted_data
 
     if args.data is None and args.targets == "planted":
         return planted_data(spec, args.points, args.seed)
@@ -205,7 +205,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_solve(args: argparse.Namespace) -> int:
     """Solve a system from a file or a network and print the result."""
-    from theory.solve import solve_system, solve_zero_error
+    from theory.homotopy.solve import solve_system, solve_zero_error
 
     refuse_unless(args, ["paths"], args.json, "with --json")
     refuse_unless(args, ["output"], args.export_solutions is not None, "with --export-solutions")
@@ -225,7 +225,7 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.engine == "bertini":
         return _solve_bertini(args)
     if args.file is not None:
-        from theory.system_files import load_system
+        from theory.polynomials.files import load_system
         loaded = load_system(args.file, args.variables)
         with progress_bar(args, "paths") as progress:
             result = solve_system(loaded.system, start=_start(args), options=_options(args), progress=progress,
@@ -236,7 +236,7 @@ def run_solve(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     check_size(args, _guard_needs(spec))
     if args.monodromy:
-        from theory.network_families import square_monodromy
+        from theory.counting.families import square_monodromy
         with progress_bar(args, "monodromy loops") as progress:
             result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
                                       max_seconds=args.max_seconds, options=_options(args), progress=progress)
@@ -265,20 +265,20 @@ def run_solve(args: argparse.Namespace) -> int:
 
 def _solve_bertini(args: argparse.Namespace) -> int:
     """Solve the square system (a FILE, or a network's square zero-error system) with Bertini 2 and print it."""
-    from landscape_toolkit.common.errors import InvalidSpecError
-    from theory.bertini import solve_bertini
+    from landscape_core.errors import InvalidSpecError
+    from theory.homotopy.bertini import solve_bertini
 
     if args.monodromy or args.check_gamma or args.start != "auto":
         raise InvalidSpecError("--engine bertini runs Bertini's own total-degree homotopy: "
                                "drop --monodromy, --check-gamma and --start")
     loaded = None
     if args.file is not None:
-        from theory.system_files import load_system
+        from theory.polynomials.files import load_system
         loaded = load_system(args.file, args.variables)
         system = loaded.system
     else:
-        from theory.polysystem import network_system
-        from theory.systems import ZeroErrorSystem
+        from theory.polynomials.system import network_system
+        from theory.network.equations import ZeroErrorSystem
         spec = spec_from_args(args)
         data, _ = _data(spec, args)
         if data.n_points * spec.output_dim != spec.n_params:
@@ -293,8 +293,8 @@ def _solve_bertini(args: argparse.Namespace) -> int:
 
 def _check_output(path: str) -> None:
     """Refuse an output file that cannot be written or would replace a run folder's own file, before any work."""
-    from landscape_toolkit.common.records import check_writable_target
-    from landscape_toolkit.common.runs import check_output_file
+    from landscape_core.records import check_writable_target
+    from landscape_core.runs import check_output_file
 
     check_output_file(path)
     check_writable_target(path)
@@ -336,11 +336,11 @@ def solution_rows(result, show: int | None = None) -> tuple[list[list], str]:
 def _print_solve(result, args: argparse.Namespace, loaded=None) -> None:
     export = None
     if args.export_solutions:
-        from theory.system_files import solutions_text
+        from theory.polynomials.files import solutions_text
 
         export = solutions_text(result, args.export_solutions)
         if args.output:
-            from landscape_toolkit.common.records import atomic_write_text
+            from landscape_core.records import atomic_write_text
 
             atomic_write_text(args.output, export)
             export = None
@@ -413,8 +413,8 @@ def _among(points, x, tol: float = 1e-4) -> bool:
 
 def run_convert(args: argparse.Namespace) -> int:
     """Read a system file and write it in another solver's format."""
-    from landscape_toolkit.common.records import atomic_write_text
-    from theory.system_files import load_system, system_text
+    from landscape_core.records import atomic_write_text
+    from theory.polynomials.files import load_system, system_text
 
     if args.output:
         _check_output(args.output)
@@ -440,7 +440,7 @@ def _c(z: complex, real: bool = False) -> str:
 
 def run_dimension(args: argparse.Namespace) -> int:
     """Measure and print the dimension and degree of the zero-error set."""
-    from theory.witness import zero_error_dimension
+    from theory.counting.dimension import zero_error_dimension
 
     refuse_unless(args, ["loops_without_news"], args.monodromy, "with --monodromy")
     check_out(args)
@@ -477,7 +477,7 @@ def run_dimension(args: argparse.Namespace) -> int:
             ("consistent", "yes" if rep.consistent else "no witness point: empty for these targets"),
             ("seed", rep.seed), ("time", f"{rep.seconds:.2f} s")]
     if rep.completion is not None:
-        from theory.witness import COMPLETION_BUDGET
+        from theory.counting.dimension import COMPLETION_BUDGET
         c = rep.completion
         rows.insert(-2, ("witness completion", f"the homotopy gave {ws.degree} points, trace test failed; monodromy on "
                                                f"the slice offsets: {c.n_solutions} points in {c.loops} loops "
@@ -511,11 +511,11 @@ def run_critical(args: argparse.Namespace) -> int:
     check_out(args)
     spec = spec_from_args(args)
     check_size(args, _guard_needs(spec, critical=True))  # before sympy is imported: a refusal takes no time
-    from theory.critical import critical_points
+    from theory.counting.critical_points import critical_points
     if args.monodromy:
-        from theory.critical_strata import StrataConfig, critical_monodromy
+        from theory.counting.stratified_count import StrataConfig, critical_monodromy
         if args.data is not None:
-            from landscape_toolkit.common.errors import InvalidSpecError
+            from landscape_core.errors import InvalidSpecError
             raise InvalidSpecError("--monodromy uses seeded data (--points, --targets, --seed), not --data")
         with progress_bar(args, "monodromy loops") as progress, \
                 progress_bar(args, "Macaulay2: strata counted") as m2:

@@ -109,8 +109,8 @@ def _saved_run(args: argparse.Namespace, command: str, config: Any, compute: Cal
 
     Returns (the result, its JSON form, the run folder, the figure path).
     """
-    from landscape_toolkit.common.runs import open_run
-    from landscape_toolkit.common.serialize import to_jsonable
+    from landscape_core.runs import open_run
+    from landscape_core.serialize import to_jsonable
 
     with open_run(args.out, args.run or f"{command}-seed{args.seed}", config, args.seed) as rd:
         result = compute()
@@ -135,7 +135,7 @@ def run_paths(args: argparse.Namespace) -> int:
     refuse_unless(args, ["layer_widths", "loss", "points", "endpoints", "grid"], not args.relu,
                   "to the deep linear path (--relu runs the fixed 1-2-1 ReLU counterexample)")
     if args.relu:
-        from theory.relu_paths import relu_contrast
+        from theory.sublevel.relu_paths import relu_contrast
 
         seeds = (args.seed, args.seed + 1, args.seed + 2)
         res, data, rd, fig = _saved_run(args, "paths-relu", {"command": "paths", "relu": True, "seeds": list(seeds)},
@@ -158,7 +158,7 @@ def run_paths(args: argparse.Namespace) -> int:
         ]))
         return 0
 
-    from theory.linear_paths import certify_demo, path_needs
+    from theory.sublevel.linear_paths import certify_demo, path_needs
 
     check_size(args, path_needs(args.layer_widths, args.points))
 
@@ -190,8 +190,8 @@ def run_paths(args: argparse.Namespace) -> int:
 
 def run_valleys(args: argparse.Namespace) -> int:
     """Print the VBB'18 widths and run the seeded width sweep."""
-    from theory.activations import parse
-    from theory.valleys import ValleyExperimentConfig, valley_experiment, valley_needs, valley_thresholds
+    from theory.network.activations import parse
+    from theory.sublevel.valleys import ValleyExperimentConfig, valley_experiment, valley_needs, valley_thresholds
 
     refuse_unless(args, ["width", "teacher_width", "points", "restarts", "iters", "seed", "out", "run", "no_progress"],
                   not args.no_experiment, "to the width sweep (--no-experiment prints the thresholds only)")

@@ -227,7 +227,7 @@ def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe into its run folder (config, result, figure, manifest), print the table."""
     from empirics import plots
     from empirics.probe_runs import ProbeSource, load_source, probe_needs, run_probe as probe
-    from landscape_toolkit.common.runs import open_run
+    from landscape_core.runs import open_run
 
     refuse_unless(args, ["epoch"], not args.demo, "to a run's saved epochs (--demo probes fresh models)")
     refuse_together(args, ["source"], ["demo"], "--from probes a run, --demo fresh models on digits")
@@ -309,7 +309,7 @@ def run_mds(args) -> int:
     """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and the result."""
     from empirics import plots
     from empirics.probe_runs import mds_needs, runs_mds
-    from landscape_toolkit.common.runs import open_run
+    from landscape_core.runs import open_run
 
     check_device(args)
     config = {"runs": list(args.source), "layers": list(args.embed_layers), "metric": args.metric, "every": args.every}
@@ -341,7 +341,7 @@ def run_compare_cmd(args) -> int:
     """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
     from empirics.compare import CompareConfig, compare_needs, run_compare
     from empirics.plots import plot_compare
-    from landscape_toolkit.common.runs import open_run
+    from landscape_core.runs import open_run
 
     refuse_unless(args, ["lr"], args.optimizer == "gd", "with --optimizer gd (Levenberg–Marquardt sets its own steps)")
     config = CompareConfig(network=spec_from_args(args), widths=args.width, n_points=args.points, data=args.targets,
