@@ -589,67 +589,86 @@ def _wait(sub: Submission, progress: Progress | None) -> dict[str, str]:
     """Return {key: one-line reason} for tasks whose worker or job died, once every submitted task has ended."""
     total = len(sub.tasks)
     finished = len(sub.skipped)
-    lost: dict[str, str] = {}
     report(progress, finished, total)
     if sub._pool is not None:
-        by_key = {t.key: t for t in sub.tasks}
-        futures = dict(sub.handles)
-        while futures:
-            broken: list[tuple[str, str]] = []
-            keys = {fut: key for key, fut in futures.items()}
-            try:
-                for fut in as_completed(keys):
-                    try:
-                        fut.result()
-                    except BrokenProcessPool as exc:
-                        broken.append((keys[fut], one_line(exc)))
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be unpickled
-                        lost[keys[fut]] = one_line(exc)
-                    finished += 1
-                    report(progress, finished, total)
-            finally:
-                sub._pool.shutdown(wait=True, cancel_futures=True)
-            # A dying worker breaks the whole pool, which stops the workers beside it: the tasks
-            # they held are lost, but tasks that never started (no status) go on in a fresh pool.
-            restart = [by_key[k] for k, _ in broken if read_status(sub.grid_dir / k) is None]
-            for key, reason in broken:
-                if read_status(sub.grid_dir / key) is not None:
-                    lost[key] = reason
-                    finished += 1
-                    report(progress, finished, total)
-            futures = {}
-            if restart:
-                sub._pool = _pool(len(restart), sub.options)
-                futures = {t.key: sub._pool.submit(run_task, t, str(sub.grid_dir)) for t in restart}
-    elif sub.backend == "slurm" and sub.handles:
-        lost.update(_wait_slurm(sub, progress, finished, total))
-    elif sub._executor is not None:
-        workers = sub.options.workers or os.cpu_count() or 1
-        poll = sub.options.poll_s or 0.1
-        waiting = dict(sub.handles)
+        return _wait_pool(sub, progress, finished, total)
+    if sub.backend == "slurm" and sub.handles:
+        return _wait_slurm(sub, progress, finished, total)
+    if sub._executor is not None:
+        return _wait_local_jobs(sub, progress, finished, total)
+    return {}
+
+
+def _wait_pool(sub: Submission, progress: Progress | None, finished: int, total: int) -> dict[str, str]:
+    """Return {key: one-line reason} for process-pool tasks whose worker died, once every task has ended.
+
+    A dying worker breaks the whole pool, which stops the workers beside it: the tasks they held are
+    lost, but tasks that never started (no status) go on in a fresh pool.
+    """
+    lost: dict[str, str] = {}
+    by_key = {t.key: t for t in sub.tasks}
+    futures = dict(sub.handles)
+    while futures:
+        broken: list[tuple[str, str]] = []
+        keys = {fut: key for key, fut in futures.items()}
         try:
-            while waiting or sub.queue:
-                for key, job in list(waiting.items()):
-                    if job.done():
-                        try:
-                            job.result()
-                        except Exception as exc:  # noqa: BLE001 - a killed job loses only its task
-                            lost[key] = one_line(exc)
-                        del waiting[key]
-                        finished += 1
-                        report(progress, finished, total)
-                if sub.backend == "submitit-local" and sub.queue:
-                    before = set(sub.handles)
-                    _top_up(sub, workers)
-                    waiting.update({k: j for k, j in sub.handles.items() if k not in before})
-                if waiting:
-                    time.sleep(poll)
-        except BaseException:
-            # interrupted: stop local jobs (their tasks stay `running` and rerun next time)
-            for job in waiting.values():
-                job.cancel(check=False)
-            raise
+            for fut in as_completed(keys):
+                try:
+                    fut.result()
+                except BrokenProcessPool as exc:
+                    broken.append((keys[fut], one_line(exc)))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be unpickled
+                    lost[keys[fut]] = one_line(exc)
+                finished += 1
+                report(progress, finished, total)
+        finally:
+            sub._pool.shutdown(wait=True, cancel_futures=True)
+        restart = [by_key[k] for k, _ in broken if read_status(sub.grid_dir / k) is None]
+        for key, reason in broken:
+            if read_status(sub.grid_dir / key) is not None:
+                lost[key] = reason
+                finished += 1
+                report(progress, finished, total)
+        futures = {}
+        if restart:
+            sub._pool = _pool(len(restart), sub.options)
+            futures = {t.key: sub._pool.submit(run_task, t, str(sub.grid_dir)) for t in restart}
+    return lost
+
+
+def _wait_local_jobs(sub: Submission, progress: Progress | None, finished: int, total: int) -> dict[str, str]:
+    """Return {key: one-line reason} for submitit-local jobs that died, once every job has ended.
+
+    Jobs are polled every `options.poll_s` seconds (0.1 by default); the queue of tasks not yet
+    submitted is topped up to `options.workers` running jobs as jobs end.
+    """
+    lost: dict[str, str] = {}
+    workers = sub.options.workers or os.cpu_count() or 1
+    poll = sub.options.poll_s or 0.1
+    waiting = dict(sub.handles)
+    try:
+        while waiting or sub.queue:
+            for key, job in list(waiting.items()):
+                if job.done():
+                    try:
+                        job.result()
+                    except Exception as exc:  # noqa: BLE001 - a killed job loses only its task
+                        lost[key] = one_line(exc)
+                    del waiting[key]
+                    finished += 1
+                    report(progress, finished, total)
+            if sub.backend == "submitit-local" and sub.queue:
+                before = set(sub.handles)
+                _top_up(sub, workers)
+                waiting.update({k: j for k, j in sub.handles.items() if k not in before})
+            if waiting:
+                time.sleep(poll)
+    except BaseException:
+        # interrupted: stop local jobs (their tasks stay `running` and rerun next time)
+        for job in waiting.values():
+            job.cancel(check=False)
+        raise
     return lost
 
 

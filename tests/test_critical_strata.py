@@ -92,7 +92,7 @@ def test_mehta_2_2_2_2_all_641_critical_points_in_ten_minutes():
     assert res.certification.n_distinct == 641
 
 
-needs_m2 = pytest.mark.skipif(not __import__("theory.counting.macaulay2").macaulay2.available(), reason="Macaulay2 is needed")
+needs_m2 = pytest.mark.skipif(not __import__("theory.counting.macaulay2").counting.macaulay2.available(), reason="Macaulay2 is needed")
 
 
 @needs_m2

@@ -46,12 +46,13 @@ def test_return_code_names_the_stop_and_a_failing_proof_keeps_looping(witness_ru
     fam, A, idx, _ = witness_family(spec, data, spec.n_params - 3, seed=0)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     b0 = -A @ w0
-    hit = M.monodromy_solve(fam, b0, [w0], seed=0, target_count=full.n_solutions)
+    hit = M.monodromy_solve(fam, b0, [w0], options=TrackOptions(seed=0), target_count=full.n_solutions)
     assert hit.returncode is M.MonodromyCode.TARGET_REACHED and hit.is_success
     assert hit.n_solutions == full.n_solutions
-    never = M.monodromy_solve(fam, b0, [w0], seed=0, stop_after=1, max_loops=3, proof=lambda pts: False)
+    never = M.monodromy_solve(fam, b0, [w0], M.LoopBudget(stop_after=1, max_loops=3), TrackOptions(seed=0),
+                               proof=lambda pts: False)
     assert never.returncode is M.MonodromyCode.BUDGET_EXHAUSTED and not never.is_success
     assert never.loops == 3 and not never.stagnated
-    plain = M.monodromy_solve(fam, b0, [w0], seed=0, stop_after=1, max_loops=30)
+    plain = M.monodromy_solve(fam, b0, [w0], M.LoopBudget(stop_after=1, max_loops=30), TrackOptions(seed=0))
     assert plain.returncode in (M.MonodromyCode.HEURISTIC_STOP, M.MonodromyCode.BUDGET_EXHAUSTED)
     assert plain.returncode is not M.MonodromyCode.HEURISTIC_STOP or plain.stagnated

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from landscape_toolkit.commands._network import add_network_args, spec_from_args
 from landscape_toolkit.commands._parser import refuse_unless
@@ -72,7 +73,9 @@ def run_critical(args: argparse.Namespace) -> int:
                 progress_bar(args, "Macaulay2: strata counted") as m2:
             m = critical_monodromy(spec, args.points, seed=args.seed,
                                    config=StrataConfig(planted=args.targets == "planted",
-                                                       stop_after=args.loops_without_news, options=track_options(args)),
+                                                       budget=replace(StrataConfig.budget,
+                                                                      stop_after=args.loops_without_news),
+                                                       options=track_options(args)),
                                    progress=progress, exact_progress=m2)
         save_and_say(args, m)
         if args.json:

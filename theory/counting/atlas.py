@@ -287,7 +287,8 @@ def atlas_row(arch: Architecture, cfg: AtlasConfig, progress: Progress | None = 
     if why is not None:
         return replace(base, status="not attempted", reason=f"no per-stratum route: {why}")
     t0 = time.perf_counter()
-    config = StrataConfig(certify=cfg.certify, max_seconds=cfg.row_seconds, total_seconds=cfg.row_seconds,
+    config = StrataConfig(certify=cfg.certify, budget=replace(StrataConfig.budget, max_seconds=cfg.row_seconds),
+                          total_seconds=cfg.row_seconds,
                           m2_timeout=cfg.m2_seconds, m2_fallback_timeout=cfg.m2_fallback_seconds)
     with PeakMemory() as mem:
         try:

@@ -289,8 +289,7 @@ def complete_witness_set(spec: NetworkSpec, data: ExactData, system: System, ws:
     on_v = lambda x: float(np.max(np.abs(system.evaluate(x)))) <= 1e-8 * (1 + float(np.max(np.abs(x)))) ** max(
         system.degrees())  # noqa: E731
     proof = trace_proof(fam, b1, idx, stream(seed, "witness completion trace"), opts)
-    return monodromy_solve(fam, b1, start, seed=seed, stop_after=budget.stop_after, max_loops=budget.max_loops,
-                           max_seconds=budget.max_seconds, options=opts, trace_slices=idx, accept=on_v, proof=proof)
+    return monodromy_solve(fam, b1, start, budget, opts, trace_slices=idx, accept=on_v, proof=proof)
 
 
 def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> TraceTest:

@@ -25,7 +25,7 @@ from landscape_core.errors import InvalidSpecError
 from landscape_core.progress import Progress
 from landscape_core.seeds import stream
 from theory.network.data import ExactData, planted_data
-from theory.counting.monodromy import Family, MonodromyResult, monodromy_solve, trace_proof
+from theory.counting.monodromy import Family, LoopBudget, MonodromyResult, monodromy_solve, trace_proof
 from theory.network.spec import NetworkSpec, forward_point
 from theory.polynomials.system import complex_literal, linear_string, network_jets, network_system
 from theory.homotopy.slicing import witness_slice
@@ -128,8 +128,8 @@ def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0
     b0 = -A @ w0
     opts = options or TrackOptions(seed=seed)
     proof = trace_proof(fam, b0, idx, stream(seed, "witness trace proof"), opts)
-    return monodromy_solve(fam, b0, [w0], seed=seed, stop_after=stop_after, max_loops=max_loops,
-                           max_seconds=max_seconds, options=opts, trace_slices=idx, proof=proof, progress=progress)
+    return monodromy_solve(fam, b0, [w0], LoopBudget(stop_after, max_loops, max_seconds), opts, trace_slices=idx,
+                           proof=proof, progress=progress)
 
 
 def square_monodromy(spec: NetworkSpec, seed: int = 0, stop_after: int = 3, max_seconds: float = 300.0,
@@ -147,8 +147,8 @@ def square_monodromy(spec: NetworkSpec, seed: int = 0, stop_after: int = 3, max_
     fam = target_family(spec, data)
     y0 = data.Y_float.ravel().astype(complex)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
-    return monodromy_solve(fam, y0, [w0], seed=seed, stop_after=stop_after, max_seconds=max_seconds,
-                           options=options, progress=progress)
+    return monodromy_solve(fam, y0, [w0], LoopBudget(stop_after=stop_after, max_seconds=max_seconds),
+                           options or TrackOptions(seed=seed), progress=progress)
 
 
 # ----------------------------------------------------------------------------------------------

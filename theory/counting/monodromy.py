@@ -328,9 +328,9 @@ def _after_quiet_loops(run: _Run, known: _Known, proof: Proof | None) -> Monodro
     return MonodromyCode.TRACE_PASSED if verdict else None
 
 
-def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], seed: int = 0,
-                    stop_after: int = 3, max_loops: int = 50, max_seconds: float = 300.0,
-                    target_count: "int | Callable[[], int | None] | None" = None, options: TrackOptions | None = None,
+def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], budget: LoopBudget = LoopBudget(),
+                    options: TrackOptions = TrackOptions(), *,
+                    target_count: "int | Callable[[], int | None] | None" = None,
                     trace_slices: tuple[int, int] | None = None, group: GroupAction | None = None,
                     accept: Callable[[np.ndarray], bool] | None = None, proof: Proof | None = None,
                     progress: Progress | None = None) -> MonodromyResult:
@@ -338,16 +338,16 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
 
     Stops when `target_count` solutions are known (a callable is asked before each loop: a count
     that arrives while monodromy runs, e.g. from a background Macaulay2 run), or after
-    `stop_after` consecutive loops without news: then `proof` (a completeness hook) is asked —
+    `budget.stop_after` consecutive loops without news: then `proof` (a completeness hook) is asked —
     True ends the run as proved, False keeps it looping, None (or no hook) ends it as a heuristic
-    stop — or when the budget (`max_loops`, `max_seconds`) runs out. `trace_slices` = (i, j)
+    stop — or when the budget (`budget.max_loops`, `budget.max_seconds`) runs out. The seed of the
+    loops' random parameters is the tracking options' (`options.seed`), its one home. `trace_slices` = (i, j)
     marks p[i:j] as slice offsets: the linear trace test is then run at the end. `group`: a
     finite group of signed permutations g with F(g w; p) = g F(w; p) for every p
     (`theory.counting.symmetry`); the known set is closed under it and one representative per orbit is
     tracked (Duff et al. 2019, §4). `accept`: solutions failing it are not collected.
     """
-    budget = LoopBudget(stop_after, max_loops, max_seconds)
-    opts = options or TrackOptions(seed=seed)
+    opts, seed = options, options.seed
     rng = stream(seed, "monodromy loops")
     base = np.asarray(base, dtype=complex)
     known = _Known(opts.same_tol, group, accept)

@@ -76,9 +76,9 @@ class StrataConfig:
 
     Fields:
         planted: targets of a planted network (else independent generic targets).
-        stop_after: quiet loops that trigger the completeness check (or a heuristic stop without one).
-        max_loops, max_seconds: the monodromy budget per stratum and phase (loops; seconds).
-        options: tracking tolerances (None: TrackOptions(seed=seed)).
+        budget: the monodromy budget per stratum and phase: quiet loops that trigger the completeness
+            check (or a heuristic stop without one), loops at most, seconds at most.
+        options: tracking tolerances and the seed (None: TrackOptions(seed=seed)).
         exact: count each stratum exactly with Macaulay2 (None: when M2 is installed and the
             network has no bias).
         certify: Krawczyk certificates on the exact target system (`theory.counting.certify`; the points
@@ -91,9 +91,7 @@ class StrataConfig:
     """
 
     planted: bool = False
-    stop_after: int = 5
-    max_loops: int = 100
-    max_seconds: float = 300.0
+    budget: LoopBudget = LoopBudget(stop_after=5, max_loops=100, max_seconds=300.0)
     options: TrackOptions | None = None
     exact: bool | None = None
     certify: bool = True
@@ -390,8 +388,8 @@ class _Context:
     def seconds_left(self) -> float:
         """Return the loop budget of the next monodromy run: max_seconds, cut to what the whole solve has left."""
         if self.deadline is None:
-            return self.cfg.max_seconds
-        return max(0.0, min(self.cfg.max_seconds, self.deadline - time.perf_counter()))
+            return self.cfg.budget.max_seconds
+        return max(0.0, min(self.cfg.budget.max_seconds, self.deadline - time.perf_counter()))
 
     def want(self, label: str, wait: bool = False) -> int | None:
         """Return the stratum's exact count (None if not computed; without `wait`, None until it arrives)."""
@@ -462,9 +460,8 @@ def _unless_stuck(proof: Proof) -> Proof:
 def _loops(ctx: _Context, fam: Family, base: np.ndarray, start: Sequence[np.ndarray], label: str,
            group: GroupAction | None, live: Callable[[np.ndarray], bool]) -> MonodromyResult:
     """Return monodromy at `base` until the stratum's exact count (waited for at stagnation), the budget, or stuck."""
-    return monodromy_solve(fam, base, start, seed=ctx.seed, stop_after=ctx.cfg.stop_after,
-                           max_loops=ctx.cfg.max_loops, max_seconds=ctx.seconds_left(),
-                           target_count=lambda: ctx.want(label), options=ctx.opts, group=group, accept=live,
+    return monodromy_solve(fam, base, start, replace(ctx.cfg.budget, max_seconds=ctx.seconds_left()), ctx.opts,
+                           target_count=lambda: ctx.want(label), group=group, accept=live,
                            proof=_unless_stuck(count_proof(lambda: ctx.want(label, wait=True))),
                            progress=ctx.progress)
 
@@ -579,7 +576,7 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
         found.extend(pts)
         failed += nf
     by_label = counts.counts() if counts is not None else {}
-    budget = LoopBudget(cfg.stop_after, cfg.max_loops, cfg.max_seconds).describe()
+    budget = cfg.budget.describe()
     field = counts.field if counts is not None else "QQ"
     components = [_judged(c, by_label.get(c.stratum.label), budget, field) for c in components]
     return _assemble(spec, inst, seed, cfg, note, components, found, failed, by_label, counts, opts,
