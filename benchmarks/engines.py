@@ -30,7 +30,7 @@ from theory.homotopy import bertini, phcpack as phc  # noqa: E402
 from theory.polynomials.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
 from theory.polynomials.system import from_strings  # noqa: E402
 from theory.homotopy.solve import solve  # noqa: E402
-from theory.homotopy.tracker import TrackOptions  # noqa: E402
+from theory.homotopy.tracker import TrackConfig  # noqa: E402
 
 
 def systems(quick: bool) -> list[tuple[str, object]]:
@@ -56,7 +56,7 @@ def toolkit(name: str, system) -> dict:
         return {"route": "strata monodromy + M2", "found": m.n_isolated,
                 "certified": m.certification.n_distinct if m.certification else None,
                 "seconds": time.perf_counter() - t0, "proof": m.returncode.value}
-    r = solve(system, start="auto", options=TrackOptions(seed=1))
+    r = solve(system, start="auto", options=TrackConfig(seed=1))
     return {"route": f"auto ({r.start_system})", "found": r.n_solutions, "certified": r.n_certified,
             "seconds": time.perf_counter() - t0, "proof": "complete" if r.bkk_complete else "not proved"}
 

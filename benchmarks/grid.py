@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from landscape_core.executor import ExecutorOptions, Task, grid_tasks, run_grid  # noqa: E402
+from landscape_core.executor import ExecutorConfig, Task, grid_tasks, run_grid  # noqa: E402
 
 
 def tasks_for(target: str, n: int) -> list[Task]:
@@ -45,7 +45,7 @@ def main() -> None:
         for backend, workers in configs:
             name = f"{backend}-{workers}"
             tasks = tasks_for(args.target, args.tasks if backend == "local" else args.submitit_tasks)
-            options = ExecutorOptions(workers=workers, timeout_min=10)
+            options = ExecutorConfig(workers=workers, timeout_min=10)
             t0 = time.perf_counter()
             result = run_grid(tasks, root, name, backend, options)
             seconds = time.perf_counter() - t0

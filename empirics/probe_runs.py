@@ -128,7 +128,7 @@ def load_source(source: ProbeSource) -> LoadedSource:
 
 
 @dataclass(frozen=True)
-class ProbeOptions(Serializable):
+class ProbeConfig(Serializable):
     """Settings of the five probes (each probe reads its own; the CLI defaults).
 
     Fields:
@@ -203,14 +203,14 @@ class ProbeRun(Serializable):
         result: the probe's result: PerturbationResult, InterpolationResult or SimplexResult,
             {subset: RadiusResult}, HessianReport, AgreementResult.
         source: the LoadedSource description (run or demo, split, examples, loss).
-        options: the ProbeOptions used.
+        options: the ProbeConfig used.
         seconds: wall time of the probe.
     """
 
     kind: str
     result: Any
     source: dict
-    options: ProbeOptions
+    options: ProbeConfig
     seconds: float = field(default=0.0)
 
     def to_dict(self) -> dict:
@@ -237,7 +237,7 @@ def hessian_methods(method: str, n_params: int) -> list[str]:
             "all": (["exact"] if exact_ok else []) + ["top", "density"]}.get(method, [method])
 
 
-def hessian_report(objective: probes.Objective, options: ProbeOptions) -> HessianReport:
+def hessian_report(objective: probes.Objective, options: ProbeConfig) -> HessianReport:
     """Return the Hessian spectrum at the objective's model by the methods `options.method` stands for."""
     w = objective.flat()
     fn = objective.loss_fn(w)
@@ -251,7 +251,7 @@ def hessian_report(objective: probes.Objective, options: ProbeOptions) -> Hessia
         if "density" in want else None)
 
 
-def _perturb(loaded: LoadedSource, options: ProbeOptions, objective: Callable, progress: Progress | None):
+def _perturb(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
     """Layer-wise Gaussian perturbation of one trajectory's model (Theory II §4)."""
     model = _pick(loaded.models, options.trajectory)
     obj = objective(model)
@@ -259,7 +259,7 @@ def _perturb(loaded: LoadedSource, options: ProbeOptions, objective: Callable, p
                                      options.scale, options.seed, progress=progress)
 
 
-def _interpolate(loaded: LoadedSource, options: ProbeOptions, objective: Callable, progress: Progress | None):
+def _interpolate(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
     """Loss along the line between two models, or on the simplex of three."""
     idx = tuple(options.models)
     if len(idx) not in (2, 3) or len(set(idx)) != len(idx):
@@ -276,7 +276,7 @@ def _interpolate(loaded: LoadedSource, options: ProbeOptions, objective: Callabl
     return probes.interpolate_linear(obj, ws[0], ws[1], ts, buffers=buffers, progress=progress)
 
 
-def _radius(loaded: LoadedSource, options: ProbeOptions, objective: Callable, progress: Progress | None):
+def _radius(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
     """Flatness radii r(w, δw, ε) of Theory IIb eq. 11, over all weights, the top layer, or both."""
     if options.subset not in ("all", "top", "both"):
         raise InvalidSpecError(f"unknown subset {options.subset!r}: choose all, top or both")
@@ -289,12 +289,12 @@ def _radius(loaded: LoadedSource, options: ProbeOptions, objective: Callable, pr
             for s in subsets}
 
 
-def _hessian(loaded: LoadedSource, options: ProbeOptions, objective: Callable, progress: Progress | None):
+def _hessian(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
     """The Hessian spectrum at one trajectory's model."""
     return hessian_report(objective(_pick(loaded.models, options.trajectory)), options)
 
 
-def _agreement(loaded: LoadedSource, options: ProbeOptions, objective: Callable, progress: Progress | None):
+def _agreement(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
     """Agreement matrices of the trajectories' predictions (Theory II Fig. 18), with a random reference."""
     if loaded.loss != "cross-entropy":
         raise InvalidSpecError("agreement matrices need a classification run")
@@ -313,7 +313,7 @@ PROBES: dict[str, Callable] = {"perturb": _perturb, "interpolate": _interpolate,
                                "hessian": _hessian, "agreement": _agreement}
 
 
-def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOptions(),
+def run_probe(kind: str, loaded: LoadedSource, options: ProbeConfig = ProbeConfig(),
               progress: Progress | None = None) -> ProbeRun:
     """Return the result of probe `kind` on the models `load_source` read (Theory II §4, Theory IIb §3)."""
     start = time.perf_counter()

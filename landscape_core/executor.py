@@ -21,7 +21,7 @@ Backends:
     submitit-local  submitit's LocalExecutor (one subprocess per task, `workers` at once): the
                     Slurm code path without a cluster, used in tests.
     slurm           submitit's AutoExecutor on Slurm: one job array, with partition, time limit,
-                    GPUs, cores and memory per task passed through (`ExecutorOptions`). Jobs import
+                    GPUs, cores and memory per task passed through (`ExecutorConfig`). Jobs import
                     the submitting code (`import_roots` go first on their PYTHONPATH); their states
                     come from squeue, not submitit's sacct watcher (`slurm_states`), so clusters
                     without accounting work quietly; a job that ends without a result is a lost
@@ -340,7 +340,7 @@ def read_grid(root: str | os.PathLike, grid: str) -> GridResult:
 
 
 @dataclass(frozen=True)
-class ExecutorOptions(Serializable):
+class ExecutorConfig(Serializable):
     """How a grid runs; every backend reads the fields that apply to it.
 
     Fields:
@@ -372,7 +372,7 @@ class ExecutorOptions(Serializable):
             raise GridSpecError("timeout_min and cpus_per_task must be positive and gpus non-negative")
 
 
-def submitit_parameters(backend: str, options: ExecutorOptions) -> dict:
+def submitit_parameters(backend: str, options: ExecutorConfig) -> dict:
     """Return the keyword arguments of submitit's `AutoExecutor.update_parameters` for `backend`."""
     params: dict[str, Any] = {"name": "grid", "timeout_min": int(options.timeout_min), "nodes": 1,
                               "tasks_per_node": 1, "cpus_per_task": int(options.cpus_per_task),
@@ -414,7 +414,7 @@ def import_roots(functions: Iterable[str]) -> list[str]:
     return roots
 
 
-def _submitit_executor(backend: str, folder: Path, options: ExecutorOptions, functions: Iterable[str] = ()):
+def _submitit_executor(backend: str, folder: Path, options: ExecutorConfig, functions: Iterable[str] = ()):
     """Return a configured submitit AutoExecutor for 'submitit-local' or 'slurm'."""
     try:
         import submitit
@@ -464,7 +464,7 @@ class Submission:
     backend: str
     tasks: tuple[Task, ...]
     skipped: set[str]
-    options: ExecutorOptions
+    options: ExecutorConfig
     handles: dict[str, Any] = field(default_factory=dict)
     queue: list[Task] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -489,14 +489,14 @@ def _check_folders(grid_dir: Path, tasks: tuple[Task, ...]) -> None:
 
 
 def submit(tasks: tuple[Task, ...] | list[Task], root: str | os.PathLike, grid: str, backend: str = "local",
-           options: ExecutorOptions | None = None) -> Submission:
+           options: ExecutorConfig | None = None) -> Submission:
     """Return a Submission after handing every unfinished task of the grid `<root>/<grid>` to `backend`.
 
     Checks first, in this process, that every task's function imports and accepts its arguments,
     that keys are unique and that no task folder holds another task; writes grid.json (tasks,
     backend, options) and manifest.json. Tasks whose folder says `done` are skipped.
     """
-    options = options or ExecutorOptions()
+    options = options or ExecutorConfig()
     tasks = tuple(tasks)
     if backend not in BACKENDS:
         raise GridSpecError(f"unknown executor {backend!r}: choose one of {', '.join(BACKENDS)}")
@@ -521,7 +521,7 @@ def submit(tasks: tuple[Task, ...] | list[Task], root: str | os.PathLike, grid: 
         raise
 
 
-def _submit_locked(tasks: tuple[Task, ...], grid_dir: Path, backend: str, options: ExecutorOptions,
+def _submit_locked(tasks: tuple[Task, ...], grid_dir: Path, backend: str, options: ExecutorConfig,
                    lock: contextlib.ExitStack) -> Submission:
     """Return the Submission of `submit`, once the grid folder is locked."""
     _check_folders(grid_dir, tasks)
@@ -553,7 +553,7 @@ def _submit_locked(tasks: tuple[Task, ...], grid_dir: Path, backend: str, option
     return sub
 
 
-def _pool(n_tasks: int, options: ExecutorOptions) -> ProcessPoolExecutor:
+def _pool(n_tasks: int, options: ExecutorConfig) -> ProcessPoolExecutor:
     """Return a process pool of min(workers, n_tasks) spawned workers, their threads sharing the cores."""
     cores = os.cpu_count() or 1
     n = min(options.workers or cores, n_tasks)
@@ -766,7 +766,7 @@ def _wait_slurm(sub: Submission, progress: Progress | None, finished: int, total
 
 
 def run_grid(tasks: tuple[Task, ...] | list[Task], root: str | os.PathLike, grid: str, backend: str = "local",
-             options: ExecutorOptions | None = None, progress: Progress | None = None) -> GridResult:
+             options: ExecutorConfig | None = None, progress: Progress | None = None) -> GridResult:
     """Return the table of the grid `<root>/<grid>` after running its unfinished tasks on `backend`.
 
     `submit` then `gather`: the one call the CLI makes.

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from landscape_core.executor import ExecutorOptions, Task, run_grid
+from landscape_core.executor import ExecutorConfig, Task, run_grid
 from landscape_core.progress import Progress, report
 from landscape_core.records import atomic_write_text
 from landscape_core.runs import open_run
@@ -46,7 +46,7 @@ def _failed(arch: Architecture, cfg: AtlasConfig, error: str | None) -> AtlasRow
     return AtlasRow(arch, "failed", arch.n_weights, seed=cfg.seed, reason=error or "the task did not finish")
 
 
-def run_rows(cfg: AtlasConfig, folder: Path, backend: str = "local", options: ExecutorOptions | None = None,
+def run_rows(cfg: AtlasConfig, folder: Path, backend: str = "local", options: ExecutorConfig | None = None,
              only: Sequence[str] = (), progress: Progress | None = None) -> list[AtlasRow]:
     """Return one AtlasRow per architecture (in `architectures` order), running the unfinished rows in waves."""
     archs = [a for a in architectures(cfg) if not only or any(s in a.key for s in only)]
@@ -166,7 +166,7 @@ def csv_text(rows: Sequence[AtlasRow]) -> str:
     return buf.getvalue()
 
 
-def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", options: ExecutorOptions | None = None,
+def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", options: ExecutorConfig | None = None,
               only: Sequence[str] = (), progress: Progress | None = None, figure: bool = True) -> Atlas:
     """Return the Atlas of `cfg`, computed (or resumed) in the run folder `root/name` and written there.
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from theory.homotopy.extended_newton import refine_extended
 from theory.polynomials.system import System
-from theory.homotopy.tracker import TrackOptions, newton_refine
+from theory.homotopy.tracker import TrackConfig, newton_refine
 
 EPS = mpmath.mpf("1e-6")
 
@@ -33,7 +33,7 @@ def test_extended_precision_refines_an_ill_conditioned_regular_zero_past_the_dou
     f = lambda w: np.array([w[0] + w[1] - 2, w[0] * w[1] - 1 + 1e-12], dtype=complex)  # noqa: E731
     sysd = System(("0;", "0;"), ("x", "y"), f, _jacobian, "ill-conditioned")
     _, step = newton_refine(sysd, x0)
-    assert step > TrackOptions().tol_step * 3
+    assert step > TrackConfig().tol_step * 3
 
 
 def test_a_double_root_is_not_called_regular():

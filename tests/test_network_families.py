@@ -11,7 +11,7 @@ from theory.counting import dimension as W
 from theory.counting.monodromy import MonodromyCode
 from theory.polynomials.system import network_system
 from theory.homotopy.solve import solve
-from theory.homotopy.tracker import TrackOptions
+from theory.homotopy.tracker import TrackConfig
 from theory.network.activations import parse
 from landscape_core.errors import PathBudgetExceeded
 from theory.network.spec import NetworkSpec
@@ -77,7 +77,7 @@ def test_monodromy_goes_beyond_the_total_degree_path_budget():
     system = network_system(ZeroErrorSystem(spec, data))
     for start in ("total_degree", "multihomogeneous"):
         with pytest.raises(PathBudgetExceeded):
-            solve(system, start=start, options=TrackOptions(max_paths=20_000))
+            solve(system, start=start, options=TrackConfig(max_paths=20_000))
     mono = NF.square_monodromy(spec, seed=0, stop_after=5, max_seconds=240)
     assert mono.n_solutions >= 20 and mono.stagnated
     sols = mono.solution_array()

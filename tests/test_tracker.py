@@ -31,7 +31,7 @@ def test_projective_tracking_ends_diverging_paths_at_x0_zero():
     # same system as above, tracked in a random chart of P^2: the 3 paths at infinity converge.
     # Two of them meet at a double point at infinity, where x0 converges only to about √ε in
     # double precision; seed 7 (in the named streams of landscape_core.seeds) is one where both fall below 1e-8.
-    opts = T.TrackOptions(seed=7, projective=True)
+    opts = T.TrackConfig(seed=7, projective=True)
     r = solve(from_strings(["x*y - 1;", "x*y - x - 2;"]), start="total_degree", options=opts)
     assert r.outcomes == {"regular": 1, "singular": 0, "at_infinity": 3, "failed": 0}
     assert all(p.x0 < 1e-8 for p in r.paths if p.outcome == "at_infinity")
@@ -58,7 +58,7 @@ def test_gamma_is_a_unit_complex_number_fixed_by_the_seed():
 
 def test_double_root_far_from_the_origin_is_singular_of_multiplicity_two_not_at_infinity():
     # (x − 500)² = 0, y − 1 = 0: both total-degree paths end at (500, 1), a double root
-    r = solve(from_strings(["(x - 500)^2;", "y - 1;"]), start="total_degree", options=T.TrackOptions(projective=True))
+    r = solve(from_strings(["(x - 500)^2;", "y - 1;"]), start="total_degree", options=T.TrackConfig(projective=True))
     assert r.outcomes == {"regular": 0, "singular": 2, "at_infinity": 0, "failed": 0}
     assert all(p.multiplicity == 2 for p in r.paths) and r.multiplicities == (2,)
     assert all(abs(p.x[0] - 500) < 1e-3 and abs(p.x[1] - 1) < 1e-9 for p in r.paths)
@@ -67,7 +67,7 @@ def test_double_root_far_from_the_origin_is_singular_of_multiplicity_two_not_at_
 
 def test_regular_solutions_of_large_norm_are_regular_not_at_infinity():
     # x − 10⁶ = 0, y² − 2 = 0: two regular solutions (10⁶, ±√2), whatever their size
-    r = solve(from_strings(["x - 1e6;", "y^2 - 2;"]), start="total_degree", options=T.TrackOptions(projective=True))
+    r = solve(from_strings(["x - 1e6;", "y^2 - 2;"]), start="total_degree", options=T.TrackConfig(projective=True))
     assert r.outcomes == {"regular": 2, "singular": 0, "at_infinity": 0, "failed": 0}
     got = sorted((round(s[0].real), round(s[1].real, 12)) for s in r.solutions)
     assert got == [(1_000_000, round(-np.sqrt(2), 12)), (1_000_000, round(np.sqrt(2), 12))]

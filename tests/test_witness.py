@@ -154,14 +154,14 @@ def test_dimension_degree_is_trace_certified_and_a_missing_point_makes_it_a_lowe
     # the trace test passes on the full witness set; with one point dropped it fails, and the
     # degree of such a set could only be reported as a lower bound
     from dataclasses import replace
-    from theory.homotopy.tracker import TrackOptions
+    from theory.homotopy.tracker import TrackConfig
     spec = NetworkSpec.fully_connected(1, 2, 2, parse("z + z^2/4"), output_activation=False)
     rep = W.zero_error_dimension(spec, 3, seed=0)
     assert rep.trace.passed and rep.degree_status == "complete" and rep.degree == 17
     data, _ = planted_data(spec, 3, 0)
     system = network_system(ZeroErrorSystem(spec, data))
     partial = replace(rep.witness, points=rep.witness.points[1:], degree=rep.degree - 1)
-    assert not W.witness_trace_test(spec, data, system, partial, 0, TrackOptions(seed=0)).passed
+    assert not W.witness_trace_test(spec, data, system, partial, 0, TrackConfig(seed=0)).passed
 
 
 def test_a_witness_set_missing_a_point_completes_itself_by_monodromy_to_the_generic_degree():

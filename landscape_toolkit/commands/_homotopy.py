@@ -30,8 +30,8 @@ def tracking_args(p: argparse.ArgumentParser, start: str = "auto") -> None:
 
 
 def track_options(args: argparse.Namespace):
-    from theory.homotopy.tracker import TrackOptions
-    return TrackOptions(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
+    from theory.homotopy.tracker import TrackConfig
+    return TrackConfig(seed=args.seed, max_paths=args.max_paths, projective=args.projective, workers=args.workers)
 
 
 def guard_needs(spec, critical: bool = False) -> list:

@@ -121,10 +121,10 @@ def render(atlas) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the atlas and print its table, totals and conjectures."""
     from landscape_toolkit.atlas_runner import run_atlas
-    from landscape_core.executor import ExecutorOptions
+    from landscape_core.executor import ExecutorConfig
 
     cfg = config_from_args(args)
-    options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
+    options = ExecutorConfig(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
                               mem_gb=args.slurm_mem)
     name = args.run or "atlas"
     with progress_bar(args, "atlas rows") as progress:

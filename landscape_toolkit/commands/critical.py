@@ -97,7 +97,7 @@ def run_critical(args: argparse.Namespace) -> int:
                           ("certified (Krawczyk)", m.certification.summary if m.certification else "not asked"),
                           ("seed", args.seed), ("time", f"{m.seconds:.2f} s")]))
         print()
-        print(table([[c.stratum.label, c.status, f"{c.seed_condition:.1e}",
+        print(table([[c.stratum.label, c.status_line, f"{c.seed_condition:.1e}",
                       "—" if c.monodromy is None else f"{c.monodromy.loops} ({c.monodromy.n_orbits} orbits)",
                       c.n_solutions, "—" if c.exact is None else c.exact, c.how] for c in m.components],
                     ["stratum", "status", "seed cond", "loops", "found", "exact", "completeness"]))

@@ -17,7 +17,7 @@ from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag
                                                 check_size, comma_list,
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, table)
-from landscape_core.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
+from landscape_core.executor import BACKENDS, ExecutorConfig, GridResult, GridSpecError, grid_tasks, run_grid
 from landscape_core.errors import ToolkitError
 from landscape_core.sizes import size_text
 from landscape_toolkit.grid_targets import TARGETS
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     check_arguments(args.target, {**axes, **{k: [v] for k, v in fixed.items()}})
     tasks = grid_tasks(TARGETS[args.target].path, axes, fixed)
     check_size(args, task_needs(TARGETS[args.target], tasks, args.workers, args.executor))
-    options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
+    options = ExecutorConfig(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
                               gpus=args.slurm_gpus, cpus_per_task=args.slurm_cpus, mem_gb=args.slurm_mem)
     with progress_bar(args, f"grid {args.run}") as progress:
         result = run_grid(tasks, args.out, args.run, args.executor, options, progress)

@@ -161,14 +161,14 @@ _OPTION_FIELDS = {"range": "t_range"}
 
 
 def _options(args):
-    """Return the ProbeOptions named by the parsed flags of `probe KIND` (flags a kind lacks keep their defaults)."""
+    """Return the ProbeConfig named by the parsed flags of `probe KIND` (flags a kind lacks keep their defaults)."""
     from dataclasses import fields
 
-    from empirics.probe_runs import ProbeOptions
+    from empirics.probe_runs import ProbeConfig
 
     given = {_OPTION_FIELDS.get(k, k): v for k, v in vars(args).items() if v is not None}
     given["reference"] = not getattr(args, "no_reference", False)
-    return ProbeOptions(**{f.name: given[f.name] for f in fields(ProbeOptions) if f.name in given})
+    return ProbeConfig(**{f.name: given[f.name] for f in fields(ProbeConfig) if f.name in given})
 
 
 def run_probe(args) -> int:

@@ -38,13 +38,13 @@ from theory.network.data import planted_data, random_data
 from theory.polynomials.export import to_phc
 from theory.counting.genericity import generic_penalty  # re-exported: the penalty draw lives in theory.counting.genericity
 from theory.counting.groebner import GroebnerCheck, count_verdict, groebner_check
-from theory.homotopy.path_result import cluster, is_real
+from theory.homotopy.path_result import PathOutcome, cluster, is_real
 from theory.polynomials.system import System, network_jets
 from theory.bounds.rank import numerical_rank
 from theory.homotopy.solve import SolveResult, solve
 from theory.counting.strata import dead_unit_condition
 from theory.network.equations import CriticalSystem
-from theory.homotopy.tracker import ENDPOINT_RANK_RTOL, TrackOptions, newton_refine
+from theory.homotopy.tracker import ENDPOINT_RANK_RTOL, TrackConfig, newton_refine
 
 KINDS = ("minimum", "saddle", "maximum", "complex")
 
@@ -303,7 +303,7 @@ def strata_route(spec, penalty, data) -> str | None:
 
 
 def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence | None = None,
-                    planted: bool = True, start: str = "auto", options: TrackOptions | None = None,
+                    planted: bool = True, start: str = "auto", options: TrackConfig | None = None,
                     real_tol: float = 1e-8, zero_tol: float = 1e-8, eig_tol: float = 1e-6,
                     data=None, groebner: bool = False, progress: Progress | None = None,
                     exact_progress: Progress | None = None) -> CriticalReport:
@@ -342,14 +342,14 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
     crit = CriticalSystem(spec, data, lam_exact)
     system = critical_system(crit)
     lam = np.zeros(K) if lam_exact is None else np.array([float(v) for v in lam_exact])
-    opts = options or TrackOptions(seed=seed)
+    opts = options or TrackConfig(seed=seed)
     result = solve(system, start=start, options=opts, progress=progress)
     points = [classify_point(spec, data, lam, np.array(x), "isolated", 1, real_tol, zero_tol, eig_tol)
               for x in result.solutions]
-    regular = [p for p in result.paths if p.outcome == "regular"]
+    regular = [p for p in result.paths if p.outcome == PathOutcome.REGULAR]
     counts_by_sol = cluster([np.array(p.x) for p in regular], opts.same_tol)
     points = [replace(pt, endpoints=len(g)) for pt, g in zip(points, counts_by_sol)]
-    singular = [p for p in result.paths if p.outcome == "singular"]
+    singular = [p for p in result.paths if p.outcome == PathOutcome.SINGULAR]
     points.extend(_families(system, spec, data, lam, singular, real_tol, zero_tol, eig_tol))
     if w_star is not None and lam_exact is None:
         points.append(classify_point(spec, data, lam, np.array([float(v) for v in w_star], dtype=complex),
@@ -366,7 +366,7 @@ def critical_points(spec, n_points: int, seed: int = 0, penalty: str | Sequence 
                           seed, time.perf_counter() - t0, exact, result.start_system)
 
 
-def _critical_by_strata(spec, n_points: int, seed: int, planted: bool, options: TrackOptions | None,
+def _critical_by_strata(spec, n_points: int, seed: int, planted: bool, options: TrackConfig | None,
                         real_tol: float, zero_tol: float, eig_tol: float, groebner: bool,
                         progress: Progress | None, exact_progress: Progress | None = None) -> CriticalReport:
     """Return the CriticalReport of `theory.counting.stratified_count.critical_monodromy` (generic penalty), its points classified."""

@@ -43,7 +43,7 @@ from theory.homotopy.slicing import random_complex, witness_slice
 from theory.homotopy.solve import SolveResult, solve
 from theory.homotopy.start_systems import DEFAULT_MAX_PATHS
 from theory.network.equations import ZeroErrorSystem
-from theory.homotopy.tracker import ENDPOINT_RANK_RTOL, TrackOptions
+from theory.homotopy.tracker import ENDPOINT_RANK_RTOL, TrackConfig
 
 
 
@@ -90,7 +90,7 @@ class WitnessSet(Serializable):
 
 
 def witness_set(system: System, dim: int, seed: int = 0, start: str = "total_degree",
-                options: TrackOptions | None = None, residual_tol: float = 1e-8,
+                options: TrackConfig | None = None, residual_tol: float = 1e-8,
                 progress: Progress | None = None) -> WitnessSet:
     """Return a witness set for the dim-dimensional part of V(f) (Sommese–Wampler 2005, §13.2).
 
@@ -105,7 +105,7 @@ def witness_set(system: System, dim: int, seed: int = 0, start: str = "total_deg
         raise InvalidSpecError(f"{system.n_equations} equations cannot cut out codimension {codim}")
     cut = witness_slice(system, dim, seed)
     sliced = cut.sliced(label=f"{system.label} ∩ {dim} slices")
-    result = solve(sliced, start=start, options=options or TrackOptions(seed=seed), progress=progress, components=False)
+    result = solve(sliced, start=start, options=options or TrackConfig(seed=seed), progress=progress, components=False)
     return _collect(system, result, dim, cut.A, cut.b, cut.R, seed, residual_tol)
 
 
@@ -199,7 +199,7 @@ class DimensionReport(Serializable):
 
 
 def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = True, start: str = "total_degree",
-                         options: TrackOptions | None = None, data=None, w_star=None,
+                         options: TrackConfig | None = None, data=None, w_star=None,
                          monodromy: int | None = None, decompose_set: bool = False, groebner: bool = False,
                          progress: Progress | None = None) -> DimensionReport:
     """Return the measured dimension and degree of {w : f(x_i; w) = y_i} for seeded data on `spec`.
@@ -236,7 +236,7 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     if dim == 0:
         raise InvalidSpecError(f"the zero-error system has generic rank {r} = K: its solutions are isolated; "
                                f"use `solve` (square systems) instead of `dimension`")
-    opts = options or TrackOptions(seed=seed)
+    opts = options or TrackConfig(seed=seed)
     ws = witness_set(system, dim, seed=seed, start=start, options=opts, progress=progress)
     degs = system.degrees()
     D = max(degs)
@@ -272,7 +272,7 @@ COMPLETION_BUDGET = LoopBudget(stop_after=2, max_loops=40, max_seconds=120.0)
 
 
 def complete_witness_set(spec: NetworkSpec, data: ExactData, system: System, ws: WitnessSet, seed: int,
-                         opts: TrackOptions, budget: LoopBudget = COMPLETION_BUDGET) -> MonodromyResult:
+                         opts: TrackConfig, budget: LoopBudget = COMPLETION_BUDGET) -> MonodromyResult:
     """Return the witness points completed by monodromy on the slice offsets, until the trace test passes.
 
     The homotopy's witness points are moved from the slice b_0 to a fresh random slice b_1 (where
@@ -292,7 +292,7 @@ def complete_witness_set(spec: NetworkSpec, data: ExactData, system: System, ws:
     return monodromy_solve(fam, b1, start, budget, opts, trace_slices=idx, accept=on_v, proof=proof)
 
 
-def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackOptions) -> TraceTest:
+def witness_trace_test(spec, data, system: System, ws: WitnessSet, seed: int, opts: TrackConfig) -> TraceTest:
     """Return the linear trace test of a witness set from `witness_set(system, dim, seed)`.
 
     The witness family [R f(w); A w + b] of `theory.counting.families.witness_family` has the same draw
@@ -415,7 +415,7 @@ def verify_bezout(spec, n_points: int, seed: int = 0, max_paths: int = DEFAULT_M
             f"the sliced zero-error system has a total-degree start system of {rep.bezout:,} paths, over the "
             f"path budget of {max_paths:,}: raise --max-paths, use `dimension --monodromy`, or a smaller network")
     dim = zero_error_dimension(spec, n_points, seed=seed, planted=False,
-                               options=TrackOptions(seed=seed, max_paths=max_paths))
+                               options=TrackConfig(seed=seed, max_paths=max_paths))
     bounds = [b for b in (rep.witness_bound, dim.bezout, dim.m_bezout, dim.stable_mixed_volume) if b is not None]
     res = dim.witness.solve
     return BezoutVerification(rep.bezout, rep.multihomogeneous_bezout, rep.witness_bound, rep.expected_dimension,

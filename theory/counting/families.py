@@ -30,7 +30,7 @@ from theory.network.spec import NetworkSpec, forward_point
 from theory.polynomials.system import complex_literal, linear_string, network_jets, network_system
 from theory.homotopy.slicing import witness_slice
 from theory.network.equations import ZeroErrorSystem
-from theory.homotopy.tracker import TrackOptions
+from theory.homotopy.tracker import TrackConfig
 
 
 def _fx_system(spec: NetworkSpec, data: ExactData) -> tuple[list[str], ExactData]:
@@ -105,7 +105,7 @@ def target_family(spec: NetworkSpec, data: ExactData) -> Family:
 
 
 def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, stop_after: int = 10,
-                                 max_seconds: float = 300.0, max_loops: int = 100, options: TrackOptions | None = None,
+                                 max_seconds: float = 300.0, max_loops: int = 100, options: TrackConfig | None = None,
                                  progress: Progress | None = None, data: ExactData | None = None,
                                  w_star: Sequence[Fraction] | None = None) -> MonodromyResult:
     """Return the witness points of the zero-error set found by monodromy from the planted solution w*.
@@ -126,14 +126,14 @@ def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0
     fam, A, idx, _ = witness_family(spec, data, dim, seed)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     b0 = -A @ w0
-    opts = options or TrackOptions(seed=seed)
+    opts = options or TrackConfig(seed=seed)
     proof = trace_proof(fam, b0, idx, stream(seed, "witness trace proof"), opts)
     return monodromy_solve(fam, b0, [w0], LoopBudget(stop_after, max_loops, max_seconds), opts, trace_slices=idx,
                            proof=proof, progress=progress)
 
 
 def square_monodromy(spec: NetworkSpec, seed: int = 0, stop_after: int = 3, max_seconds: float = 300.0,
-                     options: TrackOptions | None = None,
+                     options: TrackConfig | None = None,
                      progress: Progress | None = None) -> MonodromyResult:
     """Return the isolated zero-error solutions of a square instance (N·n_d = K) found by monodromy over y.
 
@@ -148,7 +148,7 @@ def square_monodromy(spec: NetworkSpec, seed: int = 0, stop_after: int = 3, max_
     y0 = data.Y_float.ravel().astype(complex)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     return monodromy_solve(fam, y0, [w0], LoopBudget(stop_after=stop_after, max_seconds=max_seconds),
-                           options or TrackOptions(seed=seed), progress=progress)
+                           options or TrackConfig(seed=seed), progress=progress)
 
 
 # ----------------------------------------------------------------------------------------------

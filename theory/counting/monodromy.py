@@ -36,11 +36,11 @@ from landscape_core.seeds import stream
 from landscape_core.serialize import Serializable
 from theory.homotopy import phcpack as phc
 from theory.homotopy.extended_newton import refine_extended
-from theory.homotopy.path_result import is_real
+from theory.homotopy.path_result import PathOutcome, is_real
 from theory.polynomials.system import System
 from theory.homotopy.slicing import random_complex
 from theory.counting.symmetry import GroupAction
-from theory.homotopy.tracker import TrackOptions, classify_endpoint, newton_refine
+from theory.homotopy.tracker import TrackConfig, classify_endpoint, newton_refine
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class MonodromyResult(Serializable):
 
 
 def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray, gamma: complex,
-         opts: TrackOptions) -> tuple[list[np.ndarray | None], int]:
+         opts: TrackConfig) -> tuple[list[np.ndarray | None], int]:
     """Return (endpoints at p_to, one per point or None where the path failed, number failed).
 
     A parameter homotopy ends every path at t = 1 in affine space, so an endpoint is judged by
@@ -211,12 +211,12 @@ def move(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarra
     out: list[np.ndarray | None] = []
     for k, raw in enumerate(raws):
         res = _judge(target, raw, k, "d", opts, dmax)
-        x = np.array(res.x) if res.outcome == "regular" else _extended(family, p_to, raw)
+        x = np.array(res.x) if res.outcome == PathOutcome.REGULAR else _extended(family, p_to, raw)
         if x is None and opts.retry:
             again = phc.track(target.polys, start.polys, points[k:k + 1], family.names, gamma, opts.retry,
                               max(opts.tasks, 1))
             res = _judge(target, again[0], k, opts.retry, opts, dmax, retried=True)
-            x = np.array(res.x) if res.outcome == "regular" else _extended(family, p_to, again[0])
+            x = np.array(res.x) if res.outcome == PathOutcome.REGULAR else _extended(family, p_to, again[0])
         out.append(x)
     return out, sum(e is None for e in out)
 
@@ -231,7 +231,7 @@ def _extended(family: Family, p: np.ndarray, raw) -> np.ndarray | None:
 
 
 def move_retrying(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: np.ndarray,
-                  rng: np.random.Generator, opts: TrackOptions, tries: int = 3) -> tuple[list[np.ndarray | None], int]:
+                  rng: np.random.Generator, opts: TrackConfig, tries: int = 3) -> tuple[list[np.ndarray | None], int]:
     """Return `move` with each failed path tracked again along fresh random γ's (up to `tries` γ's in all).
 
     A path fails when the random path through parameter space passes near the discriminant; another
@@ -248,7 +248,7 @@ def move_retrying(family: Family, points: np.ndarray, p_from: np.ndarray, p_to: 
     return ends, sum(e is None for e in ends)
 
 
-def _judge(target: System, raw, k: int, precision: str, opts: TrackOptions, dmax: int, retried: bool = False):
+def _judge(target: System, raw, k: int, precision: str, opts: TrackConfig, dmax: int, retried: bool = False):
     reached = bool(np.all(np.isfinite(raw.x))) and abs(raw.t.real - 1.0) < 1e-9
     return classify_endpoint(target, raw, k, precision, opts, dmax, retried=retried, trust_end=reached)
 
@@ -286,7 +286,7 @@ def _seed_known(family: Family, base: np.ndarray, start: Sequence[np.ndarray], k
 
 
 def loop_once(family: Family, base: np.ndarray, reps: Sequence[np.ndarray], rng: np.random.Generator,
-              opts: TrackOptions) -> tuple[np.ndarray, int, int]:
+              opts: TrackConfig) -> tuple[np.ndarray, int, int]:
     """Return (endpoints back at the base, paths tracked, paths failed) of one loop base → p1 → p2 → base."""
     p1, p2 = random_complex(rng, family.n_params), random_complex(rng, family.n_params)
     pts = np.array(reps)
@@ -329,7 +329,7 @@ def _after_quiet_loops(run: _Run, known: _Known, proof: Proof | None) -> Monodro
 
 
 def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray], budget: LoopBudget = LoopBudget(),
-                    options: TrackOptions = TrackOptions(), *,
+                    options: TrackConfig = TrackConfig(), *,
                     target_count: "int | Callable[[], int | None] | None" = None,
                     trace_slices: tuple[int, int] | None = None, group: GroupAction | None = None,
                     accept: Callable[[np.ndarray], bool] | None = None, proof: Proof | None = None,
@@ -372,7 +372,7 @@ def monodromy_solve(family: Family, base: np.ndarray, start: Sequence[np.ndarray
                    time.perf_counter() - t0)
 
 
-def _one_loop(family: Family, base: np.ndarray, known: _Known, rng: np.random.Generator, opts: TrackOptions,
+def _one_loop(family: Family, base: np.ndarray, known: _Known, rng: np.random.Generator, opts: TrackConfig,
               run: _Run) -> None:
     pts, tracked, failed = loop_once(family, base, known.reps, rng, opts)
     added = sum(known.add(x) for x in pts)
@@ -382,7 +382,7 @@ def _one_loop(family: Family, base: np.ndarray, known: _Known, rng: np.random.Ge
 
 
 def _result(family: Family, base: np.ndarray, known: _Known, run: _Run, budget: LoopBudget,
-            trace: TraceTest | None, target: int | None, seed: int, opts: TrackOptions,
+            trace: TraceTest | None, target: int | None, seed: int, opts: TrackConfig,
             seconds: float) -> MonodromyResult:
     code = run.code
     if code is MonodromyCode.HEURISTIC_STOP and trace is not None and trace.passed:
@@ -415,7 +415,7 @@ def _completeness(code: MonodromyCode, run: _Run, budget: LoopBudget, trace: Tra
 
 
 def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tuple[int, int],
-               rng: np.random.Generator, opts: TrackOptions, tol: float = 1e-7, tries: int = 3) -> TraceTest:
+               rng: np.random.Generator, opts: TrackConfig, tol: float = 1e-7, tries: int = 3) -> TraceTest:
     """Return the linear trace test of witness points under parallel translation of the slice offsets.
 
     tr(s) = Σ_i c·w_i(s) for a random c; complete components ⇔ tr affine in s (SVW 2002, §4).
@@ -443,7 +443,7 @@ def trace_test(family: Family, base: np.ndarray, points: np.ndarray, slices: tup
 
 
 def trace_proof(family: Family, base: np.ndarray, slices: tuple[int, int], rng: np.random.Generator,
-                opts: TrackOptions) -> Proof:
+                opts: TrackConfig) -> Proof:
     """Return the completeness hook 'the linear trace test passes on the known witness points'."""
     return lambda points: trace_test(family, base, points, slices, rng, opts).passed
 

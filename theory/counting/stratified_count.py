@@ -28,7 +28,7 @@ import numpy as np
 from landscape_core.errors import SolverError
 from landscape_core.progress import Progress, report
 from landscape_core.seeds import child_seed, stream
-from landscape_core.serialize import Serializable
+from landscape_core.serialize import Serializable, fields_dict
 from theory.counting import macaulay2
 from theory.counting.certify import CertificationResult, certify, combine, terms_from_sympy
 from theory.network.data import ExactData, planted_data, random_data
@@ -42,7 +42,7 @@ from theory.homotopy.slicing import random_complex
 from theory.counting.strata import Stratum, mobius_open_counts, network_strata, reduced_penalty, reduced_spec
 from theory.counting.symmetry import GroupAction, hidden_units, network_group, verified
 from theory.network.equations import CriticalSystem
-from theory.homotopy.tracker import TrackOptions, condition_number
+from theory.homotopy.tracker import TrackConfig, condition_number
 
 SECOND_INSTANCE_PRIME = 2**31 - 1  # the independent instance is counted over ZZ/p (seconds, not minutes)
 
@@ -78,7 +78,7 @@ class StrataConfig:
         planted: targets of a planted network (else independent generic targets).
         budget: the monodromy budget per stratum and phase: quiet loops that trigger the completeness
             check (or a heuristic stop without one), loops at most, seconds at most.
-        options: tracking tolerances and the seed (None: TrackOptions(seed=seed)).
+        options: tracking tolerances and the seed (None: TrackConfig(seed=seed)).
         exact: count each stratum exactly with Macaulay2 (None: when M2 is installed and the
             network has no bias).
         certify: Krawczyk certificates on the exact target system (`theory.counting.certify`; the points
@@ -92,7 +92,7 @@ class StrataConfig:
 
     planted: bool = False
     budget: LoopBudget = LoopBudget(stop_after=5, max_loops=100, max_seconds=300.0)
-    options: TrackOptions | None = None
+    options: TrackConfig | None = None
     exact: bool | None = None
     certify: bool = True
     total_seconds: float | None = None
@@ -139,13 +139,24 @@ class Genericity(Serializable):
     note: str
 
 
+class ComponentStatus(str, enum.Enum):
+    """Whether a stratum's points were sought (SOLVED) or not (SKIPPED, with `ComponentCount.skip_reason`)."""
+
+    SOLVED = "solved"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class ComponentCount(Serializable):
     """The isolated critical points on one coordinate stratum (`theory.counting.strata`), and how complete they are.
 
     Fields:
         stratum: the stratum (dead units, or W = 0).
-        status: 'solved', or 'skipped: ...' (e.g. a singular seed) with the reason.
+        status: SOLVED, or SKIPPED (e.g. a singular seed) with `skip_reason`; the JSON form writes
+            them as one string, 'solved' or 'skipped: <reason>'.
         seed_condition: cond₂ of the full system's Jacobian at the embedded seed (inf: singular).
         monodromy: the monodromy solve on the stratum's restricted family (None for W = 0 or skipped).
         n_solutions: distinct regular critical points on the open stratum at the target (y, λ).
@@ -158,7 +169,7 @@ class ComponentCount(Serializable):
     """
 
     stratum: Stratum
-    status: str
+    status: ComponentStatus
     seed_condition: float
     monodromy: MonodromyResult | None = field(repr=False)
     n_solutions: int
@@ -166,6 +177,16 @@ class ComponentCount(Serializable):
     complete: bool
     how: str
     at_target: MonodromyResult | None = field(default=None, repr=False)
+    skip_reason: str = ""
+
+    @property
+    def status_line(self) -> str:
+        """Return the status as one phrase: 'solved', or 'skipped: <reason>'."""
+        return f"{self.status.value}: {self.skip_reason}" if self.skip_reason else self.status.value
+
+    def to_dict(self) -> dict:
+        """Return the JSON form: the fields, with the status and the reason of a skip as one string."""
+        return {**fields_dict(self, exclude=("skip_reason",)), "status": self.status_line}
 
 
 @dataclass(frozen=True)
@@ -380,7 +401,7 @@ class _Context:
     full: Family
     seed: int
     cfg: StrataConfig
-    opts: TrackOptions
+    opts: TrackConfig
     counts: StratumCounts | None
     progress: Progress | None
     deadline: float | None = None  # time.perf_counter() past which loops get no more time (StrataConfig.total_seconds)
@@ -475,8 +496,8 @@ def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.n
         if cond <= ctx.opts.cond_max:
             break
     else:
-        return ComponentCount(s, f"skipped: {SEED_ATTEMPTS} seeds singular (last cond {cond:.1e})", cond, None, 0,
-                              None, False, "not solved: no regular seed"), [], 0
+        return ComponentCount(s, ComponentStatus.SKIPPED, cond, None, 0, None, False, "not solved: no regular seed",
+                              skip_reason=f"{SEED_ATTEMPTS} seeds singular (last cond {cond:.1e})"), [], 0
     group = verified(network_group(rspec, None, parameters_move_penalty=True),
                      lambda w: float(np.max(np.abs(fam.evaluate(w, base)))), [w0])
     live = _on_open_stratum(rspec)
@@ -506,13 +527,15 @@ def _solve_stratum(ctx: _Context, s: Stratum) -> tuple[ComponentCount, list[np.n
         if here and len(here) < want:
             again = _loops(ctx, fam, rtarget, here, s.label, group, live)
             here = list(again.solution_array())
-    comp = ComponentCount(s, "solved", cond, mono, len(here), None, False, "", again)
+    comp = ComponentCount(s, ComponentStatus.SOLVED, cond, mono, len(here), None, False, "", again)
     return comp, [s.embed(x, ctx.spec.n_params) for x in here], nf
 
 
 def _zero_stratum(s: Stratum, cond: float, ok: bool) -> ComponentCount:
-    return ComponentCount(s, "solved" if ok else "skipped: W = 0 is a singular critical point", cond, None, int(ok),
-                          None, False, "")
+    if ok:
+        return ComponentCount(s, ComponentStatus.SOLVED, cond, None, 1, None, False, "")
+    return ComponentCount(s, ComponentStatus.SKIPPED, cond, None, 0, None, False, "",
+                          skip_reason="W = 0 is a singular critical point")
 
 
 def _judged(c: ComponentCount, want: int | None, budget: str, field: str = "QQ") -> ComponentCount:
@@ -521,7 +544,7 @@ def _judged(c: ComponentCount, want: int | None, budget: str, field: str = "QQ")
         return replace(c, exact=want, complete=c.n_solutions == 1 and want == 1,
                        how="complete: one regular point (multiplicity 1), critical for all parameters"
                        if c.n_solutions == 1 else "singular: not counted")
-    if c.status != "solved":
+    if c.status is not ComponentStatus.SOLVED:
         return replace(c, exact=want, complete=want == 0,
                        how="complete: the exact count is 0 (no isolated critical point here)" if want == 0
                        else "not solved: no regular seed")
@@ -554,7 +577,7 @@ def critical_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, config: 
     cfg = config or StrataConfig()
     t0 = time.perf_counter()
     inst = make_instance(spec, n_points, seed, cfg.planted, penalty)
-    opts = cfg.options or TrackOptions(seed=seed)
+    opts = cfg.options or TrackConfig(seed=seed)
     full = critical_family(spec, inst.data)
     strata, note = network_strata(spec, "critical")
     zero_solves, zero_cond = _zero_is_critical(full, inst, seed)
@@ -636,7 +659,7 @@ def _verdict(n: int, total: int | None, components: Sequence[ComponentCount],
 
 def _assemble(spec: NetworkSpec, inst: Instance, seed: int, cfg: StrataConfig, note: str,
               components: list[ComponentCount], found: list[np.ndarray], failed: int, by_label: dict[str, int],
-              counts: StratumCounts | None, opts: TrackOptions, seconds: float) -> CriticalMonodromyResult:
+              counts: StratumCounts | None, opts: TrackConfig, seconds: float) -> CriticalMonodromyResult:
     groups = cluster(found, opts.same_tol)
     sols = [found[gr[0]] for gr in groups]
     real = sum(is_real(x, opts.real_tol) for x in sols)

@@ -23,10 +23,10 @@ import numpy as np
 
 from landscape_core.errors import InvalidSpecError, SolverError
 from theory.bounds.bezout import bezout_number
-from theory.homotopy.path_result import cluster, is_real
+from theory.homotopy.path_result import PathOutcome, cluster, is_real
 from theory.polynomials.system import System
 from theory.homotopy.start_systems import MAX_MV_VARS
-from theory.homotopy.tracker import TrackOptions
+from theory.homotopy.tracker import TrackConfig
 
 INSTALL_HINT = "install the optional Bertini 2 engine: .venv/bin/pip install bertini2 (or pip install '.[bertini]')"
 MPTYPES = ("adaptive", "double", "multiple")
@@ -73,14 +73,14 @@ def _code_name(code) -> str:
 DIVERGED = ("SecurityMaxNormReached", "GoingToInfinity")
 
 
-def _outcome(meta, x: np.ndarray) -> str:
+def _outcome(meta, x: np.ndarray) -> PathOutcome:
     """Return the toolkit's path outcome (regular, singular, at_infinity, failed) of one Bertini endpoint."""
     code = _code_name(meta.endgame_success_code)
     if code in DIVERGED or (code == "Success" and not meta.is_finite):
-        return "at_infinity"
+        return PathOutcome.AT_INFINITY
     if code != "Success" or not np.all(np.isfinite(x)):
-        return "failed"
-    return "singular" if meta.is_singular else "regular"
+        return PathOutcome.FAILED
+    return PathOutcome.SINGULAR if meta.is_singular else PathOutcome.REGULAR
 
 
 def solve_bertini(system: System, seed: int = 0, mptype: str = "adaptive", certify: bool = True,
@@ -117,10 +117,10 @@ def solve_bertini(system: System, seed: int = 0, mptype: str = "adaptive", certi
     regular = []
     for x, meta in zip(points, metas):
         kind = _outcome(meta, x)
-        outcomes[kind] += 1
+        outcomes[kind.value] += 1
         if kind == "regular":
             regular.append(x)
-    opts = TrackOptions(seed=seed)
+    opts = TrackConfig(seed=seed)
     groups = cluster(regular, opts.same_tol) if regular else []
     sols = tuple(tuple(complex(v) for v in regular[g[0]]) for g in groups)
     real = tuple(bool(is_real(np.array(s), opts.real_tol)) for s in sols)

@@ -1,12 +1,13 @@
 """The fate of one homotopy path, and the grouping of endpoints into distinct points.
 
-Every path ends in one of four outcomes (`OUTCOMES`; the rules are in `theory.homotopy.tracker`):
+Every path ends in one of four outcomes (`PathOutcome`; the rules are in `theory.homotopy.tracker`):
 regular, singular, at_infinity, failed. Endpoints are the same point when they agree to a
 relative tolerance, ‖x − y‖∞ ≤ tol·(1 + ‖y‖∞); a point is real when max_j |Im x_j| ≤
 real_tol·(1 + ‖x‖∞). Cf. HomotopyContinuation.jl's `PathResult` and its `return_code`.
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,7 +15,26 @@ import numpy as np
 
 from landscape_core.serialize import Serializable
 
-OUTCOMES = ("regular", "singular", "at_infinity", "failed")
+
+
+class PathOutcome(str, enum.Enum):
+    """How one homotopy path ended (HomotopyContinuation.jl's `return_code`); the values are the JSON form.
+
+    REGULAR: a nonsingular endpoint; SINGULAR: an endpoint with a singular Jacobian (its
+    multiplicity counted); AT_INFINITY: the path diverged (or converged at x_0 = 0 in a projective
+    chart); FAILED: the tracker stopped short of t = 1.
+    """
+
+    REGULAR = "regular"
+    SINGULAR = "singular"
+    AT_INFINITY = "at_infinity"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+OUTCOMES = tuple(o.value for o in PathOutcome)  # the keys of a result's per-outcome counts, in this order
 
 
 @dataclass(frozen=True)
@@ -23,7 +43,7 @@ class PathResult(Serializable):
 
     Fields:
         index: the start point's index.
-        outcome: 'regular', 'singular', 'at_infinity' or 'failed'.
+        outcome: how the path ended (`PathOutcome`).
         x: the endpoint (after Newton refinement for converged paths).
         t: the real part of the final continuation parameter.
         residual: ‖f(x)‖∞, recomputed by our evaluator.
@@ -40,7 +60,7 @@ class PathResult(Serializable):
     """
 
     index: int
-    outcome: str
+    outcome: PathOutcome
     x: tuple[complex, ...]
     t: float
     residual: float

@@ -29,10 +29,10 @@ from landscape_core.serialize import Serializable, fields_dict
 from theory.homotopy import phcpack as phc
 from theory.bounds.bezout import bezout_number
 from landscape_core.errors import InvalidSpecError
-from theory.homotopy.path_result import OUTCOMES, PathResult, cluster, is_real
+from theory.homotopy.path_result import OUTCOMES, PathOutcome, PathResult, cluster, is_real
 from theory.polynomials.system import System, network_system
 from theory.homotopy.start_systems import MAX_MV_VARS, StartSystem, start_system
-from theory.homotopy.tracker import TrackOptions, random_gamma, track_paths
+from theory.homotopy.tracker import TrackConfig, random_gamma, track_paths
 
 KNOWN_TOL = 1e-6  # a known solution (e.g. a planted w*) is found when a solution is this close, relative to (1 + ‖w‖∞)
 
@@ -103,7 +103,7 @@ class SolveResult(Serializable):
         singular_clusters: sizes of the clusters of singular endpoints.
         gamma: the γ constant used, as (re, im).
         seed: the seed of γ and of the random start coefficients.
-        options: the TrackOptions (tolerances stated with the result).
+        options: the TrackConfig (tolerances stated with the result).
         paths: every PathResult.
         seconds: wall time.
         paths_per_second: n_paths / tracking time.
@@ -149,7 +149,7 @@ class SolveResult(Serializable):
     singular_clusters: tuple[int, ...]
     gamma: tuple[float, float]
     seed: int
-    options: TrackOptions
+    options: TrackConfig
     paths: tuple[PathResult, ...] = field(repr=False)
     lifted: bool = False
     seconds: float = 0.0
@@ -249,7 +249,7 @@ class SolveResult(Serializable):
 
 
 def solve(system: System, start: str = "auto", groups: Sequence[Sequence[int]] | None = None,
-          options: TrackOptions = TrackOptions(), mixed_volume: bool | None = None, progress: Progress | None = None,
+          options: TrackConfig = TrackConfig(), mixed_volume: bool | None = None, progress: Progress | None = None,
           gamma_seed: int | None = None, known: Sequence[complex] | None = None, certify: bool = True,
           components: bool = True) -> SolveResult:
     """Return all isolated solutions of the square `system` reachable from the chosen start system.
@@ -310,7 +310,7 @@ MERGE_TOL = 1e-4
 
 
 def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degrees, bez, m_bez, mv, smv,
-              gamma: complex, options: TrackOptions, seconds: float, rate: float,
+              gamma: complex, options: TrackConfig, seconds: float, rate: float,
               local_dimensions: bool = True) -> SolveResult:
     """Return the SolveResult of tracked paths: outcome counts, distinct solutions, reality, singular ones sorted.
 
@@ -323,14 +323,14 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
     from theory.homotopy.local_dimension import local_dimension
 
     paths = list(paths)
-    sing_idx = [k for k, p in enumerate(paths) if p.outcome == "singular"]
+    sing_idx = [k for k, p in enumerate(paths) if p.outcome == PathOutcome.SINGULAR]
     sing_groups = [[sing_idx[i] for i in g] for g in cluster([np.array(paths[k].x) for k in sing_idx],
                                                              options.singular_same_tol)]
     dims = [local_dimension(system, np.array(paths[g[0]].x), seed=options.seed) if local_dimensions else 0
             for g in sing_groups]
     isolated = [list(g) for g, d in zip(sing_groups, dims) if d == 0]
     for k, p in enumerate(paths):
-        if p.outcome != "regular":
+        if p.outcome != PathOutcome.REGULAR:
             continue
         for g in isolated:
             r = np.array(paths[g[0]].x)
@@ -340,7 +340,7 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
     isolated.sort(key=len, reverse=True)
     for g in isolated:
         for k in g:
-            paths[k] = replace(paths[k], outcome="singular", multiplicity=len(g))
+            paths[k] = replace(paths[k], outcome=PathOutcome.SINGULAR, multiplicity=len(g))
     by_dim: dict[int, list[list[int]]] = {}
     for g, d in zip(sing_groups, dims):
         if d > 0:
@@ -356,7 +356,7 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
         centre = X.mean(axis=0)
         centres.append((centre, float(np.max(np.abs(X - centre))) / (1 + float(np.max(np.abs(centre))))))
     outcomes = {k: sum(p.outcome == k for p in paths) for k in OUTCOMES}
-    regular = [p for p in paths if p.outcome == "regular"]
+    regular = [p for p in paths if p.outcome == PathOutcome.REGULAR]
     groups = cluster([np.array(p.x) for p in regular], options.same_tol)
     sols = tuple(regular[g[0]].x for g in groups)
     real = tuple(regular[g[0]].real for g in groups)
@@ -371,7 +371,7 @@ def summarize(system: System, st: StartSystem, paths: Sequence[PathResult], degr
                        what="the square system itself")
 
 
-def component_degrees(system: System, result: SolveResult, options: TrackOptions) -> SolveResult:
+def component_degrees(system: System, result: SolveResult, options: TrackConfig) -> SolveResult:
     """Return `result` with the degree of each positive-dimensional part measured by a witness set.
 
     The degree of the d-dimensional part is the number of regular points of V(f) on a generic
@@ -455,7 +455,7 @@ def check_predicted_paths(spec, start: str, max_paths: int) -> None:
 
 
 def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "auto",
-                     options: TrackOptions = TrackOptions(), progress: Progress | None = None,
+                     options: TrackConfig = TrackConfig(), progress: Progress | None = None,
                      gamma_seed: int | None = None) -> SolveResult:
     """Return all isolated zero-error solutions f(x_i; w) = y_i of a square instance (N·n_d = K) by `solve`.
 
@@ -473,7 +473,7 @@ def solve_zero_error(spec, data, known: Sequence | None = None, start: str = "au
     return solve(system, start=start, options=options, progress=progress, gamma_seed=gamma_seed, known=w)
 
 
-def solve_system(system: System, start: str = "auto", options: TrackOptions = TrackOptions(),
+def solve_system(system: System, start: str = "auto", options: TrackConfig = TrackConfig(),
                  progress: Progress | None = None, gamma_seed: int | None = None, certify: bool = True,
                  components: bool = True) -> SolveResult:
     """Return the solutions of any system: square (`solve`), under-determined (a witness slice) or over-determined.

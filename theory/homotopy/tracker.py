@@ -31,7 +31,7 @@ from landscape_core.progress import Progress, report
 from landscape_core.seeds import stream
 from landscape_core.serialize import Serializable
 from theory.homotopy import phcpack as phc, phcpack_worker as phc_worker
-from theory.homotopy.path_result import PathResult, cluster, is_real
+from theory.homotopy.path_result import PathOutcome, PathResult, cluster, is_real
 from theory.polynomials.system import HOM, System
 from theory.homotopy.start_systems import DEFAULT_MAX_PATHS, StartSystem
 
@@ -45,7 +45,7 @@ ENDPOINT_RANK_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
-class TrackOptions(Serializable):
+class TrackConfig(Serializable):
     """Tolerances and limits of the tracker and of the endpoint classification.
 
     Fields:
@@ -123,7 +123,7 @@ def condition_number(J: np.ndarray) -> float:
 
 
 def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precision: str,
-                      opts: TrackOptions, max_degree: int, retried: bool = False, trust_end: bool = False) -> PathResult:
+                      opts: TrackConfig, max_degree: int, retried: bool = False, trust_end: bool = False) -> PathResult:
     """Return the PathResult of one PHCpack endpoint under the rules in the module docstring.
 
     `trust_end`: judge any endpoint by its residual (projective tracking ends every path at
@@ -134,9 +134,9 @@ def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precisio
     reached = finite and (trust_end or (abs(raw.t.real - 1.0) < 1e-9 and raw.m >= 1))
     norm = float(np.max(np.abs(x))) if finite and x.size else float("nan")
     residual = cond = step = float("nan")
-    outcome = "failed"
+    outcome = PathOutcome.FAILED
     if finite and norm > opts.infinity_norm:
-        outcome = "at_infinity"
+        outcome = PathOutcome.AT_INFINITY
     elif reached:
         x, step = newton_refine(system, x)
         norm = float(np.max(np.abs(x)))
@@ -145,13 +145,13 @@ def classify_endpoint(system: System, raw: phc.RawEndpoint, index: int, precisio
         scale = (1.0 + norm) ** max_degree
         converged = step <= opts.tol_step * (1.0 + norm)
         if cond <= opts.cond_max and converged and residual <= opts.tol_residual * scale:
-            outcome = "regular"
+            outcome = PathOutcome.REGULAR
         elif residual <= opts.tol_singular * scale and step <= 1e-4 * (1.0 + norm) and norm <= opts.diverge_norm:
-            outcome = "singular"  # Newton still contracts, only linearly: a multiple or non-isolated point
+            outcome = PathOutcome.SINGULAR  # Newton still contracts, only linearly: a multiple or non-isolated point
         elif trust_end and norm > opts.diverge_norm:
-            outcome = "at_infinity"  # |x_0| ≤ 1/diverge_norm in the chart: a (singular) point at infinity
+            outcome = PathOutcome.AT_INFINITY  # |x_0| ≤ 1/diverge_norm in the chart: a (singular) point at infinity
     elif finite and norm > opts.diverge_norm:
-        outcome = "at_infinity"
+        outcome = PathOutcome.AT_INFINITY
     if finite and np.isnan(residual):
         residual = float(np.max(np.abs(system.evaluate(x))))
     real = finite and is_real(x, opts.real_tol)
@@ -192,7 +192,7 @@ def relative_residual(f: np.ndarray, J: np.ndarray, x: np.ndarray) -> float:
     return float(np.nanmax(r)) if np.any(np.isfinite(r)) else float("inf")
 
 
-def judge_projective(system: System, raw: phc.RawEndpoint, index: int, precision: str, opts: TrackOptions,
+def judge_projective(system: System, raw: phc.RawEndpoint, index: int, precision: str, opts: TrackConfig,
                      retried: bool = False) -> PathResult:
     """Return the PathResult of a projective endpoint X = (x_0, x) by scale-free tests.
 
@@ -210,11 +210,11 @@ def judge_projective(system: System, raw: phc.RawEndpoint, index: int, precision
     X = raw.x
     nan = float("nan")
     if not np.all(np.isfinite(X)) or float(np.max(np.abs(X))) == 0:
-        return PathResult(index, "failed", tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
+        return PathResult(index, PathOutcome.FAILED, tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
                           float(raw.rco), precision, retried, False, nan)
     x0 = float(abs(X[0]) / np.max(np.abs(X)))
     if x0 <= 1e-14:
-        return PathResult(index, "at_infinity", tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
+        return PathResult(index, PathOutcome.AT_INFINITY, tuple(complex(v) for v in X[1:]), float(raw.t.real), nan, nan, nan,
                           float(raw.rco), precision, retried, False, x0)
     x, step = newton_refine(system, X[1:] / X[0])
     f, J = system.evaluate(x), system.jacobian(x)
@@ -222,20 +222,20 @@ def judge_projective(system: System, raw: phc.RawEndpoint, index: int, precision
     rr = relative_residual(f, J, x)
     cond = scaled_condition(J, x)
     if cond <= opts.cond_max and step <= opts.tol_step * norm and rr <= opts.tol_residual:
-        outcome = "regular"
+        outcome = PathOutcome.REGULAR
     elif rr <= opts.tol_singular and step <= 1e-4 * norm:
-        outcome = "singular"
+        outcome = PathOutcome.SINGULAR
     elif x0 <= 1e-6 and abs(raw.t.real - 1) < 1e-9 and np.isfinite(raw.res) and raw.res <= 1e-6:
         # no affine zero nearby, and PHCpack's end game met the projective system at t = 1 with
         # x_0 nearly 0: a singular point at infinity (high multiplicity: slow convergence)
-        outcome = "at_infinity"
+        outcome = PathOutcome.AT_INFINITY
     else:
-        outcome = "failed"
+        outcome = PathOutcome.FAILED
     return PathResult(index, outcome, tuple(complex(v) for v in x), float(raw.t.real), float(np.max(np.abs(f))),
                       cond, step, float(raw.rco), precision, retried, is_real(x, opts.real_tol), x0)
 
 
-def summarize_singular(paths: list[PathResult], opts: TrackOptions) -> list[PathResult]:
+def summarize_singular(paths: list[PathResult], opts: TrackConfig) -> list[PathResult]:
     """Return `paths` with singular endpoints given a multiplicity, or moved to infinity.
 
     Under a generic γ, a solution of multiplicity m is the endpoint of exactly m paths (Sommese–
@@ -244,7 +244,7 @@ def summarize_singular(paths: list[PathResult], opts: TrackOptions) -> list[Path
     infinity when its mean x̂_0 is within the accuracy of its members: x̂_0 ≤ 10·max(spread of
     x̂_0, ε^{1/m}); a finite multiple root (x̂_0 of order 1/‖x‖) is far above that.
     """
-    sing = [k for k, p in enumerate(paths) if p.outcome == "singular"]
+    sing = [k for k, p in enumerate(paths) if p.outcome == PathOutcome.SINGULAR]
     if not sing:
         return paths
     hats = []
@@ -261,16 +261,16 @@ def summarize_singular(paths: list[PathResult], opts: TrackOptions) -> list[Path
         at_inf = float(np.mean(x0s)) <= 10 * accuracy
         for i in g:
             p = out[sing[i]]
-            out[sing[i]] = replace(p, outcome="at_infinity", real=False) if at_inf else replace(p, multiplicity=m)
+            out[sing[i]] = replace(p, outcome=PathOutcome.AT_INFINITY, real=False) if at_inf else replace(p, multiplicity=m)
     return out
 
 
-def _batches(n: int, opts: TrackOptions, workers: int) -> list[tuple[int, int]]:
+def _batches(n: int, opts: TrackConfig, workers: int) -> list[tuple[int, int]]:
     size = max(1, min(opts.batch, -(-n // (4 * workers))))  # about four batches per worker balance the load
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
-def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackOptions,
+def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackConfig,
                 progress: Progress | None = None,
                 projective_target: Sequence[str] | None = None) -> list[PathResult]:
     """Return one PathResult per start point, in start order; batches run on `opts.workers` processes.
@@ -317,7 +317,7 @@ def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackO
     if opts.retry:
         retries.append((opts.retry, gamma))
     for precision, g in retries:
-        bad = [p.index for p in results if p.outcome == "failed"]
+        bad = [p.index for p in results if p.outcome == PathOutcome.FAILED]
         if not bad:
             break
         size = max(1, min(opts.batch, -(-len(bad) // (4 * workers))))
@@ -329,7 +329,7 @@ def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackO
         for c, batch in zip(chunks, raws):
             for idx, raw in zip(c, batch):
                 again = judge(raw, idx, precision, True)
-                accept = again.outcome != "failed" and (projective or not second_gamma
+                accept = again.outcome != PathOutcome.FAILED and (projective or not second_gamma
                                                         or _new_regular(again, results, opts))
                 if accept:
                     results[idx] = again
@@ -340,14 +340,14 @@ def track_paths(system: System, start: StartSystem, gamma: complex, opts: TrackO
     return results
 
 
-def _new_regular(p: PathResult, results: list[PathResult], opts: TrackOptions) -> bool:
+def _new_regular(p: PathResult, results: list[PathResult], opts: TrackConfig) -> bool:
     """Return whether p is regular and differs from every regular or singular endpoint in `results`."""
-    if p.outcome != "regular":
+    if p.outcome != PathOutcome.REGULAR:
         return False
     x = np.array(p.x)
     tol = opts.same_tol * (1.0 + float(np.max(np.abs(x), initial=0.0)))
     for q in results:
-        if q.outcome in ("regular", "singular") and q.index != p.index and len(q.x) == len(x):
+        if q.outcome in (PathOutcome.REGULAR, PathOutcome.SINGULAR) and q.index != p.index and len(q.x) == len(x):
             if float(np.max(np.abs(np.array(q.x) - x), initial=0.0)) <= tol:
                 return False
     return True

@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from landscape_core.errors import InputFileError, InvalidSpecError
+from theory.homotopy.path_result import PathOutcome
 from theory.polynomials.system import System, from_strings
 
 FORMATS = ("phc", "m2", "bertini")
@@ -329,7 +330,7 @@ def system_text(system: System, fmt: str) -> str:
 
 def _diagnostics(result, x, regular: bool) -> dict:
     """Return the measured err (last Newton step), rco (1/cond) and res (residual) of the path(s) ending at x."""
-    ends = [p for p in result.paths if p.outcome == ("regular" if regular else "singular")]
+    ends = [p for p in result.paths if p.outcome == (PathOutcome.REGULAR if regular else PathOutcome.SINGULAR)]
     if not ends:
         return {"err": float("nan"), "rco": float("nan"), "res": float("nan")}
     dist = [float(np.max(np.abs(np.asarray(p.x) - np.asarray(x)))) for p in ends]
