@@ -2,7 +2,7 @@
 """Benchmark: the atlas's target rows at several seeds — count, proof, certificates before/after Arb, time.
 
 Targets (2 cores): fc 2-2-2-2 (Mehta's 641) ≤ 30 s; fc 1-3-3-1 (977) ≤ 20 s with 977 of 977
-certified; fc 1-3-3 (245) ≤ 15 s. Each row runs `theory.atlas.atlas_row` (per-stratum monodromy,
+certified; fc 1-3-3 (245) ≤ 15 s. Each row runs `theory.counting.atlas.atlas_row` (per-stratum monodromy,
 Macaulay2's exact per-stratum counts over QQ, Krawczyk in double then Arb balls) at each seed and
 prints the count, the proof, the points certified in double precision and after the Arb pass, the
 wall time against its target, and the peak memory; the load average is printed beside them.
@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from theory.atlas import Architecture, AtlasConfig, atlas_row, published  # noqa: E402
+from theory.counting.atlas import Architecture, AtlasConfig, atlas_row, published  # noqa: E402
 
 TARGETS = {"2-2-2-2": 30.0, "1-3-3-1": 20.0, "1-3-3": 15.0}
 

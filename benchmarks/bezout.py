@@ -13,12 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from theory.activations import relu_legendre  # noqa: E402
-from theory.bezout import bezout_report  # noqa: E402
-from theory.data import random_data  # noqa: E402
-from theory.degrees import measured_zero_error_degrees  # noqa: E402
-from theory.networks import NetworkSpec  # noqa: E402
-from theory.systems import ZeroErrorSystem  # noqa: E402
+from theory.network.activations import relu_legendre  # noqa: E402
+from theory.bounds.bezout import bezout_report  # noqa: E402
+from theory.network.data import random_data  # noqa: E402
+from theory.bounds.degrees import measured_zero_error_degrees  # noqa: E402
+from theory.network.spec import NetworkSpec  # noqa: E402
+from theory.network.equations import ZeroErrorSystem  # noqa: E402
 
 
 def timed(fn, repeat: int = 1):

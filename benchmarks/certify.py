@@ -17,7 +17,7 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from theory.certify import _compile, _evaluate, certify, terms_from_sympy  # noqa: E402
+from theory.counting.certify import _compile, _evaluate, certify, terms_from_sympy  # noqa: E402
 
 
 def case(n: int, d: int, seed: int = 0):

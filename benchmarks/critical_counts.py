@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/critical_counts.py [--quick] [--deep]
 For each configuration (one hidden layer of width 1 or 2, inputs 1–3, outputs 1–3) and seed 0–3,
-runs `critical` (per-stratum monodromy, `theory.critical_strata.critical_monodromy`) and prints
+runs `critical` (per-stratum monodromy, `theory.counting.stratified_count.critical_monodromy`) and prints
 the count found, the generic count, the proof and the wall time. The generic count is determined
 independently of the run: Macaulay2 over QQ at an instance drawn from another seed (1000 + the
 configuration's index), beside the run's own independent-instance check (over ZZ/p). --deep adds
@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from theory import macaulay2  # noqa: E402
-from theory.activations import linear  # noqa: E402
-from theory.critical_strata import StrataConfig, critical_monodromy  # noqa: E402
-from theory.data import random_data  # noqa: E402
-from theory.genericity import generic_penalty  # noqa: E402
-from theory.networks import NetworkSpec  # noqa: E402
-from theory.systems import CriticalSystem  # noqa: E402
+from theory.counting import macaulay2  # noqa: E402
+from theory.network.activations import linear  # noqa: E402
+from theory.counting.stratified_count import StrataConfig, critical_monodromy  # noqa: E402
+from theory.network.data import random_data  # noqa: E402
+from theory.counting.genericity import generic_penalty  # noqa: E402
+from theory.network.spec import NetworkSpec  # noqa: E402
+from theory.network.equations import CriticalSystem  # noqa: E402
 
 PUBLISHED = {(2, 2): 1, (2, 2, 2): 33, (2, 2, 2, 2): 641}  # Mehta et al. 2018, arXiv:1810.07716
 

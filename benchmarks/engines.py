@@ -8,7 +8,7 @@ default route is `solve --start auto` (the start system with the fewest paths) f
 systems and per-stratum monodromy with Macaulay2's exact counts (`critical`'s default) for Mehta
 (2,2,2); its time includes the Krawczyk certification of every solution. The blackbox is
 `phcpy.solver.solve` in a worker process (`benchmarks/homotopy.py`); Bertini 2 is `bertini.solve`
-(total degree, adaptive precision by default) through `theory.bertini`, certification off. The
+(total degree, adaptive precision by default) through `theory.homotopy.bertini`, certification off. The
 load average is printed beside the figures (the machine may be shared).
 
 Usage: .venv/bin/python benchmarks/engines.py [--quick] [--bertini-precision adaptive|double] [--json FILE]
@@ -26,11 +26,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from homotopy import blackbox  # noqa: E402  (benchmarks/homotopy.py: the blackbox solver, timed)
 
-from theory import bertini, phc  # noqa: E402
-from theory.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
-from theory.polysystem import from_strings  # noqa: E402
-from theory.solve import solve  # noqa: E402
-from theory.tracker import TrackOptions  # noqa: E402
+from theory.homotopy import bertini, phcpack as phc  # noqa: E402
+from theory.polynomials.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
+from theory.polynomials.system import from_strings  # noqa: E402
+from theory.homotopy.solve import solve  # noqa: E402
+from theory.homotopy.tracker import TrackConfig  # noqa: E402
 
 
 def systems(quick: bool) -> list[tuple[str, object]]:
@@ -48,15 +48,15 @@ def toolkit(name: str, system) -> dict:
     """Return the toolkit's default route on `system`: found, certified, seconds, route."""
     t0 = time.perf_counter()
     if name == "mehta-222":
-        from theory.activations import parse
-        from theory.critical_strata import critical_monodromy
-        from theory.networks import NetworkSpec
+        from theory.network.activations import parse
+        from theory.counting.stratified_count import critical_monodromy
+        from theory.network.spec import NetworkSpec
         spec = NetworkSpec.fully_connected(2, 2, 2, parse("z"), output_dim=2, bias=False, output_activation=False)
         m = critical_monodromy(spec, 1, seed=0)
         return {"route": "strata monodromy + M2", "found": m.n_isolated,
                 "certified": m.certification.n_distinct if m.certification else None,
                 "seconds": time.perf_counter() - t0, "proof": m.returncode.value}
-    r = solve(system, start="auto", options=TrackOptions(seed=1))
+    r = solve(system, start="auto", options=TrackConfig(seed=1))
     return {"route": f"auto ({r.start_system})", "found": r.n_solutions, "certified": r.n_certified,
             "seconds": time.perf_counter() - t0, "proof": "complete" if r.bkk_complete else "not proved"}
 

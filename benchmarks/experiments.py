@@ -24,7 +24,11 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET_S = {"smoke": 120.0, "cpu": 900.0}
+sys.path.insert(0, str(ROOT))
+
+from empirics.scales import SCALE_LIMIT_S  # noqa: E402
+
+BUDGET_S = {k: v for k, v in SCALE_LIMIT_S.items() if v is not None}
 
 
 def _claims(report: dict) -> list[dict]:
@@ -117,12 +121,11 @@ def markdown(table: list[dict], a: int, b: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     warnings.filterwarnings("ignore", message="Unable to import Axes3D")  # Debian's mpl_toolkits beside pip's matplotlib
     from empirics.experiments import registry
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", default="smoke", choices=("smoke", "cpu"))
+    ap.add_argument("--scale", default="smoke", choices=tuple(BUDGET_S))
     ap.add_argument("--seed", type=int, nargs="+", default=[0], help="one seed, or two to compare seed sets")
     ap.add_argument("--only", nargs="*", default=None, help="experiment names (default: all)")
     ap.add_argument("--out", default="runs/benchmark")

@@ -2,10 +2,10 @@
 
 Run: .venv/bin/python benchmarks/flint_compare.py
 Prints wall times on one core (BLAS limited to one thread):
-  1. rank mod p = 2^31 − 1 of the networks' modular Jacobians (`theory.jacobian.modular_jacobian_fast`):
-     `theory.rank.rank_mod_p_fast` (blocked elimination, float64 BLAS on 16-bit limbs) against
+  1. rank mod p = 2^31 − 1 of the networks' modular Jacobians (`theory.bounds.jacobian.modular_jacobian_fast`):
+     `theory.bounds.rank.rank_mod_p_fast` (blocked elimination, float64 BLAS on 16-bit limbs) against
      `flint.nmod_mat(...).rank()` (conversion from numpy included), both exact;
-  2. Krawczyk certification of critical points (`theory.certify.certify`, vectorised numpy interval
+  2. Krawczyk certification of critical points (`theory.counting.certify.certify`, vectorised numpy interval
      arithmetic with outward rounding) against the same Krawczyk test written with Arb balls
      (`flint.acb`, `flint.acb_mat`): K(X) = x̃ − Y f(x̃) + (I − Y·Df(X))(X − x̃) ⊂ int X.
 Both sides must agree on every rank and every certificate; the script says so.
@@ -30,15 +30,15 @@ try:
 except ImportError:
     sys.exit("flint_compare.py: python-flint is not installed: .venv/bin/pip install '.[bench]'")
 
-from theory.activations import linear, parse  # noqa: E402
-from theory.certify import certify, terms_from_sympy  # noqa: E402
-from theory.critical_strata import StrataConfig, critical_monodromy  # noqa: E402
-from theory.data import random_data  # noqa: E402
-from theory.genericity import generic_penalty  # noqa: E402
-from theory.jacobian import modular_jacobian_fast  # noqa: E402
-from theory.networks import NetworkSpec  # noqa: E402
-from theory.rank import FAST_PRIME, rank_mod_p_fast  # noqa: E402
-from theory.systems import CriticalSystem  # noqa: E402
+from theory.network.activations import linear, parse  # noqa: E402
+from theory.counting.certify import certify, terms_from_sympy  # noqa: E402
+from theory.counting.stratified_count import StrataConfig, critical_monodromy  # noqa: E402
+from theory.network.data import random_data  # noqa: E402
+from theory.counting.genericity import generic_penalty  # noqa: E402
+from theory.bounds.jacobian import modular_jacobian_fast  # noqa: E402
+from theory.network.spec import NetworkSpec  # noqa: E402
+from theory.bounds.rank import FAST_PRIME, rank_mod_p_fast  # noqa: E402
+from theory.network.equations import CriticalSystem  # noqa: E402
 
 
 def timed(fn):

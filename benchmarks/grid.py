@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/grid.py [--tasks 40] [--target trivial|bezout]
 Each configuration runs a fresh grid of N tasks (submit to gather, results written to task folders)
 and prints tasks/s with the ratio to the 1-worker pool, then the cost of a re-run that finds every
 task finished. `trivial` tasks do nothing (json.dumps of the task index), so the figures are the
-seam's own overhead; `bezout` tasks compute a small Bezout report (theory.bezout) each.
+seam's own overhead; `bezout` tasks compute a small Bezout report (theory.bounds.bezout) each.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from landscape_toolkit.common.executor import ExecutorOptions, Task, grid_tasks, run_grid  # noqa: E402
+from landscape_core.executor import ExecutorConfig, Task, grid_tasks, run_grid  # noqa: E402
 
 
 def tasks_for(target: str, n: int) -> list[Task]:
@@ -45,7 +45,7 @@ def main() -> None:
         for backend, workers in configs:
             name = f"{backend}-{workers}"
             tasks = tasks_for(args.target, args.tasks if backend == "local" else args.submitit_tasks)
-            options = ExecutorOptions(workers=workers, timeout_min=10)
+            options = ExecutorConfig(workers=workers, timeout_min=10)
             t0 = time.perf_counter()
             result = run_grid(tasks, root, name, backend, options)
             seconds = time.perf_counter() - t0

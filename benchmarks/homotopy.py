@@ -22,12 +22,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from theory import phc  # noqa: E402
-from theory.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
-from theory.path_result import cluster  # noqa: E402
-from theory.polysystem import from_strings  # noqa: E402
-from theory.solve import solve  # noqa: E402
-from theory.tracker import TrackOptions  # noqa: E402
+from theory.homotopy import phcpack as phc  # noqa: E402
+from theory.polynomials.catalog import cyclic, katsura, mehta_critical, noon  # noqa: E402
+from theory.homotopy.path_result import cluster  # noqa: E402
+from theory.polynomials.system import from_strings  # noqa: E402
+from theory.homotopy.solve import solve  # noqa: E402
+from theory.homotopy.tracker import TrackConfig  # noqa: E402
 
 
 def blackbox(polys: list[str]) -> dict:
@@ -80,7 +80,7 @@ def compare(quick: bool, workers: int | None) -> list[dict]:
                 rows.append(_strata_row(name, bb, workers))
                 continue
             t0 = time.perf_counter()
-            r = solve(system, start=route, options=TrackOptions(seed=1, workers=workers))
+            r = solve(system, start=route, options=TrackConfig(seed=1, workers=workers))
             rows.append(_row(name, f"{route} ({r.start_system})" if route == "auto" else route, r.n_paths,
                              r.n_solutions, r.n_certified, time.perf_counter() - t0, bb))
             rows[-1]["completeness"] = r.completeness
@@ -89,13 +89,13 @@ def compare(quick: bool, workers: int | None) -> list[dict]:
 
 def _strata_row(name: str, bb: dict, workers: int | None) -> dict:
     """Mehta (2,2,2) by the default `critical` route: per-stratum monodromy with exact Macaulay2 counts."""
-    from theory.activations import parse
-    from theory.critical_strata import StrataConfig, critical_monodromy
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.counting.stratified_count import StrataConfig, critical_monodromy
+    from theory.network.spec import NetworkSpec
 
     spec = NetworkSpec.fully_connected(2, 2, 2, parse("z"), output_dim=2, bias=False, output_activation=False)
     t0 = time.perf_counter()
-    m = critical_monodromy(spec, 1, seed=0, config=StrataConfig(options=TrackOptions(seed=0, workers=workers)))
+    m = critical_monodromy(spec, 1, seed=0, config=StrataConfig(options=TrackConfig(seed=0, workers=workers)))
     paths = sum(c.monodromy.paths_tracked for c in m.components if c.monodromy) + len(m.solutions)
     row = _row(name, "strata monodromy", paths, m.n_isolated,
                m.certification.n_distinct if m.certification else None, time.perf_counter() - t0, bb)
@@ -110,7 +110,7 @@ def worker_speedup(quick: bool) -> list[dict]:
     out = []
     for w in (1, 2):
         t0 = time.perf_counter()
-        r = solve(system, start="total_degree", options=TrackOptions(seed=1, workers=w), certify=False)
+        r = solve(system, start="total_degree", options=TrackConfig(seed=1, workers=w), certify=False)
         out.append({"system": name, "workers": w, "paths": r.n_paths, "found": r.n_solutions,
                     "seconds": time.perf_counter() - t0, "tracking_seconds": r.n_paths / r.paths_per_second})
     return out

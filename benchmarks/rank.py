@@ -25,12 +25,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from theory.activations import relu_legendre  # noqa: E402
-from theory.data import random_data  # noqa: E402
-from theory.jacobian import modular_jacobian_rank, stable_numerical_jacobian_rank  # noqa: E402
-from theory.networks import NetworkSpec, forward_point  # noqa: E402
-from theory.rank import FAST_PRIME, rank_mod_p, rank_mod_p_fast  # noqa: E402
-from theory.rings import PRIME, Dual, fraction_mod  # noqa: E402
+from theory.network.activations import relu_legendre  # noqa: E402
+from theory.network.data import random_data  # noqa: E402
+from theory.bounds.jacobian import modular_jacobian_rank, stable_numerical_jacobian_rank  # noqa: E402
+from theory.network.spec import NetworkSpec, forward_point  # noqa: E402
+from theory.bounds.rank import FAST_PRIME, rank_mod_p, rank_mod_p_fast  # noqa: E402
+from theory.network.rings import PRIME, Dual, fraction_mod  # noqa: E402
 
 
 def modular_jacobian(spec, data, seed: int) -> list[list[int]]:

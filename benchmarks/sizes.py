@@ -4,9 +4,9 @@ Run: .venv/bin/python benchmarks/sizes.py [--quick]
 Each case runs a command (or one library call) in a fresh process at growing sizes, reads its
 peak resident set size (GNU time's %M), subtracts the same command's peak at
 its smallest size (the interpreter and its imports), and prints that growth beside the estimate
-the command checks before it starts (`landscape_toolkit.common.sizes`). A ratio measured/estimate
+the command checks before it starts (`landscape_core.sizes`). A ratio measured/estimate
 at or below 1 means the estimate is an upper bound of what the request added; the constants in
-theory.degrees, theory.bezout, empirics.compare and empirics.train come from these runs.
+theory.bounds.degrees, theory.bounds.bezout, empirics.compare and empirics.train come from these runs.
 """
 from __future__ import annotations
 
@@ -62,15 +62,15 @@ def guard_code(width: int, critical: bool) -> str:
     what = "critical_expansion_bound(spec, 2)" if critical else "zero_error_expansion_bound(spec)"
     return ("from landscape_toolkit.cli import build_parser\n"
             "from landscape_toolkit.commands._network import spec_from_args\n"
-            "from theory.degrees import critical_expansion_bound, zero_error_expansion_bound\n"
+            "from theory.bounds.degrees import critical_expansion_bound, zero_error_expansion_bound\n"
             f"spec = spec_from_args(build_parser().parse_args(['critical', '--width', '{width}']))\n{what}\n")
 
 
 def cases(quick: bool) -> list[tuple[str, list[tuple[str, list[str], object]]]]:
     from empirics.compare import CompareConfig, compare_needs
     from empirics.train import ModelSpec, TrainConfig, train_needs
-    from theory.bezout import bezout_needs
-    from theory.degrees import critical_guard_needs, zero_error_guard_needs
+    from theory.bounds.bezout import bezout_needs
+    from theory.bounds.degrees import critical_guard_needs, zero_error_guard_needs
 
     out = []
     widths = (20, 100, 200) if quick else (20, 150, 300, 450)
@@ -115,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer and smaller sizes")
     args = parser.parse_args()
-    from landscape_toolkit.common.sizes import size_text
+    from landscape_core.sizes import size_text
 
     subprocess.run(["rm", "-rf", "/tmp/sizes-bench"], check=False)
     print(f"{'case':<44} {'estimate':>10} {'measured':>10} {'ratio':>6} {'seconds':>8}  (measured: peak RSS "

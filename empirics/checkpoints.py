@@ -1,6 +1,6 @@
 """Training runs on disk: the checkpoint, the per-epoch weights, metrics.json, and reading runs back.
 
-Everything is written through the run protocol (`landscape_toolkit.common.runs.RunDir`: atomic,
+Everything is written through the run protocol (`landscape_core.runs.RunDir`: atomic,
 synced). After every epoch `save_state` writes the full state (weights, batch-norm statistics,
 optimiser state, every generator's state, epoch, metrics) to checkpoint.pt, and the weights to
 weights/epoch_NNNN.pt (the trajectory for MDS); `write_metrics` rewrites metrics.json, the run's
@@ -21,10 +21,10 @@ from empirics.device import pick_device
 from empirics.models import stacked_flat
 from empirics.train_config import EpochMetrics, TrainConfig
 from empirics.trajectories import build_model
-from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, RunNotFoundError
-from landscape_toolkit.common.records import read_json_file
-from landscape_toolkit.common.runs import CHECKPOINT, RunDir, config_record, load_checkpoint, run_folder
-from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_core.errors import CheckpointError, InvalidSpecError, RunNotFoundError
+from landscape_core.records import read_json_file
+from landscape_core.runs import CHECKPOINT, RunDir, config_record, load_checkpoint, run_folder
+from landscape_core.serialize import Serializable, fields_dict
 
 WEIGHTS_DIR = "weights"
 METRICS = "metrics.json"

@@ -1,7 +1,7 @@
 """The bridge between theory and training: is the zero-loss set as degenerate as theory predicts?
 
 For polynomial-activation networks built from theory's `NetworkSpec`, on N generic data points
-(`theory.data.random_data`, or planted targets), over a sweep of hidden widths (K/N from under-
+(`theory.network.data.random_data`, or planted targets), over a sweep of hidden widths (K/N from under-
 to over-parametrized), we train to zero square loss L(w) = Σ_i ‖f(x_i; w) − y_i‖² in float64 and
 measure at the final weights:
 
@@ -13,7 +13,7 @@ measure at the final weights:
   and along unit directions inside the Hessian's numerical null space;
 
 beside theory's predicted dimension K − r of the zero-error set, where r is the generic rank of the
-N×K zero-error Jacobian from `theory.bezout.bezout_report` (numerical rank at random weights with a
+N×K zero-error Jacobian from `theory.bounds.bezout.bezout_report` (numerical rank at random weights with a
 certified modular lower bound), and the paper's count K − N.
 
 At a zero of the loss the zero-error set is locally a manifold of dimension K − rank J wherever J
@@ -25,8 +25,8 @@ Training: Levenberg–Marquardt (the default; damped Gauss–Newton steps solved
 [J; √μ I] δ = [−r; 0], μ adapted by the gain) or plain full-batch gradient descent, with restarts
 from independent seeded initialisations; the run with the lowest loss is kept.
 
-The network is one `theory.networks.NetworkSpec` (fully connected); the sweep replaces its hidden
-widths. Ranks follow `theory.rank.numerical_rank`, the toolkit's one tolerance rule.
+The network is one `theory.network.spec.NetworkSpec` (fully connected); the sweep replaces its hidden
+widths. Ranks follow `theory.bounds.rank.numerical_rank`, the toolkit's one tolerance rule.
 """
 from __future__ import annotations
 
@@ -41,16 +41,16 @@ import torch
 from empirics.hessian import flat_hessian, spectrum_of
 from empirics.models import TorchNetwork, param_views
 from empirics.probes import line_radius, random_directions
-from landscape_toolkit.common.errors import InvalidSpecError, TrainingDiverged
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.seeds import child_seed, stream
-from landscape_toolkit.common.serialize import Config, Serializable
-from theory.activations import parse
-from theory.bezout import bezout_report
-from theory.data import planted_data, random_data
-from theory.networks import NetworkSpec, init_weights
-from theory.rank import numerical_rank
-from theory.systems import ZeroErrorSystem
+from landscape_core.errors import InvalidSpecError, TrainingDiverged
+from landscape_core.progress import Progress, report
+from landscape_core.seeds import child_seed, stream
+from landscape_core.serialize import Config, Serializable
+from theory.network.activations import parse
+from theory.bounds.bezout import bezout_report
+from theory.network.data import planted_data, random_data
+from theory.network.spec import NetworkSpec, init_weights
+from theory.bounds.rank import numerical_rank
+from theory.network.equations import ZeroErrorSystem
 
 OPTIMIZERS = ("lm", "gd")
 STATIONARY_GRAD = 1e-6  # ‖∇L‖ below which a run that missed zero loss counts as stationary
@@ -76,7 +76,7 @@ class CompareConfig(Config):
         max_iters: iterations per restart (LM steps or GD steps).
         lr: gradient-descent step size on L = Σ r² (gd only).
         restarts: independent initialisations per network; the lowest loss is kept.
-        init_scale: weights N(0, init_scale²/fan_in) (theory.networks.init_weights).
+        init_scale: weights N(0, init_scale²/fan_in) (theory.network.spec.init_weights).
         zero_loss: a run "reaches zero loss" when Σ_i r_i² ≤ zero_loss.
         tol: relative threshold τ for Hessian nullity and Jacobian rank (dimensionless).
         epsilon: flatness-radius tolerance on the loss Σ r² (absolute, Theory IIb eq. 11).
@@ -169,7 +169,7 @@ class CompareRow(Serializable):
         hessian_nullity: #{|λ| ≤ τ max|λ|}; hessian_eigenvalues: descending; n_negative: λ < −τ max|λ|
             (negative curvature: a failed run that stopped on a slope or saddle, not at a minimum).
         kernel_dim: K − rank J (the local dimension of the zero set at a regular zero).
-        theory_rank: r, the generic Jacobian rank from theory.bezout; theory_dimension: K − r.
+        theory_rank: r, the generic Jacobian rank from theory.bounds.bezout; theory_dimension: K − r.
         paper_dimension: K − N (Theory II §3.2, "modulo inconsistent equations").
         theory_dependent: r < N (theory predicts no zero-loss point for generic targets).
         gauss_newton_gap: ‖∇²L − 2JᵀJ‖_F / ‖∇²L‖_F.
@@ -251,7 +251,7 @@ def compare_needs(config: CompareConfig) -> list:
     [J; √μ I] with its least-squares copy (about 3·N·K + 2·K²), and the measurement the Hessian,
     its eigenvectors and JᵀJ (3·K²).
     """
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     worst = None
     for width in config.widths:
@@ -357,7 +357,7 @@ def train_to_zero(config: CompareConfig, spec, X: torch.Tensor, Y: torch.Tensor,
 
 
 def _theory_rank(spec, data, seed: int) -> tuple[int | None, bool | None, str | None]:
-    """Return (r, dependent, note) from theory.bezout.bezout_report on the same network and data."""
+    """Return (r, dependent, note) from theory.bounds.bezout.bezout_report on the same network and data."""
     report = bezout_report(spec, data.n_points, seed=seed, data=data)
     if report.predicted_dimension is None:
         return None, None, f"theory gave no Jacobian rank for K = {spec.n_params}"
@@ -435,7 +435,7 @@ def measure(config: CompareConfig, width: int, data, X: torch.Tensor, Y: torch.T
 def run_compare(config: CompareConfig, progress: Progress | None = None) -> CompareResult:
     """Return the sweep's measurements: train each width to zero square loss, compare nullity with K − r.
 
-    Data: N points from `theory.data.random_data` (or `planted_data`, targets of a random network
+    Data: N points from `theory.network.data.random_data` (or `planted_data`, targets of a random network
     of the widest spec) with `config.seed`; the same points for every width.
     """
     start = time.perf_counter()

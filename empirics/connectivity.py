@@ -30,11 +30,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.seeds import child_seed, stream
-from landscape_toolkit.common.serialize import Serializable, fields_dict
+from landscape_core.progress import Progress, report
+from landscape_core.seeds import child_seed, stream
+from landscape_core.serialize import Serializable, fields_dict
 from empirics.models import get_flat, set_flat
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 LossFn = Callable[[nn.Module], torch.Tensor]
 
@@ -369,7 +369,7 @@ def dss_needs(cfg: PolyRegressionConfig) -> list:
     A string holds up to max_beads + 2 models of the 1-h_1-…-1 MLP (float32 weights), and each
     forward pass the samples × Σ h activations: a lower bound, the arrays certainly held at once.
     """
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     widths = (1, *cfg.hidden, 1)
     weights = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))

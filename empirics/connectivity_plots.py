@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from landscape_toolkit.common.figures import save_figure  # noqa: E402
+from landscape_core.figures import save_figure  # noqa: E402
 
 
 def _save(fig, path: str | Path) -> Path:

@@ -45,11 +45,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from landscape_toolkit.common.errors import InputFileError
-from landscape_toolkit.common.errors import DataError, InvalidSpecError
-from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Config
-from theory.networks import NetworkSpec, forward, init_weights
+from landscape_core.errors import InputFileError
+from landscape_core.errors import DataError, InvalidSpecError
+from landscape_core.seeds import stream
+from landscape_core.serialize import Config
+from theory.network.spec import NetworkSpec, forward, init_weights
 
 DATASETS = ("fashion-mnist", "digits", "cifar10", "mnist", "regression")
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -536,10 +536,10 @@ def _fashion_arrays(folder_name: str, suffix: str) -> tuple[np.ndarray, np.ndarr
 def regression_data(spec: DataSpec, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> Dataset:
     """Return N points x ~ U[−s, s]^{n_0} with targets y = f(x; w*) (+ noise) of a random teacher network.
 
-    The teacher is `theory.networks.NetworkSpec.from_dict(spec.teacher)` with weights
-    w* = init_weights(teacher, stream(seed, "regression teacher")) (`landscape_toolkit.common.seeds`; the
+    The teacher is `theory.network.spec.NetworkSpec.from_dict(spec.teacher)` with weights
+    w* = init_weights(teacher, stream(seed, "regression teacher")) (`landscape_core.seeds`; the
     inputs and the noise have the streams "regression inputs" and "regression noise"), and
-    f = theory.networks.forward (the numpy pass, float64), so
+    f = theory.network.spec.forward (the numpy pass, float64), so
     the targets are exactly the ones theory's polynomial system uses. Gaussian noise of standard
     deviation `spec.noise` is added to the training targets only.
     """

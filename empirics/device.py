@@ -6,7 +6,7 @@ from typing import Iterator
 
 import torch
 
-from landscape_toolkit.common.errors import DeviceUnavailable
+from landscape_core.errors import DeviceUnavailable
 
 
 def pick_device(name: str | torch.device = "auto") -> torch.device:

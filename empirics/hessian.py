@@ -4,7 +4,7 @@ Every function here takes `fn: w ↦ L(w)`, a differentiable torch function of t
 vector (`empirics.probes.Objective.loss_fn()` builds one from a model and data), and the point w.
 
 - `hessian_spectrum`: the exact K×K Hessian by `torch.func.hessian` (reverse-over-reverse) and all
-  its eigenvalues, with the nullity by `theory.rank.numerical_rank` (the toolkit's one rank rule) at
+  its eigenvalues, with the nullity by `theory.bounds.rank.numerical_rank` (the toolkit's one rank rule) at
   a stated relative tolerance. For K up to a few thousand (`AUTO_EXACT_PARAMS`, `MAX_EXACT_PARAMS`).
 - `top_eigenvalues`: the extreme eigenvalues from Hessian-vector products (forward-over-reverse,
   `torch.func.jvp` of `torch.func.grad`), through `scipy.sparse.linalg.eigsh` on a LinearOperator
@@ -26,10 +26,10 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from landscape_toolkit.common.serialize import Serializable, fields_dict
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.rank import numerical_rank
-from landscape_toolkit.common.seeds import stream
+from landscape_core.serialize import Serializable, fields_dict
+from landscape_core.errors import InvalidSpecError
+from theory.bounds.rank import numerical_rank
+from landscape_core.seeds import stream
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 MAX_EXACT_PARAMS = 20_000  # beyond this the K×K Hessian (3.2 GB at 20,000) is refused
@@ -50,7 +50,7 @@ class HessianSpectrum(Serializable):
 
     Fields:
         eigenvalues: the K eigenvalues, descending.
-        tol: relative tolerance: λ counts as zero when |λ| ≤ tol · max_i |λ_i| (`theory.rank`'s rtol).
+        tol: relative tolerance: λ counts as zero when |λ| ≤ tol · max_i |λ_i| (`theory.bounds.rank`'s rtol).
         nullity: number of eigenvalues counted as zero.
         n_negative: eigenvalues below −tol · max|λ| (negative curvature beyond the tolerance).
         gap: (smallest |λ| above the threshold, largest |λ| at or below it), showing the separation.
@@ -151,7 +151,7 @@ def flat_hessian(fn: LossFn, w: torch.Tensor) -> torch.Tensor:
 
 
 def spectrum_of(H: np.ndarray, tol: float = 1e-9) -> HessianSpectrum:
-    """Return the eigenvalues of a symmetric K×K matrix H and its nullity K − rank, rank by `theory.rank.numerical_rank`.
+    """Return the eigenvalues of a symmetric K×K matrix H and its nullity K − rank, rank by `theory.bounds.rank.numerical_rank`.
 
     For symmetric H the singular values are |λ_i|, so the rank rule σ_i > tol · σ_1 counts the
     eigenvalues with |λ| > tol · max|λ|; negative curvature beyond the same threshold is reported apart.

@@ -4,13 +4,13 @@ For K in the hundreds of thousands (the Theory II DCNN has K = 188,810) the (N·
 J of the outputs on N inputs is too large to form and factor as a whole. Its range is sketched
 instead: Y = J Ω with Ω a K × s Gaussian matrix, one column per Jacobian–vector product
 (`torch.func.jvp`, batched by `torch.func.vmap`), and the numerical rank of the (N·n_out) × s sketch
-is taken with `theory.rank.numerical_rank`. In exact arithmetic rank(J Ω) = min(rank J, s) with
+is taken with `theory.bounds.rank.numerical_rank`. In exact arithmetic rank(J Ω) = min(rank J, s) with
 probability 1 (Halko, Martinsson & Tropp 2011, §4), so s doubles until the sketch's rank falls below
 its width (or s reaches min(N·n_out, K)), and the rank is then not capped by the sketch.
 
 What this proves: nothing. The sketch's numerical rank *estimates* rank J: floating-point errors can
 hide small singular values or make noise look like rank. A proof of a lower bound on the rank needs
-exact arithmetic (`theory.rank.modular_jacobian_rank` for the polynomial networks of `theory`).
+exact arithmetic (`theory.bounds.rank.modular_jacobian_rank` for the polynomial networks of `theory`).
 """
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp, vmap
 
-from landscape_toolkit.common.seeds import child_seed
-from landscape_toolkit.common.serialize import Serializable
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.rank import numerical_rank
+from landscape_core.seeds import child_seed
+from landscape_core.serialize import Serializable
+from landscape_core.errors import InvalidSpecError
+from theory.bounds.rank import numerical_rank
 
 STATEMENT = ("estimate: the numerical rank of the sketch J·Ω (Ω Gaussian K × s) estimates rank J; in exact "
              "arithmetic it equals min(rank J, s) with probability 1, and s < width means it is not capped; "
              "floating point can err either way, so it proves nothing (a proved lower bound needs exact "
-             "arithmetic: theory.rank.modular_jacobian_rank)")
+             "arithmetic: theory.bounds.rank.modular_jacobian_rank)")
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def randomized_jacobian_rank(model: nn.Module, X: torch.Tensor, seed: int = 0, i
 
 
 def full_jacobian_rank(model: nn.Module, X: torch.Tensor, rtol: float | None = None):
-    """Return `theory.rank.numerical_rank` of the whole Jacobian (torch.func.jacrev): the small-K reference."""
+    """Return `theory.bounds.rank.numerical_rank` of the whole Jacobian (torch.func.jacrev): the small-K reference."""
     from torch.func import jacrev
 
     f, w = output_map(model, X)

@@ -20,7 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from landscape_toolkit.common.figures import save_figure  # noqa: E402
+from landscape_core.figures import save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 _DYN_COLOURS = {"gdl": "tab:blue", "sgd": "tab:orange", "sgdl": "tab:green"}

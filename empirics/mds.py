@@ -20,8 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from landscape_toolkit.common.serialize import Serializable
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.serialize import Serializable
+from landscape_core.errors import InvalidSpecError
 
 METRICS = ("cosine", "euclidean")
 

@@ -2,7 +2,7 @@
 
 The shape of the model lives here, apart from the training settings (`empirics.train_config`), as
 nanoGPT keeps its model config apart: a resumed run pins exactly this spec. The theory kind is a
-`theory.networks.NetworkSpec` (the polynomial network that `theory/` turns into polynomials and
+`theory.network.spec.NetworkSpec` (the polynomial network that `theory/` turns into polynomials and
 `empirics.models.TorchNetwork` into a module); its widths, activation and bias are read from it.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from empirics.models import PAPER_WIDTHS, fit_relu_approximation
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.serialize import Config
-from theory.networks import NetworkSpec
+from landscape_core.errors import InvalidSpecError
+from landscape_core.serialize import Config
+from theory.network.spec import NetworkSpec
 
 KINDS = ("paper-cnn", "mlp", "theory")
 MLP_WIDTHS: tuple[int, ...] = (256, 256)
@@ -65,7 +65,7 @@ class ModelSpec(Config):
         """Fill widths, activation and bias from the theory network; refuse values that contradict it."""
         net = self.network
         if not isinstance(net, NetworkSpec):
-            raise InvalidSpecError("the theory model needs a network spec (theory.networks.NetworkSpec)")
+            raise InvalidSpecError("the theory model needs a network spec (theory.network.spec.NetworkSpec)")
         own = {"widths": tuple(net.widths[1:-1]), "activation": net.activation.to_string(), "bias": net.bias}
         for name, value in own.items():
             given = getattr(self, name)

@@ -1,9 +1,9 @@
 """Torch realisations of the networks: theory specs, the paper's DCNN, and a plain MLP.
 
-`TorchNetwork(spec)` is the second realisation of a `theory.networks.NetworkSpec` (the first is
-`theory.networks.forward`): same polynomial activation (Horner on the exact coefficients, as
+`TorchNetwork(spec)` is the second realisation of a `theory.network.spec.NetworkSpec` (the first is
+`theory.network.spec.forward`): same polynomial activation (Horner on the exact coefficients, as
 floats), same bias / output-activation switches, and parameters registered in exactly theory's flat
-layout, so `get_flat(model)` is the vector w of `theory.networks.forward(spec, w, X)`.
+layout, so `get_flat(model)` is the vector w of `theory.network.spec.forward(spec, w, X)`.
 
 `PaperCNN` is the DCNN of Theory II §4.1 (Poggio & Liao 2017): 6 layers counting the input, i.e.
 five 3×3 convolutions with stride 2, no pooling, batch normalisation without affine parameters
@@ -22,10 +22,10 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector
 
-from landscape_toolkit.common.serialize import Serializable, fields_dict
-from theory.activations import PolyActivation, parse
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec
+from landscape_core.serialize import Serializable, fields_dict
+from theory.network.activations import PolyActivation, parse
+from landscape_core.errors import InvalidSpecError
+from theory.network.spec import NetworkSpec
 
 # Theory II §4.1 states 188,810 parameters but not the widths. With five biased 3×3 convolutions
 # 3 → c1 → c2 → c3 → c4 → 10, the count is 9·(3c1 + c1c2 + c2c3 + c3c4 + 10c4) + (c1+c2+c3+c4+10).
@@ -124,7 +124,7 @@ class TorchNetwork(nn.Module):
     (the convolution of eq. (5)); P is applied to the root output only if `output_activation`.
 
     Parameters are registered in theory's flat order (per layer W then b; tree V, b, a), so
-    `get_flat(model)` equals the w that `theory.networks.forward(spec, w, X)` takes.
+    `get_flat(model)` equals the w that `theory.network.spec.forward(spec, w, X)` takes.
     """
 
     def __init__(self, spec: NetworkSpec, dtype: torch.dtype = torch.float32,

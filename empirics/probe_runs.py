@@ -4,7 +4,7 @@
 `run_probe` dispatches to one probe of `empirics.probes` / `empirics.hessian` (Theory II §4,
 Theory IIb §3) and returns a `ProbeRun`; `runs_mds` stacks every saved epoch of every trajectory
 of one or more runs and embeds each weight layer with classical MDS (Theory II §4.1, Fig. 3).
-The CLI (`commands/probe.py`) only parses, calls these and renders.
+The command line (`landscape_toolkit/commands/probe.py`, one renderer per kind of `PROBES`) only parses, calls these and renders.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from empirics.mds import mds_by_layer
 from empirics.models import get_flat, layer_slice
 from empirics.model_spec import ModelSpec
 from empirics.train import TrainConfig, build_model, load_run, load_trajectory, loss_name, read_metrics
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.progress import Progress, noted, report
-from landscape_toolkit.common.seeds import child_seed
-from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
+from landscape_core.errors import InvalidSpecError
+from landscape_core.progress import Progress, noted, report
+from landscape_core.seeds import child_seed
+from landscape_core.serialize import Serializable, fields_dict, to_jsonable
 
 KINDS = ("perturb", "interpolate", "radius", "hessian", "agreement")
 HESSIAN_METHODS = ("auto", "exact", "top", "density", "all")
@@ -85,7 +85,7 @@ def probe_needs(source: ProbeSource) -> list:
     """
     from empirics.checkpoints import run_config
     from empirics.train import shape_counts
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     if source.demo or not source.run:
         return []
@@ -128,7 +128,7 @@ def load_source(source: ProbeSource) -> LoadedSource:
 
 
 @dataclass(frozen=True)
-class ProbeOptions(Serializable):
+class ProbeConfig(Serializable):
     """Settings of the five probes (each probe reads its own; the CLI defaults).
 
     Fields:
@@ -203,14 +203,14 @@ class ProbeRun(Serializable):
         result: the probe's result: PerturbationResult, InterpolationResult or SimplexResult,
             {subset: RadiusResult}, HessianReport, AgreementResult.
         source: the LoadedSource description (run or demo, split, examples, loss).
-        options: the ProbeOptions used.
+        options: the ProbeConfig used.
         seconds: wall time of the probe.
     """
 
     kind: str
     result: Any
     source: dict
-    options: ProbeOptions
+    options: ProbeConfig
     seconds: float = field(default=0.0)
 
     def to_dict(self) -> dict:
@@ -237,7 +237,7 @@ def hessian_methods(method: str, n_params: int) -> list[str]:
             "all": (["exact"] if exact_ok else []) + ["top", "density"]}.get(method, [method])
 
 
-def hessian_report(objective: probes.Objective, options: ProbeOptions) -> HessianReport:
+def hessian_report(objective: probes.Objective, options: ProbeConfig) -> HessianReport:
     """Return the Hessian spectrum at the objective's model by the methods `options.method` stands for."""
     w = objective.flat()
     fn = objective.loss_fn(w)
@@ -251,65 +251,83 @@ def hessian_report(objective: probes.Objective, options: ProbeOptions) -> Hessia
         if "density" in want else None)
 
 
-def run_probe(kind: str, loaded: LoadedSource, options: ProbeOptions = ProbeOptions(),
+def _perturb(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
+    """Layer-wise Gaussian perturbation of one trajectory's model (Theory II §4)."""
+    model = _pick(loaded.models, options.trajectory)
+    obj = objective(model)
+    return probes.perturbation_probe(obj, obj.flat(), probes.blocks_of(model), options.alphas, options.samples,
+                                     options.scale, options.seed, progress=progress)
+
+
+def _interpolate(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
+    """Loss along the line between two models, or on the simplex of three."""
+    idx = tuple(options.models)
+    if len(idx) not in (2, 3) or len(set(idx)) != len(idx):
+        raise InvalidSpecError("--models takes two distinct trajectories (a line) or three (the simplex)")
+    chosen = [_pick(loaded.models, i) for i in idx]
+    obj = objective(chosen[0])
+    ws = [get_flat(m) for m in chosen]
+    buffers = tuple(probes.module_buffers(m) for m in chosen)
+    if len(idx) == 3:
+        return probes.interpolate_simplex(obj, *ws, resolution=options.points, buffers=buffers, progress=progress)
+    if len(options.t_range) != 2 or not options.t_range[0] < options.t_range[1]:
+        raise InvalidSpecError("--range takes two increasing numbers, e.g. -0.25,1.25")
+    ts = np.linspace(options.t_range[0], options.t_range[1], max(options.points, 2))
+    return probes.interpolate_linear(obj, ws[0], ws[1], ts, buffers=buffers, progress=progress)
+
+
+def _radius(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
+    """Flatness radii r(w, δw, ε) of Theory IIb eq. 11, over all weights, the top layer, or both."""
+    if options.subset not in ("all", "top", "both"):
+        raise InvalidSpecError(f"unknown subset {options.subset!r}: choose all, top or both")
+    model = _pick(loaded.models, options.trajectory)
+    obj = objective(model)
+    subsets = ("all", "top") if options.subset == "both" else (options.subset,)
+    return {s: probes.radius_probe(obj, obj.flat(), options.epsilon, options.directions, s, options.quantity,
+                                   options.seed, options.r_max, probes.blocks_of(model),
+                                   progress=noted(progress, f"{s} weights"))
+            for s in subsets}
+
+
+def _hessian(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
+    """The Hessian spectrum at one trajectory's model."""
+    return hessian_report(objective(_pick(loaded.models, options.trajectory)), options)
+
+
+def _agreement(loaded: LoadedSource, options: ProbeConfig, objective: Callable, progress: Progress | None):
+    """Agreement matrices of the trajectories' predictions (Theory II Fig. 18), with a random reference."""
+    if loaded.loss != "cross-entropy":
+        raise InvalidSpecError("agreement matrices need a classification run")
+    chosen = list(loaded.models)
+    labels = [f"traj {i}" for i in range(len(loaded.models))]
+    if options.reference:
+        chosen.append(loaded.fresh(child_seed(options.seed, "agreement reference init")))
+        labels.append("random init")
+    objs = [objective(m) for m in chosen]
+    correct = np.stack([o.correct(o.flat()) for o in objs])
+    return probes.agreement_matrices(correct, labels)
+
+
+# The probe function of each kind; `KINDS` lists them in the order the command line shows.
+PROBES: dict[str, Callable] = {"perturb": _perturb, "interpolate": _interpolate, "radius": _radius,
+                               "hessian": _hessian, "agreement": _agreement}
+
+
+def run_probe(kind: str, loaded: LoadedSource, options: ProbeConfig = ProbeConfig(),
               progress: Progress | None = None) -> ProbeRun:
     """Return the result of probe `kind` on the models `load_source` read (Theory II §4, Theory IIb §3)."""
     start = time.perf_counter()
-    if kind not in KINDS:
+    if kind not in PROBES:
         raise InvalidSpecError(f"unknown probe {kind!r}: choose one of {', '.join(KINDS)}")
     if options.bn == "interpolate" and kind != "interpolate":
         raise InvalidSpecError("--bn interpolate mixes running statistics along an interpolation: use it with "
                                "`probe interpolate` only")
-    models = loaded.models
 
     def objective(model: nn.Module) -> probes.Objective:
         return probes.Objective(model, loaded.X, loaded.Y, loss=loaded.loss, batch_size=options.batch_size,
                                 bn=options.bn)
 
-    if kind == "perturb":
-        model = _pick(models, options.trajectory)
-        obj = objective(model)
-        result = probes.perturbation_probe(obj, obj.flat(), probes.blocks_of(model), options.alphas, options.samples,
-                                           options.scale, options.seed, progress=progress)
-    elif kind == "interpolate":
-        idx = tuple(options.models)
-        if len(idx) not in (2, 3) or len(set(idx)) != len(idx):
-            raise InvalidSpecError("--models takes two distinct trajectories (a line) or three (the simplex)")
-        chosen = [_pick(models, i) for i in idx]
-        obj = objective(chosen[0])
-        ws = [get_flat(m) for m in chosen]
-        buffers = tuple(probes.module_buffers(m) for m in chosen)
-        if len(idx) == 2:
-            if len(options.t_range) != 2 or not options.t_range[0] < options.t_range[1]:
-                raise InvalidSpecError("--range takes two increasing numbers, e.g. -0.25,1.25")
-            ts = np.linspace(options.t_range[0], options.t_range[1], max(options.points, 2))
-            result = probes.interpolate_linear(obj, ws[0], ws[1], ts, buffers=buffers, progress=progress)
-        else:
-            result = probes.interpolate_simplex(obj, *ws, resolution=options.points, buffers=buffers,
-                                                progress=progress)
-    elif kind == "radius":
-        if options.subset not in ("all", "top", "both"):
-            raise InvalidSpecError(f"unknown subset {options.subset!r}: choose all, top or both")
-        model = _pick(models, options.trajectory)
-        obj = objective(model)
-        subsets = ("all", "top") if options.subset == "both" else (options.subset,)
-        result = {s: probes.radius_probe(obj, obj.flat(), options.epsilon, options.directions, s, options.quantity,
-                                         options.seed, options.r_max, probes.blocks_of(model),
-                                         progress=noted(progress, f"{s} weights"))
-                  for s in subsets}
-    elif kind == "hessian":
-        result = hessian_report(objective(_pick(models, options.trajectory)), options)
-    else:
-        if loaded.loss != "cross-entropy":
-            raise InvalidSpecError("agreement matrices need a classification run")
-        chosen = list(models)
-        labels = [f"traj {i}" for i in range(len(models))]
-        if options.reference:
-            chosen.append(loaded.fresh(child_seed(options.seed, "agreement reference init")))
-            labels.append("random init")
-        objs = [objective(m) for m in chosen]
-        correct = np.stack([o.correct(o.flat()) for o in objs])
-        result = probes.agreement_matrices(correct, labels)
+    result = PROBES[kind](loaded, options, objective, progress)
     return ProbeRun(kind, result, loaded.description, options, time.perf_counter() - start)
 
 
@@ -356,7 +374,7 @@ def mds_needs(runs: Sequence[str], every: int = 1) -> list:
     """
     from empirics.checkpoints import run_config
     from empirics.train import shape_counts
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     n = weights = 0
     for run in runs:

@@ -39,12 +39,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.serialize import Serializable, fields_dict, to_jsonable
+from landscape_core.progress import Progress, report
+from landscape_core.serialize import Serializable, fields_dict, to_jsonable
 from empirics.bn import recompute_bn, reset_statistics
 from empirics.models import get_flat, param_views
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.seeds import stream
+from landscape_core.errors import InvalidSpecError
+from landscape_core.seeds import stream
 from empirics.models import param_slices
 
 LOSSES = ("sse", "mse", "cross-entropy")

@@ -5,7 +5,7 @@ measured numbers, figures; see `empirics.experiments`), a training run (`config.
 `metrics.json`, `data.json`), a grid (`grid.json` and its task folders), or any folder with
 `config.json`/`result.json` and figures — and returns a `RunReport` whose `html` embeds every
 figure as a data URI, so the page can be mailed or archived as one file. For runs of theory's
-polynomial networks it adds the algebraic predictions (`theory.bezout.bezout_report`: exact
+polynomial networks it adds the algebraic predictions (`theory.bounds.bezout.bezout_report`: exact
 degree, expected dimension K − N and predicted dimension K − r) beside the measurements.
 
 The page reads like a paper's results section: the claims table gives, per claim, the verdict and
@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from landscape_toolkit.common.errors import RunNotFoundError
-from landscape_toolkit.common.records import read_json_file
-from landscape_toolkit.common.serialize import Serializable
-from theory.bezout import bezout_report
-from theory.networks import NetworkSpec
+from landscape_core.errors import RunNotFoundError
+from landscape_core.records import read_json_file
+from landscape_core.serialize import Serializable
+from theory.bounds.bezout import bezout_report
+from theory.network.spec import NetworkSpec
 
 MAX_FIGURES_PER_RUN = 24
 VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9a6700", "by construction": "#8250df",

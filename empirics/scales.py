@@ -1,16 +1,26 @@
 """Scale presets: `smoke`, `cpu` and `paper`, and the one rule that fills a config from its preset.
 
-Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run),
-`paper` (the paper's protocol, for a GPU). Library modules (Langevin, toy landscapes) and the
+Scales: `smoke` (real data, ≤ 2 minutes on 2 CPU cores; tested), `cpu` (a meaningful CPU run,
+≤ 15 minutes), `paper` (the paper's protocol, for a GPU). The command line, the benchmarks and the
+README read the scale names and limits from here. Library modules (Langevin, toy landscapes) and the
 experiments share this module, so library code never imports the experiments package.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 SCALES = ("smoke", "cpu", "paper")
+# Wall-time limit of one experiment at each scale on 2 idle CPU cores, in seconds (None: no limit).
+SCALE_LIMIT_S: dict[str, float | None] = {"smoke": 120.0, "cpu": 900.0, "paper": None}
+SCALE_PROMISES = {"smoke": "real data, ≤ 2 min on 2 CPU cores", "cpu": "a meaningful CPU run, ≤ 15 min",
+                  "paper": "the paper's protocol (GPU)"}
+
+
+def describe_scales() -> str:
+    """Return the scales and what each promises, as one line for help texts."""
+    return "; ".join(f"{s}: {SCALE_PROMISES[s]}" for s in SCALES)
 
 
 def check_scale(scale: str) -> str:

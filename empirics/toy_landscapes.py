@@ -31,11 +31,11 @@ from typing import Literal
 
 import numpy as np
 
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.seeds import stream
-from landscape_toolkit.common.serialize import Serializable
+from landscape_core.progress import Progress, report
+from landscape_core.seeds import stream
+from landscape_core.serialize import Serializable
 from empirics.scales import SCALES, fill_scale_defaults
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 KINDS = ("basin", "basin-fractal")
 

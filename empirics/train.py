@@ -76,10 +76,10 @@ from empirics.train_config import (LOSSES, MODELS, OPTIMIZERS, PARALLEL, PRECISI
                                    split_init_from)
 from empirics.trajectories import (SGDL, Trajectories, build_model, effective_precision, evaluate,  # noqa: F401
                                    loss_name, make_optimizer, parallel_mode, per_trajectory_loss, run_epoch)
-from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError, TrainingDiverged
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.runs import CHECKPOINT, RunDir, clear_stale, discard_on_failure, snapshot
-from landscape_toolkit.common.seeds import child_seed
+from landscape_core.errors import CheckpointError, InvalidSpecError, TrainingDiverged
+from landscape_core.progress import Progress, report
+from landscape_core.runs import CHECKPOINT, RunDir, clear_stale, discard_on_failure, snapshot
+from landscape_core.seeds import child_seed
 
 
 # Copies of the weights a trajectory holds besides the optimiser's buffers: the weights, their
@@ -140,7 +140,7 @@ def train_needs(config: TrainConfig) -> list:
       disk:   weights/ (epochs + 1 files of K·P·b, unless save_weights is off), checkpoint.pt
               (two at once while it is replaced) and metrics.json, in whole blocks.
     """
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.sizes import Need
 
     p, a, shape, n_train, n_test = shape_counts(config)
     b = 8 if config.dtype == "float64" else 4

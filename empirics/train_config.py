@@ -4,7 +4,7 @@
 by one rule (`resumed_config`): the saved configuration, with only the `RESUMABLE` fields taken
 from the request (epochs, which may only grow, and how the run is watched or executed).
 
-Seeds (`landscape_toolkit.common.seeds`): trajectory k is the run of seed + k, and each of its
+Seeds (`landscape_core.seeds`): trajectory k is the run of seed + k, and each of its
 random choices has its own named stream under that seed: 'weights' (initialisation), 'batch order',
 'sgdl noise', 'start perturbation'; the data have their own seed, `data_seed`. Seeds of any width
 are recorded exactly.
@@ -19,10 +19,10 @@ import torch
 
 from empirics.data import DataSpec
 from empirics.model_spec import KINDS, ModelSpec
-from landscape_toolkit.common.errors import CheckpointError, InvalidSpecError
-from landscape_toolkit.common.seeds import check_seed
-from landscape_toolkit.common.serialize import Config, Serializable
-from theory.networks import NetworkSpec
+from landscape_core.errors import CheckpointError, InvalidSpecError
+from landscape_core.seeds import check_seed
+from landscape_core.serialize import Config, Serializable
+from theory.network.spec import NetworkSpec
 
 OPTIMIZERS = ("sgd", "gd", "sgdl", "rmsprop")
 MODELS = KINDS

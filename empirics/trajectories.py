@@ -21,9 +21,9 @@ from empirics.data import Dataset
 from empirics.models import MLP, PaperCNN, TorchNetwork, grouped_cnn_forward, set_flat, stacked_flat, supports_grouped
 from empirics.model_spec import ModelSpec
 from empirics.train_config import TrainConfig
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.seeds import child_seed, stream
-from theory.networks import init_weights
+from landscape_core.errors import InvalidSpecError
+from landscape_core.seeds import child_seed, stream
+from theory.network.spec import init_weights
 
 def build_model(spec: ModelSpec, input_shape: tuple[int, ...], output_dim: int, seed: int,
                 dtype: torch.dtype = torch.float32) -> nn.Module:

@@ -3,9 +3,9 @@
 Run: .venv/bin/python examples/paper_vs_exact_degree.py
 For fully connected width-2 networks on 2 inputs, with P on the output (eq. (5)) and without it.
 """
-from theory.activations import parse
-from theory.bezout import bezout_report
-from theory.networks import NetworkSpec
+from theory.network.activations import parse
+from theory.bounds.bezout import bezout_report
+from theory.network.spec import NetworkSpec
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.linear_paths import certify_path, connecting_path, demo_instance
-from theory.relu_paths import counterexample, string_method
+from theory.sublevel.linear_paths import certify_path, connecting_path, demo_instance
+from theory.sublevel.relu_paths import counterexample, string_method
 
 # Two near-optimal 3-4-4-2 linear networks related by sign-flipping fibre moves.
 loss, theta_a, theta_b = demo_instance((3, 4, 4, 2), loss_kind="empirical", endpoints="equivalent", seed=0)

@@ -1,6 +1,6 @@
-"""landscape-toolkit: the bottom layer (`common`), the grid targets and the command line (`commands`, `cli`).
+"""landscape-toolkit's command line: the top layer, above `landscape_core`, `theory` and `empirics`.
 
-The mathematics lives in the top-level packages `theory` (no torch) and `empirics` (PyTorch); this
-package holds what both share underneath them and the command line above them. Importing it
-imports nothing else.
+`cli` builds the parser and is the one boundary where a named error becomes one line on stderr;
+`commands` holds one module per command; `grid_targets` names the library calls a grid may run;
+`atlas_runner` runs the atlas's rows as a resumable grid. Importing this package imports nothing else.
 """

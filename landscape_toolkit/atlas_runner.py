@@ -1,10 +1,10 @@
 """The atlas as a resumable grid: rows run through the executor seam, then the table, JSON, CSV and figure.
 
-`run_atlas` runs `theory.atlas.atlas_row` for every architecture of `theory.atlas.architectures`
+`run_atlas` runs `theory.counting.atlas.atlas_row` for every architecture of `theory.counting.atlas.architectures`
 through `common.executor.run_grid` (local pool, submitit, or Slurm), each row in its own folder
 `<run>/rows/<key>/`, so an interrupted atlas resumes row by row. Rows go in waves of equal size
 (K·N), smallest first: after each wave, the architectures above a row that ran past its budget
-are marked "not attempted" with that reason (`theory.atlas.skip_reason`) instead of being run.
+are marked "not attempted" with that reason (`theory.counting.atlas.skip_reason`) instead of being run.
 At the end the run folder holds atlas.json (every row, the conjectures, totals), atlas.csv,
 atlas.md (the table), atlas-summary.md (one cell for all n_0) and atlas.png (counts against
 weights), beside config.json and manifest.json.
@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from landscape_toolkit.common.executor import ExecutorOptions, Task, run_grid
-from landscape_toolkit.common.progress import Progress, report
-from landscape_toolkit.common.records import atomic_write_text
-from landscape_toolkit.common.runs import open_run
-from theory.atlas import (Architecture, Atlas, AtlasConfig, AtlasRow, Published, architectures, skip_reason, tally)
-from theory.atlas_patterns import conjectures
+from landscape_core.executor import ExecutorConfig, Task, run_grid
+from landscape_core.progress import Progress, report
+from landscape_core.records import atomic_write_text
+from landscape_core.runs import open_run
+from theory.counting.atlas import (Architecture, Atlas, AtlasConfig, AtlasRow, Published, architectures, skip_reason, tally)
+from theory.counting.atlas_patterns import conjectures
 
 ROW_TARGET = "landscape_toolkit.grid_targets:atlas_row"
 ROWS_GRID = "rows"
@@ -46,7 +46,7 @@ def _failed(arch: Architecture, cfg: AtlasConfig, error: str | None) -> AtlasRow
     return AtlasRow(arch, "failed", arch.n_weights, seed=cfg.seed, reason=error or "the task did not finish")
 
 
-def run_rows(cfg: AtlasConfig, folder: Path, backend: str = "local", options: ExecutorOptions | None = None,
+def run_rows(cfg: AtlasConfig, folder: Path, backend: str = "local", options: ExecutorConfig | None = None,
              only: Sequence[str] = (), progress: Progress | None = None) -> list[AtlasRow]:
     """Return one AtlasRow per architecture (in `architectures` order), running the unfinished rows in waves."""
     archs = [a for a in architectures(cfg) if not only or any(s in a.key for s in only)]
@@ -167,12 +167,12 @@ def csv_text(rows: Sequence[AtlasRow]) -> str:
     return buf.getvalue()
 
 
-def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", options: ExecutorOptions | None = None,
+def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", options: ExecutorConfig | None = None,
               only: Sequence[str] = (), progress: Progress | None = None, figure: bool = True) -> Atlas:
     """Return the Atlas of `cfg`, computed (or resumed) in the run folder `root/name` and written there.
 
     Files: config.json, manifest.json, rows/<key>/ (one grid task per row), atlas.json, atlas.csv,
-    atlas.md and atlas.png (`theory.atlas_plots.atlas_figure`).
+    atlas.md and atlas.png (`theory.figures.atlas.atlas_figure`).
     """
     t0 = time.perf_counter()
     with open_run(root, name, {"atlas": cfg, "only": list(only)}, cfg.seed, extra={"command": "atlas"}) as run:
@@ -184,6 +184,6 @@ def run_atlas(cfg: AtlasConfig, root: str, name: str, backend: str = "local", op
         atomic_write_text(run.file("atlas.md"), markdown_table(rows))
         atomic_write_text(run.file("atlas-summary.md"), summary_table(rows))
         if figure:
-            from theory.atlas_plots import atlas_figure
+            from theory.figures.atlas import atlas_figure
             atlas_figure(rows, run.file("atlas.png"))
     return atlas

@@ -20,8 +20,8 @@ warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 
 from landscape_toolkit import commands  # noqa: E402
 from landscape_toolkit.commands._parser import OneLineParser  # noqa: E402
-from landscape_toolkit.common.errors import ToolkitError  # noqa: E402
-from landscape_toolkit.common.runs import release_claims  # noqa: E402
+from landscape_core.errors import ToolkitError  # noqa: E402
+from landscape_core.runs import release_claims  # noqa: E402
 
 
 def _prog() -> str:

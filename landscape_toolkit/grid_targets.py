@@ -23,17 +23,17 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "bezout": Target("landscape_toolkit.grid_targets:bezout_figures",
-                    "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bezout; "
+                    "degrees, Bezout numbers and predicted dimension of a small fc network (theory.bounds.bezout; "
                     "milliseconds): width, seed [layers=2, input_dim=2, points=4, activation='z + z^2/4']",
                     "landscape_toolkit.grid_targets:bezout_task_needs"),
     "valleys": Target("landscape_toolkit.grid_targets:valley_start",
                       "one seeded L-BFGS start of a width-p student against the valleys teacher "
-                      "(theory.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
+                      "(theory.sublevel.valleys): width, seed [run=0, activation, input_dim, teacher_width, samples, max_iter]"),
     "experiment": Target("landscape_toolkit.grid_targets:experiment_run",
                          "one paper experiment (cli.py experiment) in the task's folder, resumed stage by stage "
                          "on a re-run: name, seed [scale=smoke, device, data_dir, dataset]"),
     "atlas-row": Target("landscape_toolkit.grid_targets:atlas_row",
-                        "one row of the critical-point atlas (theory.atlas.atlas_row: count, proof, certificates, "
+                        "one row of the critical-point atlas (theory.counting.atlas.atlas_row: count, proof, certificates, "
                         "checks): widths, activation, points [config: AtlasConfig fields]"),
     "train": Target("landscape_toolkit.grid_targets:train_run",
                     "one training run (empirics.train) in the task's folder, resumed from its checkpoint "
@@ -46,11 +46,11 @@ def bezout_figures(width: int, seed: int, layers: int = 2, input_dim: int = 2, p
           activation: str = "z + z^2/4") -> dict:
     """Return the Bezout figures of the fc network (input_dim, width, …, width, 1) on `points` seeded data points.
 
-    Fields of the dict: those of `theory.bezout.bezout_report` a grid compares across widths and
+    Fields of the dict: those of `theory.bounds.bezout.bezout_report` a grid compares across widths and
     seeds: n_params K, degree D per equation, bezout D^min(N, K), multihomogeneous_bezout,
     predicted_dimension K − r, dependent, and the width and seed.
     """
-    from theory.bezout import bezout_report
+    from theory.bounds.bezout import bezout_report
 
     rep = bezout_report(_bezout_spec(width, layers, input_dim, activation), int(points), seed=int(seed))
     return {"width": width, "seed": seed, "n_params": rep.n_params, "degree": rep.degree, "bezout": rep.bezout,
@@ -59,16 +59,16 @@ def bezout_figures(width: int, seed: int, layers: int = 2, input_dim: int = 2, p
 
 
 def _bezout_spec(width: int, layers: int, input_dim: int, activation: str):
-    from theory.activations import parse
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.network.spec import NetworkSpec
 
     return NetworkSpec.fully_connected(int(input_dim), int(width), int(layers), parse(activation))
 
 
 def bezout_task_needs(width: int, seed: int = 0, layers: int = 2, input_dim: int = 2, points: int = 4,
                       activation: str = "z + z^2/4") -> list:
-    """Return what one `bezout_figures` task needs (`theory.bezout.bezout_needs`)."""
-    from theory.bezout import bezout_needs
+    """Return what one `bezout_figures` task needs (`theory.bounds.bezout.bezout_needs`)."""
+    from theory.bounds.bezout import bezout_needs
 
     return bezout_needs(_bezout_spec(width, layers, input_dim, activation), int(points))
 
@@ -76,14 +76,14 @@ def bezout_task_needs(width: int, seed: int = 0, layers: int = 2, input_dim: int
 def valley_start(width: int, seed: int, run: int = 0, activation: str = "z^2 + z^3", input_dim: int = 2,
                  teacher_width: int = 3, samples: int = 200, max_iter: int = 3000,
                  success_tol: float = 1e-6) -> dict:
-    """Return the final relative loss of start `run` at width p, exactly as `theory.valleys.valley_experiment` runs it.
+    """Return the final relative loss of start `run` at width p, exactly as `theory.sublevel.valleys.valley_experiment` runs it.
 
     Same teacher data (seed) and same start stream `start_stream(seed, width, run)` as the sweep,
     so a grid over width × run reproduces the sweep's `final_losses` task by task. Fields:
     final_loss, reached (final_loss ≤ success_tol), span_dimension q, regime, width, seed, run.
     """
-    from theory.activations import parse
-    from theory.valleys import ValleyExperimentConfig, span_dimension, start_stream, teacher_data, train_two_layer
+    from theory.network.activations import parse
+    from theory.sublevel.valleys import ValleyExperimentConfig, span_dimension, start_stream, teacher_data, train_two_layer
 
     cfg = ValleyExperimentConfig(activation=activation, input_dim=input_dim, widths=(width,),
                                  teacher_width=teacher_width, samples=samples, runs=1, max_iter=max_iter,
@@ -150,8 +150,8 @@ def atlas_row(widths: list, activation: str = "z", points: int = 1, config: dict
     """Return the atlas row (as a dict) of the fc network `widths` with activation P on `points` data points.
 
     `config`: AtlasConfig fields (seed, budgets, certification, the Bertini cross-check); see
-    `theory.atlas.atlas_row`.
+    `theory.counting.atlas.atlas_row`.
     """
-    from theory.atlas import Architecture, AtlasConfig, atlas_row as row
+    from theory.counting.atlas import Architecture, AtlasConfig, atlas_row as row
 
     return row(Architecture(tuple(widths), activation, int(points)), AtlasConfig.from_dict(dict(config or {}))).to_dict()

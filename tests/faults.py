@@ -190,9 +190,9 @@ def temporaries(folder: str | os.PathLike) -> list[Path]:
 def unreadable_files(folder: str | os.PathLike) -> list[str]:
     """Return the files under `folder` that the toolkit's readers refuse: JSON that does not parse,
     torch files that fail their CRC check or do not load (temporaries, which nothing reads, excepted)."""
-    from landscape_toolkit.common.errors import ToolkitError
-    from landscape_toolkit.common.records import read_json_file
-    from landscape_toolkit.common.runs import load_checkpoint
+    from landscape_core.errors import ToolkitError
+    from landscape_core.records import read_json_file
+    from landscape_core.runs import load_checkpoint
 
     bad = []
     for path in sorted(Path(folder).rglob("*")):

@@ -3,7 +3,7 @@
 Preconditions are encoded in the strategies rather than filtered afterwards (as sympy's
 `test_hypothesis.py` does): only network shapes within the weight budget are ever drawn, and with
 `max_terms` only activation degrees whose guaranteed term bound, the one the expansion guard
-checks (`theory.degrees.zero_error_expansion_bound`), stays within it.
+checks (`theory.bounds.degrees.zero_error_expansion_bound`), stays within it.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from itertools import product
 
 from hypothesis import strategies as st
 
-from theory.activations import PolyActivation
-from theory.degrees import zero_error_expansion_bound
-from theory.networks import NetworkSpec
+from theory.network.activations import PolyActivation
+from theory.bounds.degrees import zero_error_expansion_bound
+from theory.network.spec import NetworkSpec
 
 _LEADS = [Fraction(1), Fraction(-1, 2), Fraction(1, 3), Fraction(2)]
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from theory.activations import (MAX_DEGREE, RELU_METHODS, PolyActivation, degree_for_accuracy, linear, parse, relu,
+from theory.network.activations import (MAX_DEGREE, RELU_METHODS, PolyActivation, degree_for_accuracy, linear, parse, relu,
                                 relu_approximation, relu_chebyshev, relu_legendre, relu_minimax, relu_series,
                                 relu_sup_error, sup_error)
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 
 def test_parse_reads_exact_rational_coefficients():
@@ -215,7 +215,7 @@ def test_unreachable_accuracy_is_refused_naming_max_degree():
 
 def test_approximation_table_reaches_epsilon_at_its_degree_and_matches_the_single_errors():
     """Theory II §3.1: ℓ(ε) is the smallest tabulated degree with sup error ≤ ε; the table is the per-degree errors."""
-    from theory.activations import RELU_METHODS, approximation_table, relu_sup_error
+    from theory.network.activations import RELU_METHODS, approximation_table, relu_sup_error
 
     tab = approximation_table(0.05, radius=2.0, degrees=(2, 6), max_degree=60)
     for m in RELU_METHODS:

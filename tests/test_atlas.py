@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from theory import macaulay2
-from theory.atlas import Architecture, AtlasConfig, AtlasRow, architectures, published, skip_reason
+from theory.counting import macaulay2
+from theory.counting.atlas import Architecture, AtlasConfig, AtlasRow, architectures, published, skip_reason
 
 needs_m2 = pytest.mark.skipif(not macaulay2.available(), reason="Macaulay2 (M2) is not installed")
 

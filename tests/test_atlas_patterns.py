@@ -8,8 +8,8 @@ from fractions import Fraction
 
 from hypothesis import given, strategies as st
 
-from theory.atlas import Architecture, AtlasRow
-from theory.atlas_patterns import closed_forms, conjectures, fit_form, input_independence
+from theory.counting.atlas import Architecture, AtlasRow
+from theory.counting.atlas_patterns import closed_forms, conjectures, fit_form, input_independence
 
 
 def _rows(counts: dict, proof="exact over QQ", status="computed"):
@@ -57,7 +57,7 @@ def test_a_power_law_is_recovered_from_its_own_values(a, b, k):
 
 
 def test_a_stated_formula_is_checked_on_every_row_it_speaks_of_and_refuted_by_one():
-    from theory.atlas_patterns import one_hidden_layer_count, stated_formulas
+    from theory.counting.atlas_patterns import one_hidden_layer_count, stated_formulas
 
     assert [one_hidden_layer_count(h, ny) for h in (1, 2, 3) for ny in (1, 2, 3)] == [5, 9, 13, 9, 33, 73, 13, 73, 245]
     rows = _rows({(1, 2, 2): 33, (3, 2, 2): 33, (1, 1, 1, 1): 17})

@@ -10,16 +10,16 @@ import sys
 
 import pytest
 
-from theory import bertini
-from theory.catalog import cyclic, katsura
-from theory.polysystem import from_strings
+from theory.homotopy import bertini
+from theory.polynomials.catalog import cyclic, katsura
+from theory.polynomials.system import from_strings
 
 pytestmark = pytest.mark.skipif(not bertini.available(), reason="bertini2 is not installed (pip install bertini2)")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_input_has_positional_numbers_and_bertinis_imaginary_unit():
-    from theory.polysystem import System
+    from theory.polynomials.system import System
     system = System(("x^2 + (+1.5e+00)*y - 2.5e-03;", "x*y - i*2.0E+01;"), ("x", "y"), None, None, "t")
     text = bertini.bertini_input(system)
     assert "e+" not in text.lower() and "e-" not in text.lower()

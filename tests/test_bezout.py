@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from theory.activations import linear, parse, relu_legendre
-from theory.bezout import bezout_number, bezout_report, jacobian_rank, multihomogeneous_bezout
-from theory.rank import rank_mod_p
-from theory.networks import NetworkSpec
-from theory.data import random_data
-from theory.systems import ZeroErrorSystem
+from theory.network.activations import linear, parse, relu_legendre
+from theory.bounds.bezout import bezout_number, bezout_report, jacobian_rank, multihomogeneous_bezout
+from theory.bounds.rank import rank_mod_p
+from theory.network.spec import NetworkSpec
+from theory.network.data import random_data
+from theory.network.equations import ZeroErrorSystem
 
 
 def test_card_example_numbers():
@@ -95,7 +95,7 @@ def test_quadratic_without_bias_has_a_rank_deficiency():
 def test_report_serialises_to_json():
     import json
 
-    from landscape_toolkit.common.serialize import to_jsonable
+    from landscape_core.serialize import to_jsonable
 
     spec = NetworkSpec.tree(2, parse("z^2 + z"), units=1, output_activation=False)
     doc = json.loads(json.dumps(to_jsonable(bezout_report(spec, 3, seed=0))))

@@ -1,4 +1,4 @@
-"""Tests of theory/certify.py: Krawczyk certificates, distinct and real counts, rigour of the disk arithmetic."""
+"""Tests of theory/counting/certify.py: Krawczyk certificates, distinct and real counts, rigour of the disk arithmetic."""
 from __future__ import annotations
 
 import json
@@ -11,11 +11,11 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from landscape_toolkit.common.serialize import dumps
-from theory.certify import (PolyTerms, _abs_down, _abs_up, _add, _compile, _evaluate, _mul, _mul_point, _sub, _sum,
+from landscape_core.serialize import dumps
+from theory.counting.certify import (PolyTerms, _abs_down, _abs_up, _add, _compile, _evaluate, _mul, _mul_point, _sub, _sum,
                             certify,
                             krawczyk, terms_from_strings, terms_from_sympy)
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 x, y, z = sp.symbols("x y z")
 

@@ -8,8 +8,8 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import ring
 
-from theory.certify import certify, combine, terms_from_sympy
-from theory.certify_arb import certify_balls
+from theory.counting.certify import certify, combine, terms_from_sympy
+from theory.counting.certify_arb import certify_balls
 
 R, x, y = ring("x,y", QQ)
 EPS = QQ(1, 10**10)

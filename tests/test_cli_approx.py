@@ -69,7 +69,7 @@ def test_approx_bad_input_is_one_line_exit_2_and_writes_nothing(args, tmp_path):
 
 def test_cli_cap_agrees_with_the_library():
     from landscape_toolkit.commands.approx import MAX_DEGREE as CLI_MAX
-    from theory.activations import MAX_DEGREE
+    from theory.network.activations import MAX_DEGREE
 
     assert CLI_MAX == MAX_DEGREE
 

@@ -186,10 +186,10 @@ def test_one_name_per_meaning(command):
 
 def test_help_examples_of_solve_formats_are_the_library_formats():
     """The format names written into solve's parser (kept import-free) are the library's."""
-    from landscape_toolkit.commands import homotopy
-    from theory import system_files
+    from landscape_toolkit.commands import convert, solve
+    from theory.polynomials import files as system_files
 
-    assert homotopy.SOLUTION_FORMATS == system_files.SOLUTION_FORMATS and homotopy.FORMATS == system_files.FORMATS
+    assert solve.SOLUTION_FORMATS == system_files.SOLUTION_FORMATS and convert.FORMATS == system_files.FORMATS
 
 
 def test_given_flags_are_recorded_with_the_spelling_typed():

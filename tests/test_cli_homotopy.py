@@ -81,7 +81,7 @@ def test_critical_monodromy_cli_reports_isolated_points(capsys):
 
 
 def test_critical_default_route_prints_the_proof_and_the_certificates(capsys):
-    from theory import macaulay2
+    from theory.counting import macaulay2
     if not macaulay2.available():
         pytest.skip("Macaulay2 is not installed")
     code, out, _ = run(capsys, "critical", "--activation", "z^2", "--no-bias", "--layers", "2", "--width", "1",

@@ -13,11 +13,11 @@ import torch
 from empirics.compare import (CompareConfig, gradient_descent, levenberg_marquardt, measure, residual_fn,
                               run_compare)
 from empirics.models import TorchNetwork
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.activations import parse
-from theory.networks import NetworkSpec, init_weights
-from theory.data import planted_data, random_data
-from theory.systems import ZeroErrorSystem
+from landscape_core.errors import InvalidSpecError
+from theory.network.activations import parse
+from theory.network.spec import NetworkSpec, init_weights
+from theory.network.data import planted_data, random_data
+from theory.network.equations import ZeroErrorSystem
 
 torch.set_num_threads(1)
 # The library's default instance (fc 3-h-1, P = z + z²/4, linear output) spelled in the network flags.

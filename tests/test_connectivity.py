@@ -12,15 +12,15 @@ from empirics.models import get_flat
 from empirics.connectivity import (DSSConfig, PolyRegressionConfig, dynamic_string_sampling,
                                    interpolated_losses, polynomial_regression_study, polynomial_target,
                                    train_to_level, _hyperplane_projector)
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.serialize import to_jsonable
-from theory.relu_paths import counterexample
+from landscape_core.errors import InvalidSpecError
+from landscape_core.serialize import to_jsonable
+from theory.sublevel.relu_paths import counterexample
 
 torch.set_num_threads(1)
 
 
 def relu_121():
-    """The (1, 2, 1) bias-free ReLU net of theory.relu_paths, parameters in the same flat order."""
+    """The (1, 2, 1) bias-free ReLU net of theory.sublevel.relu_paths, parameters in the same flat order."""
     model = nn.Sequential(nn.Linear(1, 2, bias=False), nn.ReLU(), nn.Linear(2, 1, bias=False)).double()
     ex = counterexample()
     x, y = torch.tensor(ex.X), torch.tensor(ex.Y)

@@ -9,9 +9,9 @@ import torch
 
 from empirics.data import (DataSpec, batch_indices, load_dataset, randomize_labels, read_cifar10, read_mnist,
                            regression_data)
-from theory.activations import parse
-from landscape_toolkit.common.errors import DataError, InvalidSpecError
-from theory.networks import NetworkSpec, forward
+from theory.network.activations import parse
+from landscape_core.errors import DataError, InvalidSpecError
+from theory.network.spec import NetworkSpec, forward
 from conftest import CIFAR_PER_BATCH, CIFAR_TEST
 
 
@@ -118,7 +118,7 @@ def test_batch_indices_cover_every_example_once():
 
 
 def test_regression_targets_are_the_teachers_theory_forward_pass():
-    """Regression targets equal theory.networks.forward(teacher, w*, x) (noise 0), in float64 exactly."""
+    """Regression targets equal theory.network.spec.forward(teacher, w*, x) (noise 0), in float64 exactly."""
     teacher = NetworkSpec.fully_connected(3, 4, 2, parse("z + z^2/4"))
     spec = DataSpec("regression", teacher=teacher.to_dict(), n_train=30, n_test=10, seed=2)
     data = regression_data(spec, dtype=torch.float64)
@@ -164,7 +164,7 @@ def test_fashion_mnist_is_the_default_and_padded_to_the_dcnn_input():
 
 def test_missing_fashion_mnist_file_is_one_input_file_error_naming_it_and_the_package(tmp_path, monkeypatch):
     """Without the Debian package's files, loading names the missing file and dataset-fashion-mnist."""
-    from landscape_toolkit.common.errors import InputFileError
+    from landscape_core.errors import InputFileError
     from empirics import data as data_module
 
     monkeypatch.setattr(data_module, "FASHION_MNIST_DIR", tmp_path / "none")

@@ -3,18 +3,18 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
-from theory.activations import parse, relu_legendre
-from theory.degrees import (closed_form_degree, critical_degree_bounds, critical_term_bound, measured_critical_degrees,
+from theory.network.activations import parse, relu_legendre
+from theory.bounds.degrees import (closed_form_degree, critical_degree_bounds, critical_term_bound, measured_critical_degrees,
                             measured_zero_error_degrees, output_degree_bound, zero_error_term_bound)
-from theory.networks import NetworkSpec
-from theory.data import random_data
-from theory.systems import CriticalSystem, ZeroErrorSystem
+from theory.network.spec import NetworkSpec
+from theory.network.data import random_data
+from theory.network.equations import CriticalSystem, ZeroErrorSystem
 
 
 @given(specs(max_params=60, max_degree=4), st.integers(0, 1000))
 @settings(max_examples=40, deadline=None)
 def test_measured_degree_equals_the_closed_form(spec, seed):
-    """deg f(x_i; w) = Σ_{k=1}^{d} ℓ^k (fc, P on output) etc.: see theory.degrees' docstring."""
+    """deg f(x_i; w) = Σ_{k=1}^{d} ℓ^k (fc, P on output) etc.: see theory.bounds.degrees' docstring."""
     closed = closed_form_degree(spec)
     assert output_degree_bound(spec) == closed
     data = random_data(spec, 2, seed)
@@ -55,7 +55,7 @@ def test_critical_degrees_agree_with_sympy_expansion():
 def test_degree_drops_are_measured_not_assumed():
     """Zero inputs without bias make f vanish identically: the measurement sees it, the bound does not."""
     from fractions import Fraction
-    from theory.data import ExactData
+    from theory.network.data import ExactData
 
     spec = NetworkSpec((2, 2, 1), parse("z^2"), bias=False, output_activation=False)
     data = ExactData.from_arrays([[0, 0]], [[Fraction(1)]])

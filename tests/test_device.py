@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from empirics.device import pick_device, precision_context
-from landscape_toolkit.common.errors import DeviceUnavailable
+from landscape_core.errors import DeviceUnavailable
 
 
 def test_precision_contexts_run_on_the_cpu_and_leave_float32_alone():

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landscape_toolkit.common.errors import InputFileError
-from theory.activations import parse
-from theory.data import ExactData, planted_data, random_data, read_dataset
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec
-from theory.systems import ZeroErrorSystem
+from landscape_core.errors import InputFileError
+from theory.network.activations import parse
+from theory.network.data import ExactData, planted_data, random_data, read_dataset
+from landscape_core.errors import InvalidSpecError
+from theory.network.spec import NetworkSpec
+from theory.network.equations import ZeroErrorSystem
 
 SPEC = NetworkSpec.fully_connected(2, 2, 2, parse("z + z^2/4"))
 
@@ -84,7 +84,7 @@ def test_generated_inputs_are_always_distinct(n, n0, seed):
 
 def test_repeated_inputs_are_counted_and_reported_by_bezout(tmp_path):
     """Claim: user data with a repeated input is reported as such by the bezout report."""
-    from theory.bezout import bezout_report
+    from theory.bounds.bezout import bezout_report
 
     spec = NetworkSpec.fully_connected(1, 2, 2, parse("z + z^2/4"), output_activation=False)
     f = tmp_path / "d.csv"

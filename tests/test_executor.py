@@ -1,4 +1,4 @@
-"""Claims about `landscape_toolkit.common.executor`: grids run on every backend, resume without redoing finished
+"""Claims about `landscape_core.executor`: grids run on every backend, resume without redoing finished
 tasks, and record failures and lost workers per task without stopping the others."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from landscape_toolkit.common.errors import CheckpointError, ToolkitError
-from landscape_toolkit.common.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorOptions,
+from landscape_core.errors import CheckpointError, ToolkitError
+from landscape_core.executor import (DONE, FAILED, LOST, RESULT_FILE, STATUS_FILE, BackendError, ExecutorConfig,
                              GridSpecError, Task, grid_tasks, read_grid, run_grid, run_task, submit,
                              submitit_parameters)
 
@@ -92,7 +92,7 @@ def test_submit_checks_every_task_signature_before_running_any(tmp_path):
 def test_two_by_three_smoke_grid_through_submitit_local_writes_six_correct_results(tmp_path):
     """Claim: a 2 × 3 grid of Bezout tasks runs through submitit's local executor and writes six correct results."""
     tasks = grid_tasks(SMOKE, {"seed": [0, 1], "width": [2, 3, 4]})
-    result = run_grid(tasks, tmp_path, "smoke", "submitit-local", ExecutorOptions(workers=2, timeout_min=5))
+    result = run_grid(tasks, tmp_path, "smoke", "submitit-local", ExecutorConfig(workers=2, timeout_min=5))
     assert (result.done, result.failed, result.lost, result.skipped) == (6, 0, 0, 0)
     folders = sorted(p.name for p in (tmp_path / "smoke").iterdir() if (p / RESULT_FILE).exists())
     assert folders == sorted(t.key for t in tasks)
@@ -108,8 +108,8 @@ def test_two_by_three_smoke_grid_through_submitit_local_writes_six_correct_resul
 
 def test_local_pool_gives_the_same_results_as_submitit_local(tmp_path):
     tasks = grid_tasks(SMOKE, {"seed": [0, 3], "width": [2, 3]})
-    a = run_grid(tasks, tmp_path, "pool", "local", ExecutorOptions(workers=2))
-    b = run_grid(tasks, tmp_path, "submitit", "submitit-local", ExecutorOptions(workers=2, timeout_min=5))
+    a = run_grid(tasks, tmp_path, "pool", "local", ExecutorConfig(workers=2))
+    b = run_grid(tasks, tmp_path, "submitit", "submitit-local", ExecutorConfig(workers=2, timeout_min=5))
     assert a.done == b.done == 4
     assert [(r.key, r.result) for r in a.records] == [(r.key, r.result) for r in b.records]
 
@@ -118,13 +118,13 @@ def test_slurm_options_reach_the_sbatch_file(tmp_path, monkeypatch):
     """Partition, time, GPUs, cores, memory and array parallelism end up as #SBATCH lines."""
     from submitit.slurm import slurm
 
-    from landscape_toolkit.common.executor import _submitit_executor
+    from landscape_core.executor import _submitit_executor
 
-    local = submitit_parameters("submitit-local", ExecutorOptions(partition="gpu"))
+    local = submitit_parameters("submitit-local", ExecutorConfig(partition="gpu"))
     assert "slurm_partition" not in local and local["gpus_per_node"] == 0
     # SlurmExecutor refuses to start where srun is missing; pretend it is there, submit nothing
     monkeypatch.setattr(slurm.SlurmExecutor, "affinity", staticmethod(lambda: 1))
-    options = ExecutorOptions(workers=8, timeout_min=30, partition="gpu", gpus=1, cpus_per_task=4, mem_gb=16)
+    options = ExecutorConfig(workers=8, timeout_min=30, partition="gpu", gpus=1, cpus_per_task=4, mem_gb=16)
     executor = _submitit_executor("slurm", tmp_path, options)
     params = executor._executor.parameters
     text = slurm._make_sbatch_string(command="true", folder=str(tmp_path), map_count=20, **params)
@@ -161,7 +161,7 @@ def test_rerun_skips_finished_tasks_and_redoes_interrupted_ones(tmp_path):
     (interrupted / STATUS_FILE).write_text("running\n")
     mtimes = {t.key: (grid_dir / t.key / RESULT_FILE).stat().st_mtime_ns for t in tasks[:3]}
 
-    result = run_grid(tasks, tmp_path, "g", "submitit-local", ExecutorOptions(workers=2, timeout_min=5))
+    result = run_grid(tasks, tmp_path, "g", "submitit-local", ExecutorConfig(workers=2, timeout_min=5))
     assert (result.done, result.skipped, result.failed, result.lost) == (6, 3, 0, 0)
     for task in tasks[:3]:  # never re-run: the marker survives and the file was not rewritten
         assert result.record(task.key).result == {"marker": "finished earlier"}
@@ -174,8 +174,8 @@ def test_rerun_skips_finished_tasks_and_redoes_interrupted_ones(tmp_path):
 def test_run_task_counts_one_run_across_repeated_grids(tmp_path):
     log = tmp_path / "runs.log"
     tasks = grid_tasks("tests.test_executor:touch_and_return", {"value": [1, 2, 3]}, {"path": str(log)})
-    first = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=2))
-    second = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=2))
+    first = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=2))
+    second = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=2))
     assert first.done == second.done == 3 and second.skipped == 3
     assert sorted(log.read_text().split()) == ["1", "2", "3"]  # each task ran exactly once
 
@@ -183,14 +183,14 @@ def test_run_task_counts_one_run_across_repeated_grids(tmp_path):
 def test_a_raising_task_is_recorded_failed_in_one_line_and_the_others_finish(tmp_path):
     # width 0 is refused by NetworkSpec (InvalidSpecError) inside the worker
     tasks = grid_tasks(SMOKE, {"seed": [0], "width": [2, 0, 3]})
-    result = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=2))
+    result = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=2))
     bad = result.record("seed=0,width=0")
     assert (result.done, result.failed, result.lost) == (2, 1, 0)
     assert bad.status == FAILED and bad.error.startswith("InvalidSpecError: widths must be positive")
     assert "\n" not in bad.error and bad.wall_time is not None
     assert "Traceback" in (tmp_path / "g" / bad.key / "traceback.txt").read_text()
     # a re-run retries the failed task only (it fails again: the argument is still wrong)
-    again = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=2))
+    again = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=2))
     assert (again.skipped, again.failed) == (2, 1)
 
 
@@ -198,22 +198,22 @@ def test_a_killed_worker_loses_only_its_task_and_the_next_run_redoes_it(tmp_path
     tasks = [Task("tests.test_executor:die", {"code": 3}, "dies")] + list(
         grid_tasks(SMOKE, {"seed": [0], "width": [2, 3, 4]}))
     # one worker, the dying task first: the pool breaks before any other task has started
-    result = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=1))
+    result = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=1))
     assert result.record("dies").status == LOST and "BrokenProcessPool" in result.record("dies").error
     assert (result.done, result.lost) == (3, 1)
-    again = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=1))
+    again = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=1))
     assert (again.skipped, again.lost) == (3, 1)  # only the lost task ran again
 
 
 def test_a_folder_holding_another_task_is_refused(tmp_path):
-    run_grid(grid_tasks(SMOKE, {"seed": [0]}, {"width": 2}), tmp_path, "g", "local", ExecutorOptions(workers=1))
+    run_grid(grid_tasks(SMOKE, {"seed": [0]}, {"width": 2}), tmp_path, "g", "local", ExecutorConfig(workers=1))
     with pytest.raises(CheckpointError):
         submit(grid_tasks(SMOKE, {"seed": [0]}, {"width": 3}), tmp_path, "g")
 
 
 def test_read_grid_rebuilds_the_table_from_the_folders(tmp_path):
     tasks = grid_tasks(SMOKE, {"seed": [0]}, {"width": 2})
-    ran = run_grid(tasks, tmp_path, "g", "local", ExecutorOptions(workers=1))
+    ran = run_grid(tasks, tmp_path, "g", "local", ExecutorConfig(workers=1))
     read = read_grid(tmp_path, "g")
     assert [(r.key, r.status, r.result) for r in read.records] == [(r.key, r.status, r.result) for r in ran.records]
     with pytest.raises(ToolkitError):
@@ -234,11 +234,11 @@ def test_two_by_three_grid_of_smoke_experiments_through_submitit_local_resumes_w
     every task writes the experiment's report, and a re-run redoes nothing."""
     tasks = grid_tasks("landscape_toolkit.grid_targets:experiment_run",
                        {"name": ["iib-langevin", "ii-basins"], "seed": [0, 1, 2]}, {"scale": "smoke", "device": "cpu"})
-    first = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorOptions(workers=2, timeout_min=20))
+    first = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorConfig(workers=2, timeout_min=20))
     assert first.done == 6, [r.error for r in first.records if r.error]
     for task in tasks:
         report = tmp_path / "experiments" / task.key / "run" / "report.md"
         assert report.is_file() and task.kwargs["name"] in report.read_text()
         assert first.record(task.key).result["name"] == task.kwargs["name"]
-    again = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorOptions(workers=2, timeout_min=20))
+    again = run_grid(tasks, tmp_path, "experiments", "submitit-local", ExecutorConfig(workers=2, timeout_min=20))
     assert all(r.skipped for r in again.records)

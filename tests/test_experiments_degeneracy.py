@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from landscape_toolkit.common.runs import RunDir  # noqa: E402
+from landscape_core.runs import RunDir  # noqa: E402
 from empirics.experiments import ExperimentContext  # noqa: E402
 from empirics.experiments import degeneracy as dg  # noqa: E402
 from empirics.experiments.verdicts import Sample, judge  # noqa: E402
@@ -42,7 +42,7 @@ def test_at_a_zero_of_the_square_loss_the_hessian_nullity_is_k_minus_rank_j():
     null(J); away from a zero (targets moved) the residual term curves null(J). The eigenvalues on null(J) equal
     those of QᵀHQ with Q an orthonormal basis of null(J) from an independent SVD."""
     from empirics.hessian import spectrum_of
-    from theory.rank import numerical_rank
+    from theory.bounds.rank import numerical_rank
 
     scores, w = _small()
     X = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from empirics.experiments import ExperimentContext, registry
-from landscape_toolkit.common.runs import RunDir
+from landscape_core.runs import RunDir
 
 # MICRO runs that take more than ~20 s on one core are in the slow run
 SLOW = {"ii-gd-branches", "ii-perturb-retrain", "ii-small-perturb", "iib-table1", "iib-poly-activation",

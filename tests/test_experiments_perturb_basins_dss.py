@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_toolkit.common.runs import RunDir
+from landscape_core.runs import RunDir
 from empirics.experiments import ExperimentContext, VERDICTS
 from empirics.experiments import freeman_bruna_dss as dss
 from empirics.experiments import theory2_basins as basins
@@ -94,7 +94,7 @@ def test_perturb_premise_blocks_held_and_not_held_alike():
 
 
 def test_perturb_replicates_sharing_a_root_are_refused():
-    from landscape_toolkit.common.errors import SharedStreamError
+    from landscape_core.errors import SharedStreamError
 
     rng = np.random.default_rng(0)
     with pytest.raises(SharedStreamError):

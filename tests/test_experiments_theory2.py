@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_toolkit.common.runs import RunDir
+from landscape_core.runs import RunDir
 from empirics.experiments import ExperimentContext, VERDICTS, registry, run_experiment
 from empirics.experiments import common, theory2_gd, theory2_random_labels, theory2_sgd
 from empirics.models import PaperCNN, count_params
@@ -233,7 +233,7 @@ def test_random_labels_rule_on_constructed_controls():
 
 def test_replicates_sharing_a_root_are_refused():
     """A verdict fed two replicates with one root seed (e.g. stages of one chain) is refused."""
-    from landscape_toolkit.common.errors import SharedStreamError
+    from landscape_core.errors import SharedStreamError
 
     chains = [_chain(0.4, 0.9)] * 3
     with pytest.raises(SharedStreamError):

@@ -4,13 +4,13 @@ from fractions import Fraction
 
 import pytest
 
-from theory.activations import parse, relu_legendre
-from theory.data import ExactData, random_data
-from landscape_toolkit.common.errors import ExpansionTooLarge
-from theory.export import parse_equations, read_phc, to_json, to_macaulay2, to_phc
-from theory.networks import NetworkSpec
-from theory.rings import nested_formula_length
-from theory.systems import CriticalSystem, ZeroErrorSystem
+from theory.network.activations import parse, relu_legendre
+from theory.network.data import ExactData, random_data
+from landscape_core.errors import ExpansionTooLarge
+from theory.polynomials.export import parse_equations, read_phc, to_json, to_macaulay2, to_phc
+from theory.network.spec import NetworkSpec
+from theory.network.rings import nested_formula_length
+from theory.network.equations import CriticalSystem, ZeroErrorSystem
 
 
 def _terms(poly):

@@ -23,7 +23,7 @@ import cli
 # Imported before a test patches a function they import by name, so that no patch outlives its test.
 import empirics.compare  # noqa: F401
 import empirics.probe_runs  # noqa: F401
-from landscape_toolkit.common.runs import RunDir
+from landscape_core.runs import RunDir
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["train", "--dataset", "regression", "--model", "theory", "--input-dim", "3", "--widths", "4",
@@ -132,15 +132,15 @@ def test_a_second_writer_is_refused_before_any_work(tmp_path, capsys, monkeypatc
     into it exit 2 with one line saying it is in use — and never start their computation."""
     import empirics.experiments
     import empirics.train
-    import landscape_toolkit.common.executor as executor
-    import theory.bezout
+    import landscape_core.executor as executor
+    import theory.bounds.bezout
 
     def no_work(*args, **kwargs):
         raise AssertionError("the computation started although the run folder is in use")
 
     monkeypatch.setattr(empirics.train, "load_dataset", no_work)
     monkeypatch.setattr(executor, "_pool", no_work)
-    monkeypatch.setattr(theory.bezout, "bezout_report", no_work)
+    monkeypatch.setattr(theory.bounds.bezout, "bezout_report", no_work)
     drill = empirics.experiments.Experiment("busy", "never runs", "(a drill)", (), no_work)
     monkeypatch.setattr(empirics.experiments, "get", lambda name: drill)
     out = tmp_path / "runs"

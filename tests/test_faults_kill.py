@@ -20,9 +20,9 @@ import torch
 
 from empirics.train import ModelSpec, TrainConfig, load_run, train
 from faults import count_points, draw_kill_points, run_forked, temporaries, unreadable_files
-from landscape_toolkit.common.executor import DONE, LOST, grid_tasks, read_record, run_task
-from theory.activations import parse
-from theory.networks import NetworkSpec
+from landscape_core.executor import DONE, LOST, grid_tasks, read_record, run_task
+from theory.network.activations import parse
+from theory.network.spec import NetworkSpec
 
 KILLS = 20
 # Fields that describe one invocation, not the run: wall-clock times, and the epoch a resumed run started from.

@@ -6,8 +6,8 @@ from fractions import Fraction as F
 
 import numpy as np
 
-from landscape_toolkit.common.seeds import stream
-from theory.genericity import GENERIC_BITS, coincidences, generic_penalty, generic_rationals, penalty_draw
+from landscape_core.seeds import stream
+from theory.counting.genericity import GENERIC_BITS, coincidences, generic_penalty, generic_rationals, penalty_draw
 
 
 def test_generic_rationals_are_distinct_in_range_with_large_denominators():

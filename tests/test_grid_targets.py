@@ -2,7 +2,7 @@
 import pytest
 
 from landscape_toolkit.grid_targets import TARGETS, bezout_figures, valley_start
-from landscape_toolkit.common.executor import resolve
+from landscape_core.executor import resolve
 
 
 def test_every_target_path_resolves():
@@ -11,9 +11,9 @@ def test_every_target_path_resolves():
 
 
 def test_bezout_target_reports_the_bezout_report_figures():
-    from theory.activations import parse
-    from theory.bezout import bezout_report
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.bounds.bezout import bezout_report
+    from theory.network.spec import NetworkSpec
 
     out = bezout_figures(width=3, seed=2, layers=3, points=5)
     rep = bezout_report(NetworkSpec.fully_connected(2, 3, 3, parse("z + z^2/4")), 5, seed=2)
@@ -24,7 +24,7 @@ def test_bezout_target_reports_the_bezout_report_figures():
 
 def test_valley_starts_reproduce_the_width_sweep_run_by_run():
     """A grid over width × run gives the same final losses as one `valley_experiment` sweep."""
-    from theory.valleys import ValleyExperimentConfig, valley_experiment
+    from theory.sublevel.valleys import ValleyExperimentConfig, valley_experiment
 
     cfg = ValleyExperimentConfig(widths=(1, 4), runs=2, max_iter=40, samples=30, seed=5)
     sweep = valley_experiment(cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from theory import groebner as G
+from theory.counting import groebner as G
 
 
 def test_groebner_check_on_hand_made_ideals():

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_toolkit.common.seeds import stream
+from landscape_core.seeds import stream
 from empirics.hessian import (flat_hessian, hessian_spectrum, hvp_fn, lanczos, spectral_density, spectrum_of,
                               top_eigenvalues)
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 torch.set_num_threads(1)
 

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from theory.activations import linear, parse, relu_legendre
-from theory.data import random_data
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.jacobian import (_Arith, _fc_jacobian, _reverse_jacobian, modular_jacobian_fast, modular_jacobian_rank,
+from theory.network.activations import linear, parse, relu_legendre
+from theory.network.data import random_data
+from landscape_core.errors import InvalidSpecError
+from theory.bounds.jacobian import (_Arith, _fc_jacobian, _reverse_jacobian, modular_jacobian_fast, modular_jacobian_rank,
                              modular_weights, stable_numerical_jacobian_rank)
-from theory.networks import NetworkSpec, forward_point, init_weights
-from theory.rank import FAST_PRIME, numerical_rank, rank_mod_p
-from theory.rings import PRIME, Dual, fraction_mod
-from theory.systems import ZeroErrorSystem
+from theory.network.spec import NetworkSpec, forward_point, init_weights
+from theory.bounds.rank import FAST_PRIME, numerical_rank, rank_mod_p
+from theory.network.rings import PRIME, Dual, fraction_mod
+from theory.network.equations import ZeroErrorSystem
 from tests.strategies import specs
 
 

@@ -5,7 +5,7 @@ torch = pytest.importorskip("torch")
 
 from empirics.jacobian_rank import full_jacobian_rank, output_map, randomized_jacobian_rank  # noqa: E402
 from empirics.models import MLP, PaperCNN  # noqa: E402
-from landscape_toolkit.common.errors import InvalidSpecError  # noqa: E402
+from landscape_core.errors import InvalidSpecError  # noqa: E402
 
 
 def _inputs(shape, seed=0):
@@ -82,10 +82,10 @@ def test_modular_numerical_and_randomised_ranks_agree_on_theory_networks(widths,
     """Claim (issue 13): on theory's polynomial networks, where all three methods run, the certified
     modular rank (a lower bound), the stable numerical rank and the randomised sketch rank of the torch
     realisation at random weights coincide — including rank-deficient cases (z² and deep linear nets)."""
-    from theory.activations import parse
-    from theory.data import random_data
-    from theory.jacobian import modular_jacobian_rank, stable_numerical_jacobian_rank
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.network.data import random_data
+    from theory.bounds.jacobian import modular_jacobian_rank, stable_numerical_jacobian_rank
+    from theory.network.spec import NetworkSpec
     from empirics.models import TorchNetwork
 
     spec = NetworkSpec(tuple(widths), parse(activation), bias=True, output_activation=out_act)

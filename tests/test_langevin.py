@@ -10,7 +10,7 @@ from scipy import stats
 
 from empirics.langevin import (LangevinConfig, TwoWellPotential, boltzmann_marginal, run_langevin, sgd_offsets,
                                simulate, well_mass_closed_form)
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3, 4, 5])

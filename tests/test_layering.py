@@ -1,11 +1,11 @@
 """Claims about the layering (STYLE point 2): each layer imports only the layers below it.
 
-Bottom to top: `landscape_toolkit.common` (errors, records, seeds, no mathematics) → `theory`
-(pure mathematics, never torch) → `empirics` (PyTorch) → `empirics.experiments` (the papers'
-experiments) → `landscape_toolkit.grid_targets`, `landscape_toolkit.commands` and
-`landscape_toolkit.cli` (the command line). The static check reads every import statement in
-every file, function-local ones included, so a lazy import cannot hide an upward dependency; the
-dynamic check imports every module in a fresh interpreter.
+Bottom to top, one layer per package: `landscape_core` (errors, records, seeds, runs, no
+mathematics) → `theory` (pure mathematics, never torch) → `empirics` (PyTorch) →
+`empirics.experiments` (the papers' experiments) → `landscape_toolkit` (the command line: `cli`,
+`commands`, `grid_targets`, `atlas_runner`). The static check reads every import statement in every
+file, function-local ones included, so a lazy import cannot hide an upward dependency; the dynamic
+check imports every module in a fresh interpreter.
 """
 import ast
 import json
@@ -16,25 +16,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("landscape_toolkit", "theory", "empirics")
+PACKAGES = ("landscape_core", "theory", "empirics", "landscape_toolkit")
 
-# (module prefix, layer); the longest matching prefix decides.
+# (package, layer); the longest matching prefix decides.
 LAYERS = {
-    "landscape_toolkit.common": 0,
+    "landscape_core": 0,
     "theory": 1,
     "empirics": 2,
     "empirics.experiments": 3,
-    "landscape_toolkit.grid_targets": 4,
-    "landscape_toolkit.commands": 4,
-    "landscape_toolkit.cli": 4,
     "landscape_toolkit": 4,
 }
 
 
 def _layer(module: str) -> int | None:
     """Return the layer of `module` (a dotted name), or None for third-party modules."""
-    if module == "landscape_toolkit":
-        return 0  # the bare package: its __init__ imports nothing, and every layer-0 import passes through it
     best = None
     for prefix in LAYERS:
         if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > len(best)):
@@ -78,6 +73,12 @@ def test_discovery_finds_every_layer():
     assert layers == {0, 1, 2, 3, 4}
 
 
+def test_every_layer_is_a_whole_package():
+    """Layers are drawn by package: every entry of LAYERS is a package folder, so no package is split across two layers."""
+    assert all((ROOT / prefix.replace(".", "/") / "__init__.py").is_file() for prefix in LAYERS)
+    assert set(PACKAGES) <= set(LAYERS)
+
+
 def test_no_module_imports_a_higher_layer():
     """Every import, function-local ones included, points to the same layer or a lower one."""
     modules = _modules()
@@ -98,7 +99,7 @@ def test_theory_never_imports_torch_even_lazily():
     assert not offenders
 
 
-@pytest.mark.parametrize("bottom", ["landscape_toolkit.common", "theory"])
+@pytest.mark.parametrize("bottom", ["landscape_core", "theory"])
 def test_importing_a_lower_layer_in_a_fresh_interpreter_loads_nothing_above_it(bottom):
     """Importing every module of a layer (and what it needs) never loads torch or a higher layer."""
     names = sorted(m for m in _modules() if m == bottom or m.startswith(bottom + "."))
@@ -112,8 +113,8 @@ def test_importing_a_lower_layer_in_a_fresh_interpreter_loads_nothing_above_it(b
     assert set(names) <= set(loaded)
     assert "torch" not in loaded
     own = _layer(bottom)
-    # The packages enclosing a loaded module of this layer or below (landscape_toolkit for
-    # landscape_toolkit.common) load with it by Python's rules; they must import nothing of the project.
+    # The packages enclosing a loaded module of this layer or below (theory for theory.homotopy.solve)
+    # load with it by Python's rules; they must import nothing of the project.
     low = [x for x in loaded if x.split(".")[0] in PACKAGES and (_layer(x) or 0) <= own]
     enclosing = [m for m in loaded if any(x.startswith(m + ".") for x in low)]
     modules = _modules()

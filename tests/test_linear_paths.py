@@ -1,4 +1,4 @@
-"""Properties of the completed Prop. 2.2 construction (theory/linear_paths.py).
+"""Properties of the completed Prop. 2.2 construction (theory/sublevel/linear_paths.py).
 
 Instances are drawn by hypothesis over depths K ≤ 4, input/output sizes ≤ 4, hidden widths
 satisfying n_k > min(n_0, n_K), both risks, and endpoints that are random, rank deficient, zero,
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape_toolkit.common.seeds import stream
+from landscape_core.seeds import stream
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from theory.activations import linear
-from landscape_toolkit.common.errors import InvalidSpecError, WidthConditionError
-from theory.linear_paths import (LinearRegressionLoss, canonical_factorization, certify_path, check_widths,
+from theory.network.activations import linear
+from landscape_core.errors import InvalidSpecError, WidthConditionError
+from theory.sublevel.linear_paths import (LinearRegressionLoss, canonical_factorization, certify_path, check_widths,
                                  connecting_path, end_to_end, equal_width_obstruction, fibre_equivalent,
                                  fibre_segments, from_flat, random_weights, to_flat)
-from theory.networks import NetworkSpec, forward
+from theory.network.spec import NetworkSpec, forward
 
 MODES = ("random", "near_optimal", "rank_deficient", "zero")
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -284,7 +284,7 @@ def test_the_drafts_formulas_fail_where_the_docstring_says():
 def test_certify_demo_holds_and_is_the_certificate_of_the_seeded_instance(seed):
     """Claim: the one-call demo certifies Prop. 2.2 (bound holds, exact endpoints) and measures the very path
     built from `demo_instance`'s endpoints (the same loss profile as the three calls chained by hand)."""
-    from theory.linear_paths import certify_demo, certify_path, connecting_path, demo_instance, end_to_end
+    from theory.sublevel.linear_paths import certify_demo, certify_path, connecting_path, demo_instance, end_to_end
 
     cert = certify_demo((3, 4, 4, 2), "empirical", 30, "equivalent", seed, n_grid=51)
     loss, a, b = demo_instance((3, 4, 4, 2), "empirical", 30, "equivalent", seed)

@@ -1,4 +1,4 @@
-"""Claims checked (theory.local_dimension): the local dimension of V(f) at a point is 0 at isolated roots of any
+"""Claims checked (theory.homotopy.local_dimension): the local dimension of V(f) at a point is 0 at isolated roots of any
 multiplicity and the dimension of the component through it otherwise; on random rank-deficient linear systems
 (a hypothesis property) it is n − rank."""
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.local_dimension import local_dimension
-from theory.polysystem import from_strings
+from theory.homotopy.local_dimension import local_dimension
+from theory.polynomials.system import from_strings
 
 SVW = ["(y - x^2)*(x^2 + y^2 + z^2 - 1)*(x - 0.5)", "(z - x^3)*(x^2 + y^2 + z^2 - 1)*(y - 0.5)",
        "(y - x^2)*(z - x^3)*(x^2 + y^2 + z^2 - 1)*(z - 0.5)"]

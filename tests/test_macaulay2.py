@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from theory import macaulay2 as M2
-from theory.activations import linear, parse
-from theory.critical import generic_penalty
-from theory.data import random_data
-from landscape_toolkit.common.errors import SolverError
-from theory.networks import NetworkSpec
-from theory.systems import CriticalSystem
+from theory.counting import macaulay2 as M2
+from theory.network.activations import linear, parse
+from theory.counting.critical_points import generic_penalty
+from theory.network.data import random_data
+from landscape_core.errors import SolverError
+from theory.network.spec import NetworkSpec
+from theory.network.equations import CriticalSystem
 
 needs_m2 = pytest.mark.skipif(not M2.available(), reason="Macaulay2 (M2) is not installed")
 
@@ -51,9 +51,9 @@ CASES = [((1, 2, 1), "z + z^2/4", 3), ((1, 2, 1), "z^2 + z", 4), ((2, 1, 1), "z 
 def test_dimension_and_trace_certified_degree_equal_macaulay2(widths, act, n, seed):
     # 15 random planted instances: dim = K − r measured at witness points equals M2's dim I, and the
     # witness-point count (trace test passed: complete) equals M2's degree I
-    from theory.systems import ZeroErrorSystem
-    from theory.data import planted_data
-    from theory.witness import zero_error_dimension
+    from theory.network.equations import ZeroErrorSystem
+    from theory.network.data import planted_data
+    from theory.counting.dimension import zero_error_dimension
 
     spec = NetworkSpec(widths, parse(act), bias=True, output_activation=False)
     data, w_star = planted_data(spec, n, seed)
@@ -69,9 +69,9 @@ DEFAULT_FEW = [("z^2", 3, 0), ("z + z^2/4", 2, 1), ("1 + z + z^2", 1, 2)]
 
 
 def _witness_against_m2(act: str, n: int, seed: int) -> None:
-    from theory.data import planted_data
-    from theory.systems import ZeroErrorSystem
-    from theory.witness import zero_error_dimension
+    from theory.network.data import planted_data
+    from theory.network.equations import ZeroErrorSystem
+    from theory.counting.dimension import zero_error_dimension
 
     spec = NetworkSpec((1, 2, 1), parse(act), bias=True, output_activation=False)
     data, w_star = planted_data(spec, n, seed)

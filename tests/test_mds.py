@@ -8,7 +8,7 @@ from scipy.spatial import procrustes
 from scipy.spatial.distance import cdist
 
 from empirics.mds import classical_mds, dissimilarity, kruskal_stress, mds, mds_by_layer
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 
 @settings(max_examples=30, deadline=None)

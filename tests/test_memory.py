@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from landscape_toolkit.common.memory import PeakMemory, tree_rss_mb
+from landscape_core.memory import PeakMemory, tree_rss_mb
 
 pytestmark = pytest.mark.skipif(tree_rss_mb() is None, reason="no /proc on this system")
 

@@ -6,9 +6,9 @@ import torch
 from empirics.model_spec import ModelSpec
 from empirics.models import PAPER_WIDTHS, get_flat
 from empirics.train import TrainConfig, build_model
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.activations import parse
-from theory.networks import NetworkSpec, forward
+from landscape_core.errors import InvalidSpecError
+from theory.network.activations import parse
+from theory.network.spec import NetworkSpec, forward
 
 
 def test_defaults_are_the_papers_cnn_and_a_256_256_mlp():
@@ -43,7 +43,7 @@ def test_model_spec_round_trips_through_config_json_and_refuses_unknown_keys():
 
 
 def test_build_model_of_a_theory_spec_computes_theorys_forward():
-    """Claim: the module built from a theory ModelSpec equals theory.networks.forward at its weights (float64)."""
+    """Claim: the module built from a theory ModelSpec equals theory.network.spec.forward at its weights (float64)."""
     net = NetworkSpec((3, 4, 2), parse("z + z^2/4"), output_activation=False)
     model = build_model(ModelSpec.theory(net), (3,), 2, seed=5, dtype=torch.float64)
     X = np.random.default_rng(0).normal(size=(6, 3))

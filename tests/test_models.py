@@ -8,9 +8,9 @@ from hypothesis import given, settings, strategies as st
 
 from empirics.models import (MLP, PAPER_N_PARAMS, PAPER_WIDTHS, PaperCNN, Polynomial, TorchNetwork, count_params,
                              get_flat, layer_slice, make_activation, param_slices, set_flat)
-from theory.activations import PolyActivation, parse, relu_approximation
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec, forward, init_weights
+from theory.network.activations import PolyActivation, parse, relu_approximation
+from landscape_core.errors import InvalidSpecError
+from theory.network.spec import NetworkSpec, forward, init_weights
 
 torch.set_num_threads(1)
 
@@ -34,7 +34,7 @@ def specs(draw):
 @settings(max_examples=60, deadline=None)
 @given(spec=specs(), seed=st.integers(0, 2**16))
 def test_torch_network_computes_theory_forward_for_same_flat_weights(spec, seed):
-    """TorchNetwork(spec) with get_flat == w equals theory.networks.forward(spec, w, X) in float64."""
+    """TorchNetwork(spec) with get_flat == w equals theory.network.spec.forward(spec, w, X) in float64."""
     rng = np.random.default_rng(seed)
     w = init_weights(spec, rng)
     X = rng.uniform(-1.5, 1.5, size=(7, spec.input_dim))

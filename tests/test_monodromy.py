@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import monodromy as M
-from theory.activations import parse
-from theory.data import planted_data
-from theory.network_families import witness_family, zero_error_witness_monodromy
-from theory.networks import NetworkSpec
-from theory.tracker import TrackOptions
+from theory.counting import monodromy as M
+from theory.network.activations import parse
+from theory.network.data import planted_data
+from theory.counting.families import witness_family, zero_error_witness_monodromy
+from theory.network.spec import NetworkSpec
+from theory.homotopy.tracker import TrackConfig
 
 QUAD = "z + z^2/4"
 
@@ -32,8 +32,8 @@ def test_trace_test_rejects_an_incomplete_witness_set(witness_run):
     b0 = -A @ w0
     rng = np.random.default_rng(1)
     partial = full[: len(full) - 3]
-    t_full = M.trace_test(fam, b0, full, idx, rng, TrackOptions())
-    t_part = M.trace_test(fam, b0, partial, idx, rng, TrackOptions())
+    t_full = M.trace_test(fam, b0, full, idx, rng, TrackConfig())
+    t_part = M.trace_test(fam, b0, partial, idx, rng, TrackConfig())
     assert t_full.passed and not t_part.passed
     assert t_part.residual > 1e3 * t_full.residual
 
@@ -46,12 +46,13 @@ def test_return_code_names_the_stop_and_a_failing_proof_keeps_looping(witness_ru
     fam, A, idx, _ = witness_family(spec, data, spec.n_params - 3, seed=0)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     b0 = -A @ w0
-    hit = M.monodromy_solve(fam, b0, [w0], seed=0, target_count=full.n_solutions)
+    hit = M.monodromy_solve(fam, b0, [w0], options=TrackConfig(seed=0), target_count=full.n_solutions)
     assert hit.returncode is M.MonodromyCode.TARGET_REACHED and hit.is_success
     assert hit.n_solutions == full.n_solutions
-    never = M.monodromy_solve(fam, b0, [w0], seed=0, stop_after=1, max_loops=3, proof=lambda pts: False)
+    never = M.monodromy_solve(fam, b0, [w0], M.LoopBudget(stop_after=1, max_loops=3), TrackConfig(seed=0),
+                               proof=lambda pts: False)
     assert never.returncode is M.MonodromyCode.BUDGET_EXHAUSTED and not never.is_success
     assert never.loops == 3 and not never.stagnated
-    plain = M.monodromy_solve(fam, b0, [w0], seed=0, stop_after=1, max_loops=30)
+    plain = M.monodromy_solve(fam, b0, [w0], M.LoopBudget(stop_after=1, max_loops=30), TrackConfig(seed=0))
     assert plain.returncode in (M.MonodromyCode.HEURISTIC_STOP, M.MonodromyCode.BUDGET_EXHAUSTED)
     assert plain.returncode is not M.MonodromyCode.HEURISTIC_STOP or plain.stagnated

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from theory.path_result import PathResult, cluster, is_real
+from theory.homotopy.path_result import PathResult, cluster, is_real
 
 
 def test_cluster_groups_points_within_relative_tolerance_of_the_first_member():

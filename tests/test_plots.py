@@ -15,7 +15,7 @@ from empirics.hessian import hessian_spectrum, spectral_density, top_eigenvalues
 from empirics.mds import mds
 from empirics.probes import (Block, Objective, agreement_matrices, interpolate_linear, interpolate_simplex,
                              perturbation_probe, radius_probe)
-from landscape_toolkit.common.serialize import to_jsonable
+from landscape_core.serialize import to_jsonable
 
 torch.set_num_threads(1)
 

@@ -15,8 +15,8 @@ from empirics.hessian import hessian_spectrum
 from empirics.probes import (Block, Objective, agreement_matrices, interpolate_linear, interpolate_simplex,
                              layer_sigmas, line_radius, module_buffers, perturb, perturbation_probe,
                              radius_probe, random_directions, simplex_grid)
-from landscape_toolkit.common.errors import InvalidSpecError
-from landscape_toolkit.common.seeds import stream
+from landscape_core.errors import InvalidSpecError
+from landscape_core.seeds import stream
 
 torch.set_num_threads(1)
 
@@ -360,3 +360,15 @@ def test_probe_refuses_a_folder_of_other_options_before_loading_anything(trained
                    "--run", "a", "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "another configuration" in err
+
+
+def test_every_probe_kind_has_one_probe_function_one_renderer_and_one_parser():
+    """The probe table (`empirics.probe_runs.PROBES`), the command's renderers and `probe`'s subcommands name the
+    same kinds, in the order `KINDS` gives, so a kind cannot be added to one and missed by the others."""
+    from empirics.probe_runs import KINDS, PROBES
+    from landscape_toolkit.cli import build_parser
+    from landscape_toolkit.commands.probe import RENDERERS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["probe"]
+    kinds = next(a for a in sub._actions if getattr(a, "choices", None) and "radius" in a.choices).choices
+    assert tuple(PROBES) == KINDS and tuple(RENDERERS) == KINDS and tuple(kinds) == KINDS

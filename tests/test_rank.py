@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.rank import FAST_PRIME, matmul_mod, rank_mod_p, rank_mod_p_fast
+from landscape_core.errors import InvalidSpecError
+from theory.bounds.rank import FAST_PRIME, matmul_mod, rank_mod_p, rank_mod_p_fast
 
 SMALL_PRIMES = (3, 7, 10007, FAST_PRIME)
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.linear_paths import check_widths
-from theory.relu_paths import (WIDTHS, counterexample, first_silencing, one_sided_floor, polyline,
+from landscape_core.errors import InvalidSpecError
+from theory.sublevel.linear_paths import check_widths
+from theory.sublevel.relu_paths import (WIDTHS, counterexample, first_silencing, one_sided_floor, polyline,
                                relu_contrast, relu_forward, relu_loss_and_grad, string_method)
 
 

@@ -5,8 +5,8 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from tests.strategies import specs
-from theory.data import random_data
-from theory.rings import PRIME, Degree, Jet, ModPoly, fraction_mod, nested_equations, nested_formula_length
+from theory.network.data import random_data
+from theory.network.rings import PRIME, Degree, Jet, ModPoly, fraction_mod, nested_equations, nested_formula_length
 
 
 @given(st.lists(st.integers(-50, 50), min_size=1, max_size=6), st.lists(st.integers(-50, 50), min_size=1, max_size=6),

@@ -1,4 +1,4 @@
-"""Claims about `landscape_toolkit.common.sizes`: requests are sized before any work, and refused in one line.
+"""Claims about `landscape_core.sizes`: requests are sized before any work, and refused in one line.
 
 The estimates themselves are compared with measured peak memory by `benchmarks/sizes.py`; here:
 the refusal rule (memory needs add up against --max-memory or 80 % of physical memory, disk needs
@@ -14,12 +14,12 @@ import cli
 import empirics.compare  # noqa: F401
 import empirics.connectivity  # noqa: F401
 import empirics.probe_runs  # noqa: F401
-import theory.bezout  # noqa: F401
-import theory.network_families  # noqa: F401
-import theory.solve  # noqa: F401
-import theory.witness  # noqa: F401
-from landscape_toolkit.common.errors import PathBudgetExceeded, RequestTooLarge
-from landscape_toolkit.common.sizes import GB, Need, check_needs, memory_limit, physical_memory, size_text
+import theory.bounds.bezout  # noqa: F401
+import theory.counting.families  # noqa: F401
+import theory.homotopy.solve  # noqa: F401
+import theory.counting.dimension  # noqa: F401
+from landscape_core.errors import PathBudgetExceeded, RequestTooLarge
+from landscape_core.sizes import GB, Need, check_needs, memory_limit, physical_memory, size_text
 
 
 def test_memory_needs_add_up_against_the_limit_and_the_largest_is_named():
@@ -69,10 +69,10 @@ def _no_work(*args, **kwargs):
 def test_critical_of_a_width_100000_network_is_refused_before_its_guard_runs(capsys, monkeypatch):
     """Claim: `critical --width 100000` (K = 300,001) needs a 300,001² table just to bound its expansion:
     refused with the memory it would take, before the table is built."""
-    import theory.degrees
+    import theory.bounds.degrees
 
-    monkeypatch.setattr(theory.degrees, "critical_degree_bounds", _no_work)
-    monkeypatch.setattr(theory.degrees, "zero_error_term_bound", _no_work)
+    monkeypatch.setattr(theory.bounds.degrees, "critical_degree_bounds", _no_work)
+    monkeypatch.setattr(theory.bounds.degrees, "zero_error_term_bound", _no_work)
     err = _refused(capsys, ["critical", "--width", "100000", "--no-progress"])
     assert "300,001 × 300,001 table" in err and "1.4 TB of memory" in err and "--max-memory" in err
 
@@ -102,9 +102,9 @@ def test_train_of_ten_billion_weights_is_refused_before_any_tensor_is_made(capsy
 def test_solve_of_an_astronomical_homotopy_is_refused_before_its_system_is_expanded(capsys, monkeypatch):
     """Claim: the square zero-error system of fc 1-30-1 (K = N = 91) would start 10^69.8 multihomogeneous
     paths: refused from the closed-form degrees, without expanding the 91 equations (minutes)."""
-    import theory.solve
+    import theory.homotopy.solve
 
-    monkeypatch.setattr(theory.solve, "network_system", _no_work)
+    monkeypatch.setattr(theory.homotopy.solve, "network_system", _no_work)
     err = _refused(capsys, ["solve", "--width", "30", "--points", "91", "--input-dim", "1", "--no-progress"])
     assert "predicted from the closed-form degrees has about 10^69.8 start paths" in err
 
@@ -112,9 +112,9 @@ def test_solve_of_an_astronomical_homotopy_is_refused_before_its_system_is_expan
 def test_bezout_refuses_a_jacobian_over_the_limit_and_keeps_its_cap_on_points(capsys, monkeypatch):
     """Claim: `bezout` sizes its N × K Jacobian (fc 8-100-100-1: K = 11,101) before computing it; ten million
     points stay refused by the data cap."""
-    import theory.bezout
+    import theory.bounds.bezout
 
-    monkeypatch.setattr(theory.bezout, "bezout_report", _no_work)
+    monkeypatch.setattr(theory.bounds.bezout, "bezout_report", _no_work)
     err = _refused(capsys, ["bezout", "--width", "100", "--input-dim", "8", "--points", "1000", "--max-memory", "0.01"])
     assert "1,000 × 11,101 Jacobian (exact rank mod p)" in err
     bezout_points = _refused(capsys, ["bezout", "--points", "10000000"])
@@ -130,8 +130,8 @@ def test_the_training_estimate_counts_the_weights_of_the_model_train_builds(kind
 
     from empirics.models import count_params
     from empirics.train import ModelSpec, TrainConfig, build_model, train_needs
-    from theory.activations import parse
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.network.spec import NetworkSpec
 
     if kind == "theory":
         network = NetworkSpec((3, *widths, 1), parse("z + z^2/4"), output_activation=False)
@@ -147,10 +147,10 @@ def test_the_training_estimate_counts_the_weights_of_the_model_train_builds(kind
 
 
 @pytest.mark.parametrize("argv, patched, says", [
-    (["paths", "--layer-widths", "3,100000,100000,2"], ("theory.linear_paths", "certify_demo"),
+    (["paths", "--layer-widths", "3,100000,100000,2"], ("theory.sublevel.linear_paths", "certify_demo"),
      "two deep linear networks of 10,000,500,000 weights"),
     (["valleys", "--input-dim", "300", "--activation", "z^3", "--points", "100000"],
-     ("theory.valleys", "valley_experiment"), "the 100,000 × 4,545,100 lifted features"),
+     ("theory.sublevel.valleys", "valley_experiment"), "the 100,000 × 4,545,100 lifted features"),
     (["dss", "--widths", "100000,100000"], ("empirics.connectivity", "polynomial_regression_study"),
      "a string of 32 MLPs of 10,000,400,001 weights"),
 ])
@@ -192,7 +192,7 @@ def test_probe_and_mds_size_a_run_from_its_config_before_loading_it(tmp_path, ca
 def test_a_grid_is_sized_by_the_tasks_it_runs_at_once(capsys, monkeypatch, tmp_path):
     """Claim: `grid train` with two 10^10-weight tasks and two workers holds both at once: refused before any task
     folder is written; on Slurm the tasks run elsewhere and are not summed here."""
-    import landscape_toolkit.common.executor as executor
+    import landscape_core.executor as executor
 
     monkeypatch.setattr(executor, "submit", _no_work)
     err = _refused(capsys, ["grid", "train", "--axis", "seed=0,1", "--set", "model=mlp", "--set", "widths=100000,100000",

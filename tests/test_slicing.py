@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape_toolkit.common.seeds import stream
-from theory import slicing as L
-from theory.polysystem import from_strings
+from landscape_core.seeds import stream
+from theory.homotopy import slicing as L
+from theory.polynomials.system import from_strings
 
 
 def test_randomized_system_vanishes_where_the_system_does():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from landscape_toolkit.common.executor import (DONE, LOST, ExecutorOptions, Task, gather, grid_tasks, run_grid,
+from landscape_core.executor import (DONE, LOST, ExecutorConfig, Task, gather, grid_tasks, run_grid,
                                                slurm_states, submit)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _cluster_state() -> str | None:
 pytestmark = pytest.mark.skipif(_cluster_state() is None,
                                 reason="no Slurm cluster answers sinfo with a usable node "
                                        "(as root: bash scripts/slurm-local.sh start)")
-FAST = ExecutorOptions(timeout_min=5, poll_s=0.3)
+FAST = ExecutorConfig(timeout_min=5, poll_s=0.3)
 
 
 def hold_until_released(task_dir: str, release: str) -> str:
@@ -122,7 +122,7 @@ def test_a_task_over_its_memory_limit_is_lost_with_slurms_reason(tmp_path):
     naming the memory limit; the task beside it finishes."""
     tasks = [Task("tests.test_slurm:hold_memory", {"megabytes": 400, "seconds": 6}, "greedy"),
              Task(BEZOUT, {"width": 2, "seed": 0, "points": 3}, "modest")]
-    result = run_grid(tasks, tmp_path, "g", "slurm", ExecutorOptions(timeout_min=5, poll_s=0.3, mem_gb=0.2))
+    result = run_grid(tasks, tmp_path, "g", "slurm", ExecutorConfig(timeout_min=5, poll_s=0.3, mem_gb=0.2))
     greedy = result.record("greedy")
     assert result.record("modest").status == DONE
     assert greedy.status == LOST and "memory" in greedy.error.lower() and "\n" not in greedy.error, greedy.error

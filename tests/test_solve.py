@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.catalog import cyclic, katsura
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.polysystem import from_strings
-from theory.solve import gamma_check, solve, solve_zero_error
-from theory.tracker import TrackOptions
+from theory.polynomials.catalog import cyclic, katsura
+from landscape_core.errors import InvalidSpecError
+from theory.polynomials.system import from_strings
+from theory.homotopy.solve import gamma_check, solve, solve_zero_error
+from theory.homotopy.tracker import TrackConfig
 
 
 def test_cyclic5_has_70_isolated_solutions():
     s = from_strings(cyclic(5), label="cyclic-5")
-    r = solve(s, start="total_degree", options=TrackOptions(seed=1))
+    r = solve(s, start="total_degree", options=TrackConfig(seed=1))
     assert r.bezout == 120 and r.n_paths == 120
     assert r.mixed_volume == 70
     assert r.n_solutions == 70
@@ -33,7 +33,7 @@ def test_cyclic5_has_70_isolated_solutions():
 
 def test_katsura6_has_64_regular_solutions_equal_to_bezout():
     s = from_strings(katsura(6), label="katsura-6")
-    r = solve(s, options=TrackOptions(seed=2))
+    r = solve(s, options=TrackConfig(seed=2))
     assert r.bezout == 64
     assert r.n_solutions == 64 and r.outcomes["regular"] == 64
     assert r.outcomes["at_infinity"] == r.outcomes["failed"] == r.outcomes["singular"] == 0
@@ -46,20 +46,20 @@ def test_count_is_complete_by_bkk_even_when_diverging_paths_fail():
     isolated solutions; its 100 other paths head to points at infinity of multiplicity ~50 that
     PHCpack's end game cannot reach in double precision, so they end as failed paths.
     """
-    from theory.activations import parse
-    from theory.critical import critical_system, generic_penalty
-    from theory.data import random_data
-    from theory.networks import NetworkSpec
-    from theory.systems import CriticalSystem
+    from theory.network.activations import parse
+    from theory.counting.critical_points import critical_system, generic_penalty
+    from theory.network.data import random_data
+    from theory.network.spec import NetworkSpec
+    from theory.network.equations import CriticalSystem
 
     spec = NetworkSpec.fully_connected(1, 1, 2, parse("z^2"), bias=False)
     crit = CriticalSystem(spec, random_data(spec, 2, 0), penalty=generic_penalty(2, 0))
-    r = solve(critical_system(crit), start="total_degree", options=TrackOptions(seed=0, retry=None, projective=False))
+    r = solve(critical_system(crit), start="total_degree", options=TrackConfig(seed=0, retry=None, projective=False))
     assert r.n_paths == 121 and r.outcomes["failed"] > 0
     assert r.n_solutions == r.stable_mixed_volume == 21
     assert r.bkk_complete and "the other 100 paths end at infinity" in r.completeness
     # the polyhedral start misses w = 0 (a zero coordinate) and says so
-    p = solve(critical_system(crit), start="polyhedral", options=TrackOptions(seed=0))
+    p = solve(critical_system(crit), start="polyhedral", options=TrackConfig(seed=0))
     assert p.n_solutions == 21 and p.bkk_complete and p.n_paths == 21  # the Li–Wang start reaches w = 0 too
 
 
@@ -72,8 +72,8 @@ def test_solutions_never_exceed_any_root_count_bound():
 
 def test_same_seed_same_numbers():
     s = from_strings(["x^3 - 2*y;", "y^2 - x - 1;"])
-    a = solve(s, options=TrackOptions(seed=5))
-    b = solve(s, options=TrackOptions(seed=5))
+    a = solve(s, options=TrackConfig(seed=5))
+    b = solve(s, options=TrackConfig(seed=5))
     assert a.gamma == b.gamma and np.allclose(a.solution_array(), b.solution_array())
 
 
@@ -86,10 +86,10 @@ def test_non_square_system_and_unknown_start_raise_named_errors():
 
 def test_polyhedral_start_tracks_mixed_volume_paths_and_finds_torus_solutions():
     s = from_strings(cyclic(5))
-    r = solve(s, start="polyhedral", options=TrackOptions(seed=4))
+    r = solve(s, start="polyhedral", options=TrackConfig(seed=4))
     assert r.n_paths == r.mixed_volume == 70
     assert r.n_solutions == 70 and r.outcomes["failed"] == 0
-    td = solve(s, options=TrackOptions(seed=4))
+    td = solve(s, options=TrackConfig(seed=4))
     A, B = r.solution_array(), td.solution_array()
     assert all(np.min(np.max(np.abs(B - a), axis=1)) < 1e-8 for a in A)
 
@@ -101,7 +101,7 @@ def test_product_systems_have_exactly_their_known_roots(roots, seed):
     # (x_k − a_k)(x_k − b_k) = 0: 2^n regular real solutions, whatever γ
     names = [f"x{k}" for k in range(len(roots))]
     polys = [f"({n} - ({a}))*({n} - ({b}));" for n, (a, b) in zip(names, roots)]
-    r = solve(from_strings(polys, names=names), options=TrackOptions(seed=seed))
+    r = solve(from_strings(polys, names=names), options=TrackConfig(seed=seed))
     assert r.n_solutions == 2 ** len(roots) == r.n_real
     got = sorted(tuple(round(z.real, 9) for z in s) for s in r.solutions)
     want = sorted(tuple(float(v) for v in p) for p in itertools.product(*roots))
@@ -110,14 +110,14 @@ def test_product_systems_have_exactly_their_known_roots(roots, seed):
 
 def test_second_gamma_reproduces_the_katsura6_solution_set():
     s = from_strings(katsura(6))
-    first = solve(s, options=TrackOptions(seed=11))
+    first = solve(s, options=TrackConfig(seed=11))
     g = gamma_check(s, first, seed=12)
     assert g.agree and g.union == 64 and g.counts == (64, 64)
 
 
 def test_solve_with_gamma_seed_records_the_check_and_json_carries_it():
     s = from_strings(["x^2 - 2;", "x*y - 1;"])
-    r = solve(s, options=TrackOptions(seed=1), gamma_seed=2)
+    r = solve(s, options=TrackConfig(seed=1), gamma_seed=2)
     assert r.gamma_check is not None and r.gamma_check.seeds == (1, 2) and r.gamma_check.agree
     d = r.to_dict()
     assert d["gamma_check"]["union"] == 2 and "paths" not in d and "known_found" not in d
@@ -131,9 +131,9 @@ def test_known_solution_is_reported_found_only_when_among_the_solutions():
 
 
 def test_planted_zero_error_solution_is_found_and_non_square_instances_are_refused():
-    from theory.activations import parse
-    from theory.data import planted_data
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse
+    from theory.network.data import planted_data
+    from theory.network.spec import NetworkSpec
 
     spec = NetworkSpec.fully_connected(1, 1, 2, parse("z + z^2/4 + z^3/8"), output_activation=False)
     data, w_star = planted_data(spec, 4, 0)
@@ -147,14 +147,14 @@ def test_planted_zero_error_solution_is_found_and_non_square_instances_are_refus
 @pytest.mark.parametrize("name,polys,count", [("katsura-6", katsura(6), 64), ("katsura-7", katsura(7), 128),
                                               ("cyclic-6", cyclic(6), 156)])
 def test_default_route_finds_the_full_known_counts(name, polys, count):
-    r = solve(from_strings(polys, label=name), options=TrackOptions(seed=0))
+    r = solve(from_strings(polys, label=name), options=TrackConfig(seed=0))
     assert r.n_solutions == count and r.n_certified == count
 
 
 def test_workers_do_not_change_the_endpoints():
     s = from_strings(katsura(5))
-    one = solve(s, start="total_degree", options=TrackOptions(seed=3, workers=1), certify=False)
-    two = solve(s, start="total_degree", options=TrackOptions(seed=3, workers=2, batch=4), certify=False)
+    one = solve(s, start="total_degree", options=TrackConfig(seed=3, workers=1), certify=False)
+    two = solve(s, start="total_degree", options=TrackConfig(seed=3, workers=2, batch=4), certify=False)
     assert [p.outcome for p in one.paths] == [p.outcome for p in two.paths]
     assert np.allclose(one.solution_array(), two.solution_array())
 
@@ -166,8 +166,8 @@ SYSTEMS = __import__("pathlib").Path(__file__).resolve().parent.parent / "exampl
 
 
 def _solve_file(name, **kw):
-    from theory.solve import solve_system
-    from theory.system_files import load_system
+    from theory.homotopy.solve import solve_system
+    from theory.polynomials.files import load_system
 
     return solve_system(load_system(SYSTEMS / name).system, **kw)
 

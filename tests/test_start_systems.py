@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import start_systems as S
-from theory.bezout import bezout_number, multihomogeneous_bezout
-from theory.catalog import cyclic
-from landscape_toolkit.common.errors import PathBudgetExceeded
-from theory.polysystem import from_strings
-from theory.solve import solve
-from theory.tracker import TrackOptions
+from theory.homotopy import start_systems as S
+from theory.bounds.bezout import bezout_number, multihomogeneous_bezout
+from theory.polynomials.catalog import cyclic
+from landscape_core.errors import PathBudgetExceeded
+from theory.polynomials.system import from_strings
+from theory.homotopy.solve import solve
+from theory.homotopy.tracker import TrackConfig
 
 
 def test_multihomogeneous_start_has_m_bezout_many_points_and_finds_all_solutions():
@@ -54,7 +54,7 @@ def test_projective_start_points_lie_in_the_chart_and_solve_the_start_system():
 
 def test_budget_refusal_names_bound_and_budget():
     with pytest.raises(PathBudgetExceeded, match="120 start paths.*budget of 100"):
-        solve(from_strings(cyclic(5)), start="total_degree", options=TrackOptions(max_paths=100))
+        solve(from_strings(cyclic(5)), start="total_degree", options=TrackConfig(max_paths=100))
 
 
 def test_layer_partition_groups_variables_by_letter():

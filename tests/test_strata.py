@@ -7,12 +7,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from theory.activations import linear, parse
-from theory.critical import generic_penalty
-from theory.data import random_data
-from theory.networks import NetworkSpec, forward, init_weights
-from theory.strata import kept_indices, mobius_open_counts, network_strata, reduced_spec
-from theory.systems import CriticalSystem
+from theory.network.activations import linear, parse
+from theory.counting.critical_points import generic_penalty
+from theory.network.data import random_data
+from theory.network.spec import NetworkSpec, forward, init_weights
+from theory.counting.strata import kept_indices, mobius_open_counts, network_strata, reduced_spec
+from theory.network.equations import CriticalSystem
 
 
 def test_mehta_2_2_2_has_four_strata_and_2_2_2_2_has_ten():

@@ -6,11 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory.activations import linear, parse
-from theory.data import random_data
-from theory.networks import NetworkSpec, init_weights
-from theory.symmetry import network_group, verified
-from theory.systems import CriticalSystem
+from theory.network.activations import linear, parse
+from theory.network.data import random_data
+from theory.network.spec import NetworkSpec, init_weights
+from theory.counting.symmetry import network_group, verified
+from theory.network.equations import CriticalSystem
 
 
 def _loss(spec, data, lam, w):

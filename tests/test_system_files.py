@@ -1,4 +1,4 @@
-"""Claims checked (theory.system_files): standard PHCpack files are read as PHCpack writes them ('n m' headers,
+"""Claims checked (theory.polynomials.files): standard PHCpack files are read as PHCpack writes them ('n m' headers,
 solution sections), variables come in declared or natural sorted order, and a system written as PHCpack, Macaulay2
 or Bertini input reads back as the same polynomials — and is accepted by Macaulay2 and Bertini themselves, which
 count the same solutions."""
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landscape_toolkit.common.errors import InputFileError, InvalidSpecError
-from theory.system_files import load_system, natural_key, read_system_text, solutions_text, system_text
+from landscape_core.errors import InputFileError, InvalidSpecError
+from theory.polynomials.files import load_system, natural_key, read_system_text, solutions_text, system_text
 
 SYSTEMS = Path(__file__).resolve().parent.parent / "examples" / "systems"
 
@@ -85,7 +85,7 @@ def test_macaulay2_reads_the_export_and_finds_the_same_dimension_and_degree(tmp_
 def test_bertini_parses_the_export_and_counts_the_same_solutions(tmp_path):
     """Independent check: Bertini 2 parses the exported input and finds the 4 solutions `solve` finds."""
     bertini = pytest.importorskip("bertini")
-    from theory.solve import solve_system
+    from theory.homotopy.solve import solve_system
 
     sf = load_system(SYSTEMS / "three_variables.phc")
     text = system_text(sf.system, "bertini")
@@ -102,7 +102,7 @@ def test_solutions_are_written_in_the_three_formats():
     count, then one coordinate per line."""
     import json
 
-    from theory.solve import solve_system
+    from theory.homotopy.solve import solve_system
 
     sf = load_system(SYSTEMS / "double_root.phc")
     r = solve_system(sf.system)

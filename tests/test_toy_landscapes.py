@@ -9,7 +9,7 @@ from scipy import integrate, stats
 
 from empirics.toy_landscapes import (ToyLandscapeConfig, interpolation_profile, make_landscape,
                                      perturbation_curve, run_toy_landscapes)
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 
 @pytest.mark.parametrize("kind", ["basin", "basin-fractal"])

@@ -18,11 +18,11 @@ import cli
 from empirics.data import load_dataset
 from empirics.models import get_flat
 from empirics.train import SGDL, ModelSpec, TrainConfig, load_run, load_trajectory, per_trajectory_loss, train
-from landscape_toolkit.common.errors import CheckpointError
-from landscape_toolkit.common.errors import TrainingDiverged
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.activations import parse
-from theory.networks import NetworkSpec, forward
+from landscape_core.errors import CheckpointError
+from landscape_core.errors import TrainingDiverged
+from landscape_core.errors import InvalidSpecError
+from theory.network.activations import parse
+from theory.network.spec import NetworkSpec, forward
 
 REPO = Path(__file__).resolve().parents[1]
 # A small DCNN (same structure as the paper's, narrower) keeps the CPU tests fast.
@@ -421,7 +421,7 @@ def test_resume_by_name_takes_the_saved_config_and_refuses_other_settings(tmp_pa
 
 def test_a_locked_run_folder_refuses_a_second_training_at_once(tmp_path, capsys):
     """While one process holds the run folder, a second identical training exits 2 with one line, writing nothing."""
-    from landscape_toolkit.common.runs import RunDir
+    from landscape_core.runs import RunDir
 
     with RunDir(tmp_path, "r").lock():
         code, _, err = _cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--run", "r"], capsys)

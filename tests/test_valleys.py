@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.activations import PolyActivation, parse
-from landscape_toolkit.common.errors import InvalidSpecError
-from theory.networks import NetworkSpec, forward
-from theory.valleys import (ValleyExperimentConfig, intrinsic_dimension, measured_span_dimension,
+from theory.network.activations import PolyActivation, parse
+from landscape_core.errors import InvalidSpecError
+from theory.network.spec import NetworkSpec, forward
+from theory.sublevel.valleys import (ValleyExperimentConfig, intrinsic_dimension, measured_span_dimension,
                             monomial_features, quadratic_layer_widths, span_dimension, two_layer_loss_and_grad,
                             valley_experiment, valley_thresholds)
 

@@ -16,7 +16,7 @@ from scipy import stats
 
 from empirics.experiments.verdicts import (ALPHA, Outcome, Premise, Rule, Sample, combine, decide, family, holm, judge,
                                            power, reason, replicates_for, t_stats)
-from landscape_toolkit.common.errors import InvalidSpecError, SharedStreamError
+from landscape_core.errors import InvalidSpecError, SharedStreamError
 
 R = 20_000
 

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from landscape_toolkit.common.progress import Progress, noted
-from landscape_toolkit.common.records import atomic_write_json, read_json_file
-from landscape_toolkit.common.runs import RunDir, open_run
-from landscape_toolkit.common.serialize import Serializable, exact_ints, to_jsonable
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.progress import Progress, noted
+from landscape_core.records import atomic_write_json, read_json_file
+from landscape_core.runs import RunDir, open_run
+from landscape_core.serialize import Serializable, exact_ints, to_jsonable
+from landscape_core.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
 from empirics.experiments.verdicts import OUTCOMES as VERDICTS, Outcome, Verdict, family_findings  # noqa: E402
@@ -132,7 +132,7 @@ class ExperimentContext:
     """What an experiment's `run` receives: the preset, where to write, and stage-level resume.
 
     scale: 'smoke' | 'cpu' | 'paper'.
-    seed: base seed; every stochastic step derives its seed from it (landscape_toolkit.common.seeds).
+    seed: base seed; every stochastic step derives its seed from it (landscape_core.seeds).
     device: torch device string ('auto', 'cpu', 'cuda', 'cuda:1').
     data_dir: root of torchvision's data layout (CIFAR-10, MNIST), for experiments that take it.
     dataset: the data set name chosen by the user, or None for the experiment's default.
@@ -210,13 +210,13 @@ class Replicate:
 
     def seed(self, name: str) -> int:
         """Return the 63-bit seed of this replicate's stream `name`."""
-        from landscape_toolkit.common.seeds import child_seed
+        from landscape_core.seeds import child_seed
 
         return child_seed(self.root, name)
 
     def stream(self, name: str):
         """Return the numpy Generator of this replicate's stream `name`."""
-        from landscape_toolkit.common.seeds import stream
+        from landscape_core.seeds import stream
 
         return stream(self.root, name)
 

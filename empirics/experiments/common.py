@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-from landscape_toolkit.common.seeds import child_seed
+from landscape_core.seeds import child_seed
 from empirics.experiments import ExperimentContext, Replicate
 
 PAPER_DATA = "cifar10"
@@ -121,7 +121,7 @@ def paper_layer_columns(model: torch.nn.Module, layer: int) -> np.ndarray:
     convolution.
     """
     from empirics.models import layer_slice
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     if layer < 2:
         raise InvalidSpecError(f"paper layer {layer} holds no weights: layer 1 is the input")
@@ -312,7 +312,7 @@ def pin_preset(ctx: ExperimentContext, preset, name: str = "preset") -> None:
     """
     from dataclasses import asdict
 
-    from landscape_toolkit.common.errors import CheckpointError
+    from landscape_core.errors import CheckpointError
 
     want = json.loads(json.dumps(asdict(preset)))
     got = ctx.stage(name, lambda: want)

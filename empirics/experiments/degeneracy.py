@@ -270,7 +270,7 @@ def measure(loss, scores, w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, Xt:
     """Return the end point's loss, gradient, errors, K, rank J and predicted nullity K − rank J; with `hessian`,
     the measured Hessian nullity, the curvature on null(J) (median and largest, over λ_max) and dᵀHd along unit
     directions in null(J) and row(J)."""
-    from theory.rank import numerical_rank
+    from theory.bounds.rank import numerical_rank
 
     k = w.numel()
     with torch.no_grad():

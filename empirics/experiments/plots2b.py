@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.tri as mtri  # noqa: E402
 import numpy as np  # noqa: E402
 
-from landscape_toolkit.common.figures import save_figure  # noqa: E402
+from landscape_core.figures import save_figure  # noqa: E402
 
 _LABEL_COLOURS = {"natural": "tab:blue", "random": "tab:red"}
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 from pathlib import Path
 
-from landscape_toolkit.common.records import atomic_write_text
+from landscape_core.records import atomic_write_text
 from empirics.experiments import ExperimentReport
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from landscape_toolkit.common.seeds import child_seed
+from landscape_core.seeds import child_seed
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport
 from empirics.experiments.verdicts import ALPHA, Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,

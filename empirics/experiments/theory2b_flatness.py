@@ -24,10 +24,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from landscape_toolkit.common.seeds import child_seed, stream
+from landscape_core.seeds import child_seed, stream
 from empirics.data import DATASETS
 from empirics.device import pick_device
-from landscape_toolkit.common.errors import TrainingDiverged
+from landscape_core.errors import TrainingDiverged
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.common import load_stage
 from empirics.experiments.verdicts import Rule, Sample, finding, judge

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from landscape_toolkit.common.seeds import child_seed, stream
+from landscape_core.seeds import child_seed, stream
 from empirics.device import pick_device
 from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.common import load_stage

@@ -52,8 +52,8 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from landscape_toolkit.common.errors import InvalidSpecError, SharedStreamError
-from landscape_toolkit.common.serialize import Serializable
+from landscape_core.errors import InvalidSpecError, SharedStreamError
+from landscape_core.serialize import Serializable
 
 DIRECTIONS = ("greater", "less", "within")
 ALPHA = 0.05  # two-sided: the interval is 95 %; each one-sided decision is at 0.025
@@ -631,7 +631,7 @@ def family_findings(findings: Sequence) -> tuple:
 
 def replicate_seeds(seed: int, n: int, name: str = "replicate") -> list[int]:
     """Return n independent 63-bit root seeds derived from the base seed by name (one whole run each)."""
-    from landscape_toolkit.common.seeds import child_seed
+    from landscape_core.seeds import child_seed
 
     return [child_seed(seed, f"{name}/{i}") for i in range(n)]
 

@@ -70,8 +70,8 @@ def spec_from_args(args: argparse.Namespace, hidden: tuple[int, ...] | None = No
 
     `hidden` gives the hidden widths of a fully connected network instead of --width and --layers.
     """
-    from theory.activations import parse, relu_approximation
-    from theory.networks import NetworkSpec
+    from theory.network.activations import parse, relu_approximation
+    from theory.network.spec import NetworkSpec
 
     check_network_flags(args)
     if args.activation is not None:
@@ -91,7 +91,7 @@ def spec_from_args(args: argparse.Namespace, hidden: tuple[int, ...] | None = No
 
 def data_from_args(spec, args: argparse.Namespace):
     """Return the ExactData chosen by --data / --targets / --points / --seed (raises InputFileError)."""
-    from theory.data import planted_data, random_data, read_dataset
+    from theory.network.data import planted_data, random_data, read_dataset
 
     if args.data:
         return read_dataset(args.data, spec)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Iterable
 
-from landscape_toolkit.common.errors import InvalidSpecError
+from landscape_core.errors import InvalidSpecError
 
 GIVEN = "_given"  # namespace attribute: {dest: the option string typed}, filled as flags are parsed
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from landscape_toolkit.common.progress import Progress
+from landscape_core.progress import Progress
 
-from landscape_toolkit.common.serialize import to_jsonable
+from landscape_core.serialize import to_jsonable
 
 
 def _number(cast: type, lowest: float, strict: bool, noun: str):
@@ -160,7 +160,7 @@ def add_run_flags(parser: argparse.ArgumentParser, default: str | None = None, o
                   required: bool = False) -> None:
     """Add the output flags every command shares: --out ROOT (default runs) and --run NAME.
 
-    The run folder is ROOT/NAME (`landscape_toolkit.common.runs`). With `optional`, the result is
+    The run folder is ROOT/NAME (`landscape_core.runs`). With `optional`, the result is
     saved only when --run is given; otherwise `default` describes the name used without --run.
     """
     g = parser.add_argument_group("output")
@@ -195,7 +195,7 @@ def add_size_flag(parser: argparse.ArgumentParser) -> None:
 
 def check_size(args: argparse.Namespace, needs, out: str | Path | None = None) -> None:
     """Refuse (RequestTooLarge, one line) a request whose estimated needs exceed --max-memory or the free disk."""
-    from landscape_toolkit.common.sizes import check_needs
+    from landscape_core.sizes import check_needs
 
     check_needs(needs, getattr(args, "max_memory", None), out)
 
@@ -210,7 +210,7 @@ def check_out(args: argparse.Namespace) -> None:
     another process is using it (RunLockedError); otherwise hold it until the command ends (`claim_run`)."""
     if not getattr(args, "run", None):
         return
-    from landscape_toolkit.common.runs import check_config, check_run_name, claim_run
+    from landscape_core.runs import check_config, check_run_name, claim_run
 
     check_config(Path(args.out) / check_run_name(args.run), options_config(args))
     claim_run(args.out, args.run)
@@ -224,7 +224,7 @@ def save_result(args: argparse.Namespace, result: Any) -> str | None:
     """
     if not getattr(args, "run", None):
         return None
-    from landscape_toolkit.common.runs import save_run
+    from landscape_core.runs import save_run
 
     run = save_run(args.out, args.run, options_config(args), result, getattr(args, "seed", None),
                    extra={"command": getattr(args, "command", None)})

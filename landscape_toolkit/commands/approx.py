@@ -6,7 +6,7 @@ import argparse
 from landscape_toolkit.commands._render import (add_json_flag, add_run_flags, check_out, comma_list, positive_float,
                                                 positive_int, print_json, save_result, table)
 
-MAX_DEGREE = 400  # theory.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
+MAX_DEGREE = 400  # theory.network.activations.MAX_DEGREE, written out to keep parser construction import-free (tested)
 EXAMPLES = """examples:
   cli.py approx --epsilon 0.01                       # ℓ(ε) of each scheme on [-1, 1]
   cli.py approx --degree 4,8,12 --radius 4 --plot approx.png
@@ -38,19 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Tabulate errors and ℓ(ε) for the three schemes."""
-    from landscape_toolkit.common.figures import check_figure_path
-    from theory.activations import RELU_METHODS, approximation_table
+    from landscape_core.figures import check_figure_path
+    from theory.network.activations import RELU_METHODS, approximation_table
 
     check_out(args)
     if args.plot:
-        from landscape_toolkit.common.runs import check_output_file
+        from landscape_core.runs import check_output_file
 
         check_output_file(args.plot, "--plot")
         check_figure_path(args.plot)
     tab = approximation_table(args.epsilon, args.radius, args.degree, args.max_degree)
     result = tab.to_dict()
     if args.plot:
-        from theory.plots import plot_relu_approximations
+        from theory.figures.relu_approximations import plot_relu_approximations
 
         plot_relu_approximations(args.plot, args.radius, args.degree, tab.sup_error)
         result["figure"] = args.plot

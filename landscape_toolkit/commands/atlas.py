@@ -6,7 +6,7 @@ import argparse
 from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag, add_run_flags, comma_list,
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, key_values, table)
-from landscape_toolkit.common.executor import BACKENDS
+from landscape_core.executor import BACKENDS
 
 EXAMPLES = """examples:
   cli.py atlas --run atlas                                  # the whole product (about 2 h on 2 cores)
@@ -26,7 +26,7 @@ def _activation_list(text: str) -> tuple[str, ...]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `atlas` subcommand."""
-    from theory.atlas import AtlasConfig
+    from theory.counting.atlas import AtlasConfig
 
     d = AtlasConfig()
     p = sub.add_parser(
@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Return the AtlasConfig the flags describe."""
-    from theory.atlas import AtlasConfig
+    from theory.counting.atlas import AtlasConfig
 
     return AtlasConfig(max_hidden=args.max_hidden, max_width=args.max_width, max_io=args.max_io,
                        activations=tuple(args.activations), poly_max_input=args.poly_max_input,
@@ -121,10 +121,10 @@ def render(atlas) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the atlas and print its table, totals and conjectures."""
     from landscape_toolkit.atlas_runner import run_atlas
-    from landscape_toolkit.common.executor import ExecutorOptions
+    from landscape_core.executor import ExecutorConfig
 
     cfg = config_from_args(args)
-    options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
+    options = ExecutorConfig(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
                               mem_gb=args.slurm_mem)
     name = args.run or "atlas"
     with progress_bar(args, "atlas rows") as progress:

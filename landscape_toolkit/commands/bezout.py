@@ -50,11 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report (and the export)."""
-    from landscape_toolkit.common.records import atomic_write_text, check_writable_target
-    from landscape_toolkit.common.runs import check_output_file
-    from theory.bezout import bezout_needs, bezout_report
-    from theory.export import to_json, to_macaulay2, to_phc
-    from theory.systems import CriticalSystem, ZeroErrorSystem
+    from landscape_core.records import atomic_write_text, check_writable_target
+    from landscape_core.runs import check_output_file
+    from theory.bounds.bezout import bezout_needs, bezout_report
+    from theory.polynomials.export import to_json, to_macaulay2, to_phc
+    from theory.network.equations import CriticalSystem, ZeroErrorSystem
 
     refuse_unless(args, ["system", "expanded", "output"], args.export is not None, "with --export")
     refuse_unless(args, ["max_paths"], args.verify, "with --verify")
@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     report = bezout_report(spec, data.n_points, seed=args.seed, data=data)
     verification = None
     if args.verify:
-        from landscape_toolkit.common.errors import InvalidSpecError
-        from theory.witness import verify_bezout
+        from landscape_core.errors import InvalidSpecError
+        from theory.counting.dimension import verify_bezout
 
         if args.data or args.targets != "random":
             raise InvalidSpecError("--verify measures the seeded random instance: drop --data and --targets")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from empirics.scales import SCALES, describe_scales
 from landscape_toolkit.commands._parser import given, refuse_unless
 from landscape_toolkit.commands._render import (add_device_flag, add_json_flag, add_progress_flag, add_run_flags,
                                                 check_device, nonnegative_int, print_json, progress_bar, table)
@@ -25,8 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        epilog=EPILOG)
     p.add_argument("name", nargs="?", help="experiment name (see --list)")
     p.add_argument("--list", action="store_true", help="list the experiments with their paper references")
-    p.add_argument("--scale", choices=("smoke", "cpu", "paper"), default="smoke",
-                   help="smoke: ≤ 2 min on 2 CPU cores; cpu: ≤ 30 min; paper: the paper's protocol (GPU) (default smoke)")
+    p.add_argument("--scale", choices=SCALES, default="smoke", help=f"{describe_scales()} (default smoke)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (default 0)")
     add_device_flag(p, what="training and probing")
     p.add_argument("--dataset", default=None, help="data set, where the experiment accepts several (see --list)")
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from empirics.experiments import get, registry, run_experiment
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     if args.list or not args.name:
         extra = [flag for dest, flag in given(args).items() if dest not in ("list", "json")]

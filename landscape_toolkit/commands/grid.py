@@ -17,9 +17,9 @@ from landscape_toolkit.commands._render import (add_json_flag, add_progress_flag
                                                 check_size, comma_list,
                                                 nonnegative_int, positive_float, positive_int, print_json,
                                                 progress_bar, table)
-from landscape_toolkit.common.executor import BACKENDS, ExecutorOptions, GridResult, GridSpecError, grid_tasks, run_grid
-from landscape_toolkit.common.errors import ToolkitError
-from landscape_toolkit.common.sizes import size_text
+from landscape_core.executor import BACKENDS, ExecutorConfig, GridResult, GridSpecError, grid_tasks, run_grid
+from landscape_core.errors import ToolkitError
+from landscape_core.sizes import size_text
 from landscape_toolkit.grid_targets import TARGETS
 
 
@@ -77,7 +77,7 @@ def check_arguments(target: str, values: dict[str, list]) -> None:
     import inspect
 
     from empirics.train_config import TrainConfig  # noqa: F401  (train's keys, below)
-    from landscape_toolkit.common.executor import resolve
+    from landscape_core.executor import resolve
 
     fn = resolve(TARGETS[target].path)
     params = {k: v for k, v in inspect.signature(fn).parameters.items() if k != "task_dir"}
@@ -173,8 +173,8 @@ def task_needs(target, tasks, workers: int | None, executor: str) -> list:
     """
     import os
 
-    from landscape_toolkit.common.executor import resolve
-    from landscape_toolkit.common.sizes import Need
+    from landscape_core.executor import resolve
+    from landscape_core.sizes import Need
 
     if target.needs is None or executor == "slurm":
         return []
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     check_arguments(args.target, {**axes, **{k: [v] for k, v in fixed.items()}})
     tasks = grid_tasks(TARGETS[args.target].path, axes, fixed)
     check_size(args, task_needs(TARGETS[args.target], tasks, args.workers, args.executor))
-    options = ExecutorOptions(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
+    options = ExecutorConfig(workers=args.workers, timeout_min=args.slurm_time, partition=args.slurm_partition,
                               gpus=args.slurm_gpus, cpus_per_task=args.slurm_cpus, mem_gb=args.slurm_mem)
     with progress_bar(args, f"grid {args.run}") as progress:
         result = run_grid(tasks, args.out, args.run, args.executor, options, progress)

@@ -1,99 +1,19 @@
-"""`probe`, `mds` and `compare`: landscape probes of trained runs, MDS of trajectories, theory against training."""
+"""`cli.py probe KIND`: local probes of trained runs (perturb, interpolate, radius, hessian, agreement)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from landscape_toolkit.commands._network import add_network_args, spec_from_args
 from landscape_toolkit.commands._parser import refuse_together, refuse_unless
 from landscape_toolkit.commands._render import (add_device_flag, add_from_flag, add_json_flag, add_progress_flag,
-                                                add_run_flags, add_size_flag, check_device, check_size, comma_list, count_or_all,
-                                                key_values, nonnegative_float, nonnegative_int, positive_float,
-                                                positive_int, print_json, progress_bar, table)
-
-PROBE_EXAMPLES = """examples:
-  cli.py train --dataset digits --run digits-cnn --trajectories 3 --epochs 30 --lr 0.1
-  cli.py probe perturb --from runs/digits-cnn --alphas 0.01,0.1,0.25,1
-  cli.py probe interpolate --from runs/digits-cnn --trajectory 0,1      # a line; --trajectory 0,1,2: the simplex
-  cli.py probe radius --from runs/digits-cnn --epsilon 0.05 --weights both
-  cli.py probe hessian --from runs/digits-cnn --method all --examples 200
-  cli.py probe agreement --from runs/digits-cnn --split test
-  cli.py probe hessian --demo                                          # a fresh MLP on digits, no run needed
-"""
-KIND_EXAMPLES = {
-    "perturb": """examples:
-  cli.py probe perturb --from runs/first                          # α = 0.01 ... 1, 4 draws each, 300 examples
-  cli.py probe perturb --from runs/first --alphas 0.01,0.1 --draws 8 --scale mean_abs --examples all
-  cli.py probe perturb --demo
-""",
-    "interpolate": """examples:
-  cli.py probe interpolate --from runs/stage --trajectory 0,1     # the line between trajectories 0 and 1
-  cli.py probe interpolate --from runs/stage --trajectory 0,1,2 --grid 11   # the simplex of three minima
-  cli.py probe interpolate --demo --range=-0.5,1.5               # '=' before a negative number
-""",
-    "radius": """examples:
-  cli.py probe radius --from runs/first                           # all weights and the top layer, 5 directions
-  cli.py probe radius --from runs/first --weights top --directions 20 --quantity loss
-  cli.py probe radius --from runs/first --examples all            # the whole training set (Table 1's protocol)
-""",
-    "hessian": """examples:
-  cli.py probe hessian --demo                                     # exact spectrum of a small MLP
-  cli.py probe hessian --from runs/first --method top --top 10
-  cli.py probe hessian --from runs/first --method density --probes 8 --steps 80
-""",
-    "agreement": """examples:
-  cli.py probe agreement --from runs/stage --split test
-  cli.py probe agreement --demo --no-reference
-""",
-}
-COMPARE_EXAMPLES = """examples:
-  cli.py compare                                  # fc 2-h-h-1, P = relu-legendre:4 on the output too, N = 10
-  cli.py compare --input-dim 3 --layers 2 --activation 'z + z^2/4' --no-output-activation   # fc 3-h-1
-  cli.py compare --layers 3 --width 1,2,3,4 --points 16
-  cli.py compare --optimizer gd --iters 5000      # plain gradient descent: where it fails to reach zero
-"""
-MDS_EXAMPLES = """examples:
-  cli.py mds --from runs/first                               # layer 2, 1 − cosine
-  cli.py mds --from runs/a --from runs/b --embed-layers 2,4 --metric euclidean --every 2
-"""
-# The probes' default number of examples: a laptop-sized sample of the split; `--examples all` takes the
-# whole split, as the papers do. Measured: one batched step of the radius search, 10 DCNN models on
-# 1,000 Fashion-MNIST images with batch-norm statistics recomputed, takes 30 s on 2 cores at load 14
-# (about 4 s idle), and a search takes about 22 steps per set of weights; 60,000 images did not finish
-# in 5 minutes. With 5 directions the tour's radius step used 119 s of processor time on 500 images, 70 s
-# on 300 (radii 4.75 and 4.71 for all weights).
-DEFAULT_EXAMPLES = 300
-RADIUS_DIRECTIONS = 5
-
-
-# ----------------------------------------------------------------------------------------------
-# Parsers
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    src = parser.add_argument_group("source")
-    add_from_flag(src, "run folder written by `cli.py train`")
-    src.add_argument("--demo", action="store_true", help="probe freshly initialised MLPs on digits instead of a run")
-    src.add_argument("--epoch", type=nonnegative_int, help="use this epoch's saved weights (default: the last)")
-    src.add_argument("--split", choices=("train", "test"), default="train", help="data the probe evaluates on")
-    src.add_argument("--examples", type=count_or_all, default=DEFAULT_EXAMPLES, metavar="N|all",
-                     help=f"probe the first N examples of the split, or all of them (default {DEFAULT_EXAMPLES:,}: "
-                          f"minutes on a laptop; the papers use all)")
-    add_device_flag(src, default="cpu")
-    pr = parser.add_argument_group("probe")
-    pr.add_argument("--bn", choices=("recompute", "eval", "batch", "interpolate"), default="recompute",
-                    help="batch-norm statistics while probing: recompute at every point (default, Garipov et al.), "
-                         "eval (stored, PyHessian), batch (batch statistics), interpolate (interpolation only, "
-                         "mixes running statistics)")
-    pr.add_argument("--batch-size", type=positive_int, help="examples per forward pass (default: all at once)")
-    pr.add_argument("--seed", type=nonnegative_int, default=0, help="seed of noise, directions and probes (default 0)")
-    add_run_flags(parser, default="<kind>-<source run name>")
-    add_progress_flag(parser)
-    add_json_flag(parser)
+                                                add_run_flags, add_size_flag, check_device, check_size,
+                                                comma_list, count_or_all, key_values, nonnegative_float,
+                                                nonnegative_int, positive_float, positive_int, print_json,
+                                                progress_bar, table)
 
 
 def register(subparsers) -> None:
-    """Add the `probe`, `mds` and `compare` subcommands."""
+    """Add the `probe` subcommand and its kinds."""
     p = subparsers.add_parser(
         "probe", help="probe the landscape around trained models: perturb, interpolate, radius, hessian, agreement",
         description="Local probes of a trained run (Theory II §4, Theory IIb §3). Each writes runs/<name>/ with "
@@ -163,71 +83,98 @@ def register(subparsers) -> None:
         add_size_flag(sub)
         sub.set_defaults(handler=run_probe)
 
-    m = subparsers.add_parser(
-        "mds", help="classical MDS of saved weight trajectories, per layer (Theory II §4, Fig. 3)",
-        description="Embed every saved epoch of every trajectory of one or more runs in the plane with classical "
-                    "MDS (1 − cosine or Euclidean), one figure per layer, points labelled by training error.",
-        epilog=MDS_EXAMPLES)
-    add_from_flag(m, "run folder (repeat to embed several runs together)", repeat=True, required=True)
-    m.add_argument("--embed-layers", type=comma_list(nonnegative_int), default=(2,), metavar="L1,L2,...",
-                   help="the weight layers embedded, one figure each, numbered from 1; 0 embeds all weights")
-    m.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine", help="dissimilarity (default cosine)")
-    m.add_argument("--every", type=positive_int, default=1, help="keep every k-th saved epoch (default 1)")
-    add_device_flag(m, default="cpu", what="re-measured errors")
-    add_run_flags(m, default="mds-<first run name>")
-    add_progress_flag(m)
-    add_json_flag(m)
-    add_size_flag(m)
-    m.set_defaults(handler=run_mds)
 
-    c = subparsers.add_parser(
-        "compare", help="train polynomial networks to zero loss; Hessian nullity vs K − rank J vs theory's K − r",
-        description="For a sweep of hidden widths (K/N from under- to over-parametrized), train theory's "
-                    "polynomial network to zero square loss in float64 and compare the Hessian nullity, the "
-                    "Jacobian rank and the flatness radius with theory's predicted dimension K − r.",
-        epilog=COMPARE_EXAMPLES)
-    add_network_args(c, width=(1, 2, 3, 4, 6, 8), data_flags=False)
-    c.add_argument("--points", type=positive_int, default=10, help="data points N")
-    c.add_argument("--targets", choices=("random", "planted"), default="random",
-                   help="random targets (generic) or targets of a random network of the widest width")
-    c.add_argument("--optimizer", choices=("lm", "gd"), default="lm", help="Levenberg–Marquardt or gradient descent")
-    c.add_argument("--iters", type=positive_int, default=400, help="iterations per restart (default 400)")
-    c.add_argument("--lr", type=positive_float, default=0.01, help="gd step size (default 0.01)")
-    c.add_argument("--restarts", type=positive_int, default=3, help="initialisations per width (default 3)")
-    c.add_argument("--zero-loss", type=positive_float, default=1e-18, help="Σr² counted as zero (default 1e-18)")
-    c.add_argument("--tol", type=positive_float, default=1e-9, help="relative eigenvalue threshold τ (default 1e-9)")
-    c.add_argument("--epsilon", type=positive_float, default=1e-4, help="flatness-radius ε on Σr² (default 1e-4)")
-    c.add_argument("--directions", type=positive_int, default=20, help="radius directions (default 20)")
-    c.add_argument("--seed", type=nonnegative_int, default=0, help="seed of data, inits, directions (default 0)")
-    add_run_flags(c, default="compare")
-    add_progress_flag(c)
-    add_json_flag(c)
-    add_size_flag(c)
-    c.set_defaults(handler=run_compare_cmd)
+PROBE_EXAMPLES = """examples:
+  cli.py train --dataset digits --run digits-cnn --trajectories 3 --epochs 30 --lr 0.1
+  cli.py probe perturb --from runs/digits-cnn --alphas 0.01,0.1,0.25,1
+  cli.py probe interpolate --from runs/digits-cnn --trajectory 0,1      # a line; --trajectory 0,1,2: the simplex
+  cli.py probe radius --from runs/digits-cnn --epsilon 0.05 --weights both
+  cli.py probe hessian --from runs/digits-cnn --method all --examples 200
+  cli.py probe agreement --from runs/digits-cnn --split test
+  cli.py probe hessian --demo                                          # a fresh MLP on digits, no run needed
+"""
 
 
-# ----------------------------------------------------------------------------------------------
-# Handlers
+KIND_EXAMPLES = {
+    "perturb": """examples:
+  cli.py probe perturb --from runs/first                          # α = 0.01 ... 1, 4 draws each, 300 examples
+  cli.py probe perturb --from runs/first --alphas 0.01,0.1 --draws 8 --scale mean_abs --examples all
+  cli.py probe perturb --demo
+""",
+    "interpolate": """examples:
+  cli.py probe interpolate --from runs/stage --trajectory 0,1     # the line between trajectories 0 and 1
+  cli.py probe interpolate --from runs/stage --trajectory 0,1,2 --grid 11   # the simplex of three minima
+  cli.py probe interpolate --demo --range=-0.5,1.5               # '=' before a negative number
+""",
+    "radius": """examples:
+  cli.py probe radius --from runs/first                           # all weights and the top layer, 5 directions
+  cli.py probe radius --from runs/first --weights top --directions 20 --quantity loss
+  cli.py probe radius --from runs/first --examples all            # the whole training set (Table 1's protocol)
+""",
+    "hessian": """examples:
+  cli.py probe hessian --demo                                     # exact spectrum of a small MLP
+  cli.py probe hessian --from runs/first --method top --top 10
+  cli.py probe hessian --from runs/first --method density --probes 8 --steps 80
+""",
+    "agreement": """examples:
+  cli.py probe agreement --from runs/stage --split test
+  cli.py probe agreement --demo --no-reference
+""",
+}
+
+
+# The probes' default number of examples: a laptop-sized sample of the split; `--examples all` takes the
+# whole split, as the papers do. Measured: one batched step of the radius search, 10 DCNN models on
+# 1,000 Fashion-MNIST images with batch-norm statistics recomputed, takes 30 s on 2 cores at load 14
+# (about 4 s idle), and a search takes about 22 steps per set of weights; 60,000 images did not finish
+# in 5 minutes. With 5 directions the tour's radius step used 119 s of processor time on 500 images, 70 s
+# on 300 (radii 4.75 and 4.71 for all weights).
+DEFAULT_EXAMPLES = 300
+
+
+RADIUS_DIRECTIONS = 5
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_argument_group("source")
+    add_from_flag(src, "run folder written by `cli.py train`")
+    src.add_argument("--demo", action="store_true", help="probe freshly initialised MLPs on digits instead of a run")
+    src.add_argument("--epoch", type=nonnegative_int, help="use this epoch's saved weights (default: the last)")
+    src.add_argument("--split", choices=("train", "test"), default="train", help="data the probe evaluates on")
+    src.add_argument("--examples", type=count_or_all, default=DEFAULT_EXAMPLES, metavar="N|all",
+                     help=f"probe the first N examples of the split, or all of them (default {DEFAULT_EXAMPLES:,}: "
+                          f"minutes on a laptop; the papers use all)")
+    add_device_flag(src, default="cpu")
+    pr = parser.add_argument_group("probe")
+    pr.add_argument("--bn", choices=("recompute", "eval", "batch", "interpolate"), default="recompute",
+                    help="batch-norm statistics while probing: recompute at every point (default, Garipov et al.), "
+                         "eval (stored, PyHessian), batch (batch statistics), interpolate (interpolation only, "
+                         "mixes running statistics)")
+    pr.add_argument("--batch-size", type=positive_int, help="examples per forward pass (default: all at once)")
+    pr.add_argument("--seed", type=nonnegative_int, default=0, help="seed of noise, directions and probes (default 0)")
+    add_run_flags(parser, default="<kind>-<source run name>")
+    add_progress_flag(parser)
+    add_json_flag(parser)
+
 
 _OPTION_FIELDS = {"range": "t_range"}
 
 
 def _options(args):
-    """Return the ProbeOptions named by the parsed flags of `probe KIND` (flags a kind lacks keep their defaults)."""
+    """Return the ProbeConfig named by the parsed flags of `probe KIND` (flags a kind lacks keep their defaults)."""
     from dataclasses import fields
 
-    from empirics.probe_runs import ProbeOptions
+    from empirics.probe_runs import ProbeConfig
 
     given = {_OPTION_FIELDS.get(k, k): v for k, v in vars(args).items() if v is not None}
     given["reference"] = not getattr(args, "no_reference", False)
-    return ProbeOptions(**{f.name: given[f.name] for f in fields(ProbeOptions) if f.name in given})
+    return ProbeConfig(**{f.name: given[f.name] for f in fields(ProbeConfig) if f.name in given})
 
 
 def run_probe(args) -> int:
     """Handler of `probe KIND`: run one probe into its run folder (config, result, figure, manifest), print the table."""
-    from empirics import plots
     from empirics.probe_runs import ProbeSource, load_source, probe_needs, run_probe as probe
-    from landscape_toolkit.common.runs import open_run
+    from landscape_core.runs import open_run
 
     refuse_unless(args, ["epoch"], not args.demo, "to a run's saved epochs (--demo probes fresh models)")
     refuse_together(args, ["source"], ["demo"], "--from probes a run, --demo fresh models on digits")
@@ -245,52 +192,7 @@ def run_probe(args) -> int:
         rd.write_result(done)
     metrics = done.to_dict()
     figure, res, result = rd.file(f"{args.kind}.png"), done.result, metrics["result"]
-    if args.kind == "perturb":
-        plots.plot_perturbation(result, figure)
-        err = result["error_mean"] or [None] * len(res.alphas)
-        rows = [(f"{a:g}", f"{m:.4g} ± {s:.2g}", "n/a" if e is None else f"{e:.4f}")
-                for a, m, s, e in zip(res.alphas, result["loss_mean"], result["loss_std"], err)]
-        headers = ("α", "loss (mean ± std)", "error (mean)")
-        summary = [("unperturbed", f"loss {res.base.loss:.4g}, error {res.base.error}"), ("scale", args.scale)]
-    elif args.kind == "interpolate" and len(args.models) == 2:
-        plots.plot_interpolation(result, figure)
-        rows = [(f"{t:.3f}", f"{l:.4g}", "n/a" if res.error is None else f"{e:.4f}")
-                for t, l, e in zip(res.ts, res.loss, res.error if res.error is not None else res.ts)]
-        headers = ("t", "loss", "error")
-        summary = [("distance", f"{res.distance:.4g}"), ("barrier", f"{res.barrier:.4g}"), ("bn", args.bn)]
-    elif args.kind == "interpolate":
-        plots.plot_simplex(result, figure, "error" if res.error is not None else "loss")
-        rows = [(f"({', '.join(f'{v:.2f}' for v in res.lambdas[i])})", f"{res.loss[i]:.4g}",
-                 "n/a" if res.error is None else f"{res.error[i]:.4f}") for i in res.landmarks()]
-        headers = ("λ", "loss", "error")
-        summary = [("grid points", len(res.lambdas)), ("max loss", f"{res.loss.max():.4g}"), ("bn", args.bn)]
-    elif args.kind == "radius":
-        plots.plot_radius(list(result.values()), figure, names=list(result))
-        rows = [(s, f"{r.mean:.4g} ± {r.std:.2g}", int(r.censored.sum()), r.radii.size) for s, r in res.items()]
-        headers = ("weights", "radius (mean ± std)", "censored", "directions")
-        summary = [("ε", args.epsilon), ("quantity", args.quantity)]
-    elif args.kind == "hessian":
-        plots.plot_hessian(result, figure)
-        rows = []
-        if res.exact is not None:
-            e = res.exact
-            rows.append(("exact", f"{e.eigenvalues[0]:.4g}", f"{e.eigenvalues[-1]:.4g}",
-                         f"nullity {e.nullity} (τ = {e.tol:g}), {e.n_negative} negative"))
-        if res.top is not None:
-            t = res.top
-            rows.append(("eigsh", f"{t.eigenvalues[0]:.4g}", f"{t.eigenvalues[-1]:.4g}",
-                         f"top {len(t.eigenvalues)}, {t.n_matvec} HVPs"))
-        if res.density is not None:
-            d = res.density
-            rows.append(("SLQ", f"{d.nodes.max():.4g}", f"{d.nodes.min():.4g}", f"trace ≈ {d.trace:.4g}"))
-        headers = ("method", "λ_max", "λ_min", "notes")
-        summary = [("parameters", f"{res.n_params:,}"), ("loss at w", f"{res.loss:.4g}")]
-    else:
-        plots.plot_agreement(result, figure)
-        rows = [(lab, f"{acc:.4f}", " ".join(f"{v:.2f}" for v in cc))
-                for lab, acc, cc in zip(res.labels, res.accuracy, res.correct_given_correct)]
-        headers = ("model", "accuracy", "P(col correct | row correct)")
-        summary = [("split", args.split)]
+    rows, headers, summary = RENDERERS[args.kind](res, result, figure, args)
     if args.json:
         print_json({**metrics, "run_dir": str(rd.path), "figure": str(figure)})
         return 0
@@ -305,75 +207,75 @@ def run_probe(args) -> int:
     return 0
 
 
-def run_mds(args) -> int:
-    """Handler of `mds`: embed every saved epoch of every trajectory, per layer; save figures and the result."""
+# ----------------------------------------------------------------------------------------------
+# One renderer per probe kind: the figure, then (table rows, headers, summary lines).
+# `empirics.probe_runs.PROBES` holds the probe functions under the same keys (a test checks both tables agree).
+
+
+def _render_perturb(res, result, figure, args):
     from empirics import plots
-    from empirics.probe_runs import mds_needs, runs_mds
-    from landscape_toolkit.common.runs import open_run
 
-    check_device(args)
-    config = {"runs": list(args.source), "layers": list(args.embed_layers), "metric": args.metric, "every": args.every}
-    check_size(args, mds_needs(args.source, args.every))
-    with open_run(args.out, args.run or f"mds-{Path(args.source[0]).name}", config) as rd:
-        with progress_bar(args, "mds") as progress:
-            res = runs_mds(args.source, args.embed_layers, args.metric, args.every, device=args.device,
-                           progress=progress)
-        results, table_rows, figures = {}, [], []
-        for layer, r in res.layers.items():
-            results[str(layer)] = {**r.to_dict(), "groups": list(res.groups), "epochs": list(res.epochs)}
-            figures.append(str(plots.plot_mds(r.to_dict(), rd.file(f"mds_layer{layer}.png"), groups=res.groups)))
-            table_rows.append((layer if layer else "all", res.n_weights[layer], res.n_points, f"{r.stress:.4f}",
-                               f"{r.explained:.3f}"))
-        metrics = {"layers": results, "n_points": res.n_points, "seconds": res.seconds, "figures": figures}
-        rd.write_result(metrics)  # figures and result written while the run folder is still locked
-    if args.json:
-        print_json({"run_dir": str(rd.path), **{k: v for k, v in metrics.items() if k != "layers"},
-                    "stress": {k: v["stress"] for k, v in results.items()}})
-        return 0
-    print(table(table_rows, ("layer", "weights", "models", "stress-1", "explained (2D)")))
-    print()
-    print(key_values([("metric", args.metric), ("output", rd.path), ("figures", ", ".join(figures)),
-                      ("time", f"{res.seconds:.1f} s")]))
-    return 0
+    plots.plot_perturbation(result, figure)
+    err = result["error_mean"] or [None] * len(res.alphas)
+    rows = [(f"{a:g}", f"{m:.4g} ± {s:.2g}", "n/a" if e is None else f"{e:.4f}")
+            for a, m, s, e in zip(res.alphas, result["loss_mean"], result["loss_std"], err)]
+    summary = [("unperturbed", f"loss {res.base.loss:.4g}, error {res.base.error}"), ("scale", args.scale)]
+    return rows, ("α", "loss (mean ± std)", "error (mean)"), summary
 
 
-def run_compare_cmd(args) -> int:
-    """Handler of `compare`: run the sweep, save config/metrics/figure/manifest, print the table."""
-    from empirics.compare import CompareConfig, compare_needs, run_compare
-    from empirics.plots import plot_compare
-    from landscape_toolkit.common.runs import open_run
+def _render_interpolate(res, result, figure, args):
+    from empirics import plots
 
-    refuse_unless(args, ["lr"], args.optimizer == "gd", "with --optimizer gd (Levenberg–Marquardt sets its own steps)")
-    config = CompareConfig(network=spec_from_args(args), widths=args.width, n_points=args.points, data=args.targets,
-                           optimizer=args.optimizer, max_iters=args.iters, lr=args.lr, restarts=args.restarts,
-                           zero_loss=args.zero_loss, tol=args.tol, epsilon=args.epsilon,
-                           n_directions=args.directions, seed=args.seed)
-    check_size(args, compare_needs(config))
-    with open_run(args.out, args.run or "compare", config, config.seed) as rd, \
-            progress_bar(args, "compare") as progress:
-        result = run_compare(config, progress=progress)
-        rd.write_result(result)
-        metrics = result.to_dict()
-        figure = plot_compare(metrics, rd.file("compare.png"))
-    if args.json:
-        print_json({**metrics, "run_dir": str(rd.path), "figure": str(figure)})
-        return 0
-    fmt = lambda v: "n/a" if v is None else v  # noqa: E731
-    rows = [(r.width, r.n_params, r.n_points, f"{r.ratio:.2f}", f"{r.loss:.2e}", r.status,
-             f"{r.grad_norm:.1e}", r.n_negative, r.jacobian_rank, r.hessian_nullity, r.kernel_dim, fmt(r.theory_dimension), r.paper_dimension,
-             f"{r.gauss_newton_gap:.1e}", f"{r.radius_random:.3g}", "n/a" if r.radius_null is None else f"{r.radius_null:.3g}",
-             "=" if r.nullity_matches_kernel else "≠")
-            for r in result.rows]
-    print(key_values([("network", result.network), ("data", f"N = {config.n_points} {config.data} points, seed {config.seed}"),
-                      ("training", f"{config.optimizer}, {config.max_iters} iterations, best of {config.restarts}; "
-                                   f"zero loss: Σr² ≤ {config.zero_loss:g}"),
-                      ("thresholds", f"λ zero if |λ| ≤ {config.tol:g}·max|λ|; rank J counts σ² > {config.tol:g}·σ_1²; "
-                                     f"radius ε = {config.epsilon:g} on Σr²")]))
-    print()
-    print(table(rows, ("h", "K", "N", "K/N", "loss", "status", "‖∇L‖", "λ<0", "rank J", "null H", "K−rankJ", "theory K−r", "K−N",
-                       "‖H−2JᵀJ‖/‖H‖", "radius", "radius(null)", "null=K−rankJ")))
-    for note in result.notes:
-        print(f"note: {note}")
-    print()
-    print(key_values([("output", rd.path), ("figure", figure), ("time", f"{result.seconds:.1f} s")]))
-    return 0
+    if len(args.models) == 2:
+        plots.plot_interpolation(result, figure)
+        rows = [(f"{t:.3f}", f"{l:.4g}", "n/a" if res.error is None else f"{e:.4f}")
+                for t, l, e in zip(res.ts, res.loss, res.error if res.error is not None else res.ts)]
+        summary = [("distance", f"{res.distance:.4g}"), ("barrier", f"{res.barrier:.4g}"), ("bn", args.bn)]
+        return rows, ("t", "loss", "error"), summary
+    plots.plot_simplex(result, figure, "error" if res.error is not None else "loss")
+    rows = [(f"({', '.join(f'{v:.2f}' for v in res.lambdas[i])})", f"{res.loss[i]:.4g}",
+             "n/a" if res.error is None else f"{res.error[i]:.4f}") for i in res.landmarks()]
+    summary = [("grid points", len(res.lambdas)), ("max loss", f"{res.loss.max():.4g}"), ("bn", args.bn)]
+    return rows, ("λ", "loss", "error"), summary
+
+
+def _render_radius(res, result, figure, args):
+    from empirics import plots
+
+    plots.plot_radius(list(result.values()), figure, names=list(result))
+    rows = [(s, f"{r.mean:.4g} ± {r.std:.2g}", int(r.censored.sum()), r.radii.size) for s, r in res.items()]
+    return rows, ("weights", "radius (mean ± std)", "censored", "directions"), [("ε", args.epsilon),
+                                                                               ("quantity", args.quantity)]
+
+
+def _render_hessian(res, result, figure, args):
+    from empirics import plots
+
+    plots.plot_hessian(result, figure)
+    rows = []
+    if res.exact is not None:
+        e = res.exact
+        rows.append(("exact", f"{e.eigenvalues[0]:.4g}", f"{e.eigenvalues[-1]:.4g}",
+                     f"nullity {e.nullity} (τ = {e.tol:g}), {e.n_negative} negative"))
+    if res.top is not None:
+        t = res.top
+        rows.append(("eigsh", f"{t.eigenvalues[0]:.4g}", f"{t.eigenvalues[-1]:.4g}",
+                     f"top {len(t.eigenvalues)}, {t.n_matvec} HVPs"))
+    if res.density is not None:
+        d = res.density
+        rows.append(("SLQ", f"{d.nodes.max():.4g}", f"{d.nodes.min():.4g}", f"trace ≈ {d.trace:.4g}"))
+    summary = [("parameters", f"{res.n_params:,}"), ("loss at w", f"{res.loss:.4g}")]
+    return rows, ("method", "λ_max", "λ_min", "notes"), summary
+
+
+def _render_agreement(res, result, figure, args):
+    from empirics import plots
+
+    plots.plot_agreement(result, figure)
+    rows = [(lab, f"{acc:.4f}", " ".join(f"{v:.2f}" for v in cc))
+            for lab, acc, cc in zip(res.labels, res.accuracy, res.correct_given_correct)]
+    return rows, ("model", "accuracy", "P(col correct | row correct)"), [("split", args.split)]
+
+
+RENDERERS = {"perturb": _render_perturb, "interpolate": _render_interpolate, "radius": _render_radius,
+             "hessian": _render_hessian, "agreement": _render_agreement}

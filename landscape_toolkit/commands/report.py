@@ -26,13 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from landscape_toolkit.common.records import atomic_write_text
+    from landscape_core.records import atomic_write_text
     from empirics.run_report import build_report
 
     if not args.output.endswith((".html", ".htm")):
-        from landscape_toolkit.common.errors import InvalidSpecError
+        from landscape_core.errors import InvalidSpecError
         raise InvalidSpecError(f"--output must name an .html file, got {args.output!r}")
-    from landscape_toolkit.common.runs import check_output_file
+    from landscape_core.runs import check_output_file
 
     check_output_file(args.output)
     rep = build_report(args.source)

@@ -147,7 +147,7 @@ def config_from_args(args: argparse.Namespace, given: set[str] = frozenset()):
     one ModelSpec, and to the regression teacher). `given`: the flags given, to refuse --layers for fc and
     --widths for a theory tree."""
     from empirics.train import ModelSpec, TrainConfig
-    from landscape_toolkit.common.errors import InvalidSpecError
+    from landscape_core.errors import InvalidSpecError
 
     if not args.resume:  # on --resume the flags given are checked against the saved run instead
         check_train_flags(args)
@@ -215,7 +215,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Handler of `train`: build the config (or read it back with --resume), train, draw the curves, print the summary."""
     from empirics.plots import plot_curves
     from empirics.train import read_metrics, resumed_config, saved_config, train, train_needs
-    from landscape_toolkit.common.runs import CHECKPOINT, RunDir, check_run_name
+    from landscape_core.runs import CHECKPOINT, RunDir, check_run_name
 
     given = given_flags(args)
     check_device(args)
