@@ -165,6 +165,9 @@ SETTINGS = {
     "paper": FlatnessSettings(subset=None, widths=None, replicates=5, simplex_replicates=5, epochs=200, lr=0.01,
                               batch=100, directions=20, rel_tol=1e-3, resolution=20),
 }
+# Seconds at one torch thread on digits (tests): tiny CNN, two replicates.
+MICRO = FlatnessSettings(subset=40, widths=(4, 4, 4, 4), replicates=2, simplex_replicates=2, epochs=2, lr=0.05,
+                         batch=20, directions=1, r_init=1.0, r_max=64.0, rel_tol=0.2, resolution=2, zero_error=1.0)
 PAPER_TABLE1 = {"MNIST": {"all": (45.4, 2.7), "all-random": (6.9, 1.0), "top": (15.0, 1.7), "top-random": (3.0, 0.1)},
                 "CIFAR-10": {"all": (17.0, 2.4), "all-random": (5.7, 1.0), "top": (19.5, 4.0),
                              "top-random": (12.1, 2.6)}}
@@ -364,12 +367,12 @@ def _table1_replicate(ctx: ExperimentContext, s: FlatnessSettings, rep: Replicat
     return out
 
 
-def run_table1(ctx: ExperimentContext) -> ExperimentReport:
+def run_table1(ctx: ExperimentContext, preset: FlatnessSettings | None = None) -> ExperimentReport:
     """Theory IIb Table 1: flatness radius, natural vs random labels, all params vs top layer, over replicates."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_radius_table
 
-    s = SETTINGS[ctx.scale]
+    s = preset or SETTINGS[ctx.scale]
     pin_preset(ctx, s)
     rule = table_rule(s)
     reps = ctx.replicates(s.replicates)
@@ -499,12 +502,12 @@ def simplex_sample(per_rep: list[dict], seeds: list[int], epsilon: float) -> Sam
     return Sample("replicates", vals, seeds, premise=prem)
 
 
-def run_simplex(ctx: ExperimentContext) -> ExperimentReport:
+def run_simplex(ctx: ExperimentContext, preset: FlatnessSettings | None = None) -> ExperimentReport:
     """Theory IIb Figs 7–8: training error on the simplex of three SGD minima, natural vs random labels."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_simplex
 
-    s = SETTINGS[ctx.scale]
+    s = preset or SETTINGS[ctx.scale]
     pin_preset(ctx, s)
     rule = simplex_rule(s)
     reps = ctx.replicates(s.simplex_replicates)

@@ -76,6 +76,8 @@ SETTINGS = {"smoke": LangevinSettings(replicates=3, n_particles=300, n_steps=600
             # Replicates from the smoke pilot (seed 0; verdicts.replicates_for at δ, 80 % power): PILOT_NOTE.
             "cpu": LangevinSettings(replicates=5, n_particles=600, n_steps=10000, burn_in=5000),
             "paper": LangevinSettings(replicates=10, n_particles=20000, n_steps=50000, burn_in=20000, thin=10)}
+# Seconds (tests): two replicates of few short chains; a loose stationarity bound, as the chains are too short.
+MICRO = LangevinSettings(replicates=2, n_particles=40, n_steps=300, burn_in=100, stationarity=1.0)
 PILOT_NOTE = "pilot pending"
 
 
@@ -132,8 +134,7 @@ RULES = rules(SETTINGS["smoke"])
 RULE_RISE, RULE_DEGENERATE, RULE_SGD, RULE_BOLTZMANN = (RULES[k] for k in ("rise", "degenerate", "sgd", "boltzmann"))
 
 
-def _configs(ctx: ExperimentContext, seed: int) -> dict[str, LangevinConfig]:
-    st = SETTINGS[ctx.scale]
+def _configs(ctx: ExperimentContext, st: LangevinSettings, seed: int) -> dict[str, LangevinConfig]:
     base = dict(scale=ctx.scale, seed=seed, n_particles=st.n_particles, n_steps=st.n_steps, burn_in=st.burn_in,
                 thin=st.thin)
     return {"fig3": LangevinConfig(dims=DIMS, dynamics=("gdl",), **base),
@@ -204,20 +205,20 @@ def claim_samples(reps: list[dict], seeds: list[int]) -> dict[str, list[Sample]]
     return out
 
 
-def run(ctx: ExperimentContext) -> ExperimentReport:
+def run(ctx: ExperimentContext, preset: LangevinSettings | None = None) -> ExperimentReport:
     """Run Figs 3, 4–5 and 6 (and the symmetric control) over independent replicates and judge the claims."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_langevin_masses
     from empirics.landscape_plots import plot_langevin_histograms
 
-    st = SETTINGS[ctx.scale]
+    st = preset or SETTINGS[ctx.scale]
     pin_preset(ctx, st)
     rs = rules(st)
     replicates = ctx.replicates(st.replicates)
     seeds = [rep.root for rep in replicates]
     reps = []
     for rep in replicates:
-        cfgs = _configs(ctx, rep.seed("langevin"))
+        cfgs = _configs(ctx, st, rep.seed("langevin"))
         reps.append({k: rep.stage(k, lambda c=c: run_langevin(c, ctx.progress)) for k, c in cfgs.items()})
 
     # Claims ------------------------------------------------------------------------------------
