@@ -317,6 +317,9 @@ class ChainRun(Serializable):
         samples: recorded positions per particle.
         flat_fraction_halves: the flat fraction over the first and the second half of the recorded
             steps (a burn-in check: they agree when the chains had relaxed before recording).
+        drift_se: the standard error of their difference, std over particles of each particle's
+            second-half minus first-half fraction / √N (the chains are independent), so
+            |difference| / drift_se is the drift in units of its own sampling noise.
     """
 
     dynamics: str
@@ -334,6 +337,7 @@ class ChainRun(Serializable):
     z: float
     samples: int
     flat_fraction_halves: tuple[float, float] = (float("nan"), float("nan"))
+    drift_se: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -459,6 +463,8 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
             report(progress, t + 1, config.n_steps)
 
     per_particle = inside_flat / records
+    drift = (inside_flat - inside_first) / max(records - first, 1) - inside_first / max(first, 1)
+    drift_se = float(drift.std(ddof=1) / math.sqrt(n))
     fraction = float(per_particle.mean())
     se = float(per_particle.std(ddof=1) / math.sqrt(n))
     total = n * records
@@ -474,7 +480,7 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
                     edges, hist, exact, tv, float(outside),
                     (fraction - marginal.flat_fraction) / se if se > 0 else 0.0, records,
                     (float(inside_first.sum() / (n * max(first, 1))),
-                     float((inside_flat - inside_first).sum() / (n * max(records - first, 1)))))
+                     float((inside_flat - inside_first).sum() / (n * max(records - first, 1)))), drift_se)
 
 
 def _verdict(runs: list[ChainRun]) -> bool | None:
