@@ -201,7 +201,7 @@ def _roots(ctx, n: int) -> set[int]:
     return {r.root for r in ctx.replicates(n)}
 
 
-def _independent(ctx, rep, n: int, claims) -> None:
+def _independent(ctx, rep, n: int, claims, trained: bool = True) -> None:
     """Every finding's tests carry replicate roots of ctx.replicates(n); every training config lives under a
     replicate's folder, starts inside it, and no two replicates share a seed or a data seed."""
     assert {f.claim for f in rep.findings} == {c.key for c in claims}
@@ -212,7 +212,10 @@ def _independent(ctx, rep, n: int, claims) -> None:
                 assert set(t.seeds) <= _roots(ctx, n)
     assert "replace(v" not in "".join(open(m.__file__).read() for m in (flat, noise, act, lang))
     seen: dict[str, dict[int, str]] = {"seed": {}, "data_seed": {}}
-    for cfg in (ctx.run.path / "stages").glob("r*/**/config.json"):
+    configs = list((ctx.run.path / "stages").glob("r*/**/config.json"))
+    assert bool(configs) == trained and {c.relative_to(ctx.run.path / "stages").parts[0] for c in configs} <= {
+        r.tag for r in ctx.replicates(n)}
+    for cfg in configs:
         tag = cfg.relative_to(ctx.run.path / "stages").parts[0]
         c = json.loads(cfg.read_text())
         c = c.get("config", c)
@@ -269,7 +272,7 @@ def test_polynomial_activation_micro(tmp_path, one_thread):
 def test_langevin_micro_replicates_redraw_everything(tmp_path):
     ctx = _ctx(tmp_path, "l")
     rep = lang.run(ctx, lang.MICRO)
-    _independent(ctx, rep, lang.MICRO.replicates, registry_claims("iib-langevin"))
+    _independent(ctx, rep, lang.MICRO.replicates, registry_claims("iib-langevin"), trained=False)
     assert rep.measured["replicate_seeds"] == [r.root for r in ctx.replicates(lang.MICRO.replicates)]
     assert all(abs(r["boltzmann"] - 0.5) < 1e-3 for r in rep.measured["masses"]["control"])
 

@@ -78,7 +78,7 @@ SETTINGS = {"smoke": LangevinSettings(replicates=3, n_particles=250, n_steps=520
             "cpu": LangevinSettings(replicates=5, n_particles=600, n_steps=10000, burn_in=5000),
             "paper": LangevinSettings(replicates=10, n_particles=20000, n_steps=50000, burn_in=20000, thin=10)}
 # Seconds (tests): two replicates of few short chains; a loose stationarity bound, as the chains are too short.
-MICRO = LangevinSettings(replicates=2, n_particles=40, n_steps=300, burn_in=100, stationarity=1e9)
+MICRO = LangevinSettings(replicates=2, n_particles=30, n_steps=150, burn_in=50, stationarity=1e9)
 PILOT_NOTE = "pilot pending"
 
 
