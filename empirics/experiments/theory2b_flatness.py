@@ -2,11 +2,14 @@
 
 Zhang et al., "Theory of Deep Learning IIb", CBMM Memo 072, §4. Minima are found by SGD on the
 paper's DCNN (`PaperCNN`) twice, once with the natural training labels and once with all training
-labels replaced by random classes; at each minimum:
+labels replaced by random classes. A replicate is one whole run: its own training subset, random
+labels, initialisations and minibatch orders, its own minima (one per condition for Table 1, three
+per condition, i.e. its own simplices, for Figs 7–8), and the premise "zero training error" is
+measured at every minimum it probes. At each minimum:
 
   * Table 1: the flatness radius r(w, δw, ε) = sup{r : |Î(w) − Î(w + r δw)| ≤ ε} of eq. 11, Î the
     training error, ε = 0.05, along T random unit directions δw over all weights or the top layer
-    only (`empirics.probes`); per minimum the mean over directions, then mean ± std over minima.
+    only (`empirics.probes`); per minimum the mean over directions; per replicate ln(r_natural / r_random).
   * Figs 7–8: the training error of w_λ = λ_1 w_1 + λ_2 w_2 + λ_3 w_3 on the simplex Δ_3 (eq. 10).
 
 Batch normalisation while probing: statistics recomputed on the training set at every probed

@@ -5,11 +5,18 @@ Fig. 1: at fixed weights w of a trained DCNN ("the asymptotic regime"), the mini
 replacement, batch norm in training mode as SGD sees it) are computed; for a few seeded weight
 coordinates in the first, a middle and the top layer, their distribution over i is compared with the
 Gaussian of the same mean and variance (skewness, excess kurtosis, Shapiro–Wilk), and the mean (the
-full gradient, eq. 7) with the spread. Several B show the "not too small or too large" remark.
+full gradient, eq. 7) with the spread. Several B show the "not too small or too large" remark. The
+verdicts use B-free statistics: B_G, the smallest minibatch size at which the median coordinate is
+approximately Gaussian (from one example's skewness and kurtosis, which scale exactly as 1/√B and
+1/B), and ‖ḡ‖ / √tr Σ₁.
 
 Fig. 2: plain SGD (eq. 4/6) and SGDL (eq. 5, w ← w − γ∇V + γ′ W_t with constant γ′, "added Gaussian
-(with constant power)") from the same initialisations and minibatch orders; training and test error
+(with constant power)") from the same initialisation and minibatch order; training and test error
 overlaid.
+
+A replicate is one whole run (its own training subset, initialisation and minibatch order; for
+Fig. 2 its SGD run and every SGDL run from the same start), so the spread of the verdicts is the
+spread of independent runs.
 """
 from __future__ import annotations
 
@@ -66,7 +73,7 @@ SETTINGS = {
                            eval_every=5),
     # Replicates from the smoke pilot (seed 0; verdicts.replicates_for at δ, 80 % power): PILOT_NOTE.
     "cpu": NoiseSettings(subset=500, widths=(16, 32, 64, 32), epochs=30, lr=0.1, batch=25, minibatches=400,
-                         batches=(1, 4, 16, 50, 128), per_layer=2, replicates=5, pairs=5, test_subset=1000,
+                         batches=(1, 4, 16, 50, 128), per_layer=2, replicates=4, pairs=5, test_subset=1000,
                          eval_every=5),
     "paper": NoiseSettings(subset=None, widths=None, epochs=60, lr=0.01, batch=100, minibatches=2000,
                            batches=(10, 100, 1000), per_layer=3, replicates=5, pairs=4),
