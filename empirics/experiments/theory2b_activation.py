@@ -49,12 +49,12 @@ class ActivationSettings:
 
 SETTINGS = {
     "smoke": ActivationSettings(subset=150, widths=(16, 32, 64, 32), epochs=10, batch=20, replicates=3,
-                                degrees=(4, 8), lrs=(0.1, 0.025), test_subset=500, eval_every=5),
+                                degrees=(4, 8), lrs=(0.1, 0.025), test_subset=500, eval_every=1),
     # Replicates from the smoke pilot (seed 0, 4 replicates of 15 epochs; verdicts.replicates_for at the band, 80 %
     # power): degree 4's differences have sd 0.004 (train) and 0.011 (test) → 3 and 4; degree 8's (the judged one)
     # 0.18 and 0.08 → more than 64, but its mean difference (0.37 test) lies far outside the band: 4.
     "cpu": ActivationSettings(subset=500, widths=(16, 32, 64, 32), epochs=20, batch=25, replicates=4,
-                              degrees=(2, 4, 8), lrs=(0.1, 0.025), test_subset=1000, eval_every=5),
+                              degrees=(2, 4, 8), lrs=(0.1, 0.025), test_subset=1000, eval_every=2),
     "paper": ActivationSettings(subset=None, widths=None, epochs=60, batch=100, replicates=4, degrees=(2, 4, 8, 16),
                                 lrs=(0.01, 0.0025)),
 }

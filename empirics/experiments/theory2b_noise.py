@@ -70,11 +70,11 @@ class NoiseSettings:
 SETTINGS = {
     "smoke": NoiseSettings(subset=120, widths=(16, 32, 64, 32), epochs=20, lr=0.1, batch=20, minibatches=200,
                            batches=(1, 2, 5, 20, 50), per_layer=2, replicates=4, pairs=4, test_subset=500,
-                           eval_every=5),
+                           eval_every=1),
     # Replicates from the smoke pilot (seed 0; verdicts.replicates_for at δ, 80 % power): PILOT_NOTE.
     "cpu": NoiseSettings(subset=500, widths=(16, 32, 64, 32), epochs=30, lr=0.1, batch=25, minibatches=400,
                          batches=(1, 4, 16, 50, 128), per_layer=2, replicates=4, pairs=5, test_subset=1000,
-                         eval_every=5),
+                         eval_every=1),
     "paper": NoiseSettings(subset=None, widths=None, epochs=60, lr=0.01, batch=100, minibatches=2000,
                            batches=(10, 100, 1000), per_layer=3, replicates=5, pairs=4),
 }
