@@ -295,10 +295,11 @@ def _noise_findings(rows: list[dict], s: NoiseSettings, seeds: list[int]) -> tup
     ratio = [r["trained"]["ratio_b1"] for r in rows]
     ratio0 = [r["init"]["ratio_b1"] for r in rows]
     err = [r["trained_error"] for r in rows]
+    ok = [r for r in rows if r["trained"]["by_batch"]]  # diverged replicates have none
     table = "; ".join(
-        f"B = {b}: score {np.mean([r['trained']['by_batch'][i]['gauss_score'] for r in rows]):.2f}, mean/noise "
-        f"{np.mean([r['trained']['by_batch'][i]['mean_over_noise'] for r in rows]):.3f}"
-        for i, b in enumerate(s.batches))
+        f"B = {b}: score {np.mean([r['trained']['by_batch'][i]['gauss_score'] for r in ok]):.2f}, mean/noise "
+        f"{np.mean([r['trained']['by_batch'][i]['mean_over_noise'] for r in ok]):.3f}"
+        for i, b in enumerate(s.batches)) if ok else "no replicate finished"
     b0 = [r["init"]["gaussian_batch"] for r in rows]
     vg = judge(gauss_rule(s), Sample("B-free", bg, seeds, premise=err))
     vm = judge(mean_rule(s), Sample("trained weights", ratio, seeds, premise=err))
