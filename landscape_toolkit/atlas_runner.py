@@ -89,9 +89,10 @@ def markdown_table(rows: Sequence[AtlasRow]) -> str:
         indep = "—" if r.independent_count is None else str(r.independent_count)
         bert = r.bertini_note if r.bertini_count is None else f"{r.bertini_count} ({r.bertini_note})"
         mem = "—" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f}"
+        count = f"≥ {r.count}" if r.proof == "not proved" else str(r.count)  # an unproved count is a lower bound
         note = "new" if r.new else ("matches" if r.matches_published else
                                     "below the published count (not proved)" if r.proof == "not proved" else "DIFFERS")
-        lines.append(f"| fc {'-'.join(map(str, a.widths))}, {a.activation} | {r.n_weights} | {a.points} | {r.count} | "
+        lines.append(f"| fc {'-'.join(map(str, a.widths))}, {a.activation} | {r.n_weights} | {a.points} | {count} | "
                      f"{r.real} | {r.proof} | {cert} | {indep} | {bert} | {_pub(r)} | {r.seconds:.1f} | {mem} | "
                      f"{note}{'' if r.proved or not r.reason else '; ' + r.reason[:160]} |")
     return "\n".join(lines) + "\n"

@@ -117,3 +117,15 @@ def test_the_grid_target_returns_one_row_as_json():
     row = atlas_row([1, 1, 1], "z", 1, {"seed": 2, "bertini_max_paths": 0})
     json.dumps(row)
     assert row["count"] == 5 and row["proof"] == "exact over QQ" and row["seed"] == 2
+
+
+def test_an_unproved_count_is_printed_as_a_lower_bound():
+    """A count that is not proved complete is never presented as the answer: the table writes it '≥ n'."""
+    from dataclasses import replace
+
+    from landscape_toolkit.atlas_runner import markdown_table
+
+    row = replace(_row((2, 2, 1)), count=290, proof="not proved", reason="Macaulay2 did not finish")
+    done = replace(_row((2, 2, 2)), count=33, proved=True, proof="exact over QQ")
+    lines = markdown_table([row, done]).splitlines()
+    assert "| ≥ 290 |" in lines[2] and "| 33 |" in lines[3] and "≥ 33" not in lines[3]

@@ -224,13 +224,16 @@ def critical_family(spec: NetworkSpec, data: ExactData) -> Family:
             out.append(" + ".join(terms) + ";")
         return out
 
+    # a diverging path overflows to inf/nan, which the tracker reads as a failed step: no warning to print
     def evaluate(w, p):
-        fw, J, _ = network_jets(spec, bare, w, order=1)
-        return J.T @ (fw - p[:n]) + p[n:] * np.asarray(w, dtype=complex)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fw, J, _ = network_jets(spec, bare, w, order=1)
+            return J.T @ (fw - p[:n]) + p[n:] * np.asarray(w, dtype=complex)
 
     def jacobian(w, p):
-        fw, J, Hs = network_jets(spec, bare, w, order=2)
-        return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
+        with np.errstate(over="ignore", invalid="ignore"):
+            fw, J, Hs = network_jets(spec, bare, w, order=2)
+            return J.T @ J + np.einsum("i,ijk->jk", fw - p[:n], Hs) + np.diag(p[n:])
 
     return Family(names, polys, evaluate, jacobian, n + K, f"critical family of {spec.describe()}, N = {data.n_points}",
                   dmax, _critical_residual_mp(A_polys, B_polys))

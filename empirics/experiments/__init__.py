@@ -149,12 +149,15 @@ class ExperimentContext:
     progress: Progress | None = None
     stages_run: list[str] = field(default_factory=list)
     stages_loaded: list[str] = field(default_factory=list)
+    roots: list[int] = field(default_factory=list)  # root seeds of every replicate handed out, in order
 
     def replicates(self, n: int, name: str = "replicate") -> list["Replicate"]:
         """Return n independent replicates: whole runs with root seeds drawn from the base seed by name."""
         from empirics.experiments.verdicts import replicate_seeds
 
-        return [Replicate(self, i, root) for i, root in enumerate(replicate_seeds(self.seed, n, name))]
+        reps = [Replicate(self, i, root) for i, root in enumerate(replicate_seeds(self.seed, n, name))]
+        self.roots.extend(r.root for r in reps if r.root not in self.roots)
+        return reps
 
     def path(self, name: str) -> Path:
         """Return the path of a file inside the run folder."""
