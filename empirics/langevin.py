@@ -16,13 +16,18 @@ mass has a closed form (`well_mass_closed_form`).
 
 Dynamics (many particles at once, one (N, d) array; step γ):
   gdl   x ← x − γ ∇U(x) + √(2γT) ε                                   temperature T
-  sgd   x ← x − γ (∇U(x) + z̄_B),  z̄_B the mean of B offsets z_i     temperature γ v_B / 2
+  sgd   x ← x − γ ((1 + ā_B) ∇U(x) + z̄_B), z̄_B, ā_B means of B z_i, a_i   temperature γ v_B / 2 at the minima
   sgdl  sgd + √γ σ ε  (noise_scaling "sqrt": Langevin)                temperature γ v_B / 2 + σ²/2
         sgd + γ σ ε   (noise_scaling "gamma": eq. 8's scaling)        temperature γ v_B / 2 + γ σ²/2
-SGD's loss is the empirical risk of V(x, z_i) = U(x) + ⟨z_i, x⟩ with Σ z_i = 0, so I_S = U exactly and
-the minibatch gradient is ∇U plus a zero-mean noise z̄_B of per-coordinate variance v_B = s²/B
-(indices drawn with replacement, s² the per-coordinate variance of the z_i). The z_i are rescaled
-so that SGD's temperature equals `temperature`.
+SGD's loss is the empirical risk of V(x, z_i) = (1 + a_i) U(x) + ⟨z_i, x⟩ with Σ z_i = 0 and Σ a_i = 0,
+so I_S = U exactly and the minibatch gradient is ∇U plus a zero-mean noise ā_B ∇U + z̄_B: z̄_B has
+per-coordinate variance v_B = s²/B (indices drawn with replacement, s² the per-coordinate variance of
+the z_i), and the z_i are rescaled so that this part gives SGD the temperature `temperature`. With
+`sgd_loss_scales` = 0 every a_i is 0 and the noise is isotropic and state-independent: SGD is then
+Langevin dynamics at T by construction. With a spread s_a > 0 of the per-example loss scales a_i the
+noise ā_B ∇U is state-dependent and anisotropic (zero on the flat bottoms, growing with the slope
+of the walls, along ∇U), as a network's minibatch noise is: SGD's stationary law is then not e^{−U/T}
+by construction, and where it puts its mass is a measurement.
 
 On eq. 8's remark ("a discretized Langevin diffusion, albeit with a noise scaled as γ_n rather than
 √γ_n"): Euler–Maruyama with noise amplitude c·ε per step reaches, for small γ, the Boltzmann law at
@@ -230,6 +235,8 @@ class LangevinConfig(Serializable):
         step: γ, the step size (per gradient of U, loss per squared distance⁻¹).
         temperature: T of GDL, and of SGD through the rescaled offsets z_i (loss units).
         n_data: n, number of offsets z_i defining SGD's empirical risk; batch: B, minibatch size.
+        sgd_loss_scales: s_a, the standard deviation of the per-example loss scales a_i of SGD's empirical
+            risk (0: isotropic, state-independent noise, Langevin by construction; > 0: state-dependent).
         sgdl_noise: σ of SGDL's added Gaussian noise.
         sgdl_noise_scaling: 'sqrt' (√γ σ ε: adds σ²/2 to the temperature, the Langevin scaling) or
             'gamma' (γ σ ε, eq. 8's scaling: adds γ σ²/2, vanishing with the step).
@@ -251,6 +258,7 @@ class LangevinConfig(Serializable):
     batch: int = 8
     sgdl_noise: float = 0.3
     sgdl_noise_scaling: Literal["sqrt", "gamma"] = "sqrt"
+    sgd_loss_scales: float = 0.0
     sharp_radius: float = 0.5
     flat_radius: float = 1.0
     sharp_centre: float = -0.85
@@ -267,8 +275,8 @@ class LangevinConfig(Serializable):
             raise InvalidSpecError(f"dynamics must be among {DYNAMICS}, got {self.dynamics}")
         if self.sgdl_noise_scaling not in NOISE_SCALINGS:
             raise InvalidSpecError(f"sgdl_noise_scaling must be one of {NOISE_SCALINGS}")
-        if not (self.step > 0 and self.temperature > 0 and self.sgdl_noise >= 0):
-            raise InvalidSpecError("need step > 0, temperature > 0 and sgdl_noise ≥ 0")
+        if not (self.step > 0 and self.temperature > 0 and self.sgdl_noise >= 0 and self.sgd_loss_scales >= 0):
+            raise InvalidSpecError("need step > 0, temperature > 0, sgdl_noise ≥ 0 and sgd_loss_scales ≥ 0")
         if not 0 <= self.burn_in < self.n_steps or self.thin < 1 or self.n_particles < 2:
             raise InvalidSpecError("need 0 ≤ burn_in < n_steps, thin ≥ 1 and n_particles ≥ 2")
         if self.n_data < 2 or not 1 <= self.batch <= self.n_data or min(self.dims) < 1:
@@ -309,6 +317,9 @@ class ChainRun(Serializable):
         samples: recorded positions per particle.
         flat_fraction_halves: the flat fraction over the first and the second half of the recorded
             steps (a burn-in check: they agree when the chains had relaxed before recording).
+        drift_se: the standard error of their difference, std over particles of each particle's
+            second-half minus first-half fraction / √N (the chains are independent), so
+            |difference| / drift_se is the drift in units of its own sampling noise.
     """
 
     dynamics: str
@@ -326,6 +337,7 @@ class ChainRun(Serializable):
     z: float
     samples: int
     flat_fraction_halves: tuple[float, float] = (float("nan"), float("nan"))
+    drift_se: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -383,6 +395,17 @@ def sgd_offsets(config: LangevinConfig, dim: int, rng: np.random.Generator) -> n
     return z * math.sqrt(2.0 * config.temperature * config.batch / config.step)
 
 
+def sgd_loss_scales(config: LangevinConfig, rng: np.random.Generator) -> np.ndarray:
+    """Return the n per-example loss scales a_i of V(x, z_i) = (1 + a_i) U(x) + ⟨z_i, x⟩: mean 0, std exactly s_a.
+
+    Their minibatch mean ā_B multiplies ∇U, so SGD's noise ā_B ∇U vanishes where U is flat and grows with the
+    slope: state-dependent, like the minibatch noise of a network's loss (Theory IIb §3.1).
+    """
+    a = rng.standard_normal(config.n_data)
+    a -= a.mean()
+    return a / a.std() * config.sgd_loss_scales
+
+
 def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress | None = None) -> ChainRun:
     """Return one dynamics' chains in dimension `dim` compared with the Boltzmann law at its temperature.
 
@@ -402,6 +425,7 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
     x = rng.uniform(-half, half, size=(n, dim))
     x[:, 0] = rng.uniform(lo, hi, size=n)
     z = sgd_offsets(config, dim, rng) if dynamics != "gdl" else None
+    a = sgd_loss_scales(config, rng) if z is not None and config.sgd_loss_scales > 0 else None
     if dynamics == "gdl":
         noise = math.sqrt(2.0 * gamma * config.temperature)
     elif dynamics == "sgdl":
@@ -421,6 +445,8 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
         if z is not None:
             # One gather per minibatch slot: a single (N, B, d) fancy index is several times slower.
             idx = rng.integers(0, config.n_data, size=(config.batch, n))
+            if a is not None:
+                g *= 1.0 + (sum(a[i] for i in idx) / config.batch)[:, None]
             g += sum(z[i] for i in idx) / config.batch
         x -= gamma * g
         if noise:
@@ -437,6 +463,8 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
             report(progress, t + 1, config.n_steps)
 
     per_particle = inside_flat / records
+    drift = (inside_flat - inside_first) / max(records - first, 1) - inside_first / max(first, 1)
+    drift_se = float(drift.std(ddof=1) / math.sqrt(n))
     fraction = float(per_particle.mean())
     se = float(per_particle.std(ddof=1) / math.sqrt(n))
     total = n * records
@@ -452,7 +480,7 @@ def simulate(config: LangevinConfig, dynamics: str, dim: int, progress: Progress
                     edges, hist, exact, tv, float(outside),
                     (fraction - marginal.flat_fraction) / se if se > 0 else 0.0, records,
                     (float(inside_first.sum() / (n * max(first, 1))),
-                     float((inside_flat - inside_first).sum() / (n * max(records - first, 1)))))
+                     float((inside_flat - inside_first).sum() / (n * max(records - first, 1)))), drift_se)
 
 
 def _verdict(runs: list[ChainRun]) -> bool | None:
@@ -488,8 +516,11 @@ def run_langevin(config: LangevinConfig, progress: Progress | None = None) -> La
     exact = [r.boltzmann_flat_fraction for r in runs if r.dynamics == config.dynamics[0]]
     notes = (
         "Potential: flat bottoms are balls (radii ρ_s, ρ_f = 2ρ_s) with quadratic walls; the paper does not give its formula.",
-        "SGD's gradient noise comes from V(x, z_i) = U(x) + <z_i, x>: isotropic and state-independent, unlike a "
-        "network's; its temperature is γ v_B / 2.",
+        ("SGD's gradient noise comes from V(x, z_i) = U(x) + <z_i, x>: isotropic and state-independent, unlike a "
+         "network's (Langevin at γ v_B / 2 by construction)." if config.sgd_loss_scales == 0 else
+         f"SGD's gradient noise comes from V(x, z_i) = (1 + a_i) U(x) + <z_i, x>, loss scales a_i of spread "
+         f"{config.sgd_loss_scales:g}: state-dependent (zero on the flat bottoms, along ∇U on the walls); γ v_B / 2 "
+         "is its temperature at the minima only."),
         f"SGDL noise scaling '{config.sgdl_noise_scaling}': temperature "
         f"{config.effective_temperature('sgdl'):.4g} against T = {config.temperature:g} for GDL and SGD.",
         "Each run is compared with the Boltzmann law at its own temperature; the finite step γ adds an O(γ) bias.",

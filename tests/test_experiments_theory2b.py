@@ -25,15 +25,7 @@ TINY_W = (4, 4, 4, 4)
 
 @pytest.fixture
 def tiny(monkeypatch):
-    """Shrink the smoke presets of the CNN experiments to seconds (digits, 4-channel CNN)."""
-    monkeypatch.setitem(flat.SETTINGS, "smoke", flat.FlatnessSettings(
-        subset=40, widths=TINY_W, minima=2, epochs=2, random_epochs=2, lr=0.05, batch=20, directions=1,
-        r_init=1.0, r_max=64.0, rel_tol=0.2, resolution=2))
-    monkeypatch.setitem(noise.SETTINGS, "smoke", noise.NoiseSettings(
-        subset=40, widths=TINY_W, epochs=1, lr=0.05, batch=20, minibatches=12, batches=(4, 8), per_layer=1,
-        trajectories=2, sgdl_noise=1e-3))
-    monkeypatch.setitem(act.SETTINGS, "smoke", act.ActivationSettings(
-        subset=40, widths=TINY_W, epochs=1, batch=20, trajectories=2, degrees=(4,), lrs=(0.05,)))
+    """Shrink the smoke preset of the DSS experiment to seconds (digits, 4-channel CNN)."""
     monkeypatch.setitem(dss.SETTINGS, "smoke", dss.DSSSettings(
         subset=24, widths=TINY_W, epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3, max_beads=3,
         max_steps=5, pairs=2))
@@ -52,36 +44,6 @@ def test_every_experiment_is_registered_with_its_paper_reference():
     exps = registry()
     for name in OURS:
         assert name in exps and exps[name].reference and exps[name].claims
-
-
-def test_table1_reports_a_markdown_table_with_spread_over_minima(tmp_path, tiny):
-    rep, path = run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
-    _check(rep, path, 2)
-    text = path.read_text()
-    assert "| all params | natural |" in text and "| top layer | random |" in text and " ± " in text
-    radii = rep.measured["radii"]
-    assert len(radii["natural"]["all"]) == 2  # one list of radii per minimum
-
-
-def test_table1_resumes_from_finished_stages(tmp_path, tiny):
-    run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
-    rep, _ = run_experiment("iib-table1", "smoke", dataset="digits", out=str(tmp_path))
-    assert rep.seconds < 30  # every stage read back: only the figure is redrawn
-
-
-def test_table1_verdict_needs_a_welch_interval_clear_of_zero():
-    """Rule table1-natural-flatter@v2 (engine): two minima each, difference three SEs — the Welch interval
-    still holds zero: underpowered (was 'inconclusive' under the p-value rule); clear gaps decide."""
-    radii = lambda nat, ran: {"natural": {"radii": {"all": nat}}, "random": {"radii": {"all": ran}}}  # noqa: E731
-    fit = {"natural": True, "random": True}
-    two = flat._radius_finding(flat.CLAIM_TABLE, "all", radii([[4.2], [4.8]], [[5.1], [5.3]]), 0.05, fit)
-    assert two.verdict == "underpowered" and two.interval[0] < 0 < two.interval[1] and two.replicates == 2
-    many = [[10.0 + 0.1 * i] for i in range(5)], [[5.0 + 0.1 * i] for i in range(5)]
-    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(*many), 0.05, fit).verdict == "held"
-    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(many[1], many[0]), 0.05, fit).verdict == "not held"
-    # minima that are not minima cannot refute the claim
-    unfit = {"natural": False, "random": True}
-    assert flat._radius_finding(flat.CLAIM_TABLE, "all", radii(many[1], many[0]), 0.05, unfit).verdict == "underpowered"
 
 
 def test_layer_scaled_directions_move_every_tensor_by_its_own_norm():
@@ -121,21 +83,6 @@ def test_simplex_corner_fractions_count_each_corners_own_neighbourhood():
     assert fr[0] == 1.0 and fr[1] < 1.0 and fr[2] < 1.0
 
 
-def test_simplex_runs_on_three_minima_per_condition(tmp_path, tiny):
-    rep, path = run_experiment("iib-simplex", "smoke", dataset="digits", out=str(tmp_path))
-    _check(rep, path, 1)
-    assert len(rep.measured["corner_error"]["random"]) == 3
-
-
-def test_gradient_noise_histograms_and_moments(tmp_path, tiny):
-    rep, path = run_experiment("iib-gradient-noise", "smoke", dataset="digits", out=str(tmp_path))
-    _check(rep, path, 2)
-    stage = json.loads((path.parent / "stages" / "gradient-noise.json").read_text())["histograms"]
-    assert [r["batch"] for r in stage["batches"]] == [4, 8]
-    assert all(len(c["samples"]) == 12 for c in stage["batches"][0]["components"])
-    assert all(f.replicates == 2 and f.rule for f in rep.findings)
-
-
 def test_per_example_gradients_average_to_the_minibatch_gradient_and_moments_scale_with_b():
     """With fixed batch-norm statistics the mean of per-example gradients is the batch gradient (autograd),
     and the statistics' skewness at B is the per-example skewness over √B (checked by simulation)."""
@@ -166,24 +113,6 @@ def test_gradient_noise_mean_is_the_average_of_the_samples():
     g = np.random.default_rng(0).standard_normal(500)
     m = noise._moments(g)
     assert m["mean"] == pytest.approx(g.mean()) and abs(m["skew"]) < 0.3 and abs(m["kurtosis"]) < 0.6
-
-
-def test_sgd_vs_sgdl_overlays_both_curves(tmp_path, tiny):
-    rep, path = run_experiment("iib-sgd-vs-sgdl", "smoke", dataset="digits", out=str(tmp_path))
-    _check(rep, path, 2)
-    assert set(rep.measured["final_test_error"]) == {"SGD"} | {f"SGDL ρ={r:g}" for r in noise.SGDL_RATIOS}
-    # γ′ is tied to SGD's own measured step noise at the end of its run: ρ·γ√(tr Σ₁/B)/√P
-    step = np.mean(rep.measured["sgd_step_noise_end"])
-    P = rep.measured["sgd_step_noise"]["n_params"]
-    for r in noise.SGDL_RATIOS:
-        assert rep.measured["gamma_prime"][f"{r:g}"] == pytest.approx(r * step / np.sqrt(P))
-
-
-def test_polynomial_activation_against_relu(tmp_path, tiny):
-    rep, path = run_experiment("iib-poly-activation", "smoke", dataset="digits", out=str(tmp_path))
-    _check(rep, path, 1)
-    m = rep.findings[0].measured
-    assert 0.0 <= m["outside_fraction"]["poly4"][0] <= 1.0 and rep.findings[0].replicates == 2
 
 
 def test_polynomial_approximation_numbers_match_an_independent_legendre_fit():
@@ -225,8 +154,8 @@ def test_dss_pair_slope_needs_two_connected_levels():
 def test_langevin_smoke(tmp_path):
     rep, path = run_experiment("iib-langevin", "smoke", out=str(tmp_path))
     _check(rep, path, 4)
-    verdicts = {f.claim: f.verdict for f in rep.findings}
-    assert verdicts["flatter-likelier-with-dimension"] == "held"  # Boltzmann mass rises 0.65 → 0.94 over d = 1–5
+    rise = next(f for f in rep.findings if f.claim == "flatter-likelier-with-dimension")
+    assert rise.estimate > 0 and rise.premise_value  # the Boltzmann mass rises 0.65 → 0.94 over d = 1–5
 
 
 @pytest.mark.slow
@@ -244,15 +173,256 @@ def test_cnn_experiments_smoke(tmp_path, name):
     _check(rep, path, len(registry()[name].claims))
 
 
-def test_langevin_replicates_redraw_everything_and_the_control_is_symmetric(tmp_path, monkeypatch):
-    """Tiny Langevin run: each replicate has its own seed (so SGD's offsets are redrawn), the symmetric control
-    sits at mass ½ by quadrature, and every finding carries an interval over the replicates."""
-    import empirics.experiments.theory2b_langevin as lang
+# ----------------------------------------------------------------------------------------------
+# Theory IIb: replicates are whole runs, premises gate, every rule has a positive and a negative control
 
-    monkeypatch.setitem(lang.SETTINGS, "smoke", lang.LangevinSettings(replicates=2, n_particles=40, n_steps=300,
-                                                                      burn_in=100))
-    rep, path = run_experiment("iib-langevin", "smoke", out=str(tmp_path))
-    assert len(set(rep.measured["replicate_seeds"])) == 2
+import empirics.experiments.theory2b_langevin as lang  # noqa: E402
+from landscape_core.runs import RunDir  # noqa: E402
+from empirics.experiments import ExperimentContext  # noqa: E402
+from empirics.experiments.verdicts import Sample, judge  # noqa: E402
+
+
+@pytest.fixture
+def one_thread():
+    """Run torch on one thread: on a shared 2-core machine two threads contend and run many times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _ctx(tmp_path, name: str) -> ExperimentContext:
+    return ExperimentContext("smoke", 0, "cpu", "data", "digits", RunDir(tmp_path, name))
+
+
+def _roots(ctx, n: int) -> set[int]:
+    return {r.root for r in ctx.replicates(n)}
+
+
+def _independent(ctx, rep, n: int, claims, trained: bool = True) -> None:
+    """Every finding's tests carry replicate roots of ctx.replicates(n); every training config lives under a
+    replicate's folder, starts inside it, and no two replicates share a seed or a data seed."""
+    assert {f.claim for f in rep.findings} == {c.key for c in claims}
+    assert all(f.verdict in VERDICTS and f.reason for f in rep.findings)
+    for f in rep.findings:
+        if f.judged is not None:
+            for t in f.judged.tests:
+                assert set(t.seeds) <= _roots(ctx, n)
+    assert "replace(v" not in "".join(open(m.__file__).read() for m in (flat, noise, act, lang))
+    seen: dict[str, dict[int, str]] = {"seed": {}, "data_seed": {}}
+    configs = list((ctx.run.path / "stages").glob("r*/**/config.json"))
+    assert bool(configs) == trained and {c.relative_to(ctx.run.path / "stages").parts[0] for c in configs} <= {
+        r.tag for r in ctx.replicates(n)}
+    for cfg in configs:
+        tag = cfg.relative_to(ctx.run.path / "stages").parts[0]
+        c = json.loads(cfg.read_text())
+        c = c.get("config", c)
+        if "seed" not in c:
+            continue
+        assert not c.get("init_from") or f"/stages/{tag}/" in c["init_from"]
+        for key in ("seed", "data_seed"):
+            owner = seen[key].setdefault(int(c[key]), tag)
+            assert owner == tag, f"{key} shared by {owner} and {tag}"
+
+
+def test_table1_micro_replicates_are_whole_runs_and_resume(tmp_path, one_thread):
+    ctx = _ctx(tmp_path, "t1")
+    rep = flat.run_table1(ctx, flat.MICRO)
+    _independent(ctx, rep, flat.MICRO.replicates, registry_claims("iib-table1"))
+    assert "| all params | natural |" in rep.measured["table1_markdown"]
+    assert len(rep.measured["radii"]["natural"]["all"]) == flat.MICRO.replicates  # one minimum per replicate
+    ctx2 = _ctx(tmp_path, "t1")
+    flat.run_table1(ctx2, flat.MICRO)
+    assert not any("minima" in s or "radii" in s for s in ctx2.stages_run)
+
+
+def test_simplex_micro_has_a_simplex_per_replicate(tmp_path, one_thread):
+    ctx = _ctx(tmp_path, "sx")
+    rep = flat.run_simplex(ctx, flat.MICRO)
+    _independent(ctx, rep, flat.MICRO.simplex_replicates, registry_claims("iib-simplex"))
+    errs = rep.measured["corner_error"]["natural"]
+    assert len(errs) == flat.MICRO.simplex_replicates and all(len(e) == 3 for e in errs)
+    assert errs[0] != errs[1]  # two replicates, two different triples of minima
+
+
+def test_gradient_noise_and_sgdl_micro(tmp_path, one_thread):
+    ctx = _ctx(tmp_path, "g")
+    rep = noise.run_fig1(ctx, noise.MICRO)
+    _independent(ctx, rep, noise.MICRO.replicates, registry_claims("iib-gradient-noise"))
+    assert all(np.isfinite(r["trained"]["gaussian_batch"]) for r in rep.measured["replicates"])
+    ctx = _ctx(tmp_path, "s")
+    rep = noise.run_fig2(ctx, noise.MICRO)
+    _independent(ctx, rep, noise.MICRO.pairs, registry_claims("iib-sgd-vs-sgdl"))
+    for r in rep.measured["replicates"]:  # γ′ = ρ · (the replicate's own end step noise) / √P
+        for rho in noise.SGDL_RATIOS:
+            want = rho * r["step_noise"]["end"] / np.sqrt(r["step_noise"]["n_params"])
+            assert r["gamma_prime"][f"{rho:g}"] == pytest.approx(want)
+
+
+def test_polynomial_activation_micro(tmp_path, one_thread):
+    ctx = _ctx(tmp_path, "a")
+    rep = act.run(ctx, act.MICRO)
+    _independent(ctx, rep, act.MICRO.replicates, registry_claims("iib-poly-activation"))
+    assert rep.measured["judged_degree"] == act.MICRO.degrees[-1]
+    assert all(0.0 <= x <= 1.0 for x in rep.measured["outside_fraction"]["poly4"])
+
+
+def test_langevin_micro_replicates_redraw_everything(tmp_path):
+    ctx = _ctx(tmp_path, "l")
+    rep = lang.run(ctx, lang.MICRO)
+    _independent(ctx, rep, lang.MICRO.replicates, registry_claims("iib-langevin"), trained=False)
+    assert rep.measured["replicate_seeds"] == [r.root for r in ctx.replicates(lang.MICRO.replicates)]
     assert all(abs(r["boltzmann"] - 0.5) < 1e-3 for r in rep.measured["masses"]["control"])
-    assert all(f.replicates == 2 and f.interval is not None and f.rule for f in rep.findings)
-    assert "| replicates |" in path.read_text()
+
+
+def registry_claims(name: str):
+    mods = {"iib-table1": flat, "iib-simplex": flat, "iib-gradient-noise": noise, "iib-sgd-vs-sgdl": noise,
+            "iib-poly-activation": act, "iib-langevin": lang}
+    return next(e for e in mods[name].EXPERIMENTS if e.name == name).claims
+
+
+# Constructed inputs: each rule gives held on a true effect and not held on a null, and its premise gates both.
+
+def _seeds(n: int) -> list[int]:
+    return list(range(101, 101 + n))
+
+
+def _radii_rep(nat: float, ran: float, err: float = 0.0) -> dict:
+    return {lab: {"radii": {"all": [[r, r]], "top": [[r, r]]}, "train_error": [err]}
+            for lab, r in (("natural", nat), ("random", ran))}
+
+
+def test_table1_rule_controls():
+    """table1-natural-flatter@v3: ln(r_nat / r_ran) > 0 with δ = ½ ln(19.5/12.1)."""
+    rule = flat.table_rule(flat.SETTINGS["smoke"])
+    jitter = [0.0, 0.02, -0.02, 0.01, -0.01, 0.015]
+    held = [_radii_rep(10.0 * np.exp(0.7 + j), 10.0) for j in jitter]
+    null = [_radii_rep(10.0 * np.exp(j), 10.0) for j in jitter]
+    assert judge(rule, flat.table_sample("all", held, _seeds(6))).verdict == "held"
+    assert judge(rule, flat.table_sample("all", null, _seeds(6))).verdict == "not held"
+    unfit = [_radii_rep(10.0 * np.exp(0.7 + j), 10.0, err=0.2) for j in jitter]
+    assert judge(rule, flat.table_sample("all", unfit, _seeds(6))).verdict == "not testable here"
+    assert judge(rule, flat.table_sample("all", [_radii_rep(10.0, 10.0 * np.exp(0.7 + j)) for j in jitter],
+                                         _seeds(6))).verdict == "not held"
+
+
+def _sim(flat_near: bool) -> dict:
+    from empirics.probes import simplex_grid
+
+    lam, _ = simplex_grid(6)
+    corner = lam.max(axis=1) == 1.0
+    err = np.where(corner, 0.0, 0.01 if flat_near else 0.5)
+    return {"lambdas": lam.tolist(), "error": err.tolist(), "train_error": [0.0, 0.0, 0.0]}
+
+
+def test_simplex_rule_controls():
+    """simplex-natural-flatter@v2: natural minus random corner flat fraction > 0 with δ = 0.1, per replicate."""
+    rule = flat.simplex_rule(flat.SETTINGS["smoke"])
+    wide = [{"natural": _sim(True), "random": _sim(False)} for _ in range(4)]
+    wide[1]["random"]["error"][5] = 0.0  # a little spread between replicates
+    same = [{"natural": _sim(True), "random": _sim(True)} for _ in range(4)]
+    same[1]["natural"]["error"][5] = 0.5
+    same[2]["random"]["error"][5] = 0.5
+    assert judge(rule, flat.simplex_sample(wide, _seeds(4), 0.05)).verdict == "held"
+    assert judge(rule, flat.simplex_sample(same, _seeds(4), 0.05)).verdict == "not held"
+
+
+def test_gaussian_batch_is_where_the_median_score_reaches_one():
+    """B_G from one example's moments: at B = B_G the median gauss score is 1 (γ₁/√B, κ/B scaling)."""
+    rng = np.random.default_rng(0)
+    G = rng.exponential(size=(4000, 30)) ** 2  # skewed, heavy-tailed per-example gradients
+    st = noise.gradient_noise_statistics(G, (1, 4))
+    bg = st["gaussian_batch"]
+    at = noise.gradient_noise_statistics(G, (bg * 0.999, bg * 1.001))["by_batch"]
+    assert at[0]["gauss_score"] > 1.0 >= at[1]["gauss_score"] - 1e-9
+
+
+def test_gaussian_and_mean_rule_controls():
+    """gradient-noise-gaussian@v2 (log10 B_G < log10 100, δ = log10 2) and full-gradient-small@v2 (< 0.1, δ 0.05)."""
+    s = noise.SETTINGS["smoke"]
+    rng = np.random.default_rng(1)
+    gauss, heavy, ok = [], [], [0.0] * 5
+    for k in range(5):
+        gauss.append(np.log10(noise.gradient_noise_statistics(rng.standard_normal((3000, 20)), (1,))["gaussian_batch"]))
+        sparse = rng.standard_normal((3000, 20)) * (rng.random((3000, 20)) < 0.002)  # rare large gradients
+        heavy.append(np.log10(noise.gradient_noise_statistics(sparse, (1,))["gaussian_batch"]))
+    assert judge(noise.gauss_rule(s), Sample("B", gauss, _seeds(5), premise=ok)).verdict == "held"
+    assert judge(noise.gauss_rule(s), Sample("B", heavy, _seeds(5), premise=ok)).verdict == "not held"
+    assert judge(noise.gauss_rule(s), Sample("B", gauss, _seeds(5), premise=[0.3] * 5)).verdict == "not testable here"
+    rule = noise.mean_rule(s)
+    assert judge(rule, Sample("r", [0.01, 0.02, 0.015, 0.012, 0.018], _seeds(5), premise=ok)).verdict == "held"
+    assert judge(rule, Sample("r", [0.38, 0.40, 0.39, 0.37, 0.41], _seeds(5), premise=ok)).verdict == "not held"
+
+
+def test_sgdl_rule_controls():
+    """sgdl-like-sgd@v3 (within ±0.03) and sgd-better-validation@v3 (> 0, δ = 0.01) on paired differences."""
+    near = [0.002, -0.003, 0.001, 0.0, -0.001]
+    far = [0.10, 0.12, 0.09, 0.11, 0.10]
+    assert judge(noise.RULE_SGDL, Sample("t", near, _seeds(5))).verdict == "held"
+    assert judge(noise.RULE_SGDL, Sample("t", far, _seeds(5))).verdict == "not held"
+    assert judge(noise.RULE_SGD_BETTER, Sample("t", far, _seeds(5))).verdict == "held"
+    assert judge(noise.RULE_SGD_BETTER, Sample("t", near, _seeds(5))).verdict == "not held"
+
+
+def test_curve_mean_skips_the_shared_start():
+    c = {"epochs": [0, 5, 10], "train_error": [[0.9], [0.2], [0.0]]}
+    assert noise.curve_mean(c, "train_error") == pytest.approx(0.1) == act.curve_mean(c, "train_error")
+
+
+def _act_rep(d_train: float, d_test: float, relu_err: float = 0.0) -> dict:
+    base = {"train_curve": 0.2, "test_curve": 0.3, "train": relu_err}
+    return {"relu": base, "poly8": {"train_curve": 0.2 + d_train, "test_curve": 0.3 + d_test, "train": 0.0}}
+
+
+def test_polynomial_rule_controls():
+    """polynomial-unchanged@v2: both curve-mean differences within ±0.03; the ReLU fit gates both ways."""
+    rule = act.rule(act.SETTINGS["smoke"])
+    j = [0.0, 0.004, -0.004, 0.002, -0.002]
+    same = [_act_rep(x, -x) for x in j]
+    worse = [_act_rep(0.2 + x, 0.15 + x) for x in j]
+    assert judge(rule, act.samples(same, _seeds(5), 8)).verdict == "held"
+    assert judge(rule, act.samples(worse, _seeds(5), 8)).verdict == "not held"
+    unfit = [_act_rep(0.2 + x, 0.15 + x, relu_err=0.3) for x in j]
+    assert judge(rule, act.samples(unfit, _seeds(5), 8)).verdict == "not testable here"
+
+
+def _lang_reps(n: int, flat_of, drift: float = 0.0) -> list[dict]:
+    """Constructed Langevin replicates: flat_of(key, dyn, d, i) gives the mass, the Boltzmann mass is 0.5 + 0.05 d,
+    the record's halves differ by `drift` with a standard error of 0.01."""
+    out = []
+    for i in range(n):
+        rep = {}
+        for key, dyns, dims in (("fig3", ("gdl",), lang.DIMS), ("fig4-5", ("gdl",), lang.DIMS),
+                                ("control", ("gdl",), lang.DIMS), ("fig6", ("sgd", "sgdl"), (2,))):
+            runs = []
+            for dyn in dyns:
+                for d in dims:
+                    m = flat_of(key, dyn, d, i)
+                    runs.append({"dynamics": dyn, "dim": d, "flat_fraction": m, "boltzmann_flat_fraction":
+                                 0.5 if key == "control" else 0.5 + 0.05 * d,
+                                 "flat_fraction_halves": [m - drift / 2, m + drift / 2], "drift_se": 0.01})
+            rep[key] = {"runs": runs}
+        out.append(rep)
+    return out
+
+
+def test_langevin_rule_controls():
+    """Every Langevin rule: a Boltzmann-like rise is held, a flat null is not held, drift makes it not testable."""
+    rules = lang.rules(lang.SETTINGS["smoke"])
+    off = {"fig3": 0, "fig4-5": 1, "control": 2, "fig6": 1}
+    jit = lambda i, d, k: 0.003 * np.sin(12.9898 * i + 78.233 * d + 37.719 * off[k])  # noqa: E731  (fixed jitter)
+    boltz = _lang_reps(5, lambda k, dyn, d, i: (0.5 if k == "control" else 0.5 + 0.05 * d) + jit(i, d, k))
+    null = _lang_reps(5, lambda k, dyn, d, i: 0.5 + jit(i, d, k))
+    seeds = _seeds(5)
+    tb, tn = lang.claim_samples(boltz, seeds), lang.claim_samples(null, seeds)
+    for key in ("rise", "degenerate", "sgd", "boltzmann"):
+        assert judge(rules[key], tb[key]).verdict == "held", key
+    for key in ("rise", "degenerate", "sgd"):
+        assert judge(rules[key], tn[key]).verdict == "not held", key
+    above = _lang_reps(5, lambda k, dyn, d, i: (0.5 if k == "control" else 0.6 + 0.05 * d) + jit(i, d, k))
+    assert judge(rules["boltzmann"], lang.claim_samples(above, seeds)["boltzmann"]).verdict == "not held"
+    drifting = _lang_reps(5, lambda k, dyn, d, i: (0.5 if k == "control" else 0.5 + 0.05 * d) + jit(i, d, k), drift=0.05)
+    for key in ("rise", "degenerate", "sgd", "boltzmann"):
+        assert judge(rules[key], lang.claim_samples(drifting, seeds)[key]).verdict == "not testable here", key

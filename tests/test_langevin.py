@@ -122,3 +122,37 @@ def test_halves_of_the_record_average_to_the_flat_fraction():
     first = n_rec // 2
     h0, h1 = r.flat_fraction_halves
     assert (first * h0 + (n_rec - first) * h1) / n_rec == pytest.approx(r.flat_fraction, abs=1e-12)
+
+
+def test_loss_scales_make_sgd_noise_state_dependent():
+    """V(x, z_i) = (1 + a_i) U(x) + ⟨z_i, x⟩: the a_i have mean 0 and std s_a exactly, so the minibatch noise
+    ā_B ∇U + z̄_B has variance s_a²/B · |∇U|² + v_B per direction of ∇U: zero extra noise on a flat bottom,
+    growing on the walls; with s_a = 0 no scales are drawn and SGD's noise is the isotropic offsets alone."""
+    from empirics.langevin import sgd_loss_scales
+
+    cfg = LangevinConfig(scale="smoke", dims=(2,), dynamics=("sgd",), sgd_loss_scales=1.5)
+    a = sgd_loss_scales(cfg, np.random.default_rng(0))
+    assert a.shape == (cfg.n_data,) and a.mean() == pytest.approx(0.0, abs=1e-12) and a.std() == pytest.approx(1.5)
+    pot = cfg.potential(2)
+    flat_bottom, wall = np.array([[cfg.flat_centre, 0.0]]), np.array([[cfg.flat_centre + 1.5, 0.0]])
+    rng = np.random.default_rng(1)
+    idx = rng.integers(0, cfg.n_data, size=(20_000, cfg.batch))
+    abar = a[idx].mean(axis=1)
+    for x, expect_zero in ((flat_bottom, True), (wall, False)):
+        g = pot.gradient(x)[0]
+        extra = abar[:, None] * g[None, :]  # the state-dependent part of the minibatch noise
+        var = float(extra.var(axis=0).sum())
+        assert (var == 0.0) if expect_zero else var == pytest.approx(1.5**2 / cfg.batch * (g @ g), rel=0.05)
+    with pytest.raises(InvalidSpecError):
+        LangevinConfig(scale="smoke", sgd_loss_scales=-1.0)
+
+
+def test_state_dependent_sgd_leaves_the_boltzmann_law_while_isotropic_sgd_keeps_it():
+    """With isotropic offsets SGD samples e^{−U/T} (Langevin by construction); extra noise on the walls of the
+    point minimum (where ∇U ≠ 0 everywhere) pushes mass to the flat ball: a measurable departure."""
+    base = dict(scale="smoke", dims=(2,), dynamics=("sgd",), sharp_radius=0.0, n_particles=400, n_steps=4000,
+                burn_in=2500, step=0.01, seed=3)
+    iso = simulate(LangevinConfig(**base), "sgd", 2)
+    state = simulate(LangevinConfig(**base, sgd_loss_scales=2.0), "sgd", 2)
+    assert abs(iso.flat_fraction - iso.boltzmann_flat_fraction) < 4 * iso.flat_fraction_se + 0.02
+    assert state.flat_fraction > iso.flat_fraction

@@ -38,7 +38,7 @@ def _save(fig, path: str | Path) -> Path:
 def plot_radius_table(radii: dict, path: str | Path) -> Path:
     """Save Table 1 as grouped bars: per subset (all / top), natural vs random; return the file.
 
-    `radii[labels]['radii'][subset]` is a list (minima) of lists (directions) of radii.
+    `radii[labels]['radii'][subset]` is a list (minima, one per replicate) of lists (directions) of radii.
     """
     fig, ax = plt.subplots(figsize=(6.2, 3.8))
     width = 0.36
@@ -49,10 +49,10 @@ def plot_radius_table(radii: dict, path: str | Path) -> Path:
             sd = float(np.std(per_min, ddof=1)) if len(per_min) > 1 else 0.0
             ax.bar(x, np.mean(per_min), width * 0.9, yerr=sd, capsize=4, color=_LABEL_COLOURS[labels], alpha=0.55,
                    label=f"{labels} labels" if j == 0 else None)
-            ax.plot(np.full(len(per_min), x), per_min, "k.", ms=6, label="one minimum (mean over directions)"
+            ax.plot(np.full(len(per_min), x), per_min, "k.", ms=6, label="one replicate's minimum (mean over directions)"
                     if (i, j) == (0, 0) else None)
     ax.set_xticks([0, 1], ["all parameters", "top layer"])
-    ax.set_ylabel("flatness radius r (ε = 0.05 on training error)")
+    ax.set_ylabel("flatness radius r (relative to layer norms; ε = 0.05 on the training loss)", fontsize=8)
     ax.set_title("Theory IIb Table 1: flatness radius at SGD minima", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
