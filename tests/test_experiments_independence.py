@@ -21,7 +21,7 @@ from landscape_core.runs import RunDir
 
 # MICRO runs that take more than ~20 s on one core are in the slow run
 SLOW = {"ii-gd-branches", "ii-perturb-retrain", "ii-small-perturb", "iib-table1", "iib-poly-activation",
-        "degeneracy", "iib-sgd-vs-sgdl", "fb-dss-cnn"}
+        "degeneracy", "iib-sgd-vs-sgdl", "fb-dss-cnn", "iib-gradient-noise", "iib-simplex", "iib-langevin"}
 
 
 def _training_configs(run: Path) -> dict[str, list[dict]]:

@@ -606,7 +606,7 @@ def finding(claim_key: str, verdict: Verdict, detail: str = "", measured: dict |
                    interval=(verdict.low, verdict.high), replicates=verdict.replicates, rule=r.tag,
                    interval_holm=(t.low_holm, t.high_holm) if len(verdict.tests) > 1 else None,
                    premise=premise, premise_value=list(t.premise_values) or None,
-                   delta=r.effect if r.direction != "within" else None, margin=t.margin, power=t.power,
+                   delta=t.delta if r.direction != "within" else None, margin=t.margin, power=t.power,
                    judged=verdict, detail=detail)
 
 
