@@ -30,12 +30,24 @@ def check_scale(scale: str) -> str:
     return scale
 
 
-def fill_scale_defaults(config: Any, presets: dict[str, dict[str, Any]]) -> None:
-    """Set every field of the frozen dataclass `config` that is None to its value in `presets[config.scale]`.
+def preset_for(presets: dict[str, Any], scale: str, chosen: Any = None) -> Any:
+    """Return the preset of `scale` from `presets` (a dict with one entry per scale), or `chosen` when given.
 
-    The one rule for scale presets: a field the user set wins; a field left None takes the preset.
+    The one preset rule: a preset (or field) chosen explicitly wins; otherwise the scale's. Experiments
+    take whole presets (`preset_for(PRESETS, ctx.scale, preset)`); library configs fill their None
+    fields from the scale's (`fill_scale_defaults`, which reads the same kind of dict).
     """
-    check_scale(config.scale)
-    for name, value in presets[config.scale].items():
+    check_scale(scale)
+    if set(presets) != set(SCALES):
+        raise InvalidSpecError(f"presets must name every scale ({', '.join(SCALES)}), got {', '.join(presets)}")
+    return presets[scale] if chosen is None else chosen
+
+
+def fill_scale_defaults(config: Any, presets: dict[str, dict[str, Any]]) -> None:
+    """Set every field of the frozen dataclass `config` that is None to its value in the scale's preset.
+
+    The one rule for scale presets (`preset_for`): a field the user set wins; a field left None takes the preset.
+    """
+    for name, value in preset_for(presets, config.scale).items():
         if getattr(config, name) is None:
             object.__setattr__(config, name, value)

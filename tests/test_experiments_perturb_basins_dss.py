@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from landscape_core.runs import RunDir
-from empirics.experiments import ExperimentContext, VERDICTS
+from empirics.experiments import ExperimentContext, OUTCOMES
 from empirics.experiments import freeman_bruna_dss as dss
 from empirics.experiments import theory2_basins as basins
 from empirics.experiments import theory2_perturb as perturb
@@ -167,7 +167,7 @@ def _check_replicates(ctx: ExperimentContext, rep, n: int, trains: bool = True) 
     roots = [r.root for r in ctx.replicates(n)]
     assert rep.measured["replicate_roots"] == roots
     for f in rep.findings:
-        assert f.verdict in VERDICTS
+        assert f.verdict in OUTCOMES
         if f.judged is not None:
             for t in f.judged.tests:
                 assert set(t.seeds) <= set(roots)
@@ -235,6 +235,6 @@ def test_basins_micro_run_reports_design_facts_by_construction(tmp_path):
     rep = basins.run(ctx, basins.MICRO)
     fs = {f.claim: f for f in rep.findings}
     assert fs["perturbation-never-lowers"].verdict == fs["basin-interpolation"].verdict == "by construction"
-    assert fs["fractal-walls"].rule == basins.RULE_FRACTAL.tag and fs["fractal-walls"].verdict in VERDICTS
+    assert fs["fractal-walls"].rule == basins.RULE_FRACTAL.tag and fs["fractal-walls"].verdict in OUTCOMES
     _check_replicates(ctx, rep, basins.MICRO.replicates, trains=False)
     assert (ctx.run.path / "stages" / "r01" / "toy-landscapes.json").exists()

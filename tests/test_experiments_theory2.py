@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from landscape_core.runs import RunDir
-from empirics.experiments import ExperimentContext, VERDICTS, registry, run_experiment
+from empirics.experiments import ExperimentContext, OUTCOMES, registry, run_experiment
 from empirics.experiments import common, theory2_gd, theory2_random_labels, theory2_sgd
 from empirics.models import PaperCNN, count_params
 
@@ -82,7 +82,7 @@ def test_sgd_stages_micro_run_judges_whole_chains(tmp_path, one_thread):
     p = theory2_sgd.MICRO
     rep = theory2_sgd.run(ctx, p)
     assert {f.claim for f in rep.findings} == {c.key for c in theory2_sgd.CLAIMS}
-    assert all(f.verdict in VERDICTS for f in rep.findings)
+    assert all(f.verdict in OUTCOMES for f in rep.findings)
     # MICRO: replicate 0's chain of 2 stages × 2 trajectories × 2 epochs plus the initial model.
     assert rep.measured["points"] == p.stages * p.trajectories * p.epochs + 1
     assert all(len(f.premise_value) == p.replicates for f in rep.findings)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from empirics.experiments import VERDICTS, registry, run_experiment
+from empirics.experiments import OUTCOMES, registry, run_experiment
 import empirics.experiments.freeman_bruna_dss as dss
 import empirics.experiments.theory2b_activation as act
 import empirics.experiments.theory2b_flatness as flat
@@ -26,14 +26,14 @@ TINY_W = (4, 4, 4, 4)
 @pytest.fixture
 def tiny(monkeypatch):
     """Shrink the smoke preset of the DSS experiment to seconds (digits, 4-channel CNN)."""
-    monkeypatch.setitem(dss.SETTINGS, "smoke", dss.DSSSettings(
+    monkeypatch.setitem(dss.PRESETS, "smoke", dss.DSSPreset(
         subset=24, widths=TINY_W, epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3, max_beads=3,
         max_steps=5, pairs=2))
 
 
 def _check(rep, path, claims: int) -> None:
     assert path.exists() and (path.parent / "report.json").exists()
-    assert len(rep.findings) == claims and {f.verdict for f in rep.findings} <= set(VERDICTS)
+    assert len(rep.findings) == claims and {f.verdict for f in rep.findings} <= set(OUTCOMES)
     assert all(f.reason for f in rep.findings)
     for file, _ in rep.figures:
         assert (path.parent / file).stat().st_size > 10_000, file
@@ -205,7 +205,7 @@ def _independent(ctx, rep, n: int, claims, trained: bool = True) -> None:
     """Every finding's tests carry replicate roots of ctx.replicates(n); every training config lives under a
     replicate's folder, starts inside it, and no two replicates share a seed or a data seed."""
     assert {f.claim for f in rep.findings} == {c.key for c in claims}
-    assert all(f.verdict in VERDICTS and f.reason for f in rep.findings)
+    assert all(f.verdict in OUTCOMES and f.reason for f in rep.findings)
     for f in rep.findings:
         if f.judged is not None:
             for t in f.judged.tests:
@@ -296,7 +296,7 @@ def _radii_rep(nat: float, ran: float, err: float = 0.0) -> dict:
 
 def test_table1_rule_controls():
     """table1-natural-flatter@v3: ln(r_nat / r_ran) > 0 with δ = ½ ln(19.5/12.1)."""
-    rule = flat.table_rule(flat.SETTINGS["smoke"])
+    rule = flat.table_rule(flat.PRESETS["smoke"])
     jitter = [0.0, 0.02, -0.02, 0.01, -0.01, 0.015]
     held = [_radii_rep(10.0 * np.exp(0.7 + j), 10.0) for j in jitter]
     null = [_radii_rep(10.0 * np.exp(j), 10.0) for j in jitter]
@@ -319,7 +319,7 @@ def _sim(flat_near: bool) -> dict:
 
 def test_simplex_rule_controls():
     """simplex-natural-flatter@v2: natural minus random corner flat fraction > 0 with δ = 0.1, per replicate."""
-    rule = flat.simplex_rule(flat.SETTINGS["smoke"])
+    rule = flat.simplex_rule(flat.PRESETS["smoke"])
     wide = [{"natural": _sim(True), "random": _sim(False)} for _ in range(4)]
     wide[1]["random"]["error"][5] = 0.0  # a little spread between replicates
     same = [{"natural": _sim(True), "random": _sim(True)} for _ in range(4)]
@@ -341,7 +341,7 @@ def test_gaussian_batch_is_where_the_median_score_reaches_one():
 
 def test_gaussian_and_mean_rule_controls():
     """gradient-noise-gaussian@v2 (log10 B_G < log10 100, δ = log10 2) and full-gradient-small@v2 (< 0.1, δ 0.05)."""
-    s = noise.SETTINGS["smoke"]
+    s = noise.PRESETS["smoke"]
     rng = np.random.default_rng(1)
     gauss, heavy, ok = [], [], [0.0] * 5
     for k in range(5):
@@ -378,7 +378,7 @@ def _act_rep(d_train: float, d_test: float, relu_err: float = 0.0) -> dict:
 
 def test_polynomial_rule_controls():
     """polynomial-unchanged@v2: both curve-mean differences within ±0.03; the ReLU fit gates both ways."""
-    rule = act.rule(act.SETTINGS["smoke"])
+    rule = act.rule(act.PRESETS["smoke"])
     j = [0.0, 0.004, -0.004, 0.002, -0.002]
     same = [_act_rep(x, -x) for x in j]
     worse = [_act_rep(0.2 + x, 0.15 + x) for x in j]
@@ -410,7 +410,7 @@ def _lang_reps(n: int, flat_of, drift: float = 0.0) -> list[dict]:
 
 def test_langevin_rule_controls():
     """Every Langevin rule: a Boltzmann-like rise is held, a flat null is not held, drift makes it not testable."""
-    rules = lang.rules(lang.SETTINGS["smoke"])
+    rules = lang.rules(lang.PRESETS["smoke"])
     off = {"fig3": 0, "fig4-5": 1, "control": 2, "fig6": 1}
     jit = lambda i, d, k: 0.003 * np.sin(12.9898 * i + 78.233 * d + 37.719 * off[k])  # noqa: E731  (fixed jitter)
     boltz = _lang_reps(5, lambda k, dyn, d, i: (0.5 if k == "control" else 0.5 + 0.05 * d) + jit(i, d, k))

@@ -37,7 +37,7 @@ from landscape_core.serialize import Serializable, exact_ints, to_jsonable
 from landscape_core.errors import InvalidSpecError
 from empirics.scales import SCALES, check_scale, fill_scale_defaults  # noqa: F401 - re-exported for experiments
 
-from empirics.experiments.verdicts import OUTCOMES as VERDICTS, Outcome, Verdict, family_findings  # noqa: E402
+from empirics.experiments.verdicts import OUTCOMES, Outcome, Verdict, family_findings  # noqa: E402,F401 - the one list
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,8 @@ class Finding(Serializable):
     detail: str = ""
 
     def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise InvalidSpecError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict not in OUTCOMES:
+            raise InvalidSpecError(f"verdict must be one of {OUTCOMES}, got {self.verdict!r}")
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,13 @@ def get(name: str) -> Experiment:
     if name not in exps:
         raise InvalidSpecError(f"unknown experiment {name!r}: `cli.py experiment --list` shows them")
     return exps[name]
+
+
+def identity(name: str) -> tuple[str, str, str]:
+    """Return (name, title, reference) of experiment `name` as its `Experiment` states them: the one place they are
+    written (a report takes them from here)."""
+    exp = get(name)
+    return exp.name, exp.title, exp.reference
 
 
 def run_experiment(name: str, scale: str = "smoke", seed: int = 0, device: str = "auto", data_dir: str = "data",

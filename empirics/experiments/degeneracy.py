@@ -42,7 +42,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
 from empirics.experiments.common import data_deviations, dataset_choices, dataset_of, pin_preset
 from empirics.experiments.verdicts import Premise, Rule, Sample, by_construction, finding, judge
 
@@ -379,7 +380,7 @@ def run_network(ctx: ExperimentContext, p: DegeneracyPreset, rep: Replicate, kin
 
 def run(ctx: ExperimentContext, preset: DegeneracyPreset | None = None) -> ExperimentReport:
     """Run every replicate's three networks (see the module docstring) and judge the claims."""
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, p)
     res = []
     for rep in ctx.replicates(p.replicates):
@@ -492,9 +493,9 @@ def _report(ctx: ExperimentContext, p: DegeneracyPreset, res: list[dict]) -> Exp
         "no exact or modular rank: with batch norm and ReLU the outputs are not polynomials in the weights",
         "Theory IIb's 'behaviour essentially unchanged' is measured as the test error of networks fitted to N images",
     )
+    name, title, reference = identity(NAME)
     return ExperimentReport(
-        name=NAME, title="Degeneracy of zero-error minima beside non-zero-error minima: Hessian nullity vs K − rank J",
-        reference="Theory II Prop. 1, Cor. 1, §3.2; Theory IIb §1.2", scale=ctx.scale, seed=ctx.seed,
+        name=name, title=title, reference=reference, scale=ctx.scale, seed=ctx.seed,
         protocol=protocol, deviations=deviations, claims=CLAIMS, findings=findings,
         measured={"preset": asdict(p), "predictions": predictions, "replicates": measured_reps}, figures=(),
         seconds=0.0)

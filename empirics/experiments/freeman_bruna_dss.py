@@ -22,7 +22,8 @@ import torch
 from empirics.connectivity import DSSConfig, dynamic_string_sampling
 from empirics.data import DATASETS
 from empirics.device import pick_device
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.models import get_flat
 from empirics.train import ModelSpec, TrainConfig
@@ -50,7 +51,7 @@ REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 
 
 @dataclass(frozen=True)
-class DSSSettings:
+class DSSPreset:
     """Sizes at one scale: subset, CNN widths, SGD epochs/lr/batch for the two end models; level factors
     (L_0 = factor × the larger end loss, decreasing); interp_points, max_beads, max_steps, lr of DSS;
     test_subset: test examples training scores (None: all; DSS uses the training set only)."""
@@ -69,8 +70,8 @@ class DSSSettings:
     pairs: int = 2  # replicates: whole independent runs, each with its own pair of end models
 
 
-SETTINGS = {
-    "smoke": DSSSettings(subset=128, widths=(8, 16, 16, 16), epochs=20, lr=0.1, batch=16, factors=(8.0, 3.0, 1.5),
+PRESETS = {
+    "smoke": DSSPreset(subset=128, widths=(8, 16, 16, 16), epochs=20, lr=0.1, batch=16, factors=(8.0, 3.0, 1.5),
                          interp_points=9, max_beads=8, max_steps=150, test_subset=500, pairs=3),
     # a bead that misses its level costs max_steps full-batch steps: 256 examples and 300 steps keep three
     # pairs within 15 minutes (1,000 examples and 1,000 steps took over 14 minutes for the first pair).
@@ -79,14 +80,14 @@ SETTINGS = {
     # at δ = 0.05. The cpu run at seed 0 with 3 replicates
     # (160 s) spread more: slopes 0.345, 0.207, 0.240, sd 0.072, for which it asks 19 (over the budget at
     # about 55 s a replicate on a shared machine): cpu runs 6 (power at δ 28 %; the estimates lie far above δ).
-    "cpu": DSSSettings(subset=256, widths=(16, 32, 64, 32), epochs=20, lr=0.05, batch=16,
+    "cpu": DSSPreset(subset=256, widths=(16, 32, 64, 32), epochs=20, lr=0.05, batch=16,
                        factors=(8.0, 4.0, 2.0, 1.3), interp_points=9, max_beads=12, max_steps=300,
                        test_subset=2000, pairs=6),
-    "paper": DSSSettings(subset=10000, widths=None, epochs=40, lr=0.01, batch=100,
+    "paper": DSSPreset(subset=10000, widths=None, epochs=40, lr=0.01, batch=100,
                          factors=(32.0, 16.0, 8.0, 4.0, 2.0, 1.3, 1.1), interp_points=33, max_beads=60,
                          max_steps=20000, pairs=10),
 }
-MICRO = DSSSettings(subset=24, widths=(4, 4, 4, 4), epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3,
+MICRO = DSSPreset(subset=24, widths=(4, 4, 4, 4), epochs=2, lr=0.05, batch=8, factors=(4.0, 1.5), interp_points=3,
                     max_beads=3, max_steps=5, pairs=2)
 
 CLAIM = Claim(
@@ -96,7 +97,7 @@ CLAIM = Claim(
     "exponentially more curvy as the energy level decays, in accordance to what is observed in practice.")
 
 
-def train_ends(ctx: ExperimentContext, s: DSSSettings, rep: Replicate) -> dict:
+def train_ends(ctx: ExperimentContext, s: DSSPreset, rep: Replicate) -> dict:
     """Train one replicate's two end models in its own folder; return the stage summary.
 
     A diverged run is recorded, not raised: {'status': 'diverged', 'message': ...}.
@@ -119,7 +120,7 @@ def train_ends(ctx: ExperimentContext, s: DSSSettings, rep: Replicate) -> dict:
     return rep.stage("ends", compute)
 
 
-def _dss_stage(ctx: ExperimentContext, s: DSSSettings, rep: Replicate, run_dir: str) -> dict:
+def _dss_stage(ctx: ExperimentContext, s: DSSPreset, rep: Replicate, run_dir: str) -> dict:
     from empirics.data import load_dataset
     from empirics.train import load_run
 
@@ -186,12 +187,12 @@ def _describe(levels: list[dict]) -> str:
                      for lv in levels)
 
 
-def run(ctx: ExperimentContext, preset: DSSSettings | None = None) -> ExperimentReport:
+def run(ctx: ExperimentContext, preset: DSSPreset | None = None) -> ExperimentReport:
     """Per replicate, train two end models and run DSS at decreasing loss levels; judge the trend of the normalised
     length over replicates that reached the premise."""
     from empirics.experiments.plots2b import plot_dss
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     reps, roots, slopes, premise, notes = [], [], [], [], []
     for rep in ctx.replicates(s.pairs):
         trained = train_ends(ctx, s, rep)
@@ -239,7 +240,7 @@ def _report(ctx, s, finding, measured, figures) -> ExperimentReport:
                   "end models trained by SGD to the end of training, not 'to L₀' (Algorithm 1 lines 2–3); levels are "
                   "set relative to their losses",
                   f"training subset of {s.subset} examples (drawn per replicate)"]
-    return ExperimentReport("fb-dss-cnn", "Dynamic String Sampling on the DCNN: level-set curvature vs loss level", REF,
+    return ExperimentReport(*identity("fb-dss-cnn"),
                             ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM,), (finding,), measured,
                             tuple(figures), 0.0)
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from dataclasses import dataclass
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.verdicts import Rule, Sample, by_construction, finding, judge
 from empirics.toy_landscapes import ToyLandscapeConfig, run_toy_landscapes
 
@@ -113,7 +114,7 @@ def run(ctx: ExperimentContext, preset: BasinsPreset | None = None) -> Experimen
     from empirics.landscape_plots import (plot_toy_interpolation, plot_toy_perturbation, plot_toy_slices,
                                           plot_toy_trajectories)
 
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     replicates = ctx.replicates(p.replicates)
     seeds = [r.root for r in replicates]
     kw = dict(p.overrides)
@@ -158,7 +159,7 @@ def run(ctx: ExperimentContext, preset: BasinsPreset | None = None) -> Experimen
                ("toy_interpolation.png", "Loss along A → B (same basin) and A → C (other basin) (as Fig. 1E)"),
                ("toy_trajectories.png", "Noisy-descent trajectories in their principal plane and loss against step "
                                         "(as Figs 9, 11, 1F)"))
-    return ExperimentReport("ii-basins", "Basin and basin-fractal toy landscapes through the CNN's instruments", REF,
+    return ExperimentReport(*identity("ii-basins"),
                             ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
                             (CLAIM_PERTURB, CLAIM_BASIN, CLAIM_FRACTAL), findings,
                             {"predictions": pred, "replicate_roots": seeds, "finest_wall": finest,

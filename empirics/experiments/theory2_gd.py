@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments import plots as xplots
@@ -334,7 +335,7 @@ def draw(ctx: ExperimentContext, m: dict, p: GDBranchesPreset) -> list[tuple[str
 
 def run(ctx: ExperimentContext, preset: GDBranchesPreset | None = None) -> ExperimentReport:
     """Run §4.3 at ctx.scale and return its report."""
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     common.pin_preset(ctx, p)
     reps = ctx.replicates(p.replicates)
     ms = []
@@ -371,7 +372,7 @@ def run(ctx: ExperimentContext, preset: GDBranchesPreset | None = None) -> Exper
                 f"classical MDS on 1 − cos (replicate 0): layer 2 for α = {min(p.alphas)}, layer 3 for α = {max(p.alphas)}")
     measured = {"preset": asdict(p), "roots": roots, "replicates": stats, "main": ms[0]["main"],
                 "stress": {a: r["mds"]["stress"] for a, r in ms[0]["alphas"].items()}}
-    return ExperimentReport("ii-gd-branches", "GD branches and interpolated models (MDS)", "Theory II §4.3, Figs 9–12",
+    return ExperimentReport(*identity("ii-gd-branches"),
                             ctx.scale, ctx.seed, protocol, tuple(deviations), CLAIMS, findings(stats, roots, p),
                             measured, tuple(figs), 0.0)
 

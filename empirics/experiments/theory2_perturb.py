@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments import plots as xplots
@@ -445,7 +446,7 @@ def perturb_findings(reps: list[dict]) -> tuple[Finding, ...]:
 
 def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run §4.4 at ctx.scale and return its report."""
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     common.pin_preset(ctx, p)
     reps = [run_replicate(ctx, p, rep, rep.index == 0) for rep in ctx.replicates(p.replicates)]
     figs = []
@@ -495,8 +496,7 @@ def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Experime
                 **{name: [{k: r[name][k] for k in ("start_errors", "final_errors", "final_cos_layer2",
                                                     "start_cos_layer2", "disagreement")} for r in reps]
                    for name in MODELS}}
-    return ExperimentReport("ii-perturb-retrain", "Perturb M_5, M_30, M_final and retrain with GD",
-                            "Theory II §4.4, Figs 13–32", ctx.scale, ctx.seed, protocol, tuple(deviations), CLAIMS,
+    return ExperimentReport(*identity("ii-perturb-retrain"), ctx.scale, ctx.seed, protocol, tuple(deviations), CLAIMS,
                             perturb_findings(reps), measured, tuple(figs), 0.0)
 
 
@@ -544,7 +544,7 @@ def small_findings(reps: list[dict]) -> tuple[Finding, ...]:
 
 def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run Appendix B at ctx.scale and return its report."""
-    p = preset or SMALL_PRESETS[ctx.scale]
+    p = preset_for(SMALL_PRESETS, ctx.scale, preset)
     common.pin_preset(ctx, p)
     reps = []
     for rep in ctx.replicates(p.replicates):
@@ -578,8 +578,7 @@ def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> Ex
                 "statistics": [small_statistics(r) for r in reps],
                 "replicates": [{k: r["analysis"][k] for k in ("start_errors", "final_errors", "max_errors",
                                                                "start_cos_layer2", "final_cos_layer2")} for r in reps]}
-    return ExperimentReport("ii-small-perturb", "Small perturbations of the zero-error model, retrained",
-                            "Theory II App. B, Figs 35–38", ctx.scale, ctx.seed, protocol, tuple(deviations),
+    return ExperimentReport(*identity("ii-small-perturb"), ctx.scale, ctx.seed, protocol, tuple(deviations),
                             SMALL_CLAIMS, small_findings(reps), measured, tuple(figs), 0.0)
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments import common
 from empirics.experiments import theory2_sgd as sgd
@@ -71,7 +72,7 @@ def compare(nat: list[dict], rnd: list[dict], roots: list[int]) -> Finding:
 
 def run(ctx: ExperimentContext, preset: sgd.SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §6.1 at ctx.scale and return its report."""
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     common.pin_preset(ctx, p)
     reps = ctx.replicates(p.replicates)
     nat_m = [sgd.run_chain(ctx, rep, p, prefix="natural_", embed=rep.index == 0) for rep in reps]
@@ -92,7 +93,7 @@ def run(ctx: ExperimentContext, preset: sgd.SGDStagesPreset | None = None) -> Ex
                 "correlation of dissimilarities over the chain's models",
                 f"Rule {RULE.tag}: {RULE.describe()}")
     measured = {"preset": asdict(p), "roots": roots, "natural": nat, "random": rnd}
-    return ExperimentReport("ii-random-labels", "SGD stages with random labels vs natural labels", "Theory II §6.1",
+    return ExperimentReport(*identity("ii-random-labels"),
                             ctx.scale, ctx.seed, protocol, tuple(deviations), CLAIMS, (compare(nat, rnd, roots),),
                             measured, tuple(figs), 0.0)
 

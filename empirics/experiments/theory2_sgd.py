@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments import plots as xplots
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
@@ -247,7 +248,7 @@ def draw_stage_figures(ctx: ExperimentContext, m: dict, p: SGDStagesPreset, pref
 
 def run(ctx: ExperimentContext, preset: SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §4.2 at ctx.scale and return its report."""
-    p = preset or PRESETS[ctx.scale]
+    p = preset_for(PRESETS, ctx.scale, preset)
     common.pin_preset(ctx, p)
     reps = ctx.replicates(p.replicates)
     ms = [run_chain(ctx, rep, p, embed=rep.index == 0) for rep in reps]
@@ -270,8 +271,7 @@ def run(ctx: ExperimentContext, preset: SGDStagesPreset | None = None) -> Experi
         "Rules: " + "; ".join(f"{r.tag}: {r.describe()}" for r in (RULE_DIFFERENT, RULE_LAYERS)))
     measured = {"preset": asdict(p), "roots": roots, "replicates": stats, "points": ms[0]["points"],
                 "stress": {k: ms[0]["all"][k]["stress"] for k in ms[0]["all"]}}
-    return ExperimentReport("ii-sgd-stages", "SGD in stages of parallel trajectories (MDS of layer weights)",
-                            "Theory II §4.2, Figs 3–8", ctx.scale, ctx.seed, protocol,
+    return ExperimentReport(*identity("ii-sgd-stages"), ctx.scale, ctx.seed, protocol,
                             tuple(paper_deviations(p, common.dataset_of(ctx), ctx.scale)), CLAIMS, findings, measured,
                             tuple(figs), 0.0)
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
                                                     train_stage)
@@ -27,7 +28,7 @@ REF = "Theory IIb §1.2"
 
 
 @dataclass(frozen=True)
-class ActivationSettings:
+class ActivationPreset:
     """Sizes at one scale: subset (training examples per replicate, drawn from its root; None: all), CNN widths
     (None: the paper's), epochs, batch, replicates (independent: each its own subset, initialisation and minibatch
     order, shared by its ReLU and polynomial runs), the polynomial degrees (the last is the judged one), the
@@ -47,19 +48,19 @@ class ActivationSettings:
     eval_every: int = 1
 
 
-SETTINGS = {
-    "smoke": ActivationSettings(subset=150, widths=(16, 32, 64, 32), epochs=10, batch=20, replicates=3,
+PRESETS = {
+    "smoke": ActivationPreset(subset=150, widths=(16, 32, 64, 32), epochs=10, batch=20, replicates=3,
                                 degrees=(4, 8), lrs=(0.1, 0.025), test_subset=500, eval_every=1),
     # Replicates from the smoke pilot (seed 0, 4 replicates of 15 epochs; verdicts.replicates_for at the band, 80 %
     # power): degree 4's differences have sd 0.004 (train) and 0.011 (test) → 3 and 4; degree 8's (the judged one)
     # 0.18 and 0.08 → more than 64, but its mean difference (0.37 test) lies far outside the band: 4.
-    "cpu": ActivationSettings(subset=500, widths=(16, 32, 64, 32), epochs=20, batch=25, replicates=4,
+    "cpu": ActivationPreset(subset=500, widths=(16, 32, 64, 32), epochs=20, batch=25, replicates=4,
                               degrees=(2, 4, 8), lrs=(0.1, 0.025), test_subset=1000, eval_every=2),
-    "paper": ActivationSettings(subset=None, widths=None, epochs=60, batch=100, replicates=4, degrees=(2, 4, 8, 16),
+    "paper": ActivationPreset(subset=None, widths=None, epochs=60, batch=100, replicates=4, degrees=(2, 4, 8, 16),
                                 lrs=(0.01, 0.0025)),
 }
 # Seconds at one torch thread on digits (tests): tiny CNN, two replicates, one degree.
-MICRO = ActivationSettings(subset=40, widths=(4, 4, 4, 4), epochs=1, batch=20, replicates=2, degrees=(4,), lrs=(0.05,),
+MICRO = ActivationPreset(subset=40, widths=(4, 4, 4, 4), epochs=1, batch=20, replicates=2, degrees=(4,), lrs=(0.05,),
                            zero_error=1.0)
 PILOT_NOTE = ("smoke pilot at seed 0: sd of a replicate's curve-mean difference 0.004 / 0.011 at degree 4, 0.18 / "
               "0.08 at degree 8 (train / test) → 4 replicates at cpu (power at the band is reached for degree 4 "
@@ -72,7 +73,7 @@ CLAIM = Claim(
     "empirically that the network behavior is essentially unchanged.")
 
 
-def rule(s: ActivationSettings) -> Rule:
+def rule(s: ActivationPreset) -> Rule:
     """Return rule polynomial-unchanged@v2 with the preset's premise bound."""
     return Rule(
         "polynomial-unchanged", 2, "error of the polynomial DCNN (the preset's highest degree) minus the ReLU DCNN of "
@@ -89,7 +90,7 @@ def rule(s: ActivationSettings) -> Rule:
                         "training set, else the comparison is between unfinished transients"))
 
 
-RULE = rule(SETTINGS["smoke"])
+RULE = rule(PRESETS["smoke"])
 TOLERANCE = RULE.margin  # absolute difference in error fraction counted as "essentially unchanged"
 
 
@@ -148,7 +149,7 @@ def outside_fraction(ctx: ExperimentContext, rep: Replicate, name: str) -> float
     return counts[0] / max(counts[1], 1)
 
 
-def _replicate(ctx: ExperimentContext, s: ActivationSettings, rep: Replicate, acts: dict) -> dict:
+def _replicate(ctx: ExperimentContext, s: ActivationPreset, rep: Replicate, acts: dict) -> dict:
     """Train a replicate's ReLU and polynomial DCNNs (same subset, start and order) at every lr; keep each's best."""
     base = TrainConfig(dataset=dataset_of(ctx), data_dir=ctx.data_dir, subset=s.subset, data_seed=rep.seed("data"),
                        model=ModelSpec("paper-cnn", widths=s.widths), optimizer="sgd", epochs=s.epochs, lr=s.lrs[0],
@@ -183,12 +184,12 @@ def samples(per_rep: list[dict], seeds: list[int], degree: int) -> list[Sample]:
                    premise=prem) for split in ("train", "test")]
 
 
-def run(ctx: ExperimentContext, preset: ActivationSettings | None = None) -> ExperimentReport:
+def run(ctx: ExperimentContext, preset: ActivationPreset | None = None) -> ExperimentReport:
     """Train ReLU and polynomial DCNNs alike (each at its best learning rate) per replicate and judge the replacement."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_curves
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, s)
     r_ = rule(s)
     acts = {"relu": "relu", **{f"poly{d}": f"relu-legendre:{d}" for d in s.degrees}}
@@ -247,7 +248,7 @@ def run(ctx: ExperimentContext, preset: ActivationSettings | None = None) -> Exp
                   "training error as recorded by training (metrics.json)",
                   f"replicates: {s.replicates} ({PILOT_NOTE})"]
     deviations += size_deviations(s.subset, s.test_subset, s.widths)
-    return ExperimentReport("iib-poly-activation", "DCNN with a polynomial activation vs ReLU", REF, ctx.scale,
+    return ExperimentReport(*identity("iib-poly-activation"), ctx.scale,
                             ctx.seed, tuple(protocol), tuple(deviations), (CLAIM,), (f,), measured,
                             (("relu_vs_polynomial.png", "Training (solid) and test (dashed) error of the ReLU and the "
                               "polynomial DCNNs (each at its chosen learning rate) against epoch; band: min–max over "

@@ -30,7 +30,8 @@ import torch
 from empirics.data import DATASETS
 from empirics.device import pick_device
 from landscape_core.errors import TrainingDiverged
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments.common import load_stage
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.models import get_flat
@@ -120,7 +121,7 @@ def errors_at(obj: Objective, models: list[torch.nn.Module]) -> list[float]:
 
 
 @dataclass(frozen=True)
-class FlatnessSettings:
+class FlatnessPreset:
     """Sizes of the Table 1 / Figs 7–8 runs at one scale.
 
     subset: training examples per replicate, drawn from the replicate's own root (None: all); widths: CNN
@@ -155,22 +156,22 @@ class FlatnessSettings:
     eval_every: int = 1
 
 
-SETTINGS = {
+PRESETS = {
     # Only the final weights are probed, so training measures its errors at the start and the end alone.
     # 30 epochs of SGD fit 200 random labels to zero training error (measured: 2.7 s per run).
-    "smoke": FlatnessSettings(subset=200, widths=(16, 32, 64, 32), replicates=4, simplex_replicates=3, epochs=30,
+    "smoke": FlatnessPreset(subset=200, widths=(16, 32, 64, 32), replicates=4, simplex_replicates=3, epochs=30,
                               lr=0.1, batch=20, directions=2, resolution=8, test_subset=500, eval_every=1000),
     # Replicates from the smoke pilot (seed 0, verdicts.replicates_for at δ, 80 % power; PILOT_NOTE): Table 1
     # sd 0.108 (all) and 0.144 (top) of the log ratio → 4 and 6 at α, 5 and 7 at Holm's α/2 over the report's
     # two claims: 7; simplex sd 0.016 → 3, one more because the cpu subset is larger than the pilot's: 4.
     # 400 examples, 40 epochs and T = 3 keep 7 replicates near 6 minutes on one core.
-    "cpu": FlatnessSettings(subset=400, widths=(16, 32, 64, 32), replicates=7, simplex_replicates=4, epochs=40,
+    "cpu": FlatnessPreset(subset=400, widths=(16, 32, 64, 32), replicates=7, simplex_replicates=4, epochs=40,
                             lr=0.1, batch=25, directions=3, resolution=10, test_subset=1000, eval_every=1000),
-    "paper": FlatnessSettings(subset=None, widths=None, replicates=5, simplex_replicates=5, epochs=200, lr=0.01,
+    "paper": FlatnessPreset(subset=None, widths=None, replicates=5, simplex_replicates=5, epochs=200, lr=0.01,
                               batch=100, directions=20, rel_tol=1e-3, resolution=20),
 }
 # Seconds at one torch thread on digits (tests): tiny CNN, two replicates.
-MICRO = FlatnessSettings(subset=40, widths=(4, 4, 4, 4), replicates=2, simplex_replicates=2, epochs=2, lr=0.05,
+MICRO = FlatnessPreset(subset=40, widths=(4, 4, 4, 4), replicates=2, simplex_replicates=2, epochs=2, lr=0.05,
                          batch=20, directions=1, r_init=1.0, r_max=64.0, rel_tol=0.2, resolution=2, zero_error=1.0)
 PAPER_TABLE1 = {"MNIST": {"all": (45.4, 2.7), "all-random": (6.9, 1.0), "top": (15.0, 1.7), "top-random": (3.0, 0.1)},
                 "CIFAR-10": {"all": (17.0, 2.4), "all-random": (5.7, 1.0), "top": (19.5, 4.0),
@@ -178,7 +179,7 @@ PAPER_TABLE1 = {"MNIST": {"all": (45.4, 2.7), "all-random": (6.9, 1.0), "top": (
 LABELS = ("natural", "random")
 
 
-def minima_config(ctx: ExperimentContext, s: FlatnessSettings, labels: str, rep: Replicate, minima: int = 1
+def minima_config(ctx: ExperimentContext, s: FlatnessPreset, labels: str, rep: Replicate, minima: int = 1
                   ) -> TrainConfig:
     """Return the TrainConfig of a replicate's SGD minima of one label condition ('natural' or 'random').
 
@@ -192,7 +193,7 @@ def minima_config(ctx: ExperimentContext, s: FlatnessSettings, labels: str, rep:
                        save_weights=False, test_subset=s.test_subset, eval_every=s.eval_every)
 
 
-def zero_error_premise(s: FlatnessSettings, what: str) -> Premise:
+def zero_error_premise(s: FlatnessPreset, what: str) -> Premise:
     """Return the premise 'zero training error' of the minima a replicate probes."""
     return Premise("zero training error", f"largest training error of the replicate's {what} (fraction, batch norm "
                    "recomputed)", s.zero_error, "at most",
@@ -200,7 +201,7 @@ def zero_error_premise(s: FlatnessSettings, what: str) -> Premise:
                    "random labels; the bound allows rounding of one or two examples")
 
 
-def _protocol_training(ctx: ExperimentContext, s: FlatnessSettings, replicates: int, minima: int) -> list[str]:
+def _protocol_training(ctx: ExperimentContext, s: FlatnessPreset, replicates: int, minima: int) -> list[str]:
     n = "the full training set" if s.subset is None else f"{s.subset} training examples"
     return [f"{replicates} independent replicates; each draws from its own root seed a training subset of {n} of "
             f"{dataset_of(ctx)}, its random labels, and trains {minima} DCNN(s) per label condition (widths "
@@ -212,7 +213,7 @@ def _protocol_training(ctx: ExperimentContext, s: FlatnessSettings, replicates: 
             "is excluded from the verdict (its value still printed)."]
 
 
-def _deviations_training(ctx: ExperimentContext, s: FlatnessSettings) -> list[str]:
+def _deviations_training(ctx: ExperimentContext, s: FlatnessPreset) -> list[str]:
     out = [data_note(dataset_of(ctx))] + size_deviations(s.subset, s.test_subset, s.widths)
     out.append(f"SGD epochs {s.epochs} for both label conditions; the paper does not state its epochs for Table 1")
     return out
@@ -264,7 +265,7 @@ def _live_mask(obj, model: torch.nn.Module, data) -> np.ndarray:
     return (torch.cat([x.reshape(-1) for x in g]) != 0).cpu().numpy()
 
 
-def _radii_stage(ctx: ExperimentContext, s: FlatnessSettings, labels: str, rep: Replicate) -> dict:
+def _radii_stage(ctx: ExperimentContext, s: FlatnessPreset, labels: str, rep: Replicate) -> dict:
     """Return a replicate's flatness radii at its minimum of one label condition (all weights and top layer)."""
     models, obj, data = training_objective(ctx, f"minima-{labels}", rep=rep)
     blocks = blocks_of(obj.model)
@@ -319,7 +320,7 @@ def table1_markdown(radii: dict) -> str:
 TABLE_DELTA = 0.5 * math.log(19.5 / 12.1)
 
 
-def table_rule(s: FlatnessSettings) -> Rule:
+def table_rule(s: FlatnessPreset) -> Rule:
     """Return rule table1-natural-flatter@v3 with the preset's premise bound."""
     return Rule(
         "table1-natural-flatter", 3, "log of the ratio of the mean flatness radius (relative to each layer's norm; "
@@ -332,7 +333,7 @@ def table_rule(s: FlatnessSettings) -> Rule:
         delta=TABLE_DELTA, premise=zero_error_premise(s, "two minima"))
 
 
-RULE_TABLE = table_rule(SETTINGS["smoke"])
+RULE_TABLE = table_rule(PRESETS["smoke"])
 
 
 def table_sample(subset: str, per_rep: list[dict], seeds: list[int]) -> Sample:
@@ -362,7 +363,7 @@ def _radius_finding(claim: Claim, rule: Rule, subset: str, per_rep: list[dict], 
     return finding(claim.key, v, detail, measured)
 
 
-def _table1_replicate(ctx: ExperimentContext, s: FlatnessSettings, rep: Replicate) -> dict:
+def _table1_replicate(ctx: ExperimentContext, s: FlatnessPreset, rep: Replicate) -> dict:
     out = {}
     for lab in LABELS:
         t = train_stage(ctx, f"minima-{lab}", minima_config(ctx, s, lab, rep, 1), rep)
@@ -371,12 +372,12 @@ def _table1_replicate(ctx: ExperimentContext, s: FlatnessSettings, rep: Replicat
     return out
 
 
-def run_table1(ctx: ExperimentContext, preset: FlatnessSettings | None = None) -> ExperimentReport:
+def run_table1(ctx: ExperimentContext, preset: FlatnessPreset | None = None) -> ExperimentReport:
     """Theory IIb Table 1: flatness radius, natural vs random labels, all params vs top layer, over replicates."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_radius_table
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, s)
     rule = table_rule(s)
     reps = ctx.replicates(s.replicates)
@@ -424,7 +425,7 @@ def run_table1(ctx: ExperimentContext, preset: FlatnessSettings | None = None) -
                 "censored": {lab: int(np.sum(radii[lab]["censored"]["all"]) + np.sum(radii[lab]["censored"]["top"]))
                              for lab in LABELS},
                 "paper_table1": PAPER_TABLE1, "table1_markdown": table}
-    return ExperimentReport("iib-table1", "Flatness radius at SGD minima: natural vs random labels", REF_TABLE,
+    return ExperimentReport(*identity("iib-table1"),
                             ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM_TABLE, CLAIM_TABLE_TOP),
                             findings, measured,
                             (("table1_radii.png", "Flatness radius r(w, δw, 0.05) relative to layer norms, per minimum "
@@ -443,7 +444,7 @@ CLAIM_SIMPLEX = Claim(
     "the random label case.")
 
 
-def _simplex_stage(ctx: ExperimentContext, s: FlatnessSettings, labels: str, rep: Replicate) -> dict:
+def _simplex_stage(ctx: ExperimentContext, s: FlatnessPreset, labels: str, rep: Replicate) -> dict:
     models, obj, _ = training_objective(ctx, f"minima-{labels}", rep=rep)
     W = [get_flat(m).double() for m in models[:3]]
     res = interpolate_simplex(obj, *W, resolution=s.resolution)
@@ -476,7 +477,7 @@ def corner_flat_fractions(sim: dict, epsilon: float) -> list[float]:
 SIMPLEX_DELTA = 0.1
 
 
-def simplex_rule(s: FlatnessSettings) -> Rule:
+def simplex_rule(s: FlatnessPreset) -> Rule:
     """Return rule simplex-natural-flatter@v2 with the preset's premise bound."""
     return Rule(
         "simplex-natural-flatter", 2, "mean over the three corners of the fraction of the grid points nearest each "
@@ -489,7 +490,7 @@ def simplex_rule(s: FlatnessSettings) -> Rule:
         delta=SIMPLEX_DELTA, premise=zero_error_premise(s, "six corners"))
 
 
-RULE_SIMPLEX = simplex_rule(SETTINGS["smoke"])
+RULE_SIMPLEX = simplex_rule(PRESETS["smoke"])
 
 
 def simplex_sample(per_rep: list[dict], seeds: list[int], epsilon: float) -> Sample:
@@ -506,12 +507,12 @@ def simplex_sample(per_rep: list[dict], seeds: list[int], epsilon: float) -> Sam
     return Sample("replicates", vals, seeds, premise=prem)
 
 
-def run_simplex(ctx: ExperimentContext, preset: FlatnessSettings | None = None) -> ExperimentReport:
+def run_simplex(ctx: ExperimentContext, preset: FlatnessPreset | None = None) -> ExperimentReport:
     """Theory IIb Figs 7–8: training error on the simplex of three SGD minima, natural vs random labels."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_simplex
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, s)
     rule = simplex_rule(s)
     reps = ctx.replicates(s.simplex_replicates)
@@ -557,8 +558,7 @@ def run_simplex(ctx: ExperimentContext, preset: FlatnessSettings | None = None) 
     ]
     figures = (("simplex.png", "Training error on the simplex w_λ of three SGD minima (corners w₁, w₂, w₃) of "
                 "replicate 1: natural labels (left) vs random labels (right), Theory IIb Figs 7–8"),) if got else ()
-    return ExperimentReport("iib-simplex", "Training error on the simplex of three SGD minima: natural vs random labels",
-                            REF_SIMPLEX, ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM_SIMPLEX,),
+    return ExperimentReport(*identity("iib-simplex"), ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM_SIMPLEX,),
                             (result,), measured, figures, 0.0)
 
 

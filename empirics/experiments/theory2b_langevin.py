@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.langevin import LangevinConfig, run_langevin
 
@@ -54,7 +55,7 @@ CLAIM_BOLTZMANN = Claim(
 
 
 @dataclass(frozen=True)
-class LangevinSettings:
+class LangevinPreset:
     """Per-scale sizes: replicates (independent root seeds), chains per replicate, steps and burn-in (steps).
 
     Burn-in: measured at d = 5 (GDL, 600 chains), 1,200 steps left the flat mass 3–4 SE below the
@@ -73,20 +74,20 @@ class LangevinSettings:
     stationarity: float = 3.0
 
 
-SETTINGS = {"smoke": LangevinSettings(replicates=3, n_particles=250, n_steps=5200, burn_in=3600),
+PRESETS = {"smoke": LangevinPreset(replicates=3, n_particles=250, n_steps=5200, burn_in=3600),
             # Replicates from the smoke pilot (seed 0; verdicts.replicates_for at δ, 80 % power): PILOT_NOTE.
             # smoke pilot (seed 0): per-test sd 0.002–0.022 → 3–8 replicates at α/4 (Holm over the 4 claims),
             # the most for the Figs 4–5 d = 1 Boltzmann gap (sd 0.018); 600 chains (2.4× smoke) shrink the sd: 6.
-            "cpu": LangevinSettings(replicates=6, n_particles=600, n_steps=10000, burn_in=5000),
-            "paper": LangevinSettings(replicates=10, n_particles=20000, n_steps=50000, burn_in=20000, thin=10)}
+            "cpu": LangevinPreset(replicates=6, n_particles=600, n_steps=10000, burn_in=5000),
+            "paper": LangevinPreset(replicates=10, n_particles=20000, n_steps=50000, burn_in=20000, thin=10)}
 # Seconds (tests): two replicates of few short chains; a loose stationarity bound, as the chains are too short.
-MICRO = LangevinSettings(replicates=2, n_particles=30, n_steps=150, burn_in=50, stationarity=1e9)
+MICRO = LangevinPreset(replicates=2, n_particles=30, n_steps=150, burn_in=50, stationarity=1e9)
 PILOT_NOTE = ("smoke pilot at seed 0: per-test sd of one replicate 0.002–0.022, so 3–8 replicates for 80 % power "
               "per test at Holm's α/4; cpu: 6 replicates of 600 chains (2.4× the pilot's); the Boltzmann claim needs "
               "every one of its tests held, so its joint power is lower than any one test's")
 
 
-def stationarity(st: LangevinSettings) -> Premise:
+def stationarity(st: LangevinPreset) -> Premise:
     """Return the premise every replicate's chains must reach: a stationary record (burn-in long enough)."""
     return Premise("stationarity", "largest |flat mass over the second half of the record − over the first half| / "
                    "its standard error, among the runs the test uses", st.stationarity, "at most",
@@ -100,7 +101,7 @@ SLOPE_DELTA = 0.02
 MASS_DELTA = 0.05
 
 
-def rules(st: LangevinSettings) -> dict[str, Rule]:
+def rules(st: LangevinPreset) -> dict[str, Rule]:
     """Return the experiment's rules with the preset's stationarity premise."""
     prem = stationarity(st)
     return {
@@ -136,11 +137,11 @@ def rules(st: LangevinSettings) -> dict[str, Rule]:
     }
 
 
-RULES = rules(SETTINGS["smoke"])
+RULES = rules(PRESETS["smoke"])
 RULE_RISE, RULE_DEGENERATE, RULE_SGD, RULE_BOLTZMANN = (RULES[k] for k in ("rise", "degenerate", "sgd", "boltzmann"))
 
 
-def _configs(ctx: ExperimentContext, st: LangevinSettings, seed: int) -> dict[str, LangevinConfig]:
+def _configs(ctx: ExperimentContext, st: LangevinPreset, seed: int) -> dict[str, LangevinConfig]:
     base = dict(scale=ctx.scale, seed=seed, n_particles=st.n_particles, n_steps=st.n_steps, burn_in=st.burn_in,
                 thin=st.thin)
     return {"fig3": LangevinConfig(dims=DIMS, dynamics=("gdl",), **base),
@@ -230,13 +231,13 @@ def claim_samples(reps: list[dict], seeds: list[int]) -> dict[str, list[Sample]]
     return out
 
 
-def run(ctx: ExperimentContext, preset: LangevinSettings | None = None) -> ExperimentReport:
+def run(ctx: ExperimentContext, preset: LangevinPreset | None = None) -> ExperimentReport:
     """Run Figs 3, 4–5 and 6 (and the symmetric control) over independent replicates and judge the claims."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_langevin_masses
     from empirics.landscape_plots import plot_langevin_histograms
 
-    st = preset or SETTINGS[ctx.scale]
+    st = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, st)
     rs = rules(st)
     replicates = ctx.replicates(st.replicates)
@@ -311,8 +312,7 @@ def run(ctx: ExperimentContext, preset: LangevinSettings | None = None) -> Exper
                 "boltzmann_gap": [t.to_dict() for t in vb.tests], "sgd_gap": sgd_gap.tests[0].to_dict(),
                 "stationarity": {t.label: list(t.premise_values) for t in vb.tests},
                 "saturated": [f"{k} {dyn} d = {d}" for k, dyn, d in boltzmann_runs() if saturated(reps, k, dyn, d)]}
-    return ExperimentReport("iib-langevin", "Langevin, SGD and SGDL on two-well potentials against the Boltzmann law",
-                            REF, ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
+    return ExperimentReport(*identity("iib-langevin"), ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
                             (CLAIM_FIG3, CLAIM_FIG45, CLAIM_FIG6, CLAIM_BOLTZMANN), findings, measured,
                             tuple(figures), 0.0)
 

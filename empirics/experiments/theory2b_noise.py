@@ -30,7 +30,8 @@ import torch
 from scipy import stats
 
 from empirics.device import pick_device
-from empirics.experiments import Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
+from empirics.scales import preset_for
+from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
                                                     train_stage)
@@ -43,7 +44,7 @@ REF_FIG2 = "Theory IIb §2, eq. 5, Fig. 2"
 
 
 @dataclass(frozen=True)
-class NoiseSettings:
+class NoisePreset:
     """Sizes at one scale. subset: training examples per replicate (None: all); widths: CNN widths (None: the
     paper's); epochs, lr, batch: the SGD run; minibatches: M gradients per batch size (histograms); batches: the B
     shown (every B is reported; the verdict uses B-free statistics); per_layer: coordinates drawn per probed layer;
@@ -67,22 +68,22 @@ class NoiseSettings:
     eval_every: int = 1
 
 
-SETTINGS = {
-    "smoke": NoiseSettings(subset=120, widths=(16, 32, 64, 32), epochs=20, lr=0.1, batch=20, minibatches=200,
+PRESETS = {
+    "smoke": NoisePreset(subset=120, widths=(16, 32, 64, 32), epochs=20, lr=0.1, batch=20, minibatches=200,
                            batches=(1, 2, 5, 20, 50), per_layer=2, replicates=4, pairs=4, test_subset=500,
                            eval_every=1),
     # Replicates from the smoke pilot (seed 0; verdicts.replicates_for at δ, 80 % power, at Holm's α/2 over the
     # report's two claims): Fig. 1 sd 0.031 (log10 B_G) → 3 and 0.016 (‖ḡ‖/√tr Σ₁) → 4: 4; Fig. 2 sd of the
     # final test-error gap 0.009 / 0.008 / 0.006 (ρ = 0.25 / 1 / 4) → 11, 9, 6 for sgd-better (δ = 0.01), and
     # 0.002–0.005 → 3 for sgdl-like (band 0.03): 11. A 300-example subset keeps 11 × 4 runs near 7 minutes.
-    "cpu": NoiseSettings(subset=300, widths=(16, 32, 64, 32), epochs=25, lr=0.1, batch=25, minibatches=400,
+    "cpu": NoisePreset(subset=300, widths=(16, 32, 64, 32), epochs=25, lr=0.1, batch=25, minibatches=400,
                          batches=(1, 4, 16, 50, 128), per_layer=2, replicates=4, pairs=11, test_subset=1000,
                          eval_every=1),
-    "paper": NoiseSettings(subset=None, widths=None, epochs=60, lr=0.01, batch=100, minibatches=2000,
+    "paper": NoisePreset(subset=None, widths=None, epochs=60, lr=0.01, batch=100, minibatches=2000,
                            batches=(10, 100, 1000), per_layer=3, replicates=5, pairs=4),
 }
 # Seconds at one torch thread on digits (tests): tiny CNN, two replicates.
-MICRO = NoiseSettings(subset=40, widths=(4, 4, 4, 4), epochs=1, lr=0.05, batch=20, minibatches=12, batches=(4, 8),
+MICRO = NoisePreset(subset=40, widths=(4, 4, 4, 4), epochs=1, lr=0.05, batch=20, minibatches=12, batches=(4, 8),
                       per_layer=1, replicates=2, pairs=2, zero_error=1.0)
 PILOT_NOTE = ("smoke pilot at seed 0: sd of one replicate 0.031 (log10 B_G), 0.016 (‖ḡ‖/√tr Σ₁) → 4 replicates; "
               "final test-error gap SGDL − SGD 0.006–0.009 → 11 pairs for 80 % power at δ = 0.01 (Holm over 2 "
@@ -107,7 +108,7 @@ CLAIM_SGD_BETTER = Claim(
     "Notice that SGD has slightly better validation performance than SGD. [read: than SGDL]")
 
 
-def _config(ctx: ExperimentContext, s: NoiseSettings, rep: Replicate, optimizer: str, name: str, eval_every: int = 1
+def _config(ctx: ExperimentContext, s: NoisePreset, rep: Replicate, optimizer: str, name: str, eval_every: int = 1
             ) -> TrainConfig:
     """Return the TrainConfig of a replicate's SGD (or SGDL) run: subset, initialisation and minibatch order
     from the replicate's root (`name` names the stream of weights and order, shared by runs that are paired)."""
@@ -221,7 +222,7 @@ def _minibatch_samples(G: np.ndarray, cols: Sequence[int], batches: Sequence[int
     return out
 
 
-def _noise_stage(ctx: ExperimentContext, s: NoiseSettings, rep: Replicate, histograms: bool) -> dict:
+def _noise_stage(ctx: ExperimentContext, s: NoisePreset, rep: Replicate, histograms: bool) -> dict:
     """One replicate: training loss/error, and the gradient-noise statistics at its trained weights and at its
     initialisation (the control), batch norm at statistics recomputed on the training set; with `histograms`,
     M minibatch samples of a few coordinates for Fig. 1."""
@@ -256,7 +257,7 @@ def _noise_stage(ctx: ExperimentContext, s: NoiseSettings, rep: Replicate, histo
     return {"replicate": row, "histograms": hist}
 
 
-def _asymptotic(s: NoiseSettings) -> Premise:
+def _asymptotic(s: NoisePreset) -> Premise:
     return Premise("zero training error", "training error at the probed weights (fraction, batch norm recomputed)",
                    s.zero_error, "at most",
                    "§3.1 looks at 'the asymptotic regime' of a trained network: SGD has fitted the training set")
@@ -266,7 +267,7 @@ def _asymptotic(s: NoiseSettings) -> Premise:
 TYPICAL_BATCH = 100
 
 
-def gauss_rule(s: NoiseSettings) -> Rule:
+def gauss_rule(s: NoisePreset) -> Rule:
     """Return rule gradient-noise-gaussian@v2 (B-free) with the preset's premise bound."""
     return Rule(
         "gradient-noise-gaussian", 2, "log10 B_G, B_G the smallest minibatch size at which the median live "
@@ -280,7 +281,7 @@ def gauss_rule(s: NoiseSettings) -> Rule:
         delta=math.log10(2.0), premise=_asymptotic(s))
 
 
-def mean_rule(s: NoiseSettings) -> Rule:
+def mean_rule(s: NoisePreset) -> Rule:
     """Return rule full-gradient-small@v2 with the preset's premise bound."""
     return Rule(
         "full-gradient-small", 2, "‖full gradient‖ / √tr Σ₁ (the B = 1 spread of the per-example gradients)", "less",
@@ -291,10 +292,10 @@ def mean_rule(s: NoiseSettings) -> Rule:
         delta=0.05, premise=_asymptotic(s))
 
 
-RULE_GAUSS, RULE_MEAN = gauss_rule(SETTINGS["smoke"]), mean_rule(SETTINGS["smoke"])
+RULE_GAUSS, RULE_MEAN = gauss_rule(PRESETS["smoke"]), mean_rule(PRESETS["smoke"])
 
 
-def _noise_findings(rows: list[dict], s: NoiseSettings, seeds: list[int]) -> tuple[Finding, Finding]:
+def _noise_findings(rows: list[dict], s: NoisePreset, seeds: list[int]) -> tuple[Finding, Finding]:
     bg = [math.log10(r["trained"]["gaussian_batch"]) if r["trained"]["gaussian_batch"] > 0 else float("nan")
           for r in rows]
     ratio = [r["trained"]["ratio_b1"] for r in rows]
@@ -317,12 +318,12 @@ def _noise_findings(rows: list[dict], s: NoiseSettings, seeds: list[int]) -> tup
     return f1, f2
 
 
-def run_fig1(ctx: ExperimentContext, preset: NoiseSettings | None = None) -> ExperimentReport:
+def run_fig1(ctx: ExperimentContext, preset: NoisePreset | None = None) -> ExperimentReport:
     """Theory IIb Fig. 1: distribution of minibatch-gradient components at fixed trained weights, over replicates."""
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_gradient_histograms, plot_noise_ratio
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, s)
     reps = ctx.replicates(s.replicates)
     rows, hist, seeds, finals = [], None, [], []
@@ -382,7 +383,7 @@ def _report_fig1(ctx, s, findings, measured, figures) -> ExperimentReport:
                    f"the Gaussian claim is judged by B_G against B = {TYPICAL_BATCH} (a B-free statistic), not by the "
                    "histograms at one chosen B",
                    f"replicates: {s.replicates} ({PILOT_NOTE})"]
-    return ExperimentReport("iib-gradient-noise", "Minibatch gradient noise at fixed weights: nearly Gaussian?", REF_FIG1,
+    return ExperimentReport(*identity("iib-gradient-noise"),
                             ctx.scale, ctx.seed, tuple(protocol), tuple(deviations), (CLAIM_GAUSS, CLAIM_MEAN),
                             tuple(findings), measured, tuple(figures), 0.0)
 
@@ -455,14 +456,14 @@ def _final_norm(rep: Replicate, name: str) -> float:
     return float(get_flat(run.models[0]).double().norm())
 
 
-def run_fig2(ctx: ExperimentContext, preset: NoiseSettings | None = None) -> ExperimentReport:
+def run_fig2(ctx: ExperimentContext, preset: NoisePreset | None = None) -> ExperimentReport:
     """Theory IIb Fig. 2: SGD and SGDL (constant noise power tied to SGD's own noise, swept), paired per replicate."""
     from dataclasses import replace
 
     from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_curves
 
-    s = preset or SETTINGS[ctx.scale]
+    s = preset_for(PRESETS, ctx.scale, preset)
     pin_preset(ctx, s)
     reps = ctx.replicates(s.pairs)
     names = {"SGD": "sgd", **{f"SGDL ρ={rho:g}": f"sgdl-rho{rho:g}" for rho in SGDL_RATIOS}}
@@ -549,8 +550,7 @@ def run_fig2(ctx: ExperimentContext, preset: NoiseSettings | None = None) -> Exp
                   "tied to SGD's measured noise and swept", "training error as recorded by training (metrics.json)",
                   f"replicates: {s.pairs} ({PILOT_NOTE})"]
     deviations += size_deviations(s.subset, s.test_subset, s.widths)
-    return ExperimentReport("iib-sgd-vs-sgdl", "SGD vs SGDL with constant noise power: training curves overlaid",
-                            REF_FIG2, ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
+    return ExperimentReport(*identity("iib-sgd-vs-sgdl"), ctx.scale, ctx.seed, tuple(protocol), tuple(deviations),
                             (CLAIM_SGDL, CLAIM_SGD_BETTER), (f1, f2), measured,
                             (("sgd_vs_sgdl.png", "Training (solid) and test (dashed) error of SGD and SGDL at each ρ "
                               "against epoch; band: min–max over replicates (Theory IIb Fig. 2)"),) if done else (),

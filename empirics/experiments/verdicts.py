@@ -516,10 +516,11 @@ def family(verdicts: Sequence[Verdict], alpha: float = ALPHA) -> list[Verdict]:
     for i, a, b in zip(idx, ph, pn):
         # the family can only withdraw a decision, never take another one: a claim held (not held) alone stays
         # so when its adjusted p-value on that side is still below α/2, and is underpowered otherwise
-        alone = verdicts[i].alone
+        prior = verdicts[i]
+        alone = prior.alone
         keep = (alone == Outcome.HELD.value and a < alpha / 2) or (alone == Outcome.NOT_HELD.value and b < alpha / 2)
         word = alone if keep else Outcome.UNDERPOWERED.value
-        out[i] = replace(verdicts[i], verdict=word, family=len(idx), p_held_family=float(a), p_not_family=float(b))
+        out[i] = replace(prior, verdict=word, family=len(idx), p_held_family=float(a), p_not_family=float(b))
     return out
 
 
