@@ -11,14 +11,6 @@ from empirics.experiments import degeneracy as dg  # noqa: E402
 from empirics.experiments.verdicts import Sample, judge  # noqa: E402
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _small():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)).double()

@@ -24,15 +24,6 @@ from empirics.experiments.verdicts import Sample, judge, replicate_seeds
 ROOTS = replicate_seeds(0, 6)
 
 
-@pytest.fixture
-def one_thread():
-    """Run torch on one thread: on a shared 2-core machine two threads contend and run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _ctx(tmp_path, name: str, dataset: str | None = "digits") -> ExperimentContext:
     return ExperimentContext("smoke", 0, "cpu", "data", dataset, RunDir(tmp_path, name))
 

@@ -16,15 +16,6 @@ from empirics.models import PaperCNN, count_params
 THEORY2 = ("ii-sgd-stages", "ii-gd-branches", "ii-perturb-retrain", "ii-small-perturb", "ii-random-labels")
 
 
-@pytest.fixture
-def one_thread():
-    """Run torch on one thread: on a shared 2-core machine two threads contend and run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _ctx(tmp_path, name: str, dataset: str = "digits") -> ExperimentContext:
     return ExperimentContext("smoke", 0, "cpu", "data", dataset, RunDir(tmp_path, name))
 

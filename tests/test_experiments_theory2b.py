@@ -182,17 +182,6 @@ from empirics.experiments import ExperimentContext  # noqa: E402
 from empirics.experiments.verdicts import Sample, judge  # noqa: E402
 
 
-@pytest.fixture
-def one_thread():
-    """Run torch on one thread: on a shared 2-core machine two threads contend and run many times slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _ctx(tmp_path, name: str) -> ExperimentContext:
     return ExperimentContext("smoke", 0, "cpu", "data", "digits", RunDir(tmp_path, name))
 

@@ -20,32 +20,13 @@ import numpy as np
 import torch
 
 from empirics.connectivity import DSSConfig, dynamic_string_sampling
-from empirics.data import DATASETS
 from empirics.device import pick_device
 from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
+from empirics.experiments.theory2b_flatness import IMAGE_DATASETS, data_note, dataset_of
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.models import get_flat
 from empirics.train import ModelSpec, TrainConfig
-
-# The image data sets this experiment accepts, the default first (as the Theory IIb experiments order them).
-IMAGE_DATASETS = tuple(d for d in ("fashion-mnist", "digits", "mnist", "cifar10") if d in DATASETS)
-
-
-def dataset_of(ctx: ExperimentContext) -> str:
-    """Return the data set of the run: the user's choice, else the first of IMAGE_DATASETS."""
-    return ctx.dataset or IMAGE_DATASETS[0]
-
-
-def data_note(name: str) -> str:
-    """Return the deviation line for running on `name` instead of the paper's CIFAR-10/MNIST."""
-    if name == "digits":
-        return ("data: scikit-learn digits (8×8, 1 channel) instead of CIFAR-10/MNIST; on 8×8 inputs the DCNN's "
-                "later convolutions see a 1×1 map, so part of its weights never receive a gradient")
-    if name == "fashion-mnist":
-        return "data: Fashion-MNIST (28×28 padded to 32×32) instead of CIFAR-10/MNIST"
-    return f"data: {name}"
-
 
 REF = "Freeman & Bruna (arXiv:1611.01540 draft) §3, Algorithm 1, §4.2"
 

@@ -332,22 +332,6 @@ def _three_layer_panel(path, res: dict, title: str) -> None:
     plt.close(fig)
 
 
-def _three_layer_panel(path, res: dict, title: str) -> None:
-    """Draw run 1's embeddings of layers 2, 4, 6 side by side (Figs 17, 23, 30)."""
-    plt = xplots._plt()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.6), constrained_layout=True)
-    for ax, layer in zip(axes, LAYERS):
-        r = res[str(layer)]
-        X = np.asarray(r["coords"], float)
-        colors = {g: c for g, c in zip(xplots._ordered(r["group"]), xplots._palette(1))}
-        xplots._draw(ax, X, r["labels"], r["group"], r["group"], colors, 8)
-        xplots._frame(ax, X)
-        ax.set_title(f"layer {layer} (stress-1 {r['stress']:.2f})", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=120)  # constrained layout keeps the suptitle clear of the panel titles
-    plt.close(fig)
-
-
 ZERO_ERROR = Premise(
     "zero training error", "training error of the replicate's M_final (fraction, batch-norm statistics recomputed)",
     0.0, "at most", "Theory II §4.4: the claims are about zero-error (global) minima; M_final at zero error shows this "
