@@ -37,7 +37,7 @@ VERDICT_COLOURS = {"held": "#1a7f37", "not held": "#cf222e", "underpowered": "#9
 # record carries follows them. 'reason' and 'measured' are shown in the run's own findings table.
 FINDING_ORDER = ("verdict", "estimate", "interval", "interval_holm", "replicates", "premise", "premise_value",
                  "delta", "margin", "power", "rule")
-FINDING_HIDDEN = ("claim", "reason", "measured")
+FINDING_HIDDEN = ("claim", "reason", "measured", "detail", "judged")  # the reason already holds the detail
 # The configuration fields that decide a training run; the others are behind a disclosure.
 TRAINING_KEYS = ("dataset", "model", "optimizer", "lr", "batch_size", "epochs", "trajectories", "seed",
                  "random_labels", "init_from", "perturb", "sgdl_noise")
