@@ -430,7 +430,7 @@ h1,h2,h3{font-family:system-ui,sans-serif}h2{border-bottom:1px solid #d0d7de;pad
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:14px;font-family:system-ui,sans-serif}
 td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 table.claims,table.records{width:100%}table.kv th{width:35%;font-weight:normal;color:#57606a}
-q{font-style:italic;color:#57606a}table.claims td:nth-child(4){min-width:13em}table.claims td{overflow-wrap:anywhere}.note,.caption{font-size:13px;color:#57606a}.caption{margin:.4em 0 0}
+q{font-style:italic;color:#57606a}table.claims td:nth-child(4){min-width:13em}table.claims td:nth-child(-n+2){min-width:8em;overflow-wrap:normal;word-break:normal}table.claims td{overflow-wrap:anywhere}table.claims{font-size:13px}.note,.caption{font-size:13px;color:#57606a}.caption{margin:.4em 0 0}
 .verdict{color:#fff;border-radius:4px;padding:1px 6px;font-weight:600;white-space:nowrap}
 figure{display:block;margin:1.2em 0;width:100%}figure img{width:100%;height:auto;border:1px solid #d0d7de}
 figcaption{font-size:14px;color:#57606a;font-family:system-ui,sans-serif}svg.spark{vertical-align:middle}

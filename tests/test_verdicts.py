@@ -209,7 +209,7 @@ def test_report_prints_estimate_interval_replicates_and_rule_version():
     text = render_markdown(rep)
     assert "demo-rule@v2" in text and "| held |" in text and "[0.8" in text and "| 4 |" in text
     # premise values, δ and power per claim
-    assert "training error at most 0: 0, 0, 0, 0" in text and "| 0.25 |" in text and "%" in text.split("| 0.25 |")[1]
+    assert "zero training error, ≤ 0: 0, 0, 0, 0" in text and "| 0.25 |" in text and "%" in text.split("| 0.25 |")[1]
 
 
 def test_holm_interval_of_a_not_held_test_misses_the_margin_and_single_tests_need_none():

@@ -602,7 +602,9 @@ def finding(claim_key: str, verdict: Verdict, detail: str = "", measured: dict |
 
     t = verdict.deciding
     r = verdict.rule
-    premise = None if r.premise is None else r.premise.describe()
+    # the short form ('zero training error, ≤ 0'); the reason gives the statistic in full
+    premise = None if r.premise is None else (f"{r.premise.name}, {'≤' if r.premise.direction == 'at most' else '≥'} "
+                                              f"{r.premise.bound:g}")
     return Finding(claim_key, verdict.verdict, reason(verdict, detail), dict(measured or {}), estimate=verdict.estimate,
                    interval=(verdict.low, verdict.high), replicates=verdict.replicates, rule=r.tag,
                    interval_holm=(t.low_holm, t.high_holm) if len(verdict.tests) > 1 else None,
