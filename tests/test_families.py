@@ -8,7 +8,7 @@ import pytest
 
 from theory.counting import families as NF
 from theory.counting import dimension as W
-from theory.counting.monodromy import MonodromyCode
+from theory.counting.monodromy import LoopBudget, MonodromyCode
 from theory.polynomials.system import network_system
 from theory.homotopy.solve import solve
 from theory.homotopy.tracker import TrackConfig
@@ -29,7 +29,7 @@ def same_set(A: np.ndarray, B: np.ndarray, tol: float = 1e-6) -> bool:
 def test_square_monodromy_finds_the_total_degree_solution_set():
     # K = N = 4 weights and points, generic Jacobian rank 4: isolated zero-error solutions
     spec = NetworkSpec.fully_connected(1, 1, 2, parse(CUBIC), output_activation=False)
-    mono = NF.square_monodromy(spec, seed=0, stop_after=5)
+    mono = NF.square_monodromy(spec, LoopBudget(stop_after=5))
     data, _ = planted_data(spec, 4, 0)
     td = solve(network_system(ZeroErrorSystem(spec, data)), start="multihomogeneous")
     assert td.outcomes["failed"] == 0
@@ -40,7 +40,7 @@ def test_square_monodromy_finds_the_total_degree_solution_set():
 @pytest.fixture(scope="module")
 def witness_run():
     spec = NetworkSpec.fully_connected(1, 2, 2, parse(QUAD), output_activation=False)
-    return spec, NF.zero_error_witness_monodromy(spec, 3, seed=0, stop_after=10)
+    return spec, NF.zero_error_witness_monodromy(spec, 3, LoopBudget(stop_after=10, max_loops=100))
 
 
 def test_witness_monodromy_with_trace_test_matches_total_degree_witness_set(witness_run):
@@ -63,7 +63,7 @@ def test_reducible_zero_error_set_monodromy_stays_in_one_component():
     # and 2 the loops stay at 6 points for the whole budget and the run says so
     # (BUDGET_EXHAUSTED, trace test failed): never a complete count.
     spec = NetworkSpec.fully_connected(1, 1, 2, parse(QUAD))
-    mono = NF.zero_error_witness_monodromy(spec, 2, seed=0, stop_after=6)
+    mono = NF.zero_error_witness_monodromy(spec, 2, LoopBudget(stop_after=6, max_loops=100))
     assert mono.n_solutions == 7 and mono.trace.passed
     assert mono.returncode is MonodromyCode.TRACE_PASSED and mono.is_success
 
@@ -78,7 +78,7 @@ def test_monodromy_goes_beyond_the_total_degree_path_budget():
     for start in ("total_degree", "multihomogeneous"):
         with pytest.raises(PathBudgetExceeded):
             solve(system, start=start, options=TrackConfig(max_paths=20_000))
-    mono = NF.square_monodromy(spec, seed=0, stop_after=5, max_seconds=240)
+    mono = NF.square_monodromy(spec, LoopBudget(stop_after=5, max_seconds=240))
     assert mono.n_solutions >= 20 and mono.stagnated
     sols = mono.solution_array()
     for w in sols:

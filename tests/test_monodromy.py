@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from theory.counting.monodromy import LoopBudget
+
 from theory.counting import monodromy as M
 from theory.network.activations import parse
 from theory.network.data import planted_data
@@ -20,7 +22,7 @@ QUAD = "z + z^2/4"
 @pytest.fixture(scope="module")
 def witness_run():
     spec = NetworkSpec.fully_connected(1, 2, 2, parse(QUAD), output_activation=False)
-    return spec, zero_error_witness_monodromy(spec, 3, seed=0, stop_after=10)
+    return spec, zero_error_witness_monodromy(spec, 3, LoopBudget(stop_after=10, max_loops=100))
 
 
 def test_trace_test_rejects_an_incomplete_witness_set(witness_run):

@@ -104,9 +104,10 @@ def run_solve(args: argparse.Namespace) -> int:
     check_size(args, guard_needs(spec))
     if args.monodromy:
         from theory.counting.families import square_monodromy
+        from theory.counting.monodromy import LoopBudget
         with progress_bar(args, "monodromy loops") as progress:
-            result = square_monodromy(spec, seed=args.seed, stop_after=args.loops_without_news,
-                                      max_seconds=args.max_seconds, options=track_options(args), progress=progress)
+            budget = LoopBudget(stop_after=args.loops_without_news, max_seconds=args.max_seconds)
+            result = square_monodromy(spec, budget, track_options(args), progress=progress)
         save_and_say(args, result)
         if args.json:
             print_json(result)

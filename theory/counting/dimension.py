@@ -22,7 +22,7 @@ dimension and degree (`decompose`), and a Gröbner basis over Q decides consiste
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -256,8 +256,8 @@ def zero_error_dimension(spec, n_points: int, seed: int = 0, planted: bool = Tru
     status = "complete" if trace is not None and trace.passed else "lower bound"
     mono = deco = exact = None
     if monodromy is not None:
-        mono = zero_error_witness_monodromy(spec, data.n_points, seed=seed, stop_after=monodromy, options=opts,
-                                            data=data, w_star=w_star)
+        mono = zero_error_witness_monodromy(spec, data.n_points, LoopBudget(stop_after=monodromy, max_loops=100),
+                                            replace(opts, seed=seed), data=data, w_star=w_star)
     if decompose_set:
         deco = decompose(system, seed=seed)
     if groebner:

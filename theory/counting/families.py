@@ -104,18 +104,21 @@ def target_family(spec: NetworkSpec, data: ExactData) -> Family:
     return Family(names, polys, evaluate, jacobian, len(texts), f"targets family of {spec.describe()}, N = {data.n_points}")
 
 
-def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0, stop_after: int = 10,
-                                 max_seconds: float = 300.0, max_loops: int = 100, options: TrackConfig | None = None,
-                                 progress: Progress | None = None, data: ExactData | None = None,
+def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int,
+                                 budget: LoopBudget = LoopBudget(stop_after=10, max_loops=100),
+                                 options: TrackConfig = TrackConfig(), *, progress: Progress | None = None,
+                                 data: ExactData | None = None,
                                  w_star: Sequence[Fraction] | None = None) -> MonodromyResult:
     """Return the witness points of the zero-error set found by monodromy from the planted solution w*.
 
     The slice A w + b_0 = 0 is chosen through w* (b_0 = −A w*), so w* is a witness point by
     construction; loops move b. After `stop_after` quiet loops the linear trace test is run on the
-    points known: loops continue while it fails, until it passes or the budget (`max_loops`,
-    `max_seconds`) runs out. Data and w* default to `theory.network.data.planted_data(spec, n_points,
-    seed)`; given ones must fit (w* solves them).
+    points known: loops continue while it fails, until it passes or the budget (`budget.max_loops`,
+    `budget.max_seconds`) runs out. The seed is `options.seed` (data, slice, trace test and tracking).
+    Data and w* default to `theory.network.data.planted_data(spec, n_points, seed)`; given ones must
+    fit (w* solves them).
     """
+    seed = options.seed
     if data is None or w_star is None:
         data, w_star = planted_data(spec, n_points, seed)
     n_points = data.n_points
@@ -126,29 +129,25 @@ def zero_error_witness_monodromy(spec: NetworkSpec, n_points: int, seed: int = 0
     fam, A, idx, _ = witness_family(spec, data, dim, seed)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
     b0 = -A @ w0
-    opts = options or TrackConfig(seed=seed)
-    proof = trace_proof(fam, b0, idx, stream(seed, "witness trace proof"), opts)
-    return monodromy_solve(fam, b0, [w0], LoopBudget(stop_after, max_loops, max_seconds), opts, trace_slices=idx,
-                           proof=proof, progress=progress)
+    proof = trace_proof(fam, b0, idx, stream(seed, "witness trace proof"), options)
+    return monodromy_solve(fam, b0, [w0], budget, options, trace_slices=idx, proof=proof, progress=progress)
 
 
-def square_monodromy(spec: NetworkSpec, seed: int = 0, stop_after: int = 3, max_seconds: float = 300.0,
-                     options: TrackConfig | None = None,
-                     progress: Progress | None = None) -> MonodromyResult:
+def square_monodromy(spec: NetworkSpec, budget: LoopBudget = LoopBudget(stop_after=3),
+                     options: TrackConfig = TrackConfig(), *, progress: Progress | None = None) -> MonodromyResult:
     """Return the isolated zero-error solutions of a square instance (N·n_d = K) found by monodromy over y.
 
-    Start: the planted w*, whose exact targets y* are the base parameters.
+    Start: the planted w* (drawn with `options.seed`), whose exact targets y* are the base parameters.
     """
 
     K = spec.n_params
     if K % spec.output_dim:
         raise InvalidSpecError("K must be a multiple of the output dimension for a square instance")
-    data, w_star = planted_data(spec, K // spec.output_dim, seed)
+    data, w_star = planted_data(spec, K // spec.output_dim, options.seed)
     fam = target_family(spec, data)
     y0 = data.Y_float.ravel().astype(complex)
     w0 = np.array([float(v) for v in w_star], dtype=complex)
-    return monodromy_solve(fam, y0, [w0], LoopBudget(stop_after=stop_after, max_seconds=max_seconds),
-                           options or TrackConfig(seed=seed), progress=progress)
+    return monodromy_solve(fam, y0, [w0], budget, options, progress=progress)
 
 
 # ----------------------------------------------------------------------------------------------
