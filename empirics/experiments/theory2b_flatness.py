@@ -336,18 +336,24 @@ def table_rule(s: FlatnessPreset) -> Rule:
 RULE_TABLE = table_rule(PRESETS["smoke"])
 
 
-def table_sample(subset: str, per_rep: list[dict], seeds: list[int]) -> Sample:
-    """Return the test of one weight subset: per replicate ln(r_natural / r_random) and its premise value."""
+def paired_sample(label: str, per_rep: list[dict], seeds: list[int], stat, contrast) -> Sample:
+    """Return a test of natural against random labels: per replicate `contrast(stat(natural), stat(random))`, and
+    as its premise the larger training error of the replicate's minima (NaN for a replicate that diverged)."""
     vals, prem = [], []
     for r in per_rep:
         if any(r[lab] is None for lab in LABELS):
             vals.append(float("nan"))
             prem.append(float("nan"))
             continue
-        nat, ran = (float(np.mean(r[lab]["radii"][subset])) for lab in LABELS)
-        vals.append(math.log(nat / ran) if nat > 0 and ran > 0 else float("nan"))
+        vals.append(contrast(*(stat(r[lab]) for lab in LABELS)))
         prem.append(max(max(r[lab]["train_error"]) for lab in LABELS))
-    return Sample(subset, vals, seeds, premise=prem)
+    return Sample(label, vals, seeds, premise=prem)
+
+
+def table_sample(subset: str, per_rep: list[dict], seeds: list[int]) -> Sample:
+    """Return the test of one weight subset: per replicate ln(r_natural / r_random) and its premise value."""
+    return paired_sample(subset, per_rep, seeds, lambda m: float(np.mean(m["radii"][subset])),
+                         lambda nat, ran: math.log(nat / ran) if nat > 0 and ran > 0 else float("nan"))
 
 
 def _radius_finding(claim: Claim, rule: Rule, subset: str, per_rep: list[dict], seeds: list[int]) -> Finding:
@@ -495,16 +501,8 @@ RULE_SIMPLEX = simplex_rule(PRESETS["smoke"])
 
 def simplex_sample(per_rep: list[dict], seeds: list[int], epsilon: float) -> Sample:
     """Return the simplex test: per replicate the mean corner flat fraction, natural minus random, and its premise."""
-    vals, prem = [], []
-    for r in per_rep:
-        if any(r[lab] is None for lab in LABELS):
-            vals.append(float("nan"))
-            prem.append(float("nan"))
-            continue
-        nat, ran = (float(np.nanmean(corner_flat_fractions(r[lab], epsilon))) for lab in LABELS)
-        vals.append(nat - ran)
-        prem.append(max(max(r[lab]["train_error"]) for lab in LABELS))
-    return Sample("replicates", vals, seeds, premise=prem)
+    return paired_sample("replicates", per_rep, seeds,
+                         lambda m: float(np.nanmean(corner_flat_fractions(m, epsilon))), lambda nat, ran: nat - ran)
 
 
 def run_simplex(ctx: ExperimentContext, preset: FlatnessPreset | None = None) -> ExperimentReport:
