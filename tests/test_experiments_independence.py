@@ -10,31 +10,17 @@ Every experiment runs at its MICRO preset; then, from what it wrote and returned
 from __future__ import annotations
 
 import importlib
-import json
-from pathlib import Path
 
 import pytest
 import torch
 
 from empirics.experiments import ExperimentContext, registry
 from landscape_core.runs import RunDir
+from replicates import assert_independent
 
 # MICRO runs that take more than ~20 s on one core are in the slow run
 SLOW = {"ii-gd-branches", "ii-perturb-retrain", "ii-small-perturb", "iib-table1", "iib-poly-activation",
         "degeneracy", "iib-sgd-vs-sgdl", "fb-dss-cnn", "iib-gradient-noise", "iib-simplex", "iib-langevin"}
-
-
-def _training_configs(run: Path) -> dict[str, list[dict]]:
-    """Return {replicate tag or '': [training config dicts]} for every training folder under stages/."""
-    out: dict[str, list[dict]] = {}
-    for cfg in sorted((run / "stages").rglob("config.json")):
-        rel = cfg.relative_to(run / "stages").parts
-        tag = rel[0] if rel[0].startswith("r") and rel[0][1:].isdigit() and len(rel) > 2 else ""
-        data = json.loads(cfg.read_text())
-        data = data.get("config", data)
-        data["_folder"] = str(cfg.parent)
-        out.setdefault(tag, []).append(data)
-    return out
 
 
 def _params():
@@ -55,25 +41,30 @@ def test_replicates_share_no_draw(tmp_path, name):
         rep = run(ctx, module.MICRO) if not isinstance(getattr(module, "MICRO", None), dict) else run(ctx, module.MICRO[name])
     finally:
         torch.set_num_threads(before)
-    roots = set(ctx.roots)
     judged = [f for f in rep.findings if f.judged is not None]
     assert judged, f"{name}: no finding was judged by the engine"
-    for f in judged:
-        for t in f.judged.tests:
-            assert set(t.seeds) <= roots, f"{name}/{f.claim}: a replicate seed that no replicate of this run has"
-            assert len(set(t.seeds)) == len(t.seeds)
-    configs = _training_configs(ctx.run.path)
-    seen: dict[int, str] = {}
-    for tag, cfgs in configs.items():
-        if not tag:
-            continue
-        own = str(ctx.run.path / "stages" / tag)
-        for c in cfgs:
-            src = c.get("init_from")
-            if src:
-                assert str(Path(src)).startswith(own), f"{name}: {c['_folder']} starts from {src}, outside {tag}"
-            for key in ("seed", "data_seed"):
-                s = c.get(key)
-                if s is None:
-                    continue
-                assert seen.setdefault(s, tag) == tag, f"{name}: {key} {s} drawn by {seen[s]} and {tag}"
+    assert_independent(ctx, rep, name)
+
+
+def test_the_check_fails_on_a_shared_seed_and_on_a_source_model_of_another_replicate(tmp_path):
+    """Negative controls of `replicates.assert_independent`: it is not a check that cannot fail."""
+    import json
+    from types import SimpleNamespace
+
+    def write(tag: str, name: str, **cfg) -> None:
+        folder = tmp_path / "stages" / tag / name
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(cfg))
+
+    ctx = SimpleNamespace(roots=[1, 2], run=SimpleNamespace(path=tmp_path))
+    rep = SimpleNamespace(findings=())
+    write("r00", "main", seed=10, data_seed=20)
+    write("r01", "main", seed=11, data_seed=21)
+    assert assert_independent(ctx, rep) == {"r00", "r01"}
+    write("r01", "branch", seed=12, data_seed=22, init_from=str(tmp_path / "stages" / "r00" / "main") + ":3")
+    with pytest.raises(AssertionError, match="outside r01"):
+        assert_independent(ctx, rep)
+    (tmp_path / "stages" / "r01" / "branch" / "config.json").unlink()
+    write("r01", "again", seed=10, data_seed=23)
+    with pytest.raises(AssertionError, match="seed 10 drawn by r00 and r01"):
+        assert_independent(ctx, rep)

@@ -20,6 +20,7 @@ from empirics.experiments import freeman_bruna_dss as dss
 from empirics.experiments import theory2_basins as basins
 from empirics.experiments import theory2_perturb as perturb
 from empirics.experiments.verdicts import Sample, judge, replicate_seeds
+from replicates import assert_independent
 
 ROOTS = replicate_seeds(0, 6)
 
@@ -163,20 +164,7 @@ def _check_replicates(ctx: ExperimentContext, rep, n: int, trains: bool = True) 
             for t in f.judged.tests:
                 assert set(t.seeds) <= set(roots)
                 assert not t.premise_values or len(t.premise_values) == n
-    configs = {}
-    for path in (ctx.run.path / "stages").glob("r*/**/config.json"):
-        cfg = json.loads(path.read_text())
-        if "data_seed" not in cfg:
-            continue
-        tag = path.relative_to(ctx.run.path / "stages").parts[0]
-        if cfg.get("init_from"):
-            assert f"/stages/{tag}/" in cfg["init_from"], cfg["init_from"]
-        configs.setdefault(tag, set()).update({("seed", cfg["seed"]), ("data", cfg["data_seed"])})
-    assert len(configs) == (n if trains else 0)
-    tags = sorted(configs)
-    for i, a in enumerate(tags):
-        for b in tags[i + 1:]:
-            assert not configs[a] & configs[b], (a, b)
+    assert len(assert_independent(ctx, rep)) == (n if trains else 0)
 
 
 @pytest.mark.slow

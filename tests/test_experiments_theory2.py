@@ -12,6 +12,7 @@ from landscape_core.runs import RunDir
 from empirics.experiments import ExperimentContext, OUTCOMES, registry, run_experiment
 from empirics.experiments import common, theory2_gd, theory2_random_labels, theory2_sgd
 from empirics.models import PaperCNN, count_params
+from replicates import assert_independent, replicate_configs
 
 THEORY2 = ("ii-sgd-stages", "ii-gd-branches", "ii-perturb-retrain", "ii-small-perturb", "ii-random-labels")
 
@@ -39,32 +40,11 @@ def test_paper_layer_numbering_counts_the_input_as_layer_1():
     assert total == count_params(model) == 188_810
 
 
-def _configs_under(root) -> list[tuple[str, dict]]:
-    """Return (replicate tag, config.json) of every training folder under stages/rNN/."""
-    out = []
-    for f in sorted((root / "stages").glob("r[0-9][0-9]/**/config.json")):
-        rel = f.relative_to(root / "stages")
-        cfg = json.loads(f.read_text())
-        out.append((rel.parts[0], cfg.get("config", cfg)))
-    return out
-
-
 def _assert_whole_independent_replicates(ctx, rep, n: int):
-    """Every verdict's seeds are replicate roots; every training run lives in its replicate; no shared draws."""
-    roots = {r.root for r in ctx.replicates(n)}
+    """Every finding is judged; every replicate trains, and they share no draw (`replicates.assert_independent`)."""
     for f in rep.findings:
         assert f.judged is not None, f.claim
-        for t in f.judged.tests:
-            assert set(t.seeds) <= roots and len(set(t.seeds)) == len(t.seeds)
-    cfgs = _configs_under(ctx.run.path)
-    assert {tag for tag, _ in cfgs} == {f"r{i:02d}" for i in range(n)}
-    seeds, data_seeds = {}, {}
-    for tag, cfg in cfgs:
-        if cfg.get("init_from"):
-            assert f"/stages/{tag}/" in cfg["init_from"], cfg["init_from"]
-        seeds.setdefault(cfg["seed"], set()).add(tag)
-        data_seeds.setdefault(cfg["data_seed"], set()).add(tag)
-    assert all(len(t) == 1 for t in seeds.values()) and all(len(t) == 1 for t in data_seeds.values())
+    assert assert_independent(ctx, rep) == {f"r{i:02d}" for i in range(n)}
 
 
 def test_sgd_stages_micro_run_judges_whole_chains(tmp_path, one_thread):
@@ -100,7 +80,7 @@ def test_gd_branches_micro_run_gives_each_replicate_its_own_main_trajectory(tmp_
     for b in p.branch_at:
         assert groups.count(f"branch @{b}") == groups.count(f"average @{b}") == p.epochs - b + 1
     # every branch starts from its own replicate's main trajectory at the branch epoch
-    for tag, cfg in _configs_under(ctx.run.path):
+    for tag, cfg in ((t, c) for t, cs in replicate_configs(ctx.run.path).items() if t for c in cs):
         if cfg.get("perturb"):
             folder, epoch = cfg["init_from"].rsplit(":", 1)
             assert folder.endswith(f"stages/{tag}/main") and int(epoch) in p.branch_at
@@ -115,7 +95,7 @@ def test_random_labels_micro_run_pairs_two_chains_per_replicate(tmp_path, one_th
     assert f.rule == theory2_random_labels.RULE.tag
     assert len(f.premise_value) == p.replicates
     _assert_whole_independent_replicates(ctx, rep, p.replicates)
-    tags = {tag for tag, cfg in _configs_under(ctx.run.path) if cfg["random_labels"] == 1.0}
+    tags = {tag for tag, cs in replicate_configs(ctx.run.path).items() if tag for c in cs if c["random_labels"] == 1.0}
     assert tags == {f"r{i:02d}" for i in range(p.replicates)}
 
 

@@ -17,6 +17,7 @@ import empirics.experiments.freeman_bruna_dss as dss
 import empirics.experiments.theory2b_activation as act
 import empirics.experiments.theory2b_flatness as flat
 import empirics.experiments.theory2b_noise as noise
+from replicates import assert_independent, replicate_configs
 
 OURS = ("iib-table1", "iib-simplex", "iib-gradient-noise", "iib-sgd-vs-sgdl", "iib-langevin", "iib-poly-activation",
         "ii-basins", "fb-dss-cnn")
@@ -200,20 +201,9 @@ def _independent(ctx, rep, n: int, claims, trained: bool = True) -> None:
             for t in f.judged.tests:
                 assert set(t.seeds) <= _roots(ctx, n)
     assert "replace(v" not in "".join(open(m.__file__).read() for m in (flat, noise, act, lang))
-    seen: dict[str, dict[int, str]] = {"seed": {}, "data_seed": {}}
-    configs = list((ctx.run.path / "stages").glob("r*/**/config.json"))
-    assert bool(configs) == trained and {c.relative_to(ctx.run.path / "stages").parts[0] for c in configs} <= {
-        r.tag for r in ctx.replicates(n)}
-    for cfg in configs:
-        tag = cfg.relative_to(ctx.run.path / "stages").parts[0]
-        c = json.loads(cfg.read_text())
-        c = c.get("config", c)
-        if "seed" not in c:
-            continue
-        assert not c.get("init_from") or f"/stages/{tag}/" in c["init_from"]
-        for key in ("seed", "data_seed"):
-            owner = seen[key].setdefault(int(c[key]), tag)
-            assert owner == tag, f"{key} shared by {owner} and {tag}"
+    tags = {t for t in replicate_configs(ctx.run.path) if t}
+    assert bool(tags) == trained and tags <= {r.tag for r in ctx.replicates(n)}
+    assert_independent(ctx, rep)
 
 
 def test_table1_micro_replicates_are_whole_runs_and_resume(tmp_path, one_thread):
