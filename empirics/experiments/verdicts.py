@@ -150,14 +150,9 @@ class Rule(Serializable):
         """Return 'name@vN'."""
         return f"{self.name}@v{self.version}"
 
-    @property
-    def effect(self) -> float:
-        """Return δ (for 'within': the band's half-width)."""
-        return self.margin if self.direction == "within" else float(self.delta)
-
     def describe(self) -> str:
         """Return the rule in one line: statistic, direction, margin, δ and control."""
-        cond = {"greater": f"> {self.margin:g} (δ = {self.effect:g})", "less": f"< {self.margin:g} (δ = {self.effect:g})",
+        cond = {"greater": f"> {self.margin:g} (δ = {self.delta:g})", "less": f"< {self.margin:g} (δ = {self.delta:g})",
                 "within": f"within ±{self.margin:g}"}[self.direction]
         return f"{self.statistic} {cond}, against {self.control}"
 
@@ -279,6 +274,11 @@ def _tail(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(t), 1.0, p)
 
 
+def matters_from(direction: str, margin: float, delta: float) -> float:
+    """Return where the effects that matter begin: margin + δ ('greater'), margin − δ ('less')."""
+    return margin + delta if direction == "greater" else margin - delta
+
+
 def decide(est: np.ndarray, se: np.ndarray, df: np.ndarray, direction: str, margin: float, delta: float | None = None,
            alpha: float = ALPHA, exact: bool = False) -> dict[str, np.ndarray]:
     """Return interval, one-sided p-values and per-test verdict codes (1 held, −1 not held, 0 underpowered).
@@ -305,9 +305,9 @@ def decide(est: np.ndarray, se: np.ndarray, df: np.ndarray, direction: str, marg
             return np.where(se > 0, _tail((m - est) / safe, df), np.where(est < m, 0.0, 1.0))
 
     if direction == "greater":
-        p_held, p_not = above(margin), below(margin + delta)
+        p_held, p_not = above(margin), below(matters_from(direction, margin, delta))
     elif direction == "less":
-        p_held, p_not = below(margin), above(margin - delta)
+        p_held, p_not = below(margin), above(matters_from(direction, margin, delta))
     else:
         p_held = np.maximum(above(-margin), below(margin))
         p_not = np.minimum(above(margin), below(-margin))
@@ -531,10 +531,10 @@ def family(verdicts: Sequence[Verdict], alpha: float = ALPHA) -> list[Verdict]:
 def _condition(rule: Rule, t: TestResult) -> str:
     if rule.direction == "within":
         return f"held when the interval lies within ±{t.margin:g}, not held when it leaves that band"
-    sign, bound = (">", t.margin + t.delta) if rule.direction == "greater" else ("<", t.margin - t.delta)
-    side = "above" if rule.direction == "greater" else "below"
+    side, sign = ("above", "≥") if rule.direction == "greater" else ("below", "≤")
     return (f"held when the interval lies {side} {t.margin:g}; not held when it excludes every effect "
-            f"{'≥' if sign == '>' else '≤'} {bound:g} (δ = {t.delta:g}, the smallest effect that matters)")
+            f"{sign} {matters_from(rule.direction, t.margin, t.delta):g} (δ = {t.delta:g}, the smallest effect that "
+            "matters)")
 
 
 def _cause(v: Verdict) -> str:
@@ -556,7 +556,7 @@ def _cause(v: Verdict) -> str:
         if r.direction == "within":
             what = f"the interval {ci} leaves the band ±{t.margin:g}"
         else:
-            bound = t.margin + t.delta if r.direction == "greater" else t.margin - t.delta
+            bound = matters_from(r.direction, t.margin, t.delta)
             wrong_side = t.high < t.margin if r.direction == "greater" else t.low > t.margin
             what = (f"the interval {ci} lies on the wrong side of {t.margin:g}" if wrong_side else
                     f"the interval {ci} excludes every effect {'≥' if r.direction == 'greater' else '≤'} {bound:g}: "
@@ -573,7 +573,7 @@ def _cause(v: Verdict) -> str:
         return f"underpowered: {t.replicates} replicate(s), no interval"
     if r.direction == "within":
         return f"underpowered: the interval {ci} holds values inside and outside the band ±{t.margin:g}"
-    bound = t.margin + t.delta if r.direction == "greater" else t.margin - t.delta
+    bound = matters_from(r.direction, t.margin, t.delta)
     return (f"underpowered: the interval {ci} holds both no effect ({t.margin:g}) and effects that matter "
             f"({bound:g} and beyond)")
 
