@@ -152,8 +152,10 @@ class Rule(Serializable):
 
     def describe(self) -> str:
         """Return the rule in one line: statistic, direction, margin, δ and control."""
-        cond = {"greater": f"> {self.margin:g} (δ = {self.delta:g})", "less": f"< {self.margin:g} (δ = {self.delta:g})",
-                "within": f"within ±{self.margin:g}"}[self.direction]
+        if self.direction == "within":
+            cond = f"within ±{self.margin:g}"
+        else:
+            cond = f"{'>' if self.direction == 'greater' else '<'} {self.margin:g} (δ = {self.delta:g})"
         return f"{self.statistic} {cond}, against {self.control}"
 
 
