@@ -209,3 +209,17 @@ def test_replicates_sharing_a_root_are_refused():
     chains = [_chain(0.4, 0.9)] * 3
     with pytest.raises(SharedStreamError):
         theory2_sgd.sgd_findings(chains, [5, 5, 6])
+
+
+def test_a_run_continues_only_with_the_preset_it_was_made_with(tmp_path):
+    """ExperimentContext.preset pins the sizes in the run folder: the same preset is read back, another is refused
+    (stage results are cached by name, so two protocols must never mix in one folder)."""
+    from dataclasses import replace
+
+    from landscape_core.errors import CheckpointError
+
+    presets = theory2_sgd.PRESETS
+    assert _ctx(tmp_path, "pin").preset(presets) == presets["smoke"]
+    assert _ctx(tmp_path, "pin").preset(presets) == presets["smoke"]
+    with pytest.raises(CheckpointError, match="other sizes"):
+        _ctx(tmp_path, "pin").preset(presets, replace(presets["smoke"], epochs=presets["smoke"].epochs + 1))

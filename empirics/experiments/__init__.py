@@ -151,6 +151,24 @@ class ExperimentContext:
     stages_loaded: list[str] = field(default_factory=list)
     roots: list[int] = field(default_factory=list)  # root seeds of every replicate handed out, in order
 
+    def preset(self, presets: dict[str, Any], chosen: Any = None) -> Any:
+        """Return this run's preset (`chosen`, else the scale's: `scales.preset_for`), pinned in the run folder.
+
+        The preset is recorded as the stage `preset`; continuing a run made with other sizes is refused
+        (CheckpointError), since stage results are cached by name only and would mix two protocols.
+        """
+        from dataclasses import asdict
+
+        from empirics.scales import preset_for
+        from landscape_core.errors import CheckpointError
+
+        preset = preset_for(presets, self.scale, chosen)
+        want = json.loads(json.dumps(asdict(preset)))
+        got = self.stage("preset", lambda: want)
+        if got != want:
+            raise CheckpointError(f"{self.run.path} was made with other sizes ({got}); choose another --run name")
+        return preset
+
     def replicates(self, n: int, name: str = "replicate") -> list["Replicate"]:
         """Return n independent replicates: whole runs with root seeds drawn from the base seed by name."""
         from empirics.experiments.verdicts import replicate_seeds

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import json
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -302,19 +301,3 @@ def load_config(run: str):
     from empirics.train import run_config
 
     return run_config(run)
-
-
-def pin_preset(ctx: ExperimentContext, preset, name: str = "preset") -> None:
-    """Record the preset in the run folder; refuse to continue a run made with another preset.
-
-    Stage results are cached by name only, so continuing a run whose sizes changed would mix
-    results of two protocols.
-    """
-    from dataclasses import asdict
-
-    from landscape_core.errors import CheckpointError
-
-    want = json.loads(json.dumps(asdict(preset)))
-    got = ctx.stage(name, lambda: want)
-    if got != want:
-        raise CheckpointError(f"{ctx.run.path} was made with other sizes ({got}); choose another --run name")

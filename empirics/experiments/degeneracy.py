@@ -42,9 +42,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
-from empirics.experiments.common import data_deviations, dataset_choices, dataset_of, pin_preset
+from empirics.experiments.common import data_deviations, dataset_choices, dataset_of
 from empirics.experiments.verdicts import Premise, Rule, Sample, by_construction, finding, judge
 
 NAME = "degeneracy"
@@ -380,8 +379,7 @@ def run_network(ctx: ExperimentContext, p: DegeneracyPreset, rep: Replicate, kin
 
 def run(ctx: ExperimentContext, preset: DegeneracyPreset | None = None) -> ExperimentReport:
     """Run every replicate's three networks (see the module docstring) and judge the claims."""
-    p = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, p)
+    p = ctx.preset(PRESETS, preset)
     res = []
     for rep in ctx.replicates(p.replicates):
         res.append({"root": rep.root, **{kind: rep.stage(kind, lambda kind=kind, rep=rep: run_network(ctx, p, rep, kind))

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
@@ -335,8 +334,7 @@ def draw(ctx: ExperimentContext, m: dict, p: GDBranchesPreset) -> list[tuple[str
 
 def run(ctx: ExperimentContext, preset: GDBranchesPreset | None = None) -> ExperimentReport:
     """Run §4.3 at ctx.scale and return its report."""
-    p = preset_for(PRESETS, ctx.scale, preset)
-    common.pin_preset(ctx, p)
+    p = ctx.preset(PRESETS, preset)
     reps = ctx.replicates(p.replicates)
     ms = []
     for rep in reps:

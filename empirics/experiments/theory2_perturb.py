@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
@@ -430,8 +429,7 @@ def perturb_findings(reps: list[dict]) -> tuple[Finding, ...]:
 
 def run(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run §4.4 at ctx.scale and return its report."""
-    p = preset_for(PRESETS, ctx.scale, preset)
-    common.pin_preset(ctx, p)
+    p = ctx.preset(PRESETS, preset)
     reps = [run_replicate(ctx, p, rep, rep.index == 0) for rep in ctx.replicates(p.replicates)]
     figs = []
     nums = {"M5": {"curves": 13, "mds": (14, 15, 16), "run1": 17, "agreement": 18},
@@ -528,8 +526,7 @@ def small_findings(reps: list[dict]) -> tuple[Finding, ...]:
 
 def run_small(ctx: ExperimentContext, preset: PerturbPreset | None = None) -> ExperimentReport:
     """Run Appendix B at ctx.scale and return its report."""
-    p = preset_for(SMALL_PRESETS, ctx.scale, preset)
-    common.pin_preset(ctx, p)
+    p = ctx.preset(SMALL_PRESETS, preset)
     reps = []
     for rep in ctx.replicates(p.replicates):
         base = train_base(ctx, p, rep)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments import common
@@ -72,8 +71,7 @@ def compare(nat: list[dict], rnd: list[dict], roots: list[int]) -> Finding:
 
 def run(ctx: ExperimentContext, preset: sgd.SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §6.1 at ctx.scale and return its report."""
-    p = preset_for(PRESETS, ctx.scale, preset)
-    common.pin_preset(ctx, p)
+    p = ctx.preset(PRESETS, preset)
     reps = ctx.replicates(p.replicates)
     nat_m = [sgd.run_chain(ctx, rep, p, prefix="natural_", embed=rep.index == 0) for rep in reps]
     rnd_m = [sgd.run_chain(ctx, rep, p, prefix="random_", random_labels=1.0, embed=rep.index == 0) for rep in reps]

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments import common
 from empirics.experiments import plots as xplots
@@ -248,8 +247,7 @@ def draw_stage_figures(ctx: ExperimentContext, m: dict, p: SGDStagesPreset, pref
 
 def run(ctx: ExperimentContext, preset: SGDStagesPreset | None = None) -> ExperimentReport:
     """Run §4.2 at ctx.scale and return its report."""
-    p = preset_for(PRESETS, ctx.scale, preset)
-    common.pin_preset(ctx, p)
+    p = ctx.preset(PRESETS, preset)
     reps = ctx.replicates(p.replicates)
     ms = [run_chain(ctx, rep, p, embed=rep.index == 0) for rep in reps]
     stats = [chain_statistics(m) for m in ms]

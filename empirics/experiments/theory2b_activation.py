@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Replicate
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
@@ -186,11 +185,9 @@ def samples(per_rep: list[dict], seeds: list[int], degree: int) -> list[Sample]:
 
 def run(ctx: ExperimentContext, preset: ActivationPreset | None = None) -> ExperimentReport:
     """Train ReLU and polynomial DCNNs alike (each at its best learning rate) per replicate and judge the replacement."""
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_curves
 
-    s = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, s)
+    s = ctx.preset(PRESETS, preset)
     r_ = rule(s)
     acts = {"relu": "relu", **{f"poly{d}": f"relu-legendre:{d}" for d in s.degrees}}
     reps = ctx.replicates(s.replicates)

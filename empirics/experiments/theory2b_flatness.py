@@ -30,7 +30,6 @@ import torch
 from empirics.data import DATASETS
 from empirics.device import pick_device
 from landscape_core.errors import TrainingDiverged
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments.common import load_stage
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
@@ -380,11 +379,9 @@ def _table1_replicate(ctx: ExperimentContext, s: FlatnessPreset, rep: Replicate)
 
 def run_table1(ctx: ExperimentContext, preset: FlatnessPreset | None = None) -> ExperimentReport:
     """Theory IIb Table 1: flatness radius, natural vs random labels, all params vs top layer, over replicates."""
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_radius_table
 
-    s = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, s)
+    s = ctx.preset(PRESETS, preset)
     rule = table_rule(s)
     reps = ctx.replicates(s.replicates)
     per_rep = [_table1_replicate(ctx, s, rep) for rep in reps]
@@ -507,11 +504,9 @@ def simplex_sample(per_rep: list[dict], seeds: list[int], epsilon: float) -> Sam
 
 def run_simplex(ctx: ExperimentContext, preset: FlatnessPreset | None = None) -> ExperimentReport:
     """Theory IIb Figs 7–8: training error on the simplex of three SGD minima, natural vs random labels."""
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_simplex
 
-    s = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, s)
+    s = ctx.preset(PRESETS, preset)
     rule = simplex_rule(s)
     reps = ctx.replicates(s.simplex_replicates)
     per_rep = []

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.langevin import LangevinConfig, run_langevin
@@ -233,12 +232,10 @@ def claim_samples(reps: list[dict], seeds: list[int]) -> dict[str, list[Sample]]
 
 def run(ctx: ExperimentContext, preset: LangevinPreset | None = None) -> ExperimentReport:
     """Run Figs 3, 4–5 and 6 (and the symmetric control) over independent replicates and judge the claims."""
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_langevin_masses
     from empirics.landscape_plots import plot_langevin_histograms
 
-    st = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, st)
+    st = ctx.preset(PRESETS, preset)
     rs = rules(st)
     replicates = ctx.replicates(st.replicates)
     seeds = [rep.root for rep in replicates]

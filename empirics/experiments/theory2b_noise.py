@@ -30,7 +30,6 @@ import torch
 from scipy import stats
 
 from empirics.device import pick_device
-from empirics.scales import preset_for
 from empirics.experiments import identity, Claim, Experiment, ExperimentContext, ExperimentReport, Finding, Replicate
 from empirics.experiments.verdicts import Premise, Rule, Sample, finding, judge
 from empirics.experiments.theory2b_flatness import (IMAGE_DATASETS, data_note, dataset_of, size_deviations,
@@ -320,11 +319,9 @@ def _noise_findings(rows: list[dict], s: NoisePreset, seeds: list[int]) -> tuple
 
 def run_fig1(ctx: ExperimentContext, preset: NoisePreset | None = None) -> ExperimentReport:
     """Theory IIb Fig. 1: distribution of minibatch-gradient components at fixed trained weights, over replicates."""
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_gradient_histograms, plot_noise_ratio
 
-    s = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, s)
+    s = ctx.preset(PRESETS, preset)
     reps = ctx.replicates(s.replicates)
     rows, hist, seeds, finals = [], None, [], []
     for i, rep in enumerate(reps):
@@ -460,11 +457,9 @@ def run_fig2(ctx: ExperimentContext, preset: NoisePreset | None = None) -> Exper
     """Theory IIb Fig. 2: SGD and SGDL (constant noise power tied to SGD's own noise, swept), paired per replicate."""
     from dataclasses import replace
 
-    from empirics.experiments.common import pin_preset
     from empirics.experiments.plots2b import plot_curves
 
-    s = preset_for(PRESETS, ctx.scale, preset)
-    pin_preset(ctx, s)
+    s = ctx.preset(PRESETS, preset)
     reps = ctx.replicates(s.pairs)
     names = {"SGD": "sgd", **{f"SGDL ρ={rho:g}": f"sgdl-rho{rho:g}" for rho in SGDL_RATIOS}}
     per_rep = []
