@@ -55,9 +55,7 @@ def _verdict_table(rep: ExperimentReport) -> list[str]:
     for f in rows:
         lo, hi = f.interval if f.interval is not None else (None, None)
         holm = "–" if f.interval_holm is None else f"[{_num(f.interval_holm[0])}, {_num(f.interval_holm[1])}]"
-        delta = "–" if f.delta is None else (f"{f.delta:g}" if f.delta is not None else "–")
-        if f.delta is None and f.margin is not None:
-            delta = f"band ±{f.margin:g}"
+        delta = f"{f.delta:g}" if f.delta is not None else (f"band ±{f.margin:g}" if f.margin is not None else "–")
         power = "–" if f.power is None or not np.isfinite(f.power) else f"{f.power:.0%}"
         out.append(f"| {f.claim} | {f.verdict} | {_num(f.estimate)} | [{_num(lo)}, {_num(hi)}] | {holm} | "
                    f"{f.replicates} | {_premise_cell(f)} | {delta} | {power} | {f.rule} |")
